@@ -1,0 +1,8 @@
+// Browser-safe entry: schemas, protocol types, pure helpers. No node or tfjs imports here.
+export * from "./schemas/common";
+export * from "./schemas/metrics";
+export * from "./schemas/train-spec";
+export * from "./schemas/job-spec";
+export * from "./protocol/events";
+export * from "./errors";
+export * from "./jobs/job-context";

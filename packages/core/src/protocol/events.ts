@@ -1,0 +1,128 @@
+import { z } from "zod";
+import { IdSchema, JsonObjectSchema, ProjectNameSchema, RunStatusSchema } from "../schemas/common";
+import { MAX_POINTS_PER_BATCH, MetricPointSchema } from "../schemas/metrics";
+import { JobSpecSchema } from "../schemas/job-spec";
+
+/**
+ * socket.io protocol between the server and its three kinds of clients:
+ * the tracking SDK (a training process), runner daemons, and dashboards.
+ * Every payload carries `v`; the server refuses versions it does not speak.
+ */
+export const PROTOCOL_VERSION = 1;
+const V = z.literal(PROTOCOL_VERSION, { error: `protocol version must be ${PROTOCOL_VERSION}` });
+
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: string };
+
+// ---------- SDK → server ----------
+export const RunInitSchema = z.object({
+  v: V,
+  project: ProjectNameSchema,
+  id: IdSchema.optional(),
+  resume: z.enum(["never", "allow", "must"]).default("never"),
+  name: z.string().min(1).max(200).optional(),
+  config: JsonObjectSchema.optional(),
+  tags: z.array(z.string().min(1).max(100)).max(100).optional(),
+  group: z.string().min(1).max(200).optional(),
+  notes: z.string().max(10_000).optional(),
+  host: z.string().max(255).optional(),
+  environment: JsonObjectSchema.optional(),
+  rank: z.number().int().min(0).optional(),
+});
+export type RunInit = z.infer<typeof RunInitSchema>;
+export type RunInitAck = Ack<{ runId: string; projectId: string; resumed: boolean; lastStep: number | null; lastSeq: number; url: string }>;
+
+export const RunLogSchema = z.object({
+  v: V,
+  runId: IdSchema,
+  /** per-run, per-sender sequence number of this batch (1, 2, 3 …) */
+  seq: z.number().int().min(1),
+  /** identifies one writer (a process / rank) so sequences of ranks don't collide */
+  writer: z.string().min(1).max(100).default("0"),
+  points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`),
+});
+export type RunLog = z.infer<typeof RunLogSchema>;
+export type RunLogAck = Ack<{ ackSeq: number; written: number }>;
+
+export const RunFinishSchema = z.object({
+  v: V,
+  runId: IdSchema,
+  state: z.enum(["finished", "crashed", "aborted"]),
+  error: z.string().max(20_000).optional(),
+  summary: JsonObjectSchema.optional(),
+});
+export type RunFinish = z.infer<typeof RunFinishSchema>;
+
+export const RunConfigUpdateSchema = z.object({ v: V, runId: IdSchema, config: JsonObjectSchema });
+
+// ---------- dashboard ↔ server ----------
+export const SubscribeSchema = z.object({ v: V, runId: IdSchema });
+
+export type LivePointsEvent = { runId: string; points: { key: string; step: number; value: number | null; ts: number }[] };
+export type RunStatusEvent = { runId: string; status: z.infer<typeof RunStatusSchema> };
+
+// ---------- runner ↔ server ----------
+export const RunnerHelloSchema = z.object({
+  v: V,
+  name: z.string().min(1).max(100),
+  hostname: z.string().max(255),
+  cpus: z.number().int().min(0),
+  memoryBytes: z.number().min(0),
+  backend: z.string().max(50),
+  gpus: z.array(z.object({ name: z.string(), memoryBytes: z.number().min(0) })).default([]),
+  slots: z.number().int().min(1).max(1024),
+  queues: z.array(z.string().min(1).max(100)).min(1).default(["default"]),
+});
+export type RunnerHello = z.infer<typeof RunnerHelloSchema>;
+export type RunnerHelloAck = Ack<{ runnerId: string }>;
+
+export type Lease = {
+  jobId: string;
+  runId: string;
+  projectName: string;
+  attempt: number;
+  fencingToken: number;
+  expiresAt: number;
+  /** credential for the job's SDK; valid for this attempt only */
+  jobToken: string;
+  spec: z.infer<typeof JobSpecSchema>;
+};
+export const ClaimSchema = z.object({ v: V });
+export type ClaimAck = Ack<{ lease: Lease | null }>;
+
+export const JobReportSchema = z.object({
+  v: V,
+  jobId: IdSchema,
+  fencingToken: z.number().int().min(0),
+  status: z.enum(["running", "succeeded", "failed", "cancelled"]),
+  exitCode: z.number().int().nullable().optional(),
+  error: z.string().max(100_000).optional(),
+});
+export type JobReport = z.infer<typeof JobReportSchema>;
+
+export const RunnerHeartbeatSchema = z.object({
+  v: V,
+  leases: z.array(z.object({ jobId: IdSchema, fencingToken: z.number().int().min(0) })).max(1024),
+});
+export type RunnerHeartbeatAck = Ack<{ stale: string[] }>;
+
+/** Event maps for typed socket.io servers and clients. */
+export type ClientToServerEvents = {
+  "run:init": (p: unknown, ack: (a: RunInitAck) => void) => void;
+  "run:log": (p: unknown, ack: (a: RunLogAck) => void) => void;
+  "run:finish": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "run:config": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "run:heartbeat": (p: unknown, ack?: (a: Ack<object>) => void) => void;
+  subscribe: (p: unknown, ack?: (a: Ack<object>) => void) => void;
+  unsubscribe: (p: unknown) => void;
+  "runner:hello": (p: unknown, ack: (a: RunnerHelloAck) => void) => void;
+  "runner:claim": (p: unknown, ack: (a: ClaimAck) => void) => void;
+  "runner:heartbeat": (p: unknown, ack: (a: RunnerHeartbeatAck) => void) => void;
+  "job:report": (p: unknown, ack: (a: Ack<object>) => void) => void;
+};
+
+export type ServerToClientEvents = {
+  points: (e: LivePointsEvent) => void;
+  "run:status": (e: RunStatusEvent) => void;
+  "work:available": () => void;
+  "job:cancel": (e: { jobId: string }) => void;
+};

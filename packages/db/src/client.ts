@@ -1,0 +1,82 @@
+import fs from "node:fs";
+import path from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/sqlite/client";
+import { PrismaClient as PgPrismaClient } from "./generated/postgres/client";
+import { runMigrations } from "./migrate";
+
+export type DatabaseOptions = {
+  /** postgres://… switches to PostgreSQL; anything else (or nothing) means embedded SQLite */
+  databaseUrl?: string;
+  /** holds heron.db for SQLite */
+  home: string;
+  /** PostgreSQL schema to use (tests give each run its own); default "public" */
+  pgSchema?: string;
+  /** apply pending migrations on open (default true) */
+  migrate?: boolean;
+};
+
+/**
+ * One open database: Prisma for metadata, and the raw driver handle for the metrics hot path.
+ * The two Prisma clients are generated from the same schema, so we type both as the SQLite one.
+ */
+export type Database =
+  | { provider: "sqlite"; prisma: PrismaClient; sqlite: BetterSqlite3.Database; close(): Promise<void> }
+  | { provider: "postgres"; prisma: PrismaClient; pool: pg.Pool; schema: string; close(): Promise<void> };
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return !!url && /^postgres(ql)?:\/\//.test(url);
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  const db = isPostgresUrl(opts.databaseUrl) ? await openPostgres(opts.databaseUrl, opts.pgSchema ?? "public") : openSqlite(opts.home);
+  if (opts.migrate !== false) await runMigrations(db);
+  return db;
+}
+
+function openSqlite(home: string): Database {
+  fs.mkdirSync(home, { recursive: true });
+  const file = path.join(home, "heron.db");
+  const sqlite = new BetterSqlite3(file);
+  // WAL lets dashboards read while ingestion writes; NORMAL sync is durable against process
+  // crashes (the WAL is on disk) and much faster than FULL.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 10000");
+  sqlite.pragma("foreign_keys = ON");
+  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10000 });
+  const prisma = new PrismaClient({ adapter });
+  return {
+    provider: "sqlite",
+    prisma,
+    sqlite,
+    async close() {
+      await prisma.$disconnect();
+      sqlite.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, schema: string): Promise<Database> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+  const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` });
+  pool.on("error", () => {
+    /* idle client errors (server restart) surface on the next query instead of crashing */
+  });
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const adapter = new PrismaPg(pool, { schema });
+  const prisma = new PgPrismaClient({ adapter }) as unknown as PrismaClient;
+  return {
+    provider: "postgres",
+    prisma,
+    pool,
+    schema,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { openDatabase, isPostgresUrl, type Database, type DatabaseOptions } from "./client";
+export { runMigrations, listMigrations } from "./migrate";
+export type { PrismaClient } from "./generated/sqlite/client";
+export type * as Models from "./generated/sqlite/models";

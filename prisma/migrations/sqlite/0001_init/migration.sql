@@ -1,0 +1,174 @@
+-- CreateTable
+CREATE TABLE "ApiKey" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "keyHash" TEXT NOT NULL,
+    "prefix" TEXT NOT NULL,
+    "role" TEXT NOT NULL DEFAULT 'member',
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "lastUsedAt" DATETIME,
+    "revokedAt" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "Project" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "Run" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "projectId" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'running',
+    "config" JSONB,
+    "summary" JSONB,
+    "environment" JSONB,
+    "tags" JSONB,
+    "group" TEXT,
+    "notes" TEXT,
+    "host" TEXT,
+    "error" TEXT,
+    "jobId" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    "finishedAt" DATETIME,
+    "heartbeatAt" DATETIME,
+    CONSTRAINT "Run_projectId_fkey" FOREIGN KEY ("projectId") REFERENCES "Project" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "RunWriter" (
+    "runId" TEXT NOT NULL,
+    "writer" TEXT NOT NULL,
+    "lastSeq" INTEGER NOT NULL DEFAULT 0,
+
+    PRIMARY KEY ("runId", "writer"),
+    CONSTRAINT "RunWriter_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "LogLine" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "runId" TEXT NOT NULL,
+    "stream" TEXT NOT NULL,
+    "line" TEXT NOT NULL,
+    "ts" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "LogLine_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "TextSample" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "rows" JSONB NOT NULL,
+    "ts" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "TextSample_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Runner" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL,
+    "tokenHash" TEXT NOT NULL,
+    "hostname" TEXT,
+    "cpus" INTEGER,
+    "memoryBytes" REAL,
+    "backend" TEXT,
+    "gpus" JSONB,
+    "slots" INTEGER NOT NULL DEFAULT 1,
+    "queues" JSONB,
+    "status" TEXT NOT NULL DEFAULT 'offline',
+    "lastHeartbeatAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "revokedAt" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "Job" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "projectId" TEXT NOT NULL,
+    "queue" TEXT NOT NULL DEFAULT 'default',
+    "priority" INTEGER NOT NULL DEFAULT 0,
+    "spec" JSONB NOT NULL,
+    "kind" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'queued',
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "maxAttempts" INTEGER NOT NULL DEFAULT 3,
+    "runId" TEXT,
+    "runnerId" TEXT,
+    "fencingToken" INTEGER NOT NULL DEFAULT 0,
+    "leaseExpiresAt" DATETIME,
+    "jobTokenHash" TEXT,
+    "cancelRequested" BOOLEAN NOT NULL DEFAULT false,
+    "exitCode" INTEGER,
+    "error" TEXT,
+    "group" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "startedAt" DATETIME,
+    "finishedAt" DATETIME,
+    CONSTRAINT "Job_projectId_fkey" FOREIGN KEY ("projectId") REFERENCES "Project" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Job_runnerId_fkey" FOREIGN KEY ("runnerId") REFERENCES "Runner" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JobEvent" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "jobId" TEXT NOT NULL,
+    "type" TEXT NOT NULL,
+    "attempt" INTEGER NOT NULL DEFAULT 0,
+    "message" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "JobEvent_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "MetricPoint" (
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "step" BIGINT NOT NULL,
+    "value" REAL,
+    "kind" INTEGER NOT NULL DEFAULT 0,
+    "ts" REAL NOT NULL,
+
+    PRIMARY KEY ("runId", "key", "step")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "ApiKey_keyHash_key" ON "ApiKey"("keyHash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Project_name_key" ON "Project"("name");
+
+-- CreateIndex
+CREATE INDEX "Run_projectId_createdAt_idx" ON "Run"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Run_group_idx" ON "Run"("group");
+
+-- CreateIndex
+CREATE INDEX "LogLine_runId_id_idx" ON "LogLine"("runId", "id");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "TextSample_runId_key_step_key" ON "TextSample"("runId", "key", "step");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Runner_tokenHash_key" ON "Runner"("tokenHash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Job_jobTokenHash_key" ON "Job"("jobTokenHash");
+
+-- CreateIndex
+CREATE INDEX "Job_status_queue_priority_createdAt_idx" ON "Job"("status", "queue", "priority", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Job_projectId_createdAt_idx" ON "Job"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "JobEvent_jobId_id_idx" ON "JobEvent"("jobId", "id");
+
