@@ -99,6 +99,14 @@ export const JobReportSchema = z.object({
 });
 export type JobReport = z.infer<typeof JobReportSchema>;
 
+export const JobLogsSchema = z.object({
+  v: V,
+  jobId: IdSchema,
+  fencingToken: z.number().int().min(0),
+  lines: z.array(z.object({ stream: z.enum(["stdout", "stderr", "system"]), line: z.string().max(10_000) })).max(5000),
+});
+export type JobLogs = z.infer<typeof JobLogsSchema>;
+
 export const RunnerHeartbeatSchema = z.object({
   v: V,
   leases: z.array(z.object({ jobId: IdSchema, fencingToken: z.number().int().min(0) })).max(1024),
@@ -118,6 +126,7 @@ export type ClientToServerEvents = {
   "runner:claim": (p: unknown, ack: (a: ClaimAck) => void) => void;
   "runner:heartbeat": (p: unknown, ack: (a: RunnerHeartbeatAck) => void) => void;
   "job:report": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "job:logs": (p: unknown, ack: (a: Ack<object>) => void) => void;
 };
 
 export type ServerToClientEvents = {

@@ -1,0 +1,35 @@
+import path from "node:path";
+import { z } from "zod";
+
+/** The server's configuration. process.env is read here and nowhere else in apps/web. */
+const EnvSchema = z.object({
+  /** HTTP port for dashboard, tRPC, socket.io and health (one port for everything) */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** interface to bind; 0.0.0.0 to serve other hosts */
+  HOST: z.string().default("0.0.0.0"),
+  /** holds heron.db (SQLite), logs and artifacts */
+  HERON_HOME: z.string().default("./.heron"),
+  /** postgres://… switches from embedded SQLite to PostgreSQL */
+  DATABASE_URL: z.string().optional(),
+  /** enables the socket.io Redis adapter so several server processes fan out as one */
+  REDIS_URL: z.string().optional(),
+  /** on first start, creates this API key as an admin key (scripts, tests) */
+  HERON_BOOTSTRAP_API_KEY: z.string().min(16, "HERON_BOOTSTRAP_API_KEY must be at least 16 characters").optional(),
+  /** "1": a browser on this machine (loopback) gets the dashboard without typing a key. Set 0 for team deployments. */
+  HERON_LOCAL_MODE: z.enum(["0", "1"]).default("1"),
+  /** public URL used in run links */
+  HERON_PUBLIC_URL: z.string().optional(),
+  /** lease TTL for job claims, seconds */
+  HERON_LEASE_TTL_S: z.coerce.number().positive().default(30),
+  NODE_ENV: z.string().default("development"),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${detail}`);
+  }
+  return { ...parsed.data, HERON_HOME: path.resolve(parsed.data.HERON_HOME) };
+}

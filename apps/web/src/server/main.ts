@@ -1,0 +1,10 @@
+// `tsx apps/web/src/server/main.ts` — the server alone (npm start also launches a local runner).
+import { startServer } from "./create-server";
+
+const server = await startServer({ dev: process.argv.includes("--dev") });
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

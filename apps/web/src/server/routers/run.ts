@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { IdSchema, StepSchema } from "@heron/core";
+import { authedProcedure, router } from "../trpc";
+
+export const runRouter = router({
+  /** `projectId` accepts a project's id or name */
+  list: authedProcedure.input(z.object({ projectId: z.string().min(1), limit: z.number().int().min(1).max(5000).optional() })).query(async ({ ctx, input }) => {
+    const project = await ctx.services.projects.get(input.projectId);
+    return ctx.services.runs.list(project.id, input.limit);
+  }),
+  get: authedProcedure.input(z.object({ runId: IdSchema })).query(async ({ ctx, input }) => {
+    const run = await ctx.services.runs.get(input.runId);
+    const keys = await ctx.services.metrics.keys(input.runId);
+    const summary = (await ctx.services.metrics.summaries([input.runId]))[input.runId] ?? {};
+    return { ...run, projectName: run.project.name, keys, metrics: summary };
+  }),
+  rewind: authedProcedure.input(z.object({ runId: IdSchema, step: StepSchema })).mutation(({ ctx, input }) => ctx.services.runs.rewind(input.runId, input.step)),
+  logs: authedProcedure
+    .input(z.object({ runId: IdSchema, afterId: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(10_000).optional(), search: z.string().max(200).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.services.runs.get(input.runId);
+      return ctx.services.runs.logs(input.runId, input);
+    }),
+});

@@ -1,0 +1,43 @@
+import { AppError, type RunnerHello } from "@heron/core";
+import { generateSecret, hashSecret } from "@heron/core/node";
+import type { PrismaClient } from "@heron/db";
+
+export function createRunnerService(prisma: PrismaClient) {
+  return {
+    /** A runner token is shown once; only its hash is stored. */
+    async createToken(name: string) {
+      const token = generateSecret("runner");
+      const runner = await prisma.runner.create({ data: { name, tokenHash: hashSecret(token) } });
+      return { runnerId: runner.id, token };
+    },
+    async revoke(runnerId: string) {
+      const r = await prisma.runner.updateMany({ where: { id: runnerId }, data: { revokedAt: new Date(), status: "offline" } });
+      if (r.count === 0) throw new AppError("NOT_FOUND", `runner "${runnerId}" not found`);
+    },
+    async hello(runnerId: string, info: RunnerHello) {
+      return prisma.runner.update({
+        where: { id: runnerId },
+        data: {
+          name: info.name,
+          hostname: info.hostname,
+          cpus: info.cpus,
+          memoryBytes: info.memoryBytes,
+          backend: info.backend,
+          gpus: info.gpus,
+          slots: info.slots,
+          queues: info.queues,
+          status: "online",
+          lastHeartbeatAt: new Date(),
+        },
+      });
+    },
+    async setStatus(runnerId: string, status: "online" | "offline" | "draining") {
+      await prisma.runner.updateMany({ where: { id: runnerId }, data: { status } });
+    },
+    async list() {
+      const runners = await prisma.runner.findMany({ where: { revokedAt: null }, orderBy: { createdAt: "asc" }, include: { jobs: { where: { status: "running" }, select: { id: true } } } });
+      return runners.map(({ tokenHash: _hidden, jobs, ...r }) => ({ ...r, busySlots: jobs.length, runningJobIds: jobs.map((j) => j.id) }));
+    },
+  };
+}
+export type RunnerService = ReturnType<typeof createRunnerService>;

@@ -1,0 +1,2 @@
+// Node-only entry (@heron/core/node): tracking SDK, secrets, host info. Never import from the browser.
+export * from "./secrets";

@@ -1,0 +1,22 @@
+import type { MetricPoint, Series, SeriesQuery } from "@heron/core";
+
+export type KeySummary = { last: number | null; lastStep: number | null; min: number | null; max: number | null; count: number };
+
+/**
+ * The metrics store: the hot path for metric points. Same semantics on SQLite and PostgreSQL.
+ * - write: idempotent by (run, key, step) — a retried or duplicated batch changes nothing.
+ * - rewind: drops every point with step > `step` (resume from a checkpoint overwrites the tail).
+ * - NaN/±Inf are kept as such; summaries ignore them.
+ */
+export type MetricsStore = {
+  /** writes one batch durably in one transaction; returns how many points were new */
+  write(runId: string, points: MetricPoint[]): Promise<{ inserted: number }>;
+  rewind(runId: string, step: number): Promise<{ deleted: number }>;
+  series(q: SeriesQuery): Promise<Series>;
+  keys(runId: string): Promise<string[]>;
+  /** per run, per key: last/min/max over finite values */
+  summaries(runIds: string[]): Promise<Record<string, Record<string, KeySummary>>>;
+  /** every point of a run in (key, step) order, for CSV export */
+  scan(runId: string, batchSize?: number): AsyncIterable<MetricPoint[]>;
+  deleteRun(runId: string): Promise<void>;
+};
