@@ -42,7 +42,10 @@ const errorMapping = t.middleware(async ({ next }) => {
 });
 
 const requireAuth = t.middleware(({ ctx, next }) => {
-  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>)" });
+  // runner and job tokens only speak the socket protocol; the API needs an API key
+  if (!ctx.principal || (ctx.principal.kind !== "api" && ctx.principal.kind !== "local")) {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>)" });
+  }
   return next({ ctx: { ...ctx, principal: ctx.principal } });
 });
 

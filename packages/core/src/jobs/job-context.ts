@@ -27,6 +27,8 @@ export type JobContext = {
   warn(message: string): void;
   /** directory private to this job (checkpoints live here, across attempts on one host) */
   checkpointDir: string;
+  /** a job resuming from a checkpoint at `step` calls this first: points after it are dropped */
+  rewind?(step: number): Promise<void>;
   /** aborted on cancel / drain: stop at the next step boundary and return */
   signal: AbortSignal;
 };

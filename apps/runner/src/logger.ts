@@ -1,0 +1,3 @@
+import { pino } from "pino";
+
+export const createLogger = (svc: string) => pino({ level: process.env.LOG_LEVEL ?? "info", base: { svc } });

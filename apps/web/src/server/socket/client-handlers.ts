@@ -1,0 +1,71 @@
+import { AppError, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
+import type { Logger } from "pino";
+import type { Services } from "../services";
+import type { Principal } from "../services/auth";
+import type { IngestService } from "../services/ingest";
+import { handle } from "./handle";
+import type { HeronIo, HeronSocket } from "./types";
+
+/** Events from tracking SDKs (users' scripts and jobs) and dashboards. */
+export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Principal, services: Services, ingest: IngestService, log: Logger, publicUrl: string) {
+/** A job's SDK may only touch its own run; API keys may touch any run. */
+function assertRunAccess(p: Principal, runId: string) {
+  if (p.kind === "job" && p.runId !== runId) throw new AppError("FORBIDDEN", `this job's credentials cannot write to run ${runId}`);
+  if (p.kind === "runner") throw new AppError("FORBIDDEN", "runner tokens cannot write runs directly");
+}
+
+  socket.on(
+    "run:init",
+    handle(log, "run:init", RunInitSchema, async (input) => {
+      const forcedRunId = p.kind === "job" ? p.runId : undefined;
+      const { run, project, resumed, lastStep } = await services.runs.init(input, { forcedRunId });
+      const lastSeq = await ingest.lastSeq(run.id, String(input.rank ?? 0));
+      io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: "running" });
+      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl}/runs/${run.id}` };
+    }),
+  );
+  socket.on(
+    "run:log",
+    handle(log, "run:log", RunLogSchema, async (batch) => {
+      assertRunAccess(p, batch.runId);
+      return ingest.ingest(batch);
+    }),
+  );
+  socket.on(
+    "run:finish",
+    handle(log, "run:finish", RunFinishSchema, async (input) => {
+      assertRunAccess(p, input.runId);
+      await services.runs.finish(input.runId, input.state, input.error, input.summary);
+      io.to(`run:${input.runId}`).emit("run:status", { runId: input.runId, status: input.state });
+      return {};
+    }),
+  );
+  socket.on(
+    "run:config",
+    handle(log, "run:config", RunConfigUpdateSchema, async (input) => {
+      assertRunAccess(p, input.runId);
+      await services.runs.updateConfig(input.runId, input.config);
+      return {};
+    }),
+  );
+  socket.on(
+    "run:heartbeat",
+    handle(log, "run:heartbeat", SubscribeSchema, async (input) => {
+      assertRunAccess(p, input.runId);
+      await services.runs.heartbeat(input.runId);
+      return {};
+    }),
+  );
+  socket.on(
+    "subscribe",
+    handle(log, "subscribe", SubscribeSchema, async (input) => {
+      await services.runs.get(input.runId);
+      await socket.join(`run:${input.runId}`);
+      return {};
+    }),
+  );
+  socket.on("unsubscribe", (payload) => {
+    const parsed = SubscribeSchema.safeParse(payload);
+    if (parsed.success) void socket.leave(`run:${parsed.data.runId}`);
+  });
+}

@@ -1,0 +1,7 @@
+import type { Server, Socket } from "socket.io";
+import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import type { Principal } from "../services/auth";
+
+export type SocketData = { principal: Principal };
+export type HeronIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type HeronSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

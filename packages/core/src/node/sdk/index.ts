@@ -1,0 +1,2 @@
+export { init, Run, type InitOptions } from "./run";
+export { flattenMetrics } from "./flatten";
