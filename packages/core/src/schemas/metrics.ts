@@ -44,10 +44,25 @@ export const SeriesQuerySchema = z.object({
 });
 export type SeriesQuery = z.infer<typeof SeriesQuerySchema>;
 
+/** Overlay of one key across runs. Without a step range, all runs share the union of their
+ * ranges, so bucketed runs get the same bucket boundaries and overlay exactly. */
+export const CompareQuerySchema = z.object({
+  runIds: z.array(IdSchema).min(1).max(50),
+  key: MetricKeySchema,
+  maxPoints: z.number().int().min(2).max(100_000).default(1000),
+  stepMin: StepSchema.optional(),
+  stepMax: StepSchema.optional(),
+});
+export type CompareQuery = z.infer<typeof CompareQuerySchema>;
+
 /**
- * A series answer. When `bucketed` is false, steps/values are the exact points.
- * When true, each entry is a bucket: `steps[i]` its last step, `values[i]` its last value,
- * with min/max (finite values only) beside so spikes are never hidden.
+ * A series answer. When `bucketed` is false, steps/values are the exact points (and `ts`
+ * their wall-clock ms). When true, each entry is a bucket: `steps[i]` its last step,
+ * `values[i]` (= `last[i]`) its last value, with min/max (finite values only) beside so spikes
+ * are never hidden, and `counts[i]` its number of points. Buckets are the aligned step ranges
+ * [k·bucketWidth, (k+1)·bucketWidth) clipped to the query's range; `bucketWidth` is the
+ * smallest power of two that gives ≤ maxPoints of them, so answers are deterministic and
+ * runs compared over the same range share bucket boundaries. Empty buckets are left out.
  * Non-finite values come back as null in `values` (gaps).
  */
 export type Series = {
@@ -59,4 +74,8 @@ export type Series = {
   max?: (number | null)[];
   last?: (number | null)[];
   ts?: number[];
+  counts?: number[];
+  bucketWidth?: number;
+  /** set by compare */
+  runId?: string;
 };

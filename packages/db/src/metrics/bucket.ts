@@ -1,40 +1,28 @@
 import type { Series } from "@heron/core";
+import { cellsOf } from "./cells";
+import { emptyPoints } from "./codec";
+import { bucketSeries, bucketWidth, exactSeries } from "./query";
 
 /**
- * Deterministic min/max/last bucketing of exact points (steps ascending). Buckets split the
- * step range [lo, hi] into `maxPoints` equal-width intervals; each non-empty bucket reports
- * its last step/value and the min/max of its finite values, so a spike is never hidden.
+ * The store's bucketing applied to points already in memory (live points on a dashboard,
+ * tests): exact when ≤ maxPoints, else aligned power-of-two buckets over [lo, hi] with
+ * min/max/last — the same answer the store gives for the same points.
  */
 export function bucketPoints(key: string, steps: number[], values: number[], maxPoints: number, lo?: number, hi?: number): Series {
-  const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
-  if (steps.length <= maxPoints) {
-    return { key, bucketed: false, steps, values: values.map(finiteOrNull) };
-  }
-  const first = lo ?? steps[0]!;
-  const last = hi ?? steps[steps.length - 1]!;
-  const width = Math.max(1, Math.ceil((last - first + 1) / maxPoints));
-  const out: Series = { key, bucketed: true, steps: [], values: [], min: [], max: [], last: [] };
-  let current = -1;
-  for (let i = 0; i < steps.length; i++) {
+  const order = steps.map((_, i) => i).sort((a, b) => steps[a]! - steps[b]! || a - b);
+  const p = emptyPoints(steps.length);
+  let n = 0;
+  for (const i of order) {
     const s = steps[i]!;
-    const v = values[i]!;
-    const b = Math.floor((s - first) / width);
-    if (b !== current) {
-      current = b;
-      out.steps.push(s);
-      out.values.push(finiteOrNull(v));
-      out.min!.push(null);
-      out.max!.push(null);
-      out.last!.push(finiteOrNull(v));
-    }
-    const j = out.steps.length - 1;
-    out.steps[j] = s;
-    out.values[j] = finiteOrNull(v);
-    out.last![j] = finiteOrNull(v);
-    if (Number.isFinite(v)) {
-      if (out.min![j] === null || v < out.min![j]!) out.min![j] = v;
-      if (out.max![j] === null || v > out.max![j]!) out.max![j] = v;
-    }
+    if ((lo !== undefined && s < lo) || (hi !== undefined && s > hi) || (n > 0 && p.steps[n - 1] === s)) continue;
+    p.steps[n] = s;
+    p.values[n++] = values[i]!;
   }
-  return out;
+  const pts = { steps: p.steps.subarray(0, n), values: p.values.subarray(0, n), ts: p.ts.subarray(0, n) };
+  if (n <= maxPoints) {
+    const { ts: _ts, ...exact } = exactSeries(key, pts);
+    return exact;
+  }
+  const w = bucketWidth(pts.steps[0]!, pts.steps[n - 1]!, maxPoints);
+  return bucketSeries(key, w, cellsOf(pts, Math.log2(w)));
 }

@@ -1,6 +1,7 @@
-import type { MetricPoint, Series, SeriesQuery } from "@heron/core";
+import type { CompareQuery, MetricPoint, Series, SeriesQuery } from "@heron/core";
 
-export type KeySummary = { last: number | null; lastStep: number | null; min: number | null; max: number | null; count: number };
+/** last/lastStep: the last finite value and its step; maxStep: the highest step of any point */
+export type KeySummary = { last: number | null; lastStep: number | null; min: number | null; max: number | null; count: number; firstStep: number; maxStep: number };
 
 /**
  * The metrics store: the hot path for metric points. Same semantics on SQLite and PostgreSQL.
@@ -13,6 +14,8 @@ export type MetricsStore = {
   write(runId: string, points: MetricPoint[]): Promise<{ inserted: number }>;
   rewind(runId: string, step: number): Promise<{ deleted: number }>;
   series(q: SeriesQuery): Promise<Series>;
+  /** one series per run (with `runId` set), over a shared step range */
+  compare(q: CompareQuery): Promise<Series[]>;
   keys(runId: string): Promise<string[]>;
   /** per run, per key: last/min/max over finite values */
   summaries(runIds: string[]): Promise<Record<string, Record<string, KeySummary>>>;

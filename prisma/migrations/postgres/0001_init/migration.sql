@@ -140,15 +140,48 @@ CREATE TABLE "JobEvent" (
 );
 
 -- CreateTable
-CREATE TABLE "MetricPoint" (
+CREATE TABLE "MetricSeries" (
     "runId" TEXT NOT NULL,
     "key" TEXT NOT NULL,
-    "step" BIGINT NOT NULL,
-    "value" DOUBLE PRECISION,
-    "kind" INTEGER NOT NULL DEFAULT 0,
-    "ts" DOUBLE PRECISION NOT NULL,
+    "count" BIGINT NOT NULL,
+    "firstStep" BIGINT NOT NULL,
+    "lastStep" BIGINT NOT NULL,
+    "last" DOUBLE PRECISION,
+    "min" DOUBLE PRECISION,
+    "max" DOUBLE PRECISION,
+    "lastFiniteStep" BIGINT,
+    "lastFinite" DOUBLE PRECISION,
 
-    CONSTRAINT "MetricPoint_pkey" PRIMARY KEY ("runId","key","step")
+    CONSTRAINT "MetricSeries_pkey" PRIMARY KEY ("runId","key")
+);
+
+-- CreateTable
+CREATE TABLE "MetricChunk" (
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "startStep" BIGINT NOT NULL,
+    "endStep" BIGINT NOT NULL,
+    "count" INTEGER NOT NULL,
+    "data" BYTEA NOT NULL,
+
+    CONSTRAINT "MetricChunk_pkey" PRIMARY KEY ("runId","key","startStep")
+);
+
+-- CreateTable
+CREATE TABLE "MetricRollup" (
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "level" INTEGER NOT NULL,
+    "cell" BIGINT NOT NULL,
+    "count" INTEGER NOT NULL,
+    "min" DOUBLE PRECISION,
+    "max" DOUBLE PRECISION,
+    "lastStep" BIGINT NOT NULL,
+    "last" DOUBLE PRECISION,
+    "lastFiniteStep" BIGINT,
+    "lastFinite" DOUBLE PRECISION,
+
+    CONSTRAINT "MetricRollup_pkey" PRIMARY KEY ("runId","key","level","cell")
 );
 
 -- CreateIndex

@@ -128,15 +128,48 @@ CREATE TABLE "JobEvent" (
 );
 
 -- CreateTable
-CREATE TABLE "MetricPoint" (
+CREATE TABLE "MetricSeries" (
     "runId" TEXT NOT NULL,
     "key" TEXT NOT NULL,
-    "step" BIGINT NOT NULL,
-    "value" REAL,
-    "kind" INTEGER NOT NULL DEFAULT 0,
-    "ts" REAL NOT NULL,
+    "count" BIGINT NOT NULL,
+    "firstStep" BIGINT NOT NULL,
+    "lastStep" BIGINT NOT NULL,
+    "last" REAL,
+    "min" REAL,
+    "max" REAL,
+    "lastFiniteStep" BIGINT,
+    "lastFinite" REAL,
 
-    PRIMARY KEY ("runId", "key", "step")
+    PRIMARY KEY ("runId", "key")
+);
+
+-- CreateTable
+CREATE TABLE "MetricChunk" (
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "startStep" BIGINT NOT NULL,
+    "endStep" BIGINT NOT NULL,
+    "count" INTEGER NOT NULL,
+    "data" BLOB NOT NULL,
+
+    PRIMARY KEY ("runId", "key", "startStep")
+);
+
+-- CreateTable
+CREATE TABLE "MetricRollup" (
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "level" INTEGER NOT NULL,
+    "cell" BIGINT NOT NULL,
+    "count" INTEGER NOT NULL,
+    "min" REAL,
+    "max" REAL,
+    "lastStep" BIGINT NOT NULL,
+    "last" REAL,
+    "lastFiniteStep" BIGINT,
+    "lastFinite" REAL,
+
+    PRIMARY KEY ("runId", "key", "level", "cell")
 );
 
 -- CreateIndex

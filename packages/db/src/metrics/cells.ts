@@ -1,0 +1,82 @@
+import type { Points } from "./codec";
+
+/**
+ * Rollup levels: level L groups points by floor(step / 2^SHIFTS[L]). Widths go 64, 256, 1024 …
+ * 2^30 steps (×4 per level): a query for W-wide buckets (W a power of two) reads cells of the
+ * widest level ≤ W, so at most 2 cells per bucket — ≤ 2,000 rows for 1,000 buckets whatever the
+ * series length. Levels above 2^30 are not kept: a wider bucket combines 2^30 cells, and only
+ * non-empty cells exist, so that stays small for any realistic run.
+ */
+export const SHIFTS = [6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] as const;
+export const TOP_LEVEL = SHIFTS.length - 1;
+export const widthOf = (level: number) => 2 ** SHIFTS[level]!;
+
+/**
+ * Summary of a set of points. min/max and lastFinite ignore NaN/±Inf; `last` is the value of the
+ * point with the highest step, null when that value is not finite (drawn as a gap).
+ */
+export type Cell = {
+  count: number;
+  min: number | null;
+  max: number | null;
+  lastStep: number;
+  last: number | null;
+  lastFiniteStep: number | null;
+  lastFinite: number | null;
+};
+export type IndexedCell = Cell & { cell: number };
+
+const fin = (v: number) => (Number.isFinite(v) ? v : null);
+
+/** Summarizes points[from, to) (sorted by step, non-empty range). */
+export function summarize(p: Points, from: number, to: number): Cell {
+  let min = Infinity;
+  let max = -Infinity;
+  let lastFiniteStep: number | null = null;
+  let lastFinite: number | null = null;
+  for (let i = from; i < to; i++) {
+    const v = p.values[i]!;
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    lastFiniteStep = p.steps[i]!;
+    lastFinite = v;
+  }
+  const has = lastFiniteStep !== null;
+  return { count: to - from, min: has ? min : null, max: has ? max : null, lastStep: p.steps[to - 1]!, last: fin(p.values[to - 1]!), lastFiniteStep, lastFinite };
+}
+
+/** Groups sorted points into cells of 2^shift steps. */
+export function cellsOf(p: Points, shift: number): IndexedCell[] {
+  const width = 2 ** shift;
+  const out: IndexedCell[] = [];
+  const n = p.steps.length;
+  let i = 0;
+  while (i < n) {
+    const cell = Math.floor(p.steps[i]! / width);
+    const end = (cell + 1) * width;
+    let j = i + 1;
+    while (j < n && p.steps[j]! < end) j++;
+    out.push({ cell, ...summarize(p, i, j) });
+    i = j;
+  }
+  return out;
+}
+
+const minN = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxN = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** Summary of the union of two disjoint point sets (the same rule as the SQL upserts). */
+export function mergeCells(a: Cell, b: Cell): Cell {
+  const bLast = b.lastStep > a.lastStep;
+  const bFinite = b.lastFiniteStep !== null && (a.lastFiniteStep === null || b.lastFiniteStep > a.lastFiniteStep);
+  return {
+    count: a.count + b.count,
+    min: minN(a.min, b.min),
+    max: maxN(a.max, b.max),
+    lastStep: bLast ? b.lastStep : a.lastStep,
+    last: bLast ? b.last : a.last,
+    lastFiniteStep: bFinite ? b.lastFiniteStep : a.lastFiniteStep,
+    lastFinite: bFinite ? b.lastFinite : a.lastFinite,
+  };
+}

@@ -1,0 +1,111 @@
+import type { CompareQuery, Series, SeriesQuery } from "@heron/core";
+import { SHIFTS, cellsOf, mergeCells, widthOf, type Cell, type IndexedCell } from "./cells";
+import { concatPoints, decodeChunk, emptyPoints, slicePoints, type Points } from "./codec";
+import type { MetricsOps, SeriesRow } from "./ops";
+
+/**
+ * Reads. Exact points when the range holds ≤ maxPoints of them; otherwise buckets
+ * [k·W, (k+1)·W) clipped to the range, W the smallest power of two giving ≤ maxPoints buckets.
+ * Buckets come from the widest rollup level with cells ≤ W (W/cell ∈ {1, 2}, so ≤ 2 rows per
+ * bucket), and from raw points only where the range's edges cut a cell. Aligned power-of-two
+ * buckets make answers deterministic, zooming in strictly finer (W shrinks with the range),
+ * and let compare() overlay runs bucket for bucket.
+ */
+export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: SeriesRow | null): Promise<Series> {
+  const m = meta === undefined ? ((await ops.series([q.runId], q.key))[0] ?? null) : meta;
+  if (!m) return exactSeries(q.key, emptyPoints());
+  const lo = Math.max(q.stepMin ?? m.firstStep, m.firstStep);
+  const hi = Math.min(q.stepMax ?? m.lastStep, m.lastStep);
+  if (lo > hi) return exactSeries(q.key, emptyPoints());
+  const max = q.maxPoints;
+  if (m.count <= max) return exactSeries(q.key, await rawPoints(ops, q.runId, q.key, lo, hi));
+
+  const w = bucketWidth(lo, hi, max);
+  let level = -1;
+  while (level + 1 < SHIFTS.length && widthOf(level + 1) <= w) level++;
+  if (level < 0) {
+    // buckets narrower than the finest rollup: the range spans < 64·maxPoints steps, read it
+    const raw = await rawPoints(ops, q.runId, q.key, lo, hi);
+    return raw.steps.length <= max ? exactSeries(q.key, raw) : bucketSeries(q.key, w, cellsOf(raw, Math.log2(w)));
+  }
+  const r = widthOf(level);
+  // cells entirely inside [lo, hi]; at the series' own first/last step nothing lies beyond, so
+  // the cell holding it counts as inside
+  const c0 = lo <= m.firstStep ? Math.floor(lo / r) : Math.ceil(lo / r);
+  const c1 = hi >= m.lastStep ? Math.floor(hi / r) : Math.floor((hi + 1) / r) - 1;
+  if (c0 > c1) {
+    const raw = await rawPoints(ops, q.runId, q.key, lo, hi);
+    return raw.steps.length <= max ? exactSeries(q.key, raw) : bucketSeries(q.key, w, cellsOf(raw, Math.log2(w)));
+  }
+  const left = c0 * r > lo ? await rawPoints(ops, q.runId, q.key, lo, c0 * r - 1) : emptyPoints();
+  const right = (c1 + 1) * r - 1 < hi ? await rawPoints(ops, q.runId, q.key, (c1 + 1) * r, hi) : emptyPoints();
+  const cells = await ops.cells(q.runId, q.key, level, c0, c1);
+  const total = left.steps.length + right.steps.length + cells.reduce((a, c) => a + c.count, 0);
+  if (total <= max) return exactSeries(q.key, await rawPoints(ops, q.runId, q.key, lo, hi));
+  const shift = Math.log2(w);
+  const ratio = w / r;
+  const parts: IndexedCell[] = [...cellsOf(left, shift), ...cells.map((c) => ({ ...c, cell: Math.floor(c.cell / ratio) })), ...cellsOf(right, shift)];
+  return bucketSeries(q.key, w, parts);
+}
+
+/** Overlays: every run over the same range, so bucketed runs share bucket boundaries. */
+export async function compareSeries(ops: MetricsOps, q: CompareQuery): Promise<Series[]> {
+  const metas = await ops.series(q.runIds, q.key);
+  const byRun = new Map(metas.map((m) => [m.runId, m]));
+  const lo = q.stepMin ?? Math.min(...metas.map((m) => m.firstStep));
+  const hi = q.stepMax ?? Math.max(...metas.map((m) => m.lastStep));
+  const out: Series[] = [];
+  for (const runId of q.runIds) {
+    const s = await querySeries(ops, { runId, key: q.key, maxPoints: q.maxPoints, stepMin: lo, stepMax: hi }, byRun.get(runId) ?? null);
+    out.push({ ...s, runId });
+  }
+  return out;
+}
+
+/** smallest power of two W with ≤ maxPoints aligned buckets over [lo, hi] */
+export function bucketWidth(lo: number, hi: number, maxPoints: number): number {
+  let w = 1;
+  while (Math.floor(hi / w) - Math.floor(lo / w) + 1 > maxPoints) w *= 2;
+  return w;
+}
+
+async function rawPoints(ops: MetricsOps, runId: string, key: string, lo: number, hi: number): Promise<Points> {
+  const chunks = await ops.chunksIn(runId, key, lo, hi);
+  if (chunks.length === 0) return emptyPoints();
+  return concatPoints(chunks.map((c) => slicePoints(decodeChunk(c.data, c.count), lo, hi)));
+}
+
+const fin = (v: number) => (Number.isFinite(v) ? v : null);
+
+export function exactSeries(key: string, p: Points): Series {
+  const n = p.steps.length;
+  const values = new Array<number | null>(n);
+  for (let i = 0; i < n; i++) values[i] = fin(p.values[i]!);
+  return { key, bucketed: false, steps: Array.from(p.steps), values, ts: Array.from(p.ts) };
+}
+
+/** folds cells (in step order, `cell` = bucket index) into one entry per bucket */
+export function bucketSeries(key: string, width: number, parts: IndexedCell[]): Series {
+  const out = { key, bucketed: true, bucketWidth: width, steps: [] as number[], values: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[], last: [] as (number | null)[], counts: [] as number[] };
+  let cur: Cell | null = null;
+  let k = NaN;
+  const flush = () => {
+    if (!cur) return;
+    out.steps.push(cur.lastStep);
+    out.values.push(cur.last);
+    out.last.push(cur.last);
+    out.min.push(cur.min);
+    out.max.push(cur.max);
+    out.counts.push(cur.count);
+  };
+  for (const c of parts) {
+    if (cur && c.cell === k) cur = mergeCells(cur, c);
+    else {
+      flush();
+      cur = c;
+      k = c.cell;
+    }
+  }
+  flush();
+  return out;
+}
