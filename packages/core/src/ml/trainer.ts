@@ -10,7 +10,7 @@ import { TrainSpecSchema, type TrainSpec, type TrainSpecInput } from "../schemas
 import { selectBackend } from "./backend";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint";
 import { Batcher, loadDataset, type Dataset, type Split } from "./datasets";
-import { chooseBatchSize, memoryBudget, planMemory } from "./memory-planner";
+import { chooseBatchSize, formatBytes, memoryBudget, planMemory } from "./memory-planner";
 import { buildModel, type SeedModel } from "./models/seed-models";
 import { Optimizer } from "./optim";
 import { hash32, Rng } from "./rng";
@@ -121,6 +121,72 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
   let lastProgress = 0;
   let last: { loss: number; accuracy: number } | undefined;
   let aborted = false;
+  let measuredPeak: number | undefined;
+
+  type StepResult = { loss: number; gradNorm: number; lr: number };
+  /** one optimizer step: accumulate micro-batch gradients, clip, update; throws on NaN */
+  const trainStep = (epoch: number, s: number, order: Uint32Array): StepResult => {
+    const firstMicro = s * accum;
+    const lastMicro = Math.min(firstMicro + accum, microPerEpoch);
+    const groupSamples = Math.min(lastMicro * batchSize, N) - firstMicro * batchSize;
+    let grads: Map<string, tf.Tensor> | undefined;
+    let lossT: tf.Tensor = tf.scalar(0);
+    for (let m = firstMicro; m < lastMicro; m++) {
+      const start = m * batchSize;
+      const n = Math.min(batchSize, N - start);
+      const { x, y } = batcher.fill(ds.train, order, start, n);
+      const dropoutSeed = hash32(seed, "dropout", epoch, m);
+      const weight = n / groupSamples;
+      const r = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [n, h, w, c]);
+        const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
+        return tf.variableGrads(() => {
+          const logits = model.forward(xt, { training: true, seed: dropoutSeed }).logits;
+          return tf.mul(tf.losses.softmaxCrossEntropy(yt, logits), weight) as tf.Scalar;
+        }, model.trainableWeights);
+      });
+      const byName = new Map<string, tf.Tensor>();
+      for (const [name, v] of model.params) byName.set(name, r.grads[v.name]!);
+      if (!grads) grads = byName;
+      else
+        for (const [name, g] of byName) {
+          const prev = grads.get(name)!;
+          grads.set(name, tf.add(prev, g));
+          prev.dispose();
+          g.dispose();
+        }
+      const nl = tf.add(lossT, r.value);
+      lossT.dispose();
+      r.value.dispose();
+      lossT = nl;
+      trainSamples += n;
+    }
+    const g = grads!;
+    const normT = tf.tidy(() => tf.sqrt(tf.addN([...g.values()].map((t) => tf.sum(tf.square(t))))));
+    if (spec.clipGradNorm !== undefined) {
+      // torch.nn.utils.clip_grad_norm_: scale by max/(norm+1e-6) when norm exceeds max
+      const scale = tf.tidy(() => tf.minimum(1, tf.div(spec.clipGradNorm!, tf.add(normT, 1e-6))));
+      for (const [name, t] of g) {
+        g.set(name, tf.mul(t, scale));
+        t.dispose();
+      }
+      scale.dispose();
+    }
+    const lr = learningRate(step, { lr: spec.lr, schedule: spec.schedule, warmupSteps: spec.warmupSteps, totalSteps });
+    const loss = lossT.dataSync()[0]!;
+    const gradNorm = normT.dataSync()[0]!;
+    lossT.dispose();
+    normT.dispose();
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      for (const t of g.values()) t.dispose();
+      throw new Error(
+        `training diverged: ${Number.isFinite(loss) ? "gradient norm" : "loss"} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${step + 1} ` +
+          `(epoch ${epoch + 1}, lr ${lr.toPrecision(3)}); lower lr or set clipGradNorm`,
+      );
+    }
+    opt.apply(g, lr);
+    return { loss, gradNorm, lr };
+  };
 
   try {
     for (let epoch = startEpoch; epoch < spec.epochs && !aborted; epoch++) {
@@ -133,65 +199,17 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
           break;
         }
         const t0 = performance.now();
-        const firstMicro = s * accum;
-        const lastMicro = Math.min(firstMicro + accum, microPerEpoch);
-        const groupSamples = Math.min(lastMicro * batchSize, N) - firstMicro * batchSize;
-        let grads: Map<string, tf.Tensor> | undefined;
-        let lossT: tf.Tensor = tf.scalar(0);
-        for (let m = firstMicro; m < lastMicro; m++) {
-          const start = m * batchSize;
-          const n = Math.min(batchSize, N - start);
-          const { x, y } = batcher.fill(ds.train, order, start, n);
-          const dropoutSeed = hash32(seed, "dropout", epoch, m);
-          const weight = n / groupSamples;
-          const r = tf.tidy(() => {
-            const xt = tf.tensor4d(x, [n, h, w, c]);
-            const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
-            return tf.variableGrads(() => {
-              const logits = model.forward(xt, { training: true, seed: dropoutSeed }).logits;
-              return tf.mul(tf.losses.softmaxCrossEntropy(yt, logits), weight) as tf.Scalar;
-            }, model.trainableWeights);
+        let res: StepResult | undefined;
+        if (measuredPeak === undefined) {
+          // first step of this attempt: measure the real peak beside the plan (run page)
+          const prof = await tf.profile(() => {
+            res = trainStep(epoch, s, order);
           });
-          const byName = new Map<string, tf.Tensor>();
-          for (const [name, v] of model.params) byName.set(name, r.grads[v.name]!);
-          if (!grads) grads = byName;
-          else
-            for (const [name, g] of byName) {
-              const prev = grads.get(name)!;
-              grads.set(name, tf.add(prev, g));
-              prev.dispose();
-              g.dispose();
-            }
-          const nl = tf.add(lossT, r.value);
-          lossT.dispose();
-          r.value.dispose();
-          lossT = nl;
-          trainSamples += n;
-        }
-        const g = grads!;
-        const normT = tf.tidy(() => tf.sqrt(tf.addN([...g.values()].map((t) => tf.sum(tf.square(t))))));
-        if (spec.clipGradNorm !== undefined) {
-          // torch.nn.utils.clip_grad_norm_: scale by max/(norm+1e-6) when norm exceeds max
-          const scale = tf.tidy(() => tf.minimum(1, tf.div(spec.clipGradNorm!, tf.add(normT, 1e-6))));
-          for (const [name, t] of g) {
-            g.set(name, tf.mul(t, scale));
-            t.dispose();
-          }
-          scale.dispose();
-        }
-        const lr = learningRate(step, { lr: spec.lr, schedule: spec.schedule, warmupSteps: spec.warmupSteps, totalSteps });
-        const loss = lossT.dataSync()[0]!;
-        const gradNorm = normT.dataSync()[0]!;
-        lossT.dispose();
-        normT.dispose();
-        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-          for (const t of g.values()) t.dispose();
-          throw new Error(
-            `training diverged: ${Number.isFinite(loss) ? "gradient norm" : "loss"} is ${Number.isFinite(loss) ? gradNorm : loss} at step ${step + 1} ` +
-              `(epoch ${epoch + 1}, lr ${lr.toPrecision(3)}); lower lr or set clipGradNorm`,
-          );
-        }
-        opt.apply(g, lr);
+          measuredPeak = prof.peakBytes;
+          summary.measured_peak_bytes = measuredPeak;
+          ctx.info(`memory: planned ${formatBytes(plan.totalBytes)}, measured peak ${formatBytes(measuredPeak)} (tf.memory, first step)`);
+        } else res = trainStep(epoch, s, order);
+        const { loss, gradNorm, lr } = res!;
         step++;
         trainSeconds += (performance.now() - t0) / 1000;
         const epochFloat = epoch + (s + 1) / stepsPerEpoch;

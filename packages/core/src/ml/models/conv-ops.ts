@@ -21,7 +21,7 @@ export function conv3x3ReluFast(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
     save([xi, wi, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
         const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
         const g = tf.mul(dy as tf.Tensor4D, tf.step(ys)) as tf.Tensor4D;
         const db = tf.sum(g, [0, 1, 2]);
@@ -33,7 +33,7 @@ export function conv3x3ReluFast(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
         const gt = tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
         const dw = tf.transpose(tf.conv2d(xt, gt, 1, "valid"), [1, 2, 0, 3]);
         return [dx, dw, db];
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x, w, b) as tf.Tensor4D;

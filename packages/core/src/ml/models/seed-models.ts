@@ -145,7 +145,7 @@ export function buildModel(name: string, inputShape?: number[], numClasses = 10,
       const rng = Rng.derive(seed, "init", name, p.name);
       const values = new Float32Array(size);
       for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
-      params.set(p.name, tf.variable(tf.tensor(values, p.shape, "float32"), true, `${prefix}/${p.name}`));
+      params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(values, p.shape, "float32"), true, `${prefix}/${p.name}`)));
     }
   const model: SeedModel = {
     name: desc.name,
@@ -173,7 +173,7 @@ export function buildModel(name: string, inputShape?: number[], numClasses = 10,
         const arr = wts[n];
         if (!arr) throw new Error(`${name}: weights lack ${n}`);
         if (arr.length !== v.size) throw new Error(`${name}: ${n} has ${arr.length} values, expected ${v.size}`);
-        v.assign(tf.tensor(arr, v.shape, "float32"));
+        tf.tidy(() => v.assign(tf.tensor(arr, v.shape, "float32")));
       }
     },
     dispose() {
