@@ -124,10 +124,12 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     localKey,
     async close() {
       clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // keep-alive HTTP clients would hold close() open; sockets are told to go first
       io.close();
+      server.closeAllConnections();
+      await closed;
       await closeRedis();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
       await nextApp?.close?.().catch(() => undefined);
       await db.close();
     },
