@@ -22,6 +22,17 @@ export class Optimizer {
     private readonly params: Map<string, tf.Variable>,
   ) {}
 
+  /** allocates the state up front so memory is at its steady state from the first step */
+  init(): this {
+    for (const [name, p] of this.params) {
+      if (this.config.name === "adam") {
+        this.slot(`${name}/m`, p);
+        this.slot(`${name}/v`, p);
+      } else if (this.config.momentum > 0) this.slot(`${name}/momentum`, p);
+    }
+    return this;
+  }
+
   /** number of float32 values of state per parameter value (planner) */
   static slotsPerParam(c: OptimizerConfig): number {
     return c.name === "adam" ? 2 : c.momentum > 0 ? 1 : 0;

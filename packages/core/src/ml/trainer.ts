@@ -72,7 +72,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
       ? { name: "adam", beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay }
       : { name: "sgd", momentum: spec.momentum, weightDecay: spec.weightDecay },
     model.params,
-  );
+  ).init();
   ctx.info(`${spec.model}: ${model.paramCount.toLocaleString("en-US")} params on ${backend.name}; ${ds.source}`);
 
   const N = ds.train.count;
