@@ -7,7 +7,7 @@ import { RunnerDaemon, createProcessExecutor } from "../apps/runner/src";
 import { readEnv } from "../apps/web/src/env";
 import { createLogger } from "../apps/runner/src/logger";
 
-const DEMO_SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 2, batchSize: 64, lr: 0.001, seed: 0 } as const;
+const DEMO_SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 5, batchSize: 64, lr: 0.001, seed: 0 } as const;
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 const env = readEnv();
@@ -35,7 +35,7 @@ await runner.start();
 const demo = await services.projects.ensure("demo");
 if ((await services.prisma.job.count({ where: { projectId: demo.id } })) === 0) {
   await services.jobs.submit("demo", DEMO_SPEC);
-  console.log("submitted the demo job: seed 000's MNIST MLP (784-128-10) for 2 epochs");
+  console.log("submitted the demo job: seed 000's MNIST MLP (784-128-10) for 5 epochs");
 }
 
 console.log(`\n  Heron is running → http://localhost:${server.port}   (project "demo" shows the demo run)\n`);
