@@ -56,15 +56,18 @@ export function gradCheck(o: GradCheckOptions): GradCheckResult {
 
   // analytic gradients (float32, tfjs)
   const base = o.inputs.map((inp) => Float64Array.from(inp.values));
-  const { analytic, value } = tf.tidy(() => {
+  let analytic: Float64Array[] = [];
+  let value = NaN;
+  tf.tidy(() => {
     const ts = makeTensors(base);
     const gfn = tf.valueAndGrads((...wrt: tf.Tensor[]) => {
       const all = ts.map((t, i) => (wrtIdx.includes(i) ? wrt[wrtIdx.indexOf(i)]! : t));
       return o.fn(all);
     });
     const { value: v, grads } = gfn(wrtIdx.map((i) => ts[i]!));
-    return { analytic: grads.map((g) => Float64Array.from(g.dataSync())), value: v.dataSync()[0]! };
-  }) as unknown as { analytic: Float64Array[]; value: number };
+    analytic = grads.map((g) => Float64Array.from(g.dataSync()));
+    value = v.dataSync()[0]!;
+  });
 
   const evalAt = (vals: Float64Array[]): number => {
     if (ref) return ref(vals);

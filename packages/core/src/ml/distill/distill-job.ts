@@ -1,0 +1,189 @@
+/**
+ * `kind: "distill"` jobs — seed 003 method for method. For each method the student starts
+ * from the same seeded init (the seed's torch.manual_seed(42) before every student), trains
+ * with Adam over the same data order, and is evaluated on the test split each epoch.
+ *
+ *   ce        CE(student, labels)
+ *   kd        softWeight · KL_T(teacher ‖ student) · T² + ceWeight · CE
+ *   cosine    hiddenWeight · CosineEmbedding(student flat, avgpool(teacher flat)) + ceWeight · CE
+ *   regressor hiddenWeight · MSE(conv3×3(student map), teacher map) + ceWeight · CE
+ *
+ * Logged: train/loss, loss/ce, loss/soft (kd), loss/hidden (cosine, regressor),
+ * train/grad_norm, train/lr, train/epoch every logEvery steps; test/loss, test/accuracy per
+ * epoch; distill/{teacher_accuracy, teacher_params, student_params} at the end (the
+ * comparison table reads these). Several methods in one job run one after another with
+ * their keys prefixed "<method>/".
+ */
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { JobContext, JobResult } from "../../jobs/job-context";
+import { DistillSpecSchema, featureAlignmentError, type DistillMethod, type DistillSpec, type DistillSpecInput } from "../../schemas/distill-spec";
+import { selectBackend } from "../backend";
+import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
+import { Batcher, loadDataset, type Dataset } from "../datasets";
+import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
+import { buildModel, type SeedModel } from "../models/seed-models";
+import { Optimizer } from "../optim";
+import { hash32, Rng } from "../rng";
+import { evaluate } from "../trainer";
+import { optimizerStep, type LossOut } from "../finetune/step";
+import { createRegressor, applyRegressor, type Regressor } from "./regressor";
+import { loadTeacherFromRun, trainTeacherStage } from "./teacher";
+
+type TeacherOut = { logits?: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
+
+/** The teacher's outputs for a batch, computed outside any gradient tape (no_grad). */
+export function teacherOutputs(teacher: SeedModel, x: tf.Tensor4D, method: DistillMethod, studentFeatures: number): TeacherOut {
+  return tf.tidy(() => {
+    const out = teacher.forward(x, { training: false });
+    if (method === "kd") return { logits: out.logits };
+    if (method === "cosine") {
+      const f = out.features!;
+      const k = f.shape[1]! / studentFeatures;
+      return { features: k > 1 ? avgPool1d(f, k) : f };
+    }
+    if (method === "regressor") return { featureMap: out.featureMap! };
+    return {};
+  }) as TeacherOut;
+}
+
+/** The method's loss for one micro-batch, given precomputed (frozen) teacher outputs. */
+export function distillLoss(method: DistillMethod, spec: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">, student: SeedModel, regressor: Regressor | null, x: tf.Tensor4D, y: tf.Tensor1D, t: TeacherOut, dropoutSeed: number): LossOut {
+  const out = student.forward(x, { training: true, seed: dropoutSeed });
+  const ce = crossEntropy(out.logits, y);
+  if (method === "ce") return { loss: ce, parts: { "loss/ce": ce } };
+  if (method === "kd") {
+    const soft = kdSoftLoss(out.logits, t.logits!, spec.T);
+    return { loss: tf.add(tf.mul(soft, spec.softWeight), tf.mul(ce, spec.ceWeight)) as tf.Scalar, parts: { "loss/ce": ce, "loss/soft": soft } };
+  }
+  let hidden: tf.Scalar;
+  if (method === "cosine") {
+    let s = out.features!;
+    const tf_ = t.features!;
+    // a student wider than its teacher is pooled instead (the seed only needs the other way)
+    if (s.shape[1]! > tf_.shape[1]!) s = avgPool1d(s, s.shape[1]! / tf_.shape[1]!);
+    hidden = cosineEmbeddingLoss(s, tf_);
+  } else hidden = mseLoss(applyRegressor(regressor!, out.featureMap!), t.featureMap!);
+  return { loss: tf.add(tf.mul(hidden, spec.hiddenWeight), tf.mul(ce, spec.ceWeight)) as tf.Scalar, parts: { "loss/ce": ce, "loss/hidden": hidden } };
+}
+
+type MethodResult = { method: DistillMethod; accuracy: number; loss: number; studentParams: number; trainableParams: number; samplesPerSec: number };
+
+function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, teacher: SeedModel, ctx: JobContext, o: { seed: number; fastConv: boolean; prefix: string; dir: string }): MethodResult | null {
+  const { seed, prefix } = o;
+  const student = buildModel(spec.student, ds.inputShape, ds.numClasses, { seed });
+  student.fastConv = o.fastConv;
+  const [h, w, c] = ds.inputShape;
+  const regressor = method === "regressor" ? createRegressor(student, teacher, ds.inputShape, seed) : null;
+  const params = new Map(student.params);
+  if (regressor) for (const [n, v] of regressor.params) params.set(n, v);
+  const trainable = [...params.values()].reduce((a, v) => a + v.size, 0);
+  const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, params);
+  const N = ds.train.count;
+  const bs = Math.min(spec.batchSize, N);
+  const stepsPerEpoch = Math.ceil(N / bs);
+  const totalSteps = stepsPerEpoch * spec.epochs;
+  const batcher = new Batcher(ds, bs);
+  const studentFeatures = student.forward(tf.zeros([1, h, w, c]) as tf.Tensor4D).features?.shape[1] ?? 0;
+  let step = 0;
+  let startEpoch = 0;
+  const ck = loadLatestCheckpoint(o.dir, ctx.warn);
+  if (ck && ck.extra?.method === method) {
+    student.setWeights(ck.weights);
+    if (regressor) for (const [n, v] of regressor.params) v.assign(tf.tensor(ck.weights[n]!, v.shape));
+    opt.setState(ck.optimizer);
+    step = ck.step;
+    startEpoch = ck.epoch;
+    ctx.info(`${method}: resumed from checkpoint at step ${step} (epoch ${startEpoch})`);
+  }
+  ctx.info(`${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` + (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""));
+  let last = { accuracy: NaN, loss: NaN };
+  let seconds = 0;
+  let samples = 0;
+  try {
+    for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
+      const order = Rng.derive(seed, "shuffle", epoch).permutation(N);
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (ctx.signal.aborted) return null;
+        const t0 = performance.now();
+        const start = s * bs;
+        const n = Math.min(bs, N - start);
+        const { x, y } = batcher.fill(ds.train, order, start, n);
+        const xt = tf.tensor4d(x, [n, h, w, c]);
+        const yt = tf.tensor1d(y, "int32");
+        const t = teacherOutputs(teacher, xt, method, studentFeatures);
+        const dropoutSeed = hash32(seed, "dropout", epoch, s);
+        const r = optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
+        tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined) as tf.Tensor[]);
+        step++;
+        seconds += (performance.now() - t0) / 1000;
+        samples += n;
+        if (step % spec.logEvery === 0 || step === totalSteps) {
+          const m: Record<string, number> = { "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch + (s + 1) / stepsPerEpoch, ...r.parts };
+          ctx.log(Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v])), step);
+          ctx.progress({ epoch: epoch + 1, epochs: spec.epochs, step, totalSteps, samplesPerSec: samples / Math.max(1e-9, seconds), etaSec: ((totalSteps - step) * bs) / Math.max(1e-9, samples / Math.max(1e-9, seconds)) });
+        }
+      }
+      const ev = evaluate(student, ds, ds.test);
+      last = ev;
+      ctx.log({ [`${prefix}test/loss`]: ev.loss, [`${prefix}test/accuracy`]: ev.accuracy }, step);
+      ctx.info(`${method}: epoch ${epoch + 1}/${spec.epochs} test accuracy ${(ev.accuracy * 100).toFixed(2)}%`);
+      const weights = { ...student.getWeights(), ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}) };
+      saveCheckpoint(o.dir, { step, epoch: epoch + 1, stepInEpoch: 0, seed, model: spec.student, weights, optimizer: opt.getState(), extra: { kind: "distill", method, testAccuracy: ev.accuracy } });
+    }
+    if (Number.isNaN(last.accuracy)) last = evaluate(student, ds, ds.test);
+  } finally {
+    opt.dispose();
+    student.dispose();
+    if (regressor) for (const v of regressor.params.values()) v.dispose();
+  }
+  return { method, accuracy: last.accuracy, loss: last.loss, studentParams: student.paramCount, trainableParams: trainable, samplesPerSec: samples / Math.max(1e-9, seconds) };
+}
+
+export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx: JobContext): Promise<JobResult> {
+  const spec = DistillSpecSchema.parse(specIn);
+  const backend = await selectBackend();
+  const fastConv = backend.name === "wasm" || backend.name === "cpu";
+  const seed = spec.seed ?? 0;
+  const ds = loadDataset(spec.dataset, { cifarPath: spec.cifarPath, maxTrainSamples: spec.maxTrainSamples, maxTestSamples: spec.maxTestSamples, warn: (m) => ctx.warn(m) });
+  const teacher = "runId" in spec.teacher ? loadTeacherFromRun(spec.teacher, ds, ctx) : trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv);
+  try {
+    for (const m of spec.methods) {
+      const why = featureAlignmentError(m, teacher.name, spec.student, ds.inputShape);
+      if (why) throw new Error(why);
+    }
+    const teacherEval = evaluate(teacher, ds, ds.test);
+    ctx.info(`teacher ${teacher.name}: test accuracy ${(teacherEval.accuracy * 100).toFixed(2)}% (${teacher.paramCount.toLocaleString("en-US")} params)`);
+    const summary: Record<string, number | string> = {
+      backend: backend.name,
+      teacher_model: teacher.name,
+      teacher_params: teacher.paramCount,
+      teacher_accuracy: teacherEval.accuracy,
+      student_model: spec.student,
+    };
+    const multi = spec.methods.length > 1;
+    let finalStep = 0;
+    for (const method of spec.methods) {
+      const prefix = multi ? `${method}/` : "";
+      const r = trainStudent(method, spec, ds, teacher, ctx, { seed, fastConv, prefix, dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir });
+      if (!r) {
+        summary.stopped = "aborted";
+        break;
+      }
+      finalStep = Math.max(finalStep, Math.ceil(ds.train.count / Math.min(spec.batchSize, ds.train.count)) * spec.epochs);
+      ctx.log({ [`${prefix}distill/teacher_accuracy`]: teacherEval.accuracy, [`${prefix}distill/teacher_params`]: teacher.paramCount, [`${prefix}distill/student_params`]: r.studentParams, [`${prefix}distill/trainable_params`]: r.trainableParams }, finalStep);
+      Object.assign(summary, {
+        [`${prefix}method`]: method,
+        [`${prefix}test_accuracy`]: r.accuracy,
+        [`${prefix}test_loss`]: r.loss,
+        [`${prefix}student_params`]: r.studentParams,
+        [`${prefix}trainable_params`]: r.trainableParams,
+        [`${prefix}samples_per_s`]: Math.round(r.samplesPerSec),
+      });
+    }
+    ctx.setSummary(summary);
+    return { summary };
+  } finally {
+    teacher.dispose();
+  }
+}

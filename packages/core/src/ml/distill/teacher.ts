@@ -1,0 +1,101 @@
+/**
+ * The teacher: a finished run's checkpoint, or trained here first. Either way it ends up
+ * frozen — its variables are marked non-trainable and the distillation step runs its
+ * forward pass outside the gradient tape (seed 003's `with torch.no_grad()`), so no
+ * gradient can reach it.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { JobContext } from "../../jobs/job-context";
+import type { DistillSpec } from "../../schemas/distill-spec";
+import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from "../checkpoint";
+import { Batcher, type Dataset } from "../datasets";
+import { buildModel, type SeedModel } from "../models/seed-models";
+import { Optimizer } from "../optim";
+import { hash32, Rng } from "../rng";
+import { crossEntropy } from "../losses";
+import { optimizerStep } from "../finetune/step";
+
+export function freezeModel(m: SeedModel): SeedModel {
+  for (const v of m.params.values()) v.trainable = false;
+  return m;
+}
+
+/**
+ * Where a finished job's checkpoints are on this host: runners keep them under
+ * `<HERON_HOME>/checkpoints/<jobId>/`, the folder next to this job's own.
+ */
+export function checkpointDirOfJob(ctx: Pick<JobContext, "checkpointDir">, jobId: string): string {
+  return join(dirname(ctx.checkpointDir), jobId);
+}
+
+/** Reads the newest checkpoint of another job's run, or says exactly why it cannot. */
+export function loadRunCheckpoint(ref: { runId: string; jobId?: string }, ctx: Pick<JobContext, "checkpointDir" | "warn">, what: string): CheckpointState {
+  if (!ref.jobId)
+    throw new Error(`${what} run ${ref.runId}: its job id is unknown — submit through the server (job.submit resolves the run's job), or pass {runId, jobId}`);
+  const dir = checkpointDirOfJob(ctx, ref.jobId);
+  const ck = existsSync(dir) ? loadLatestCheckpoint(dir, ctx.warn) : undefined;
+  if (!ck)
+    throw new Error(
+      `${what} run ${ref.runId} (job ${ref.jobId}): no checkpoint on this runner's host (looked in ${dir}). ` +
+        `Run this job on the runner that trained it, or train it in this job as a first stage.`,
+    );
+  return ck;
+}
+
+export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: Dataset, ctx: JobContext): SeedModel {
+  const ck = loadRunCheckpoint(ref, ctx, "teacher");
+  let model: SeedModel;
+  try {
+    model = buildModel(ck.model, ds.inputShape, ds.numClasses);
+    model.setWeights(ck.weights);
+  } catch (e) {
+    throw new Error(`teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : e}`);
+  }
+  ctx.info(`teacher: ${ck.model} from run ${ref.runId} (checkpoint at step ${ck.step}), ${model.paramCount.toLocaleString("en-US")} params, frozen`);
+  return freezeModel(model);
+}
+
+/**
+ * Trains the teacher with plain CE (Adam, like seed 003's `train`), checkpointed under
+ * `<checkpointDir>/teacher` so a retried attempt does not train it again.
+ */
+export function trainTeacherStage(stage: Extract<DistillSpec["teacher"], { model: string }>, ds: Dataset, ctx: JobContext, seed: number, fastConv: boolean): SeedModel {
+  const dir = join(ctx.checkpointDir, "teacher");
+  const model = buildModel(stage.model, ds.inputShape, ds.numClasses, { seed });
+  const done = loadLatestCheckpoint(dir, ctx.warn);
+  if (done?.extra?.done === true && done.model === stage.model) {
+    model.setWeights(done.weights);
+    ctx.info(`teacher: ${stage.model} restored from this job's first stage (${dir})`);
+    return freezeModel(model);
+  }
+  model.fastConv = fastConv;
+  const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, model.params);
+  const N = Math.min(ds.train.count, stage.maxTrainSamples ?? Infinity);
+  const bs = Math.min(stage.batchSize ?? 64, N);
+  const batcher = new Batcher(ds, bs);
+  const [h, w, c] = ds.inputShape;
+  let step = 0;
+  ctx.info(`teacher stage: training ${stage.model} (${model.paramCount.toLocaleString("en-US")} params) for ${stage.epochs} epoch(s) on ${N} samples`);
+  for (let epoch = 0; epoch < stage.epochs; epoch++) {
+    const order = Rng.derive(seed, "teacher-shuffle", epoch).permutation(N);
+    for (let start = 0; start < N; start += bs) {
+      if (ctx.signal.aborted) throw new Error("aborted while training the teacher");
+      const n = Math.min(bs, N - start);
+      const { x, y } = batcher.fill(ds.train, order, start, n);
+      const xt = tf.tensor4d(x, [n, h, w, c]);
+      const yt = tf.tensor1d(y, "int32");
+      const dropoutSeed = hash32(seed, "teacher-dropout", epoch, start);
+      const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: crossEntropy(model.forward(xt, { training: true, seed: dropoutSeed }).logits, yt) }) }], opt, stage.lr);
+      xt.dispose();
+      yt.dispose();
+      step++;
+      ctx.log({ "teacher/train_loss": r.loss }, step);
+    }
+  }
+  saveCheckpoint(dir, { step, epoch: stage.epochs, stepInEpoch: 0, seed, model: stage.model, weights: model.getWeights(), optimizer: { step: 0, slots: {} }, extra: { done: true } });
+  opt.dispose();
+  model.fastConv = false;
+  return freezeModel(model);
+}
