@@ -3,6 +3,8 @@ export * from "./schemas/common";
 export * from "./schemas/metrics";
 export * from "./schemas/train-spec";
 export * from "./schemas/job-spec";
+export * from "./schemas/distill-spec";
+export * from "./schemas/finetune-spec";
 export * from "./protocol/events";
 export * from "./errors";
 export * from "./jobs/job-context";

@@ -9,6 +9,14 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobResult>
       const { runTrainJob } = await import("../ml/index");
       return runTrainJob(spec, ctx);
     }
+    case "distill": {
+      const { runDistillJob } = await import("../ml/distill/distill-job");
+      return runDistillJob(spec, ctx);
+    }
+    case "finetune": {
+      const { runFinetuneJob } = await import("../ml/finetune/finetune-job");
+      return runFinetuneJob(spec, ctx);
+    }
     default:
       throw new Error(`this runner cannot execute jobs of kind "${(spec as { kind: string }).kind}"`);
   }

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { DistillSpecSchema } from "./distill-spec";
+import { FinetuneSpecSchema } from "./finetune-spec";
 import { TrainSpecSchema } from "./train-spec";
 
 /** Every job kind a runner can execute. Each kind's schema lives in its own file. */
-export const JobSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema]);
+export const JobSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema, DistillSpecSchema, FinetuneSpecSchema]);
 export type JobSpec = z.infer<typeof JobSpecSchema>;

@@ -80,7 +80,7 @@ export function maskedLmLoss(logits: tf.Tensor3D, labels: tf.Tensor2D): tf.Scala
     const pred = tf.slice(logits, [0, 0, 0], [b, l - 1, v]);
     const tgt = tf.cast(tf.slice(labels, [0, 1], [b, l - 1]), "int32");
     const mask = tf.cast(tf.notEqual(tgt, IGNORE_INDEX), "float32");
-    const safe = tf.maximum(tgt, 0);
+    const safe = tf.maximum(tgt, tf.scalar(0, "int32"));
     const logp = tf.logSoftmax(pred);
     const picked = tf.sum(tf.mul(tf.oneHot(safe, v), logp), 2);
     const count = tf.maximum(tf.sum(mask), 1);

@@ -1,0 +1,141 @@
+import { z } from "zod";
+import { IdSchema } from "./common";
+import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
+
+/**
+ * `kind: "finetune"` — start from a checkpoint, freeze the base, open only what the spec
+ * says: LoRA adapters on dense layers (seed 002), a new head, or everything.
+ *   task "text":  the character-level transformer LM; prompt-masked SFT on instruction →
+ *                 answer pairs exactly like seed 002's `process_func`.
+ *   task "image": a seed model (e.g. pre-trained on MNIST digits 0–4), fine-tuned on other
+ *                 classes or another dataset; accuracy logged before and after.
+ * Browser-safe (the dashboard's form validates with it).
+ */
+const int = (name: string) => z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`);
+const pos = (name: string, max: number) => int(name).min(1, `${name} must be ≥ 1`).max(max, `${name} must be ≤ ${max}`);
+const lrSchema = (name: string) => z.number({ error: `${name} must be a number` }).positive(`${name} must be > 0`).max(10, `${name} must be ≤ 10`);
+const classesSchema = (name: string) =>
+  z.array(int(`${name}[]`).min(0, `${name} are class indices ≥ 0`).max(9, `${name} are class indices ≤ 9`)).min(1, `${name} must not be empty`).max(10).optional();
+
+export const SftPairSchema = z
+  .object({
+    instruction: z.string({ error: "instruction must be a string" }).max(2000, "instruction is longer than 2000 characters").default(""),
+    input: z.string({ error: "input must be a string" }).min(1, "input (the question) must not be empty").max(2000, "input is longer than 2000 characters"),
+    output: z.string({ error: "output must be a string" }).min(1, "output (the answer) must not be empty").max(2000, "output is longer than 2000 characters"),
+  })
+  .strict();
+export type SftPair = z.infer<typeof SftPairSchema>;
+
+export const SftDataSchema = z.union(
+  [
+    /** question/answer pairs generated from the same world as the pre-training corpus */
+    z.object({ builtin: z.literal("almanac") }).strict(),
+    z.object({ pairs: z.array(SftPairSchema).min(1, "data.pairs must hold at least one pair").max(20_000, "data.pairs holds at most 20000 pairs") }).strict(),
+    /** a JSONL file on the runner host, one {"instruction","input","output"} per line (seed 002's format) */
+    z.object({ path: z.string().min(1, "data.path must not be empty") }).strict(),
+  ],
+  { error: () => 'data must be {builtin:"almanac"}, {pairs:[{instruction?, input, output}]} or {path:"file.jsonl"}' },
+);
+export type SftData = z.infer<typeof SftDataSchema>;
+
+export const TextModelConfigSchema = z
+  .object({
+    dModel: pos("model.dModel", 1024).default(64),
+    layers: pos("model.layers", 24).default(2),
+    heads: pos("model.heads", 32).default(4),
+    /** longest sequence the model sees (positions) */
+    context: pos("model.context", 2048).default(96),
+  })
+  .strict()
+  .refine((m) => m.dModel % m.heads === 0, { message: "model.dModel must be a multiple of model.heads", path: ["dModel"] });
+export type TextModelConfig = z.infer<typeof TextModelConfigSchema>;
+
+export const TextPretrainSchema = z
+  .object({
+    steps: pos("base.pretrain.steps", 1_000_000),
+    lr: lrSchema("base.pretrain.lr").default(0.003),
+    batchSize: pos("base.pretrain.batchSize", 4096).default(16),
+    model: TextModelConfigSchema.default({ dModel: 64, layers: 2, heads: 4, context: 96 }),
+  })
+  .strict();
+
+export const ImagePretrainSchema = z
+  .object({
+    model: ModelNameSchema,
+    dataset: DatasetNameSchema,
+    classes: classesSchema("base.pretrain.classes"),
+    epochs: pos("base.pretrain.epochs", 1000),
+    lr: lrSchema("base.pretrain.lr").default(0.001),
+    batchSize: pos("base.pretrain.batchSize", 65_536).default(64),
+    maxTrainSamples: pos("base.pretrain.maxTrainSamples", 10_000_000).optional(),
+  })
+  .strict();
+
+export const LoraSpecSchema = z
+  .object({
+    r: pos("lora.r", 4096).default(8),
+    alpha: z.number({ error: "lora.alpha must be a number" }).positive("lora.alpha must be > 0").max(4096).default(16),
+    dropout: z.number({ error: "lora.dropout must be a number" }).min(0, "lora.dropout must be in [0, 1)").lt(1, "lora.dropout must be in [0, 1)").default(0),
+    /** PEFT target_modules: layer names, suffixes ("q_proj") or globs ("classifier.*") */
+    targets: z.array(z.string().min(1, "lora.targets entries must not be empty")).min(1, "lora.targets must name at least one layer"),
+  })
+  .strict();
+export type LoraSpec = z.infer<typeof LoraSpecSchema>;
+
+export const FinetuneSpecSchema = z
+  .object({
+    kind: z.literal("finetune"),
+    task: z.enum(["text", "image"], { error: () => "task must be text or image" }),
+    /** a finished run's checkpoint ({runId}; jobId filled in by the server) or a pre-training stage in this job */
+    base: z.union([z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), z.object({ pretrain: z.unknown() }).strict()], {
+      error: () => "base must be {runId} (a finished run's checkpoint) or {pretrain:{…}} (trained first in this job)",
+    }),
+    method: z.enum(["lora", "head", "full"], { error: () => "method must be lora, head or full" }),
+    lora: LoraSpecSchema.optional(),
+    // text
+    data: SftDataSchema.optional(),
+    /** seed 002's MAX_LENGTH: prompt + answer + end token, truncated */
+    maxLength: pos("maxLength", 4096).default(96),
+    /** text samples (question / model answer / ground truth) logged before training and after each epoch */
+    samples: int("samples").min(0, "samples must be ≥ 0").max(50, "samples must be ≤ 50").default(3),
+    // image
+    dataset: DatasetNameSchema.optional(),
+    classes: classesSchema("classes"),
+    cifarPath: z.string().min(1).optional(),
+    // both
+    epochs: pos("epochs", 10_000),
+    batchSize: pos("batchSize", 65_536),
+    lr: lrSchema("lr"),
+    gradAccumulation: pos("gradAccumulation", 1024).default(1),
+    clipGradNorm: z.number().positive("clipGradNorm must be > 0").optional(),
+    logEvery: pos("logEvery", 1_000_000).default(10),
+    /** checkpoint every N optimizer steps (and at the end) */
+    saveEvery: pos("saveEvery", 1_000_000).optional(),
+    maxTrainSamples: pos("maxTrainSamples", 10_000_000).optional(),
+    maxTestSamples: pos("maxTestSamples", 10_000_000).optional(),
+    seed: int("seed").min(0, "seed must be ≥ 0").max(2 ** 32 - 1, "seed must be < 2^32").optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (s.method === "lora" && !s.lora) issue(["lora"], "lora {r, alpha, dropout, targets} is required when method is lora");
+    if (s.method !== "lora" && s.lora) issue(["lora"], `lora is only used when method is lora (method is ${s.method})`);
+    if ("pretrain" in s.base) {
+      const schema = s.task === "text" ? TextPretrainSchema : ImagePretrainSchema;
+      const r = schema.safeParse(s.base.pretrain);
+      if (!r.success) for (const i of r.error.issues) issue(["base", "pretrain", ...i.path.map((p) => (typeof p === "symbol" ? String(p) : p))], i.message);
+    }
+    if (s.task === "text") {
+      if (!s.data) issue(["data"], 'data is required for task text ({builtin:"almanac"}, {pairs:[…]} or {path})');
+      if (s.dataset || s.classes) issue(["dataset"], "dataset/classes apply to task image only");
+    } else {
+      if (!s.dataset) issue(["dataset"], "dataset is required for task image");
+      if (s.data) issue(["data"], "data applies to task text only (use dataset/classes)");
+      if (s.lora && s.lora.dropout > 0) issue(["lora", "dropout"], "lora.dropout must be 0 for image models (their adapters are applied as a weight delta)");
+      if (s.dataset === "cifar10" && !s.cifarPath) issue(["cifarPath"], "cifarPath is required for dataset cifar10");
+    }
+  });
+export type FinetuneSpec = z.infer<typeof FinetuneSpecSchema>;
+export type FinetuneSpecInput = z.input<typeof FinetuneSpecSchema>;
+export type TextPretrain = z.infer<typeof TextPretrainSchema>;
+export type ImagePretrain = z.infer<typeof ImagePretrainSchema>;
