@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { RunnerDaemon } from "./daemon";
 import { createProcessExecutor } from "./executor";
 import { createLogger } from "./logger";
+import { createFakeExecutor } from "./testing/fake-executor";
 
 const program = new Command("heron-runner")
   .description("Heron runner daemon: claims jobs from a Heron server and runs them")
@@ -17,11 +18,18 @@ const program = new Command("heron-runner")
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--slots must be auto or a positive integer");
     return n;
   }, "auto")
-  .option("--home <dir>", "where checkpoints live", process.env.HERON_HOME ?? "./.heron");
+  .option("--home <dir>", "where checkpoints live", process.env.HERON_HOME ?? "./.heron")
+  .option("--drain-grace <seconds>", "on SIGTERM: how long running jobs get to checkpoint and stop before they are killed and requeued", (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--drain-grace must be a number of seconds ≥ 0");
+    return n;
+  }, 30);
 
 program.parse();
-const opts = program.opts<{ server: string; token: string; name?: string; queues: string; slots: number | "auto"; home: string }>();
+const opts = program.opts<{ server: string; token: string; name?: string; queues: string; slots: number | "auto"; home: string; drainGrace: number }>();
 const logger = createLogger("heron-runner");
+// test-only: HERON_RUNNER_FAKE_JOB_MS runs every job as an in-process sleep (queue tests, benchmarks)
+const fakeMs = process.env.HERON_RUNNER_FAKE_JOB_MS ? Number(process.env.HERON_RUNNER_FAKE_JOB_MS) : null;
 const daemon = new RunnerDaemon({
   server: opts.server,
   token: opts.token,
@@ -29,13 +37,18 @@ const daemon = new RunnerDaemon({
   queues: opts.queues.split(",").map((q) => q.trim()).filter(Boolean),
   slots: opts.slots,
   home: path.resolve(opts.home),
-  executor: createProcessExecutor(),
+  executor: fakeMs !== null ? createFakeExecutor({ durationMs: fakeMs }) : createProcessExecutor(),
   logger,
+  drainGraceMs: opts.drainGrace * 1000,
 });
 
+let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
-    logger.info({ sig }, "stopping");
+    // first signal drains (jobs checkpoint and are requeued); a second one exits at once
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ sig }, "draining: no new work; running jobs stop and are requeued");
     void daemon.stop().then(() => process.exit(0));
   });
 }

@@ -2,8 +2,9 @@ import os from "node:os";
 import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { Logger } from "pino";
-import { PROTOCOL_VERSION, type Ack, type ClientToServerEvents, type JobReport, type Lease, type ServerToClientEvents } from "@heron/core";
-import type { ExecutionHandle, Executor } from "./executor";
+import { PROTOCOL_VERSION, type Ack, type ClientToServerEvents, type JobReport, type Lease, type RunnerHelloAck, type ServerToClientEvents } from "@heron/core";
+import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep } from "./checkpoint-sync";
+import { EXIT_OK, type ExecutionHandle, type ExecutionResult, type Executor } from "./executor";
 import { describeHost } from "./host-info";
 
 export type DaemonOptions = {
@@ -16,27 +17,40 @@ export type DaemonOptions = {
   home: string;
   executor: Executor;
   logger: Logger;
+  /** default: what the server says at hello (a quarter of its lease TTL, ≤ 5 s) */
   heartbeatMs?: number;
-  /** SIGTERM → SIGKILL delay for cancelled jobs */
+  /** cancel: SIGTERM → SIGKILL delay (default 4 s, so a cancel completes within 5 s) */
   killGraceMs?: number;
+  /** drain (SIGTERM to the daemon): how long running jobs get to stop before SIGKILL (default 30 s) */
+  drainGraceMs?: number;
+  /** how often a running job's checkpoint folder is checked for a new checkpoint to upload */
+  checkpointSyncMs?: number;
 };
 
-type Running = { lease: Lease; handle: ExecutionHandle; cancelled: boolean; logs: { stream: "stdout" | "stderr" | "system"; line: string }[]; tail: string[] };
+/** why the daemon stopped a job (decides what it reports) */
+type StopReason = "cancel" | "drain" | "lost";
+type Running = { lease: Lease; handle: ExecutionHandle | null; stop: StopReason | null; logs: { stream: "stdout" | "stderr" | "system"; line: string }[]; tail: string[]; uploader: CheckpointUploader | null; ended: Promise<void> };
 type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const TAIL_LINES = 200;
+/** log lines kept per job while the server is unreachable */
+const MAX_BUFFERED_LINES = 50_000;
 
 /**
  * The runner daemon: registers with its capabilities, claims work only when a slot is free
  * (woken by the server's "work:available" push, so no poll interval), runs each job through
- * the Executor, heartbeats its leases, and reports results with the lease's fencing token.
+ * the Executor, heartbeats its leases, syncs checkpoints, and reports results with the
+ * lease's fencing token. A lost connection doesn't touch running jobs: the daemon reconnects,
+ * says hello again and re-attaches (its heartbeat re-extends the leases that are still its own).
  */
 export class RunnerDaemon {
   private socket: HeronSocket | null = null;
   private readonly running = new Map<string, Running>();
   private slots = 1;
   private claiming = false;
+  private claimAgain = false;
   private draining = false;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private timers: NodeJS.Timeout[] = [];
   /** reports that could not be delivered yet (server down); retried on reconnect */
   private pendingReports: JobReport[] = [];
@@ -50,33 +64,49 @@ export class RunnerDaemon {
   async start(): Promise<void> {
     const host = await describeHost();
     this.slots = this.opts.slots === "auto" || this.opts.slots === undefined ? Math.max(1, host.gpus.length) : this.opts.slots;
-    const socket: HeronSocket = io(this.opts.server, { path: "/socket.io", auth: { token: this.opts.token }, transports: ["websocket"], reconnectionDelayMax: 5000 });
+    const socket: HeronSocket = io(this.opts.server, { path: "/socket.io", auth: { token: this.opts.token }, transports: ["websocket"], reconnectionDelay: 200, reconnectionDelayMax: 2000 });
     this.socket = socket;
     socket.on("connect", () => void this.onConnect(host));
+    socket.on("disconnect", (reason) => this.opts.logger.warn({ reason }, "disconnected from server; jobs keep running"));
     socket.on("connect_error", (err) => this.opts.logger.warn({ err: err.message }, "cannot reach server; retrying"));
     socket.on("work:available", () => void this.claimLoop());
     socket.on("job:cancel", ({ jobId }) => this.cancel(jobId));
-    this.timers.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 5000));
-    this.timers.push(setInterval(() => this.flushLogs(), 500));
+    this.setHeartbeat(this.opts.heartbeatMs ?? 5000);
+    this.timers.push(setInterval(() => this.flushLogs(), 300));
+    this.timers.push(setInterval(() => this.syncCheckpoints(), this.opts.checkpointSyncMs ?? 2000));
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
-      socket.once("connect_error", (err) => (err.message.includes("unauthorized") ? reject(new Error(`server refused the runner token: ${err.message}`)) : undefined));
+      socket.on("connect_error", (err) => {
+        if (err.message.includes("unauthorized")) {
+          socket.close();
+          reject(new Error(`server refused the runner token: ${err.message}`));
+        }
+      });
     });
   }
 
+  private setHeartbeat(ms: number) {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    // each beat also claims: a safety net if a "work:available" push was missed
+    this.heartbeatTimer = setInterval(() => void this.heartbeat().then(() => this.claimLoop()), ms);
+  }
+
   private async onConnect(host: Awaited<ReturnType<typeof describeHost>>) {
-    const ack = await this.emit<{ runnerId: string }>("runner:hello", {
+    const ack = (await this.emit<Extract<RunnerHelloAck, { ok: true }>>("runner:hello", {
       v: PROTOCOL_VERSION,
       name: this.opts.name ?? os.hostname(),
       ...host,
       slots: this.slots,
       queues: this.opts.queues ?? ["default"],
-    });
+    })) as RunnerHelloAck;
     if (!ack.ok) return this.opts.logger.error({ error: ack.error }, "server refused hello");
-    this.opts.logger.info({ slots: this.slots, backend: host.backend }, "runner registered");
+    if (!this.opts.heartbeatMs && ack.heartbeatMs) this.setHeartbeat(ack.heartbeatMs);
+    this.opts.logger.info({ slots: this.slots, backend: host.backend, running: this.running.size }, "runner registered");
+    if (this.draining) await this.emit("runner:drain", { v: PROTOCOL_VERSION });
+    // re-attach: the heartbeat re-extends leases still ours and names the ones we lost meanwhile
+    await this.heartbeat();
     const reports = this.pendingReports.splice(0);
     for (const r of reports) await this.report(r);
-    await this.heartbeat();
     await this.claimLoop();
   }
 
@@ -84,50 +114,100 @@ export class RunnerDaemon {
     return new Promise((resolve) => {
       if (!this.socket?.connected) return resolve({ ok: false, error: "not connected" });
       (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: Ack<T>) => void) => void }).emit(event, payload, (err, a) =>
-        resolve(err ? { ok: false, error: `no answer: ${err.message}` } : a),
+        resolve(err ? { ok: false, error: "not connected" } : a),
       );
     });
   }
+  private readonly emitAny = <T extends object>(event: string, payload: unknown) => this.emit<T>(event as keyof ClientToServerEvents, payload);
 
-  /** Claims until the slots are full or the queue is empty. */
-  private async claimLoop() {
-    if (this.claiming || this.draining) return;
+  /** Claims until the slots are full or the queue is empty. A push during a claim triggers one more round. */
+  private async claimLoop(): Promise<void> {
+    if (this.draining) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
     this.claiming = true;
     try {
-      while (!this.draining && this.running.size < this.slots) {
-        const ack = await this.emit<{ lease: Lease | null }>("runner:claim", { v: PROTOCOL_VERSION });
-        if (!ack.ok || !ack.lease) break;
-        this.startJob(ack.lease);
-      }
+      do {
+        this.claimAgain = false;
+        while (!this.draining && this.running.size < this.slots) {
+          const ack = await this.emit<{ lease: Lease | null }>("runner:claim", { v: PROTOCOL_VERSION });
+          if (!ack.ok) {
+            if (ack.error !== "not connected") this.opts.logger.warn({ error: ack.error }, "claim refused");
+            break;
+          }
+          if (!ack.lease) break;
+          this.startJob(ack.lease);
+        }
+      } while (this.claimAgain && !this.draining && this.running.size < this.slots);
     } finally {
       this.claiming = false;
     }
   }
 
   private startJob(lease: Lease) {
+    const entry: Running = { lease, handle: null, stop: null, logs: [], tail: [], uploader: null, ended: Promise.resolve() };
+    this.running.set(lease.jobId, entry);
+    entry.ended = this.runJob(entry).catch((err: Error) => {
+      this.opts.logger.error({ jobId: lease.jobId, err: err.message }, "job supervision failed");
+      this.running.delete(lease.jobId);
+    });
+  }
+
+  private log(entry: Running, stream: "stdout" | "stderr" | "system", line: string) {
+    if (entry.logs.length < MAX_BUFFERED_LINES) entry.logs.push({ stream, line });
+    entry.tail.push(line);
+    if (entry.tail.length > TAIL_LINES) entry.tail.shift();
+  }
+
+  private async runJob(entry: Running) {
+    const { lease } = entry;
+    const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
     const checkpointDir = path.join(this.opts.home, "checkpoints", lease.jobId);
-    const entry: Running = { lease, handle: null as unknown as ExecutionHandle, cancelled: false, logs: [], tail: [] };
+    // a requeued attempt may land on a host that never saw this job: fetch the server's newest checkpoint
+    let stored: number | null = null;
+    try {
+      stored = await downloadLatestCheckpoint(this.emitAny, held, checkpointDir);
+      if (stored !== null) this.log(entry, "system", `[runner] downloaded checkpoint at step ${stored} from the server`);
+    } catch (err) {
+      this.log(entry, "system", `[runner] could not download the server's checkpoint (${(err as Error).message}); using what this host has`);
+    }
+    entry.uploader = new CheckpointUploader(this.emitAny, held, checkpointDir, stored ?? latestLocalStep(checkpointDir), (err) =>
+      this.opts.logger.warn({ jobId: lease.jobId, err: err.message }, "checkpoint upload failed; will retry"),
+    );
+    this.log(entry, "system", `[runner] attempt ${lease.attempt} on ${os.hostname()} (${this.opts.name ?? ""})`);
+    this.opts.logger.info({ jobId: lease.jobId, attempt: lease.attempt, fencingToken: lease.fencingToken }, "job started");
+    void this.report({ v: PROTOCOL_VERSION, ...held, status: "running" });
     entry.handle = this.opts.executor.start(lease, {
       serverUrl: this.opts.server,
       checkpointDir,
-      onLog: (stream, line) => {
-        entry.logs.push({ stream, line });
-        entry.tail.push(line);
-        if (entry.tail.length > TAIL_LINES) entry.tail.shift();
+      onLog: (stream, line) => this.log(entry, stream, line),
+      rewind: async (step) => {
+        const ack = await this.emit<{ deleted: number }>("job:rewind", { v: PROTOCOL_VERSION, ...held, step });
+        if (!ack.ok) throw new Error(ack.error);
       },
     });
-    this.running.set(lease.jobId, entry);
-    this.opts.logger.info({ jobId: lease.jobId, attempt: lease.attempt }, "job started");
-    void this.report({ v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, status: "running" });
-    void entry.handle.done.then(async ({ exitCode, signal }) => {
-      this.flushLogs();
-      this.running.delete(lease.jobId);
-      const status = entry.cancelled ? "cancelled" : exitCode === 0 ? "succeeded" : "failed";
-      const error = status === "failed" ? `exit code ${exitCode ?? "none"}${signal ? ` (signal ${signal})` : ""}\n--- last ${TAIL_LINES} log lines ---\n${entry.tail.join("\n")}` : undefined;
-      this.opts.logger.info({ jobId: lease.jobId, status, exitCode }, "job ended");
-      await this.report({ v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, status, exitCode, error });
-      await this.claimLoop();
-    });
+    if (entry.stop) entry.handle.kill("SIGTERM"); // cancelled or drained while we prepared
+    const result = await entry.handle.done;
+    this.flushLogs();
+    if (entry.stop !== "lost") await entry.uploader.sync();
+    this.running.delete(lease.jobId);
+    const report = this.outcome(entry, result);
+    this.opts.logger.info({ jobId: lease.jobId, status: report?.status ?? "lost", exitCode: result.exitCode }, "job ended");
+    if (report) await this.report(report);
+    await this.claimLoop();
+  }
+
+  /** What to report for an ended attempt (none when the lease was already lost). */
+  private outcome(entry: Running, { exitCode, signal }: ExecutionResult): JobReport | null {
+    const base = { v: PROTOCOL_VERSION, jobId: entry.lease.jobId, fencingToken: entry.lease.fencingToken, exitCode } as const;
+    if (entry.stop === "lost") return null;
+    if (entry.stop === "cancel") return { ...base, status: "cancelled" };
+    if (exitCode === EXIT_OK) return { ...base, status: "succeeded" };
+    if (entry.stop === "drain") return { ...base, status: "requeued" };
+    const error = `exit code ${exitCode ?? "none"}${signal ? ` (signal ${signal})` : ""}\n--- last ${TAIL_LINES} log lines ---\n${entry.tail.join("\n")}`;
+    return { ...base, status: "failed", error };
   }
 
   private async report(r: JobReport) {
@@ -137,43 +217,71 @@ export class RunnerDaemon {
   }
 
   private flushLogs() {
+    if (!this.socket?.connected) return;
     for (const entry of this.running.values()) {
-      if (!entry.logs.length || !this.socket?.connected) continue;
+      if (!entry.logs.length) continue;
       const lines = entry.logs.splice(0, 5000);
       void this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: entry.lease.jobId, fencingToken: entry.lease.fencingToken, lines });
     }
   }
 
+  private syncCheckpoints() {
+    if (!this.socket?.connected) return;
+    for (const entry of this.running.values()) if (!entry.stop) void entry.uploader?.sync();
+  }
+
   private async heartbeat() {
     if (!this.socket?.connected) return;
     const leases = [...this.running.values()].map((r) => ({ jobId: r.lease.jobId, fencingToken: r.lease.fencingToken }));
-    const ack = await this.emit<{ stale: string[] }>("runner:heartbeat", { v: PROTOCOL_VERSION, leases });
-    if (!ack.ok) return;
+    const ack = await this.emit<{ stale: string[]; cancel?: string[] }>("runner:heartbeat", { v: PROTOCOL_VERSION, leases });
+    if (!ack.ok) {
+      if (ack.error !== "not connected") this.opts.logger.warn({ error: ack.error }, "heartbeat refused");
+      return;
+    }
     // a lease we lost (expired while we were away) now belongs to another attempt: stop ours
     for (const jobId of ack.stale) {
       const r = this.running.get(jobId);
       if (!r) continue;
       this.opts.logger.warn({ jobId }, "lease lost; stopping the local attempt");
-      r.handle.kill("SIGKILL");
+      r.stop = "lost";
+      r.handle?.kill("SIGKILL");
     }
+    for (const jobId of ack.cancel ?? []) this.cancel(jobId);
   }
 
+  /** SIGTERM, then SIGKILL after the grace period → reported `cancelled`. */
   cancel(jobId: string) {
     const r = this.running.get(jobId);
-    if (!r) return;
-    r.cancelled = true;
-    r.handle.kill("SIGTERM");
-    const t = setTimeout(() => r.handle.kill("SIGKILL"), this.opts.killGraceMs ?? 10_000);
-    void r.handle.done.then(() => clearTimeout(t));
+    if (!r || r.stop) return;
+    this.opts.logger.info({ jobId }, "cancelling job");
+    this.log(r, "system", "[runner] cancel requested: stopping the job");
+    r.stop = "cancel";
+    this.terminate(r, this.opts.killGraceMs ?? 4000);
   }
 
-  /** Stops claiming, stops running jobs (their leases expire and they are requeued), disconnects. */
+  private terminate(r: Running, graceMs: number) {
+    r.handle?.kill("SIGTERM");
+    const t = setTimeout(() => r.handle?.kill("SIGKILL"), graceMs);
+    void r.ended.then(() => clearTimeout(t));
+  }
+
+  /**
+   * Drain (SIGTERM): no new work; running jobs are asked to stop (they checkpoint), get the
+   * grace period, and are reported `requeued` (not failed) with their newest checkpoint
+   * uploaded, so another runner resumes them. Then the daemon disconnects.
+   */
   async stop(): Promise<void> {
     this.draining = true;
+    await this.emit("runner:drain", { v: PROTOCOL_VERSION });
+    for (const r of this.running.values()) {
+      if (r.stop) continue;
+      r.stop = "drain";
+      this.log(r, "system", "[runner] runner draining: stopping the job; it will be requeued");
+      this.terminate(r, this.opts.drainGraceMs ?? 30_000);
+    }
+    await Promise.all([...this.running.values()].map((r) => r.ended));
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const t of this.timers) clearInterval(t);
-    for (const r of this.running.values()) r.handle.kill("SIGTERM");
-    await Promise.race([Promise.all([...this.running.values()].map((r) => r.handle.done)), new Promise((r) => setTimeout(r, 5000))]);
-    for (const r of this.running.values()) r.handle.kill("SIGKILL");
     this.socket?.close();
   }
 }

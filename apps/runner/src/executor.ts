@@ -4,20 +4,43 @@ import { fileURLToPath } from "node:url";
 import type { Lease } from "@heron/core";
 
 export type LogSink = (stream: "stdout" | "stderr", line: string) => void;
+export type ExecutionResult = { exitCode: number | null; signal: NodeJS.Signals | null };
 export type ExecutionHandle = {
-  /** SIGTERM first; the daemon sends SIGKILL after its grace period */
+  /** SIGTERM first (the job checkpoints and stops); the daemon sends SIGKILL after its grace period */
   kill(signal: NodeJS.Signals): void;
-  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  done: Promise<ExecutionResult>;
+};
+export type ExecutionContext = {
+  serverUrl: string;
+  /** this job's checkpoint folder under the runner's HERON_HOME (already holds the server's newest checkpoint) */
+  checkpointDir: string;
+  onLog: LogSink;
+  /** drops the run's points after `step` (fenced by the daemon with the lease's token) */
+  rewind(step: number): Promise<void>;
 };
 
 /** How a leased job is executed. Tests swap in a fast fake; production runs a child process. */
 export type Executor = {
-  start(lease: Lease, ctx: { serverUrl: string; checkpointDir: string; onLog: LogSink }): ExecutionHandle;
+  start(lease: Lease, ctx: ExecutionContext): ExecutionHandle;
 };
+
+/** job-process exit codes the daemon understands */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+/** stopped by SIGTERM before completing (cancel or drain): a checkpoint was written */
+export const EXIT_STOPPED = 3;
 
 const JOB_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), "job-process.ts");
 
-/** Each job in its own child process (node + tsx), so a crashing job never takes the daemon down. */
+/** Messages on the job process's IPC channel. */
+export type JobToDaemon = { type: "rewind"; id: number; step: number };
+export type DaemonToJob = { type: "rewound"; id: number; error?: string };
+
+/**
+ * Each job in its own child process (node + tsx), so a crashing job never takes the daemon
+ * down. An IPC channel carries the job's rewind request (the daemon holds the fencing token)
+ * and tells the job when its daemon dies (it then stops: nobody could report for it).
+ */
 export function createProcessExecutor(): Executor {
   return {
     start(lease, ctx) {
@@ -29,7 +52,14 @@ export function createProcessExecutor(): Executor {
           HERON_LEASE: JSON.stringify({ jobId: lease.jobId, runId: lease.runId, projectName: lease.projectName, attempt: lease.attempt, spec: lease.spec }),
           HERON_CHECKPOINT_DIR: ctx.checkpointDir,
         },
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+      });
+      child.on("message", (m: JobToDaemon) => {
+        if (m?.type !== "rewind") return;
+        ctx.rewind(m.step).then(
+          () => child.connected && child.send({ type: "rewound", id: m.id } satisfies DaemonToJob),
+          (err: Error) => child.connected && child.send({ type: "rewound", id: m.id, error: err.message } satisfies DaemonToJob),
+        );
       });
       const pipe = (stream: NodeJS.ReadableStream | null, name: "stdout" | "stderr") => {
         let rest = "";
@@ -44,11 +74,15 @@ export function createProcessExecutor(): Executor {
       };
       pipe(child.stdout, "stdout");
       pipe(child.stderr, "stderr");
-      const done = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-        child.on("exit", (exitCode, signal) => resolve({ exitCode, signal }));
-        child.on("error", () => resolve({ exitCode: -1, signal: null }));
+      const done = new Promise<ExecutionResult>((resolve) => {
+        // "close" (not "exit"): stdout/stderr are fully read, so the log tail is complete
+        child.on("close", (exitCode, signal) => resolve({ exitCode, signal }));
+        child.on("error", (err) => {
+          ctx.onLog("stderr", `cannot start the job process: ${err.message}`);
+          resolve({ exitCode: -1, signal: null });
+        });
       });
-      return { kill: (signal) => child.kill(signal), done };
+      return { kill: (signal) => void child.kill(signal), done };
     },
   };
 }

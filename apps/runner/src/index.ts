@@ -1,3 +1,4 @@
 export { RunnerDaemon, type DaemonOptions } from "./daemon";
-export { createProcessExecutor, type Executor, type ExecutionHandle } from "./executor";
+export { createProcessExecutor, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, type Executor, type ExecutionContext, type ExecutionHandle, type ExecutionResult } from "./executor";
 export { describeHost, probeBackend } from "./host-info";
+export { createFakeExecutor, type FakeJobRecord } from "./testing/fake-executor";

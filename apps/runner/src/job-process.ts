@@ -1,24 +1,59 @@
 // The child process that executes ONE job attempt. Spawned by the runner daemon with:
-//   HERON_HOST, HERON_API_KEY (this attempt's job token), HERON_LEASE (json), HERON_CHECKPOINT_DIR.
-// It logs through the tracking SDK exactly like a user's own script would.
+//   HERON_HOST, HERON_API_KEY (this attempt's job token), HERON_LEASE (json), HERON_CHECKPOINT_DIR,
+// and an IPC channel to the daemon. It logs through the tracking SDK exactly like a user's
+// own script would. Exit codes: 0 done, 1 the job failed, 3 stopped by SIGTERM (cancel/drain).
+import fs from "node:fs";
 import os from "node:os";
 import { JobSpecSchema, type JobContext } from "@heron/core";
 import { init, runJob } from "@heron/core/node";
+import { EXIT_FAILED, EXIT_STOPPED, type DaemonToJob, type JobToDaemon } from "./executor";
 
 type LeaseEnv = { jobId: string; runId: string; projectName: string; attempt: number; spec: unknown };
+
+/** Asks the daemon (which holds the lease's fencing token) to rewind the run. */
+function rewindThroughDaemon(step: number): Promise<void> {
+  if (!process.send) return Promise.reject(new Error("no daemon to rewind through (not started by a runner)"));
+  const id = Math.floor(Math.random() * 2 ** 31);
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: DaemonToJob) => {
+      if (m?.type !== "rewound" || m.id !== id) return;
+      process.off("message", onMessage);
+      if (m.error) reject(new Error(`rewind refused: ${m.error}`));
+      else resolve();
+    };
+    process.on("message", onMessage);
+    process.send!({ type: "rewind", id, step } satisfies JobToDaemon);
+  });
+}
+
+/** newest complete `ckpt-<step>` folder in the job's checkpoint directory */
+function latestCheckpointStep(dir: string): number | null {
+  const steps = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+    .map((d) => /^ckpt-(\d+)$/.exec(d))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => Number(m[1]));
+  return steps.length ? Math.max(...steps) : null;
+}
 
 async function main() {
   const lease = JSON.parse(process.env.HERON_LEASE ?? "null") as LeaseEnv | null;
   if (!lease) throw new Error("HERON_LEASE is missing: job-process is started by the runner daemon");
   const spec = JobSpecSchema.parse(lease.spec);
   const controller = new AbortController();
-  let signalled: "aborted" | null = null;
+  let stopped = false;
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     process.on(sig, () => {
-      signalled = "aborted";
+      stopped = true;
       controller.abort();
     });
   }
+  // our daemon died (its host is going down or it was killed): nobody can report for this
+  // attempt and its lease will expire, so stop instead of computing into the void
+  process.on("disconnect", () => {
+    console.error("[heron] runner daemon gone; stopping");
+    process.exit(EXIT_STOPPED);
+  });
+  const checkpointDir = process.env.HERON_CHECKPOINT_DIR ?? `${os.tmpdir()}/heron-ckpt-${lease.jobId}`;
   const run = await init({
     project: lease.projectName,
     id: lease.runId,
@@ -34,17 +69,26 @@ async function main() {
     setSummary: (values) => Object.assign(run.summary, values),
     info: (m) => console.log(m),
     warn: (m) => console.warn(`[warn] ${m}`),
-    checkpointDir: process.env.HERON_CHECKPOINT_DIR ?? `${os.tmpdir()}/heron-ckpt-${lease.jobId}`,
+    checkpointDir,
+    rewind: rewindThroughDaemon,
     signal: controller.signal,
   };
+  if (lease.attempt > 1) {
+    // a later attempt continues the same run from its checkpoint (or from scratch): points the
+    // lost attempt logged after that step are dropped so the charts continue without a fork
+    const step = latestCheckpointStep(checkpointDir) ?? 0;
+    await ctx.rewind!(step);
+    console.log(`[heron] attempt ${lease.attempt} resumes the run after step ${step}`);
+  }
   try {
     await runJob(spec, ctx);
-    await run.finish({ state: signalled ?? "finished" });
+    await run.finish({ state: stopped ? "aborted" : "finished" });
+    if (stopped) process.exitCode = EXIT_STOPPED;
   } catch (err) {
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
     console.error(message);
-    await run.finish({ state: signalled ?? "crashed", error: message.slice(0, 10_000) }).catch(() => undefined);
-    process.exitCode = signalled ? 0 : 1;
+    await run.finish({ state: stopped ? "aborted" : "crashed", error: message.slice(0, 10_000) }).catch(() => undefined);
+    process.exitCode = stopped ? EXIT_STOPPED : EXIT_FAILED;
   }
 }
 
@@ -52,6 +96,6 @@ main().then(
   () => setTimeout(() => process.exit(), 100).unref(),
   (err) => {
     console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    process.exit(EXIT_FAILED);
   },
 );

@@ -73,7 +73,8 @@ export const RunnerHelloSchema = z.object({
   queues: z.array(z.string().min(1).max(100)).min(1).default(["default"]),
 });
 export type RunnerHello = z.infer<typeof RunnerHelloSchema>;
-export type RunnerHelloAck = Ack<{ runnerId: string }>;
+/** `leaseTtlMs`/`heartbeatMs`: the server's lease settings, so daemons heartbeat often enough */
+export type RunnerHelloAck = Ack<{ runnerId: string; leaseTtlMs?: number; heartbeatMs?: number }>;
 
 export type Lease = {
   jobId: string;
@@ -93,7 +94,8 @@ export const JobReportSchema = z.object({
   v: V,
   jobId: IdSchema,
   fencingToken: z.number().int().min(0),
-  status: z.enum(["running", "succeeded", "failed", "cancelled"]),
+  /** "requeued": the runner drained (SIGTERM) and stopped the job after its grace period — not the code's fault */
+  status: z.enum(["running", "succeeded", "failed", "cancelled", "requeued"]),
   exitCode: z.number().int().nullable().optional(),
   error: z.string().max(100_000).optional(),
 });
@@ -111,7 +113,43 @@ export const RunnerHeartbeatSchema = z.object({
   v: V,
   leases: z.array(z.object({ jobId: IdSchema, fencingToken: z.number().int().min(0) })).max(1024),
 });
-export type RunnerHeartbeatAck = Ack<{ stale: string[] }>;
+/** `stale`: leases this runner no longer holds (stop those attempts); `cancel`: jobs to cancel (a missed job:cancel push) */
+export type RunnerHeartbeatAck = Ack<{ stale: string[]; cancel?: string[] }>;
+
+/** The runner stops taking work (SIGTERM drain); its running jobs finish or are requeued. */
+export const RunnerDrainSchema = z.object({ v: V });
+
+const FencedJobSchema = z.object({ v: V, jobId: IdSchema, fencingToken: z.number().int().min(0) });
+const CheckpointFileNameSchema = z
+  .string()
+  .min(1, "file must not be empty")
+  .max(200, "file is longer than 200 characters")
+  .regex(/^[A-Za-z0-9._-]+$/, "file may hold letters, digits, '.', '_' and '-' only");
+const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: "data must be binary" });
+/** chunks of this size keep every socket.io message far below the server's 16 MiB limit */
+export const CHECKPOINT_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** One chunk of one file of a checkpoint folder (`ckpt-<step>`), fenced by the lease. */
+export const CheckpointChunkSchema = FencedJobSchema.extend({
+  step: z.number().int().min(0),
+  file: CheckpointFileNameSchema,
+  index: z.number().int().min(0),
+  data: BytesSchema.refine((d) => d.byteLength <= CHECKPOINT_CHUNK_BYTES, `a chunk may hold at most ${CHECKPOINT_CHUNK_BYTES} bytes`),
+});
+export type CheckpointChunk = z.infer<typeof CheckpointChunkSchema>;
+/** All chunks sent: the checkpoint becomes the job's latest (older ones beyond two are dropped). */
+export const CheckpointCommitSchema = FencedJobSchema.extend({
+  step: z.number().int().min(0),
+  files: z.array(z.object({ name: CheckpointFileNameSchema, bytes: z.number().int().min(0), chunks: z.number().int().min(0) })).min(1).max(100),
+});
+export type CheckpointCommit = z.infer<typeof CheckpointCommitSchema>;
+export type CheckpointInfo = { step: number; files: { name: string; bytes: number; chunks: number }[] };
+/** Asks for the job's newest complete checkpoint (a requeued attempt on a host that lacks it). */
+export const CheckpointLatestSchema = FencedJobSchema;
+export const CheckpointReadSchema = FencedJobSchema.extend({ step: z.number().int().min(0), file: CheckpointFileNameSchema, index: z.number().int().min(0) });
+/** A resumed attempt drops the run's points after the checkpoint's step, so charts continue from it. */
+export const JobRewindSchema = FencedJobSchema.extend({ step: z.number().int().min(0) });
+export type JobRewind = z.infer<typeof JobRewindSchema>;
 
 /** Event maps for typed socket.io servers and clients. */
 export type ClientToServerEvents = {
@@ -127,6 +165,12 @@ export type ClientToServerEvents = {
   "runner:heartbeat": (p: unknown, ack: (a: RunnerHeartbeatAck) => void) => void;
   "job:report": (p: unknown, ack: (a: Ack<object>) => void) => void;
   "job:logs": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "runner:drain": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "job:checkpoint:chunk": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "job:checkpoint:commit": (p: unknown, ack: (a: Ack<object>) => void) => void;
+  "job:checkpoint:latest": (p: unknown, ack: (a: Ack<{ checkpoint: CheckpointInfo | null }>) => void) => void;
+  "job:checkpoint:read": (p: unknown, ack: (a: Ack<{ data: Uint8Array }>) => void) => void;
+  "job:rewind": (p: unknown, ack: (a: Ack<{ deleted: number }>) => void) => void;
 };
 
 export type ServerToClientEvents = {

@@ -64,8 +64,25 @@ CREATE TABLE "LogLine" (
     "stream" TEXT NOT NULL,
     "line" TEXT NOT NULL,
     "ts" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "writer" TEXT,
+    "seq" INTEGER,
 
     CONSTRAINT "LogLine_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "Media" (
+    "id" SERIAL NOT NULL,
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "caption" TEXT,
+    "width" INTEGER NOT NULL,
+    "height" INTEGER NOT NULL,
+    "png" BYTEA NOT NULL,
+    "ts" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "Media_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -120,6 +137,7 @@ CREATE TABLE "Job" (
     "exitCode" INTEGER,
     "error" TEXT,
     "group" TEXT,
+    "checkpointStep" INTEGER,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "startedAt" TIMESTAMP(3),
     "finishedAt" TIMESTAMP(3),
@@ -137,6 +155,45 @@ CREATE TABLE "JobEvent" (
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "JobEvent_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "JobAttempt" (
+    "jobId" TEXT NOT NULL,
+    "attempt" INTEGER NOT NULL,
+    "runnerId" TEXT,
+    "runnerName" TEXT,
+    "fencingToken" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'running',
+    "exitCode" INTEGER,
+    "error" TEXT,
+    "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "endedAt" TIMESTAMP(3),
+
+    CONSTRAINT "JobAttempt_pkey" PRIMARY KEY ("jobId","attempt")
+);
+
+-- CreateTable
+CREATE TABLE "JobCheckpoint" (
+    "jobId" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "attempt" INTEGER NOT NULL,
+    "files" JSONB NOT NULL,
+    "complete" BOOLEAN NOT NULL DEFAULT false,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "JobCheckpoint_pkey" PRIMARY KEY ("jobId","step")
+);
+
+-- CreateTable
+CREATE TABLE "JobCheckpointChunk" (
+    "jobId" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "file" TEXT NOT NULL,
+    "idx" INTEGER NOT NULL,
+    "data" BYTEA NOT NULL,
+
+    CONSTRAINT "JobCheckpointChunk_pkey" PRIMARY KEY ("jobId","step","file","idx")
 );
 
 -- CreateTable
@@ -200,6 +257,12 @@ CREATE INDEX "Run_group_idx" ON "Run"("group");
 CREATE INDEX "LogLine_runId_id_idx" ON "LogLine"("runId", "id");
 
 -- CreateIndex
+CREATE INDEX "LogLine_runId_writer_seq_idx" ON "LogLine"("runId", "writer", "seq");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Media_runId_key_step_key" ON "Media"("runId", "key", "step");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "TextSample_runId_key_step_key" ON "TextSample"("runId", "key", "step");
 
 -- CreateIndex
@@ -210,6 +273,12 @@ CREATE UNIQUE INDEX "Job_jobTokenHash_key" ON "Job"("jobTokenHash");
 
 -- CreateIndex
 CREATE INDEX "Job_status_queue_priority_createdAt_idx" ON "Job"("status", "queue", "priority", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Job_status_leaseExpiresAt_idx" ON "Job"("status", "leaseExpiresAt");
+
+-- CreateIndex
+CREATE INDEX "Job_runnerId_status_idx" ON "Job"("runnerId", "status");
 
 -- CreateIndex
 CREATE INDEX "Job_projectId_createdAt_idx" ON "Job"("projectId", "createdAt");
@@ -227,6 +296,9 @@ ALTER TABLE "RunWriter" ADD CONSTRAINT "RunWriter_runId_fkey" FOREIGN KEY ("runI
 ALTER TABLE "LogLine" ADD CONSTRAINT "LogLine_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
+ALTER TABLE "Media" ADD CONSTRAINT "Media_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
 ALTER TABLE "TextSample" ADD CONSTRAINT "TextSample_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
@@ -237,4 +309,13 @@ ALTER TABLE "Job" ADD CONSTRAINT "Job_runnerId_fkey" FOREIGN KEY ("runnerId") RE
 
 -- AddForeignKey
 ALTER TABLE "JobEvent" ADD CONSTRAINT "JobEvent_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "JobAttempt" ADD CONSTRAINT "JobAttempt_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "JobCheckpoint" ADD CONSTRAINT "JobCheckpoint_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "JobCheckpointChunk" ADD CONSTRAINT "JobCheckpointChunk_jobId_step_fkey" FOREIGN KEY ("jobId", "step") REFERENCES "JobCheckpoint"("jobId", "step") ON DELETE CASCADE ON UPDATE CASCADE;
 

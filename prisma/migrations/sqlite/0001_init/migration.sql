@@ -57,7 +57,23 @@ CREATE TABLE "LogLine" (
     "stream" TEXT NOT NULL,
     "line" TEXT NOT NULL,
     "ts" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "writer" TEXT,
+    "seq" INTEGER,
     CONSTRAINT "LogLine_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "Media" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "runId" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "caption" TEXT,
+    "width" INTEGER NOT NULL,
+    "height" INTEGER NOT NULL,
+    "png" BLOB NOT NULL,
+    "ts" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "Media_runId_fkey" FOREIGN KEY ("runId") REFERENCES "Run" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
@@ -109,6 +125,7 @@ CREATE TABLE "Job" (
     "exitCode" INTEGER,
     "error" TEXT,
     "group" TEXT,
+    "checkpointStep" INTEGER,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "startedAt" DATETIME,
     "finishedAt" DATETIME,
@@ -125,6 +142,48 @@ CREATE TABLE "JobEvent" (
     "message" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "JobEvent_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JobAttempt" (
+    "jobId" TEXT NOT NULL,
+    "attempt" INTEGER NOT NULL,
+    "runnerId" TEXT,
+    "runnerName" TEXT,
+    "fencingToken" INTEGER NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'running',
+    "exitCode" INTEGER,
+    "error" TEXT,
+    "startedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "endedAt" DATETIME,
+
+    PRIMARY KEY ("jobId", "attempt"),
+    CONSTRAINT "JobAttempt_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JobCheckpoint" (
+    "jobId" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "attempt" INTEGER NOT NULL,
+    "files" JSONB NOT NULL,
+    "complete" BOOLEAN NOT NULL DEFAULT false,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    PRIMARY KEY ("jobId", "step"),
+    CONSTRAINT "JobCheckpoint_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JobCheckpointChunk" (
+    "jobId" TEXT NOT NULL,
+    "step" INTEGER NOT NULL,
+    "file" TEXT NOT NULL,
+    "idx" INTEGER NOT NULL,
+    "data" BLOB NOT NULL,
+
+    PRIMARY KEY ("jobId", "step", "file", "idx"),
+    CONSTRAINT "JobCheckpointChunk_jobId_step_fkey" FOREIGN KEY ("jobId", "step") REFERENCES "JobCheckpoint" ("jobId", "step") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
@@ -188,6 +247,12 @@ CREATE INDEX "Run_group_idx" ON "Run"("group");
 CREATE INDEX "LogLine_runId_id_idx" ON "LogLine"("runId", "id");
 
 -- CreateIndex
+CREATE INDEX "LogLine_runId_writer_seq_idx" ON "LogLine"("runId", "writer", "seq");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Media_runId_key_step_key" ON "Media"("runId", "key", "step");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "TextSample_runId_key_step_key" ON "TextSample"("runId", "key", "step");
 
 -- CreateIndex
@@ -198,6 +263,12 @@ CREATE UNIQUE INDEX "Job_jobTokenHash_key" ON "Job"("jobTokenHash");
 
 -- CreateIndex
 CREATE INDEX "Job_status_queue_priority_createdAt_idx" ON "Job"("status", "queue", "priority", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Job_status_leaseExpiresAt_idx" ON "Job"("status", "leaseExpiresAt");
+
+-- CreateIndex
+CREATE INDEX "Job_runnerId_status_idx" ON "Job"("runnerId", "status");
 
 -- CreateIndex
 CREATE INDEX "Job_projectId_createdAt_idx" ON "Job"("projectId", "createdAt");

@@ -2,6 +2,13 @@ import { z } from "zod";
 import { IdSchema, JobStatusSchema } from "@heron/core";
 import { authedProcedure, router } from "../trpc";
 
+const QueueNameSchema = z
+  .string()
+  .min(1, "queue must not be empty")
+  .max(100, "queue is longer than 100 characters")
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "queue may hold letters, digits, '.', '_' and '-' and must start with a letter or digit");
+
+/** The queue. Statuses: queued, running, succeeded, failed, cancelled (`lost` is per attempt: see `attemptHistory`). */
 export const jobRouter = router({
   /** `spec` is validated against JobSpecSchema in the service so errors name the field */
   submit: authedProcedure
@@ -9,23 +16,36 @@ export const jobRouter = router({
       z.object({
         projectId: z.string().min(1),
         spec: z.unknown(),
-        queue: z.string().min(1).max(100).optional(),
-        priority: z.number().int().min(-1000).max(1000).optional(),
-        maxAttempts: z.number().int().min(1).max(100).optional(),
+        queue: QueueNameSchema.optional(),
+        priority: z.number().int().min(-1000, "priority must be ≥ -1000").max(1000, "priority must be ≤ 1000").optional(),
+        maxAttempts: z.number().int().min(1, "maxAttempts must be ≥ 1").max(100, "maxAttempts must be ≤ 100").optional(),
+        group: z.string().min(1).max(200).optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
       const job = await ctx.services.jobs.submit(input.projectId, input.spec, input);
       return { jobId: job.id };
     }),
+  /** the job with `runner`, `project` and `attemptHistory` ({attempt, runnerName, status, exitCode, error, startedAt, endedAt}) */
   get: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.get(input.jobId)),
   list: authedProcedure
-    .input(z.object({ projectId: z.string().min(1).optional(), status: JobStatusSchema.optional(), queue: z.string().optional(), limit: z.number().int().min(1).max(1000).optional() }).default({}))
+    .input(
+      z
+        .object({
+          projectId: z.string().min(1).optional(),
+          status: JobStatusSchema.optional(),
+          queue: z.string().optional(),
+          runnerId: IdSchema.optional(),
+          limit: z.number().int().min(1).max(1000).optional(),
+        })
+        .default({}),
+    )
     .query(async ({ ctx, input }) => {
       const projectId = input.projectId ? (await ctx.services.projects.get(input.projectId)).id : undefined;
       return ctx.services.jobs.list({ ...input, projectId });
     }),
   cancel: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(({ ctx, input }) => ctx.services.jobs.cancel(input.jobId)),
   retry: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(({ ctx, input }) => ctx.services.jobs.retry(input.jobId)),
+  /** the history: queued, leased, started, checkpoint, lost, requeued, rewound, cancel-requested, succeeded/failed/cancelled */
   events: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.events(input.jobId)),
 });

@@ -1,45 +1,65 @@
-import { AppError, JobSpecSchema, formatIssues, type JobReport, type Lease } from "@heron/core";
+import { AppError, JobSpecSchema, formatIssues, type CheckpointCommit, type JobReport, type Lease } from "@heron/core";
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { Database } from "@heron/db";
+import { createCheckpointStore } from "./job-checkpoints";
+import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";
 import type { ProjectService } from "./projects";
 import type { RunService } from "./runs";
 
 export type JobServiceOptions = { leaseTtlMs: number };
+type Held = { jobId: string; fencingToken: number };
 
 /**
  * The job queue: submit → queued; a runner's claim grants a lease (attempt, fencing token,
  * expiry) → running; heartbeats extend it; an expired lease marks the attempt lost and
  * requeues. Every runner write carries the fencing token and is refused when it is stale.
+ * Statuses: queued, running, succeeded, failed (the code), cancelled; `lost` (the
+ * infrastructure) is per attempt, in JobAttempt and JobEvent. See docs/jobs.md.
  */
 export function createJobService(db: Database, projects: ProjectService, runs: RunService, notifier: Notifier, opts: JobServiceOptions) {
   const prisma = db.prisma;
+  const claimNext = createClaimer(db);
+  const checkpoints = createCheckpointStore(prisma);
 
   async function event(jobId: string, type: string, attempt: number, message?: string) {
     await prisma.jobEvent.create({ data: { jobId, type, attempt, message: message ?? null } });
   }
+  async function endAttempt(jobId: string, attempt: number, status: string, extra: { exitCode?: number | null; error?: string | null } = {}) {
+    await prisma.jobAttempt.updateMany({ where: { jobId, attempt, status: "running" }, data: { status, endedAt: new Date(), exitCode: extra.exitCode ?? null, error: extra.error?.slice(-4000) ?? null } });
+  }
 
   async function get(jobId: string) {
-    const job = await prisma.job.findUnique({ where: { id: jobId }, include: { runner: { select: { name: true, hostname: true } } } });
+    const job = await prisma.job.findUnique({
+      where: { id: jobId },
+      include: { runner: { select: { name: true, hostname: true } }, project: { select: { name: true } }, attemptHistory: { orderBy: { attempt: "asc" } } },
+    });
     if (!job) throw new AppError("NOT_FOUND", `job "${jobId}" not found`);
+    const { jobTokenHash: _secret, ...rest } = job;
+    return rest;
+  }
+
+  /** The job, if `runnerId` holds its current lease; otherwise the write is refused. */
+  async function assertLease(runnerId: string, l: Held) {
+    const job = await prisma.job.findUnique({ where: { id: l.jobId } });
+    if (!job) throw new AppError("NOT_FOUND", `job "${l.jobId}" not found`);
+    if (job.runnerId !== runnerId || job.fencingToken !== l.fencingToken || job.status !== "running") {
+      throw new AppError("CONFLICT", `stale fencing token for job ${l.jobId}: this runner does not hold its current lease`);
+    }
     return job;
   }
 
-  /** One statement claims one job atomically (SKIP LOCKED on PostgreSQL; SQLite serialises writers). */
-  async function claimOne(runnerId: string, queues: string[]): Promise<{ id: string; fencingToken: number } | null> {
-    const placeholders = queues.map((_, i) => (db.provider === "postgres" ? `$${i + 2}` : "?")).join(",");
-    const pick =
-      db.provider === "postgres"
-        ? `SELECT "id" FROM "Job" WHERE "status"='queued' AND "queue" IN (${placeholders}) ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC LIMIT 1 FOR UPDATE SKIP LOCKED`
-        : `SELECT "id" FROM "Job" WHERE "status"='queued' AND "queue" IN (${placeholders}) ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC LIMIT 1`;
-    const sql = `UPDATE "Job" SET "status"='running', "fencingToken"="fencingToken"+1, "attempts"="attempts"+1, "runnerId"=${db.provider === "postgres" ? "$1" : "?"} WHERE "id" = (${pick}) AND "status"='queued' RETURNING "id", "fencingToken"`;
-    const rows = await prisma.$queryRawUnsafe<{ id: string; fencingToken: number | bigint }[]>(sql, runnerId, ...queues);
-    const row = rows[0];
-    return row ? { id: row.id, fencingToken: Number(row.fencingToken) } : null;
+  /** Why a claim found nothing: refused (revoked, slots full) or simply an empty queue. */
+  async function checkRunner(runnerId: string) {
+    const runner = await prisma.runner.findUnique({ where: { id: runnerId } });
+    if (!runner || runner.revokedAt) throw new AppError("UNAUTHORIZED", "unknown or revoked runner");
+    return runner;
   }
 
   return {
+    leaseTtlMs: opts.leaseTtlMs,
     get,
+    assertLease,
     async submit(projectIdOrName: string, rawSpec: unknown, options: { queue?: string; priority?: number; maxAttempts?: number; group?: string } = {}) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
@@ -47,135 +67,174 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const job = await prisma.job.create({
         data: { projectId: project.id, spec: parsed.data as object, kind: parsed.data.kind, queue: options.queue ?? "default", priority: options.priority ?? 0, maxAttempts: options.maxAttempts ?? 3, group: options.group ?? null },
       });
-      await event(job.id, "queued", 0);
+      await event(job.id, "queued", 0, `queue ${job.queue}, priority ${job.priority}`);
       notifier.workAvailable();
       return job;
     },
-    async list(filter: { projectId?: string; status?: string; queue?: string; limit?: number }) {
-      return prisma.job.findMany({
-        where: { ...(filter.projectId ? { projectId: filter.projectId } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.queue ? { queue: filter.queue } : {}) },
-        orderBy: { createdAt: "desc" },
+    async list(filter: { projectId?: string; status?: string; queue?: string; runnerId?: string; limit?: number }) {
+      const jobs = await prisma.job.findMany({
+        where: {
+          ...(filter.projectId ? { projectId: filter.projectId } : {}),
+          ...(filter.status ? { status: filter.status } : {}),
+          ...(filter.queue ? { queue: filter.queue } : {}),
+          ...(filter.runnerId ? { runnerId: filter.runnerId } : {}),
+        },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: filter.limit ?? 200,
         include: { runner: { select: { name: true } }, project: { select: { name: true } } },
       });
+      return jobs.map(({ jobTokenHash: _secret, ...j }) => j);
     },
     async events(jobId: string) {
       await get(jobId);
       return prisma.jobEvent.findMany({ where: { jobId }, orderBy: { id: "asc" } });
     },
-    async claim(runnerId: string): Promise<Lease | null> {
-      const runner = await prisma.runner.findUnique({ where: { id: runnerId } });
-      if (!runner || runner.revokedAt) throw new AppError("UNAUTHORIZED", "unknown or revoked runner");
+    /** Grants the next job of the runner's queues, or null; refused past the runner's slots. */
+    async claim(runnerId: string, queues: string[]): Promise<Lease | null> {
+      const runner = await checkRunner(runnerId);
       if (runner.status === "draining") return null;
       const busy = await prisma.job.count({ where: { runnerId, status: "running" } });
       if (busy >= runner.slots) throw new AppError("CONFLICT", `runner holds ${busy} of ${runner.slots} slots; no free slot to claim into`);
-      const queues = (runner.queues as string[] | null) ?? ["default"];
-      const claimed = await claimOne(runnerId, queues);
-      if (!claimed) return null;
-      const job = await get(claimed.id);
       const jobToken = generateSecret("job");
       const expiresAt = new Date(Date.now() + opts.leaseTtlMs);
-      let runId = job.runId;
-      if (!runId) {
-        const spec = job.spec as Record<string, unknown>;
-        const run = await runs.createForJob(job.projectId, `${String(spec.kind)}-${job.id.slice(-6)}`, spec, job.group);
-        runId = run.id;
-      }
-      await prisma.job.update({
-        where: { id: job.id, fencingToken: claimed.fencingToken },
-        data: { runId, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt, startedAt: job.startedAt ?? new Date(), error: null, exitCode: null },
-      });
-      await prisma.run.update({ where: { id: runId }, data: { jobId: job.id, status: "running", finishedAt: null } });
-      await event(job.id, "leased", job.attempts, `runner ${runner.name}`);
-      const project = await prisma.project.findUniqueOrThrow({ where: { id: job.projectId } });
+      const claimed = await claimNext({ runnerId, runnerName: runner.name, queues, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt });
+      if (!claimed) return null;
+      notifier.runStatus(claimed.runId, "running");
       return {
-        jobId: job.id,
-        runId,
-        projectName: project.name,
-        attempt: job.attempts,
+        jobId: claimed.id,
+        runId: claimed.runId,
+        projectName: claimed.projectName,
+        attempt: claimed.attempt,
         fencingToken: claimed.fencingToken,
         expiresAt: expiresAt.getTime(),
         jobToken,
-        spec: JobSpecSchema.parse(job.spec),
+        spec: JobSpecSchema.parse(claimed.spec),
       };
     },
     /** A runner reports on a job it holds; refused unless it holds the current lease. */
     async report(runnerId: string, r: JobReport) {
-      const job = await get(r.jobId);
-      if (job.runnerId !== runnerId || job.fencingToken !== r.fencingToken || job.status !== "running") {
-        throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}: this runner does not hold its current lease`);
-      }
-      if (r.status === "running") {
-        await event(job.id, "started", job.attempts);
+      const job = await assertLease(runnerId, r);
+      if (r.status === "running") return event(job.id, "started", job.attempts);
+      const fenced = { id: job.id, fencingToken: r.fencingToken, status: "running" };
+      if (r.status === "requeued") {
+        // a drained runner stopped the job: not the code's fault, and it doesn't use up an attempt
+        const u = await prisma.job.updateMany({ where: fenced, data: { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null, maxAttempts: job.maxAttempts + 1 } });
+        if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
+        await endAttempt(job.id, job.attempts, "requeued");
+        await event(job.id, "requeued", job.attempts, "runner drained; the job resumes on the next free runner");
+        notifier.revokeJob(job.id, job.fencingToken);
+        notifier.workAvailable();
         return;
       }
       const status = r.status === "cancelled" || job.cancelRequested ? "cancelled" : r.status;
-      const updated = await prisma.job.updateMany({
-        where: { id: job.id, fencingToken: r.fencingToken, status: "running" },
-        data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error: r.error ?? null, leaseExpiresAt: null, jobTokenHash: null },
-      });
-      if (updated.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
-      await event(job.id, status, job.attempts, r.error?.slice(-2000));
+      const error = r.error?.slice(-100_000) ?? null;
+      const u = await prisma.job.updateMany({ where: fenced, data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null } });
+      if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
+      await endAttempt(job.id, job.attempts, status, { exitCode: r.exitCode, error });
+      await event(job.id, status, job.attempts, status === "failed" ? `exit code ${r.exitCode ?? "none"}` : undefined);
+      notifier.revokeJob(job.id, job.fencingToken);
       if (job.runId) {
         const run = await prisma.run.findUnique({ where: { id: job.runId } });
         // the job's SDK normally finishes its run; if the process died first, say how it ended
         if (run && (run.status === "running" || run.status === "stale")) {
-          await runs.finish(job.runId, status === "succeeded" ? "finished" : status === "cancelled" ? "aborted" : "crashed", r.error?.slice(-4000));
+          await runs.finish(job.runId, status === "succeeded" ? "finished" : status === "cancelled" ? "aborted" : "crashed", error?.slice(-4000));
         }
         notifier.runStatus(job.runId, status);
       }
       notifier.workAvailable();
     },
-    async heartbeat(runnerId: string, leases: { jobId: string; fencingToken: number }[]) {
-      await prisma.runner.update({ where: { id: runnerId }, data: { lastHeartbeatAt: new Date(), status: "online" } });
+    /** Extends the leases this runner still holds; returns the stale ones and those to cancel. */
+    async heartbeat(runnerId: string, leases: Held[]) {
+      // a revoked runner's leases are no longer extended: they expire and requeue elsewhere
+      const alive = await prisma.runner.updateMany({ where: { id: runnerId, revokedAt: null }, data: { lastHeartbeatAt: new Date() } });
+      if (alive.count === 0) throw new AppError("UNAUTHORIZED", "unknown or revoked runner");
+      await prisma.runner.updateMany({ where: { id: runnerId, status: "offline" }, data: { status: "online" } });
       const stale: string[] = [];
       const expiresAt = new Date(Date.now() + opts.leaseTtlMs);
       for (const l of leases) {
         const r = await prisma.job.updateMany({ where: { id: l.jobId, runnerId, fencingToken: l.fencingToken, status: "running" }, data: { leaseExpiresAt: expiresAt } });
         if (r.count === 0) stale.push(l.jobId);
       }
-      return stale;
+      const live = leases.filter((l) => !stale.includes(l.jobId)).map((l) => l.jobId);
+      const cancel = live.length ? (await prisma.job.findMany({ where: { id: { in: live }, cancelRequested: true }, select: { id: true } })).map((j) => j.id) : [];
+      return { stale, cancel };
     },
     /** Expired leases: the attempt is lost (infrastructure); requeue, or fail after maxAttempts. */
     async expireLeases(now = new Date()) {
       const expired = await prisma.job.findMany({ where: { status: "running", leaseExpiresAt: { lt: now } } });
+      let n = 0;
       for (const job of expired) {
         const requeue = job.attempts < job.maxAttempts && !job.cancelRequested;
+        const error = `lease expired on attempt ${job.attempts} (runner lost)`;
+        // fenced: with several server processes sweeping, exactly one of them wins each lease
         const r = await prisma.job.updateMany({
-          where: { id: job.id, fencingToken: job.fencingToken, status: "running" },
+          where: { id: job.id, fencingToken: job.fencingToken, status: "running", leaseExpiresAt: { lt: now } },
           data: requeue
             ? { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null }
-            : { status: job.cancelRequested ? "cancelled" : "failed", finishedAt: now, leaseExpiresAt: null, jobTokenHash: null, error: `lease expired on attempt ${job.attempts} (runner lost)` },
+            : { status: job.cancelRequested ? "cancelled" : "failed", finishedAt: now, leaseExpiresAt: null, jobTokenHash: null, error },
         });
         if (r.count === 0) continue;
+        n++;
+        notifier.revokeJob(job.id, job.fencingToken);
+        await endAttempt(job.id, job.attempts, "lost", { error });
         await event(job.id, "lost", job.attempts, "heartbeat lost: lease expired");
-        if (requeue) await event(job.id, "requeued", job.attempts + 1);
-        else if (job.runId) await runs.finish(job.runId, "crashed", `lease expired on attempt ${job.attempts}`);
+        if (requeue) await event(job.id, "requeued", job.attempts, `attempt ${job.attempts + 1} of at most ${job.maxAttempts} resumes from the last checkpoint`);
+        else if (job.runId) await runs.finish(job.runId, job.cancelRequested ? "aborted" : "crashed", error);
       }
-      if (expired.length) notifier.workAvailable();
-      return expired.length;
+      if (n) notifier.workAvailable();
+      return n;
     },
     async cancel(jobId: string) {
       const job = await get(jobId);
-      if (job.status === "queued") {
-        await prisma.job.update({ where: { id: jobId }, data: { status: "cancelled", finishedAt: new Date() } });
+      const queued = job.status === "queued" && (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
+      if (queued) {
         await event(jobId, "cancelled", job.attempts, "cancelled while queued");
-      } else if (job.status === "running") {
-        await prisma.job.update({ where: { id: jobId }, data: { cancelRequested: true } });
-        await event(jobId, "cancel-requested", job.attempts);
-        if (job.runnerId) notifier.cancelJob(job.runnerId, jobId);
-      } else {
-        throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only queued or running jobs can be cancelled`);
+        return get(jobId);
       }
-      return get(jobId);
+      // running (or claimed between our read and the update above): ask its runner to stop it
+      const u = await prisma.job.updateMany({ where: { id: jobId, status: "running" }, data: { cancelRequested: true } });
+      if (u.count === 0) throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only queued or running jobs can be cancelled`);
+      const running = await get(jobId);
+      await event(jobId, "cancel-requested", running.attempts);
+      // reaches the runner through its room, on whichever server process it is connected to
+      if (running.runnerId) notifier.cancelJob(running.runnerId, jobId);
+      return running;
     },
     async retry(jobId: string) {
       const job = await get(jobId);
       if (!["failed", "cancelled"].includes(job.status)) throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`);
-      await prisma.job.update({ where: { id: jobId }, data: { status: "queued", cancelRequested: false, maxAttempts: job.attempts + 3, runnerId: null, finishedAt: null } });
+      await prisma.job.update({ where: { id: jobId }, data: { status: "queued", cancelRequested: false, maxAttempts: job.attempts + Math.max(1, job.maxAttempts - job.attempts, 3), runnerId: null, finishedAt: null } });
       await event(jobId, "retried", job.attempts);
       notifier.workAvailable();
       return get(jobId);
+    },
+    /** A resumed attempt drops the run's points after its checkpoint's step (charts continue from it). */
+    async rewind(runnerId: string, l: Held & { step: number }) {
+      const job = await assertLease(runnerId, l);
+      if (!job.runId) throw new AppError("CONFLICT", `job ${l.jobId} has no run yet`);
+      const { deleted } = await runs.rewind(job.runId, l.step);
+      await event(job.id, "rewound", job.attempts, `run ${job.runId} continues after step ${l.step} (${deleted} later points dropped)`);
+      return { deleted };
+    },
+    checkpoints: {
+      async putChunk(runnerId: string, c: Held & { step: number; file: string; index: number; data: Uint8Array }) {
+        const job = await assertLease(runnerId, c);
+        await checkpoints.putChunk(job.id, job.attempts, c.step, c.file, c.index, c.data);
+      },
+      async commit(runnerId: string, c: CheckpointCommit) {
+        const job = await assertLease(runnerId, c);
+        const { newest } = await checkpoints.commit(job.id, c);
+        await prisma.job.updateMany({ where: { id: job.id, fencingToken: c.fencingToken }, data: { checkpointStep: newest } });
+        await event(job.id, "checkpoint", job.attempts, `step ${c.step} stored on the server`);
+      },
+      async latest(runnerId: string, l: Held) {
+        await assertLease(runnerId, l);
+        return checkpoints.latest(l.jobId);
+      },
+      async read(runnerId: string, l: Held & { step: number; file: string; index: number }) {
+        await assertLease(runnerId, l);
+        return checkpoints.read(l.jobId, l.step, l.file, l.index);
+      },
     },
   };
 }

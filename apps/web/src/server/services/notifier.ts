@@ -3,6 +3,8 @@ export type Notifier = {
   workAvailable(): void;
   cancelJob(runnerId: string, jobId: string): void;
   runStatus(runId: string, status: string): void;
+  /** disconnects the SDK sockets of a job attempt whose lease ended (a late process can't keep writing) */
+  revokeJob(jobId: string, fencingToken: number): void;
 };
 
 export function createLateNotifier(): Notifier & { bind(n: Notifier): void } {
@@ -14,5 +16,6 @@ export function createLateNotifier(): Notifier & { bind(n: Notifier): void } {
     workAvailable: () => target?.workAvailable(),
     cancelJob: (runnerId, jobId) => target?.cancelJob(runnerId, jobId),
     runStatus: (runId, status) => target?.runStatus(runId, status),
+    revokeJob: (jobId, fencingToken) => target?.revokeJob(jobId, fencingToken),
   };
 }

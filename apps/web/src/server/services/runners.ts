@@ -38,6 +38,12 @@ export function createRunnerService(prisma: PrismaClient) {
       const runners = await prisma.runner.findMany({ where: { revokedAt: null }, orderBy: { createdAt: "asc" }, include: { jobs: { where: { status: "running" }, select: { id: true } } } });
       return runners.map(({ tokenHash: _hidden, jobs, ...r }) => ({ ...r, busySlots: jobs.length, runningJobIds: jobs.map((j) => j.id) }));
     },
+    async get(runnerId: string) {
+      const r = await prisma.runner.findUnique({ where: { id: runnerId }, include: { jobs: { where: { status: "running" }, select: { id: true } } } });
+      if (!r) throw new AppError("NOT_FOUND", `runner "${runnerId}" not found`);
+      const { tokenHash: _hidden, jobs, ...rest } = r;
+      return { ...rest, busySlots: jobs.length, runningJobIds: jobs.map((j) => j.id) };
+    },
   };
 }
 export type RunnerService = ReturnType<typeof createRunnerService>;

@@ -17,6 +17,7 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
     workAvailable: () => io.to("runners").emit("work:available"),
     cancelJob: (runnerId, jobId) => io.to(`runner:${runnerId}`).emit("job:cancel", { jobId }),
     runStatus: (runId, status) => io.to(`run:${runId}`).emit("run:status", { runId, status: status as never }),
+    revokeJob: (jobId, fencingToken) => io.in(`attempt:${jobId}:${fencingToken}`).disconnectSockets(true),
   });
 
   io.use(async (socket, next) => {
@@ -35,6 +36,8 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
 
   io.on("connection", (socket) => {
     const p = socket.data.principal;
+    // a job attempt's sockets share a room, so ending its lease can cut them off on every server
+    if (p.kind === "job") void socket.join(`attempt:${p.jobId}:${p.fencingToken}`);
     if (p.kind === "runner") registerRunnerHandlers(io, socket, p.runnerId, services, log);
     else registerClientHandlers(io, socket, p, services, ingest, log, publicUrl);
   });

@@ -1,23 +1,61 @@
-import { AppError, ClaimSchema, JobLogsSchema, JobReportSchema, RunnerHeartbeatSchema, RunnerHelloSchema } from "@heron/core";
+import {
+  AppError,
+  CheckpointChunkSchema,
+  CheckpointCommitSchema,
+  CheckpointLatestSchema,
+  CheckpointReadSchema,
+  ClaimSchema,
+  JobLogsSchema,
+  JobReportSchema,
+  JobRewindSchema,
+  RunnerDrainSchema,
+  RunnerHeartbeatSchema,
+  RunnerHelloSchema,
+} from "@heron/core";
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
-/** Events from runner daemons (authenticated by a runner token). */
+/** A quarter of the TTL, at most 5 s: three heartbeats can be missed before a lease expires. */
+export const heartbeatIntervalMs = (leaseTtlMs: number) => Math.max(100, Math.min(5000, Math.floor(leaseTtlMs / 4)));
+
+/**
+ * Events from runner daemons (authenticated by a runner token). Every write about a job is
+ * fenced: it carries the lease's fencing token and is refused unless it is the current one.
+ * Each runner's sockets join `runner:<id>` so a cancel issued on any server process reaches
+ * it through the Redis adapter.
+ */
 export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerId: string, services: Services, log: Logger) {
+  const leaseTtlMs = services.jobs.leaseTtlMs;
   void socket.join([`runner:${runnerId}`, "runners"]);
+  // the queues this connection asked for (claims need no database read for them)
+  let queues: string[] | null = null;
   socket.on(
     "runner:hello",
     handle(log, "runner:hello", RunnerHelloSchema, async (info) => {
       await services.runners.hello(runnerId, info);
-      return { runnerId };
+      queues = info.queues;
+      return { runnerId, leaseTtlMs, heartbeatMs: heartbeatIntervalMs(leaseTtlMs) };
     }),
   );
-  socket.on("runner:claim", handle(log, "runner:claim", ClaimSchema, async () => ({ lease: await services.jobs.claim(runnerId) })));
+  socket.on(
+    "runner:claim",
+    handle(log, "runner:claim", ClaimSchema, async () => {
+      if (!queues) throw new AppError("BAD_REQUEST", "send runner:hello before claiming");
+      return { lease: await services.jobs.claim(runnerId, queues) };
+    }),
+  );
   socket.on(
     "runner:heartbeat",
-    handle(log, "runner:heartbeat", RunnerHeartbeatSchema, async (input) => ({ stale: await services.jobs.heartbeat(runnerId, input.leases) })),
+    handle(log, "runner:heartbeat", RunnerHeartbeatSchema, async (input) => services.jobs.heartbeat(runnerId, input.leases)),
+  );
+  socket.on(
+    "runner:drain",
+    handle(log, "runner:drain", RunnerDrainSchema, async () => {
+      await services.runners.setStatus(runnerId, "draining");
+      return {};
+    }),
   );
   socket.on(
     "job:report",
@@ -29,13 +67,39 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerI
   socket.on(
     "job:logs",
     handle(log, "job:logs", JobLogsSchema, async (input) => {
-      const job = await services.jobs.get(input.jobId);
-      if (job.runnerId !== runnerId || job.fencingToken !== input.fencingToken || !job.runId) throw new AppError("CONFLICT", `stale fencing token for job ${input.jobId}`);
-      await services.runs.appendLogs(job.runId, input.lines);
+      const job = await services.jobs.assertLease(runnerId, input);
+      if (job.runId) await services.runs.appendLogs(job.runId, input.lines);
       return {};
     }),
   );
+  socket.on(
+    "job:rewind",
+    handle(log, "job:rewind", JobRewindSchema, async (input) => services.jobs.rewind(runnerId, input)),
+  );
+  socket.on(
+    "job:checkpoint:chunk",
+    handle(log, "job:checkpoint:chunk", CheckpointChunkSchema, async (input) => {
+      await services.jobs.checkpoints.putChunk(runnerId, input);
+      return {};
+    }),
+  );
+  socket.on(
+    "job:checkpoint:commit",
+    handle(log, "job:checkpoint:commit", CheckpointCommitSchema, async (input) => {
+      await services.jobs.checkpoints.commit(runnerId, input);
+      return {};
+    }),
+  );
+  socket.on(
+    "job:checkpoint:latest",
+    handle(log, "job:checkpoint:latest", CheckpointLatestSchema, async (input) => ({ checkpoint: await services.jobs.checkpoints.latest(runnerId, input) })),
+  );
+  socket.on(
+    "job:checkpoint:read",
+    handle(log, "job:checkpoint:read", CheckpointReadSchema, async (input) => ({ data: await services.jobs.checkpoints.read(runnerId, input) })),
+  );
   socket.on("disconnect", async () => {
+    // leases survive a disconnect until their TTL: the daemon may reconnect and re-attach
     const others = await io.in(`runner:${runnerId}`).fetchSockets();
     if (others.length === 0) await services.runners.setStatus(runnerId, "offline").catch(() => undefined);
   });

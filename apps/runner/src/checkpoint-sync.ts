@@ -1,0 +1,114 @@
+// Moves checkpoint folders (`<checkpointDir>/ckpt-<step>/…`, written by the job) between this
+// runner's HERON_HOME and the server, so a requeued attempt resumes on ANY host: the newest
+// complete folder is uploaded while the job runs and when it stops; a new attempt downloads
+// the server's newest one when its local folder lacks it.
+import fs from "node:fs";
+import path from "node:path";
+import { CHECKPOINT_CHUNK_BYTES, PROTOCOL_VERSION, type Ack, type CheckpointInfo } from "@heron/core";
+
+export type Emit = <T extends object>(event: string, payload: unknown) => Promise<Ack<T>>;
+type Held = { jobId: string; fencingToken: number };
+
+const CKPT = /^ckpt-(\d+)$/;
+
+/** complete checkpoint folders (both files present, not a temp folder), newest last */
+export function listLocalCheckpoints(dir: string): { name: string; step: number }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, m: CKPT.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => !!x.m && fs.existsSync(path.join(dir, x.name, "meta.json")))
+    .map(({ name, m }) => ({ name, step: Number(m[1]) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** Step of the newest complete local checkpoint, or null. */
+export function latestLocalStep(dir: string): number | null {
+  return listLocalCheckpoints(dir).at(-1)?.step ?? null;
+}
+
+const must = <T extends object>(a: Ack<T>, what: string): T => {
+  if (!a.ok) throw new Error(`${what}: ${a.error}`);
+  return a;
+};
+
+/** Uploads one checkpoint folder in chunks, then commits it (both fenced by the lease). */
+export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, name: string, step: number): Promise<void> {
+  const folder = path.join(dir, name);
+  const files: CheckpointInfo["files"] = [];
+  for (const file of fs.readdirSync(folder).sort()) {
+    const buf = fs.readFileSync(path.join(folder, file));
+    const chunks = Math.max(1, Math.ceil(buf.byteLength / CHECKPOINT_CHUNK_BYTES));
+    for (let i = 0; i < chunks; i++) {
+      const data = buf.subarray(i * CHECKPOINT_CHUNK_BYTES, (i + 1) * CHECKPOINT_CHUNK_BYTES);
+      must(await emit("job:checkpoint:chunk", { v: PROTOCOL_VERSION, ...lease, step, file, index: i, data }), `upload of ${name}/${file}`);
+    }
+    files.push({ name: file, bytes: buf.byteLength, chunks });
+  }
+  must(await emit("job:checkpoint:commit", { v: PROTOCOL_VERSION, ...lease, step, files }), `commit of ${name}`);
+}
+
+/**
+ * Makes the server's newest checkpoint available locally (no-op when this host already has
+ * it or a newer one). Returns the step downloaded, or null.
+ */
+export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string): Promise<number | null> {
+  const info = must(await emit<{ checkpoint: CheckpointInfo | null }>("job:checkpoint:latest", { v: PROTOCOL_VERSION, ...lease }), "checkpoint lookup").checkpoint;
+  if (!info) return null;
+  const local = latestLocalStep(dir);
+  if (local !== null && local >= info.step) return null;
+  const name = `ckpt-${String(info.step).padStart(9, "0")}`;
+  const tmp = path.join(dir, `${name}.download-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  for (const f of info.files) {
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < f.chunks; i++) {
+      parts.push(must(await emit<{ data: Uint8Array }>("job:checkpoint:read", { v: PROTOCOL_VERSION, ...lease, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
+    }
+    const buf = Buffer.concat(parts);
+    if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);
+    fs.writeFileSync(path.join(tmp, f.name), buf);
+  }
+  // renamed only when complete, so a crash mid-download never leaves a half checkpoint
+  fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  fs.renameSync(tmp, path.join(dir, name));
+  return info.step;
+}
+
+/** Uploads the newest local checkpoint when it is newer than the last one uploaded. */
+export class CheckpointUploader {
+  private lastStep: number;
+  private busy: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly emit: Emit,
+    private readonly lease: Held,
+    private readonly dir: string,
+    /** the step the server already holds (downloaded or resumed from): not uploaded again */
+    alreadyStored: number | null,
+    private readonly onError: (err: Error) => void,
+  ) {
+    this.lastStep = alreadyStored ?? -1;
+  }
+
+  /** Serialised: a tick while an upload runs waits for it instead of uploading twice. */
+  sync(): Promise<void> {
+    this.busy = this.busy.then(async () => {
+      const newest = listLocalCheckpoints(this.dir).at(-1);
+      if (!newest || newest.step <= this.lastStep) return;
+      try {
+        await uploadCheckpoint(this.emit, this.lease, this.dir, newest.name, newest.step);
+        this.lastStep = newest.step;
+      } catch (err) {
+        // the job keeps its local checkpoint; the next tick (or the final sync) tries again
+        this.onError(err as Error);
+      }
+    });
+    return this.busy;
+  }
+}
