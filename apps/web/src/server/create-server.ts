@@ -9,6 +9,7 @@ import { hashSecret } from "@heron/core/node";
 import { readEnv, type Env } from "../env";
 import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
+import { startStaleSweep } from "./services/runs";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
 import { streamMetricsCsv } from "./http/metrics-csv";
@@ -113,6 +114,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   const sweep = setInterval(() => {
     services.jobs.expireLeases().catch((err) => log.error({ err }, "lease sweep failed"));
   }, 1000);
+  const stopStaleSweep = startStaleSweep(services, log);
   log.info({ port, provider: db.provider, home: env.HERON_HOME }, "heron server listening");
 
   return {
@@ -124,6 +126,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     localKey,
     async close() {
       clearInterval(sweep);
+      stopStaleSweep();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // keep-alive HTTP clients would hold close() open; sockets are told to go first
       io.close();

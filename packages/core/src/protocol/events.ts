@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IdSchema, JsonObjectSchema, ProjectNameSchema, RunStatusSchema } from "../schemas/common";
+import { IdSchema, JsonObjectSchema, MetricKeySchema, ProjectNameSchema, RunStatusSchema, StepSchema } from "../schemas/common";
 import { MAX_POINTS_PER_BATCH, MetricPointSchema } from "../schemas/metrics";
 import { JobSpecSchema } from "../schemas/job-spec";
 
@@ -27,9 +27,49 @@ export const RunInitSchema = z.object({
   host: z.string().max(255).optional(),
   environment: JsonObjectSchema.optional(),
   rank: z.number().int().min(0).optional(),
+  /** the sender's writer id (see RunLogSchema.writer); the ack's lastSeq is for this writer */
+  writer: z.string().min(1).max(100).optional(),
+  /** wall-clock ms when the run started on the client (offline runs keep their original start) */
+  startedAt: z.number().finite().nonnegative().optional(),
+  /** `heron sync` uploading a recorded run dir: a run already finished keeps its final state */
+  sync: z.boolean().optional(),
 });
 export type RunInit = z.infer<typeof RunInitSchema>;
-export type RunInitAck = Ack<{ runId: string; projectId: string; resumed: boolean; lastStep: number | null; lastSeq: number; url: string }>;
+export type RunInitAck = Ack<{ runId: string; projectId: string; resumed: boolean; lastStep: number | null; lastSeq: number; url: string; status?: string; startedAt?: number }>;
+
+// Records beside the points of a batch. They travel inside the same sequenced batch as the
+// points (one WAL line = one batch = one ack), so a replayed batch is applied exactly once
+// and in order with the points around it.
+export const RunTextSchema = z.object({
+  key: MetricKeySchema,
+  step: StepSchema,
+  rows: z.array(z.object({ text: z.string().max(100_000), caption: z.string().max(1000).optional() })).min(1).max(1000),
+  ts: z.number().finite().nonnegative(),
+});
+export type RunText = z.infer<typeof RunTextSchema>;
+
+/** max bytes of one image (PNG) */
+export const MAX_IMAGE_BYTES = 8 * 1024 * 1024;
+export const RunImageSchema = z.object({
+  key: MetricKeySchema,
+  step: StepSchema,
+  caption: z.string().max(1000).optional(),
+  width: z.number().int().min(1).max(65_535),
+  height: z.number().int().min(1).max(65_535),
+  /** PNG bytes (binary over socket.io; base64 in the client's write-ahead log) */
+  png: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "png must be binary PNG bytes").refine((v) => v.byteLength <= MAX_IMAGE_BYTES, `an image may be at most ${MAX_IMAGE_BYTES} bytes`),
+  ts: z.number().finite().nonnegative(),
+});
+export type RunImage = z.infer<typeof RunImageSchema>;
+
+export const RunLogLineSchema = z.object({ stream: z.enum(["stdout", "stderr", "system"]), line: z.string().max(10_000), ts: z.number().finite().nonnegative() });
+export const RunLogsSchema = z.array(RunLogLineSchema).max(5000);
+export type RunLogLine = z.infer<typeof RunLogLineSchema>;
+
+/** drop every point after `step` before this batch's points are written (resume from a checkpoint) */
+export const RunRewindSchema = z.object({ step: StepSchema });
+
+export const RunEndSchema = z.object({ state: z.enum(["finished", "crashed", "aborted"]), error: z.string().max(20_000).optional() });
 
 export const RunLogSchema = z.object({
   v: V,
@@ -39,6 +79,18 @@ export const RunLogSchema = z.object({
   /** identifies one writer (a process / rank) so sequences of ranks don't collide */
   writer: z.string().min(1).max(100).default("0"),
   points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`),
+  rewind: RunRewindSchema.optional(),
+  texts: z.array(RunTextSchema).max(1000).optional(),
+  images: z.array(RunImageSchema).max(100).optional(),
+  logs: RunLogsSchema.optional(),
+  /** merged into the run's config (rank 0 only) */
+  config: JsonObjectSchema.optional(),
+  /** merged into the run's summary */
+  summary: JsonObjectSchema.optional(),
+  /** merged into the run's captured environment (e.g. the tfjs backend once it is known) */
+  environment: JsonObjectSchema.optional(),
+  /** the run's end: applied after everything else in the batch */
+  end: RunEndSchema.optional(),
 });
 export type RunLog = z.infer<typeof RunLogSchema>;
 export type RunLogAck = Ack<{ ackSeq: number; written: number }>;

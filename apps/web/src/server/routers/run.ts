@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IdSchema, StepSchema } from "@heron/core";
+import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
 import { authedProcedure, router } from "../trpc";
 
 export const runRouter = router({
@@ -21,4 +21,18 @@ export const runRouter = router({
       await ctx.services.runs.get(input.runId);
       return ctx.services.runs.logs(input.runId, input);
     }),
+  /** text samples (logText) per key and step */
+  texts: authedProcedure
+    .input(z.object({ runId: IdSchema, key: MetricKeySchema.optional(), afterStep: StepSchema.optional(), limit: z.number().int().min(1).max(5000).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.services.runs.get(input.runId);
+      return ctx.services.runs.texts(input.runId, input);
+    }),
+  /** images (logImage) without their bytes: id, key, step, caption, width, height */
+  media: authedProcedure.input(z.object({ runId: IdSchema, key: MetricKeySchema.optional(), limit: z.number().int().min(1).max(5000).optional() })).query(async ({ ctx, input }) => {
+    await ctx.services.runs.get(input.runId);
+    return ctx.services.runs.media(input.runId, input);
+  }),
+  /** one image's PNG as base64 (for <img src="data:image/png;base64,…">) */
+  mediaData: authedProcedure.input(z.object({ runId: IdSchema, id: z.number().int().min(1) })).query(({ ctx, input }) => ctx.services.runs.mediaData(input.runId, input.id)),
 });

@@ -1,8 +1,13 @@
-import { AppError, type RunInit } from "@heron/core";
+import { AppError, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
+import type { Logger } from "pino";
+import type { Notifier } from "./notifier";
 import type { ProjectService } from "./projects";
 
 type Json = Record<string, unknown>;
+const FINAL_STATES = ["finished", "crashed", "aborted"];
+/** a run silent for this long is shown `stale` (never a final state: it may come back) */
+export const STALE_AFTER_MS = 2 * 60_000;
 
 /** Runs: created by the SDK's init (or by a job claim), finished by the SDK or the runner. */
 export function createRunService(prisma: PrismaClient, metrics: MetricsStore, projects: ProjectService) {
@@ -38,9 +43,11 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       if (existing && existing.projectId !== project.id) throw new AppError("BAD_REQUEST", `run "${id}" belongs to another project`);
       if (!existing && input.resume === "must") throw new AppError("NOT_FOUND", `run "${id ?? ""}" not found and resume is "must"`);
       if (existing && input.resume === "never" && !opts.forcedRunId) throw new AppError("CONFLICT", `run "${id}" already exists; pass resume: "allow" to continue it`);
+      // `heron sync` of a run that already ended keeps its end; a live client is running again
+      const keepEnd = !!input.sync && !!existing && FINAL_STATES.includes(existing.status);
       const data = {
         name: input.name ?? existing?.name ?? `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`,
-        status: "running",
+        ...(keepEnd ? {} : { status: "running", finishedAt: null }),
         ...(input.config && (input.rank ?? 0) === 0 ? { config: { ...((existing?.config as Json | null) ?? {}), ...input.config } as object } : {}),
         ...(input.environment ? { environment: input.environment as object } : {}),
         ...(input.tags ? { tags: input.tags } : {}),
@@ -48,11 +55,10 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
         ...(input.notes ? { notes: input.notes } : {}),
         ...(input.host ? { host: input.host } : {}),
         heartbeatAt: new Date(),
-        finishedAt: null,
       };
       const run = existing
         ? await prisma.run.update({ where: { id: existing.id }, data })
-        : await prisma.run.create({ data: { ...data, ...(id ? { id } : {}), projectId: project.id } });
+        : await prisma.run.create({ data: { ...data, ...(id ? { id } : {}), ...(input.startedAt ? { createdAt: new Date(input.startedAt) } : {}), projectId: project.id } });
       return { run, project, resumed: !!existing, lastStep: existing ? await lastStep(run.id) : null };
     },
     async createForJob(projectId: string, name: string, config: Json, group: string | null) {
@@ -82,6 +88,66 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
     async appendLogs(runId: string, lines: { stream: string; line: string }[]) {
       if (lines.length) await prisma.logLine.createMany({ data: lines.map((l) => ({ runId, stream: l.stream, line: l.line.slice(0, 4000) })) });
     },
+    /**
+     * Everything in an SDK batch besides its points (which go through ingest). Each part is
+     * idempotent, so a batch replayed after a crash between this and the ack changes nothing:
+     * texts and images by (run, key, step), log lines by (run, writer, seq).
+     */
+    async applyRecords(batch: RunLog) {
+      const runId = batch.runId;
+      if (batch.rewind) await metrics.rewind(runId, batch.rewind.step);
+      for (const t of batch.texts ?? []) {
+        const data = { rows: t.rows as object[], ts: new Date(t.ts) };
+        await prisma.textSample.upsert({ where: { runId_key_step: { runId, key: t.key, step: t.step } }, create: { runId, key: t.key, step: t.step, ...data }, update: data });
+      }
+      for (const m of batch.images ?? []) {
+        const data = { caption: m.caption ?? null, width: m.width, height: m.height, png: Buffer.from(m.png), ts: new Date(m.ts) };
+        await prisma.media.upsert({ where: { runId_key_step: { runId, key: m.key, step: m.step } }, create: { runId, key: m.key, step: m.step, ...data }, update: data });
+      }
+      if (batch.logs?.length) {
+        const seen = await prisma.logLine.count({ where: { runId, writer: batch.writer, seq: batch.seq } });
+        if (!seen) await prisma.logLine.createMany({ data: batch.logs.map((l) => ({ runId, stream: l.stream, line: l.line.slice(0, 4000), ts: new Date(l.ts), writer: batch.writer, seq: batch.seq })) });
+      }
+      if (batch.config || batch.environment) {
+        const run = await get(runId);
+        await prisma.run.update({
+          where: { id: runId },
+          data: {
+            ...(batch.config ? { config: { ...((run.config as Json | null) ?? {}), ...batch.config } as object } : {}),
+            ...(batch.environment ? { environment: { ...((run.environment as Json | null) ?? {}), ...batch.environment } as object } : {}),
+          },
+        });
+      }
+    },
+    async texts(runId: string, opts: { key?: string; afterStep?: number; limit?: number }) {
+      return prisma.textSample.findMany({
+        where: { runId, ...(opts.key ? { key: opts.key } : {}), ...(opts.afterStep !== undefined ? { step: { gt: opts.afterStep } } : {}) },
+        orderBy: [{ key: "asc" }, { step: "asc" }],
+        take: opts.limit ?? 500,
+      });
+    },
+    /** images without their bytes (those come one at a time from mediaData) */
+    async media(runId: string, opts: { key?: string; limit?: number }) {
+      return prisma.media.findMany({
+        where: { runId, ...(opts.key ? { key: opts.key } : {}) },
+        select: { id: true, key: true, step: true, caption: true, width: true, height: true, ts: true },
+        orderBy: [{ key: "asc" }, { step: "asc" }],
+        take: opts.limit ?? 500,
+      });
+    },
+    async mediaData(runId: string, id: number) {
+      const m = await prisma.media.findFirst({ where: { id, runId } });
+      if (!m) throw new AppError("NOT_FOUND", `image ${id} of run "${runId}" not found`);
+      return { id: m.id, key: m.key, step: m.step, mime: "image/png", base64: Buffer.from(m.png).toString("base64") };
+    },
+    /** running runs silent for STALE_AFTER_MS → stale; returns their ids */
+    async markStale(now = Date.now(), staleAfterMs = STALE_AFTER_MS) {
+      const cutoff = new Date(now - staleAfterMs);
+      const where = { status: "running", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, createdAt: { lt: cutoff } }] };
+      const runs = await prisma.run.findMany({ where, select: { id: true } });
+      if (runs.length) await prisma.run.updateMany({ where: { id: { in: runs.map((r) => r.id) }, ...where }, data: { status: "stale" } });
+      return runs.map((r) => r.id);
+    },
     async logs(runId: string, opts: { afterId?: number; limit?: number; search?: string }) {
       return prisma.logLine.findMany({
         where: { runId, ...(opts.afterId ? { id: { gt: opts.afterId } } : {}), ...(opts.search ? { line: { contains: opts.search } } : {}) },
@@ -92,3 +158,15 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
   };
 }
 export type RunService = ReturnType<typeof createRunService>;
+
+/** The periodic stale sweep (started once per server process); returns its stop function. */
+export function startStaleSweep(services: { runs: RunService; notifier: Notifier }, log: Logger, everyMs = 15_000): () => void {
+  const timer = setInterval(() => {
+    services.runs
+      .markStale()
+      .then((ids) => ids.forEach((id) => services.notifier.runStatus(id, "stale")))
+      .catch((err) => log.error({ err }, "stale sweep failed"));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,4 +1,4 @@
-import { AppError, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
+import { AppError, type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
@@ -19,16 +19,32 @@ function assertRunAccess(p: Principal, runId: string) {
     handle(log, "run:init", RunInitSchema, async (input) => {
       const forcedRunId = p.kind === "job" ? p.runId : undefined;
       const { run, project, resumed, lastStep } = await services.runs.init(input, { forcedRunId });
-      const lastSeq = await ingest.lastSeq(run.id, String(input.rank ?? 0));
-      io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: "running" });
-      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl}/runs/${run.id}` };
+      const lastSeq = await ingest.lastSeq(run.id, input.writer ?? String(input.rank ?? 0));
+      io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: run.status as RunStatus });
+      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl}/runs/${run.id}`, status: run.status, startedAt: run.createdAt.getTime() };
     }),
   );
+  // Batches of one socket are applied one after another: a batch's rewind or end must not
+  // overtake the points of the batch before it (the SDK pipelines a few batches).
+  let chain: Promise<unknown> = Promise.resolve();
   socket.on(
     "run:log",
-    handle(log, "run:log", RunLogSchema, async (batch) => {
-      assertRunAccess(p, batch.runId);
-      return ingest.ingest(batch);
+    handle(log, "run:log", RunLogSchema, (batch) => {
+      const next = chain.then(async () => {
+        assertRunAccess(p, batch.runId);
+        // records beside the points are applied only for a batch not yet acked: a late
+        // duplicate of an old batch must not rewind or end the run again
+        const fresh = batch.seq > (await ingest.lastSeq(batch.runId, batch.writer));
+        if (fresh) await services.runs.applyRecords(batch);
+        const ack = await ingest.ingest(batch);
+        if (fresh && batch.end) {
+          await services.runs.finish(batch.runId, batch.end.state, batch.end.error, batch.summary);
+          io.to(`run:${batch.runId}`).emit("run:status", { runId: batch.runId, status: batch.end.state });
+        } else if (fresh && batch.summary) await services.runs.mergeSummary(batch.runId, batch.summary);
+        return ack;
+      });
+      chain = next.catch(() => undefined);
+      return next;
     }),
   );
   socket.on(

@@ -1,2 +1,5 @@
-export { init, Run, type InitOptions } from "./run";
+export { init, type InitOptions } from "./init";
+export { Run, type Mode, type RunState, type ImageInput, type TextRow } from "./run";
 export { flattenMetrics } from "./flatten";
+export { syncRunDir, type SyncResult } from "./sync";
+export { collapse as collapseCarriageReturns } from "./console-capture";

@@ -1,125 +1,295 @@
-import { io, type Socket } from "socket.io-client";
-import { PROTOCOL_VERSION, encodeValue, type ClientToServerEvents, type RunInitAck, type ServerToClientEvents, type WireMetricPoint } from "../../index";
-import { flattenMetrics } from "./flatten";
+import { encode as encodePng } from "fast-png";
+import { encodeValue, MAX_POINTS_PER_BATCH } from "../../schemas/metrics";
+import type { RunLogLine } from "../../protocol/events";
+import { ConsoleCapture } from "./console-capture";
+import { readTfjs } from "./environment";
+import type { Sender } from "./sender";
+import { SystemMetrics } from "./system-metrics";
+import type { WalBatch, WalPoint, WriteAheadLog } from "./wal";
+import { writeWriterMeta } from "./run-dir";
 
-export type InitOptions = {
-  project: string;
-  name?: string;
-  config?: Record<string, unknown>;
-  tags?: string[];
-  group?: string;
-  notes?: string;
-  host?: string;
-  apiKey?: string;
-  mode?: "online" | "offline" | "disabled";
-  resume?: "never" | "allow" | "must";
-  id?: string;
-  dir?: string;
-  rank?: number;
-  environment?: Record<string, unknown>;
+export type RunState = "finished" | "crashed" | "aborted";
+export type Mode = "online" | "offline" | "disabled";
+export type ImageInput = Uint8Array | { data: ArrayLike<number>; width: number; height: number; channels?: 1 | 2 | 3 | 4 };
+export type TextRow = string | { text: string; caption?: string };
+
+export type RunParts = {
+  id: string;
+  url: string;
+  mode: Mode;
+  rank: number;
+  dir: string | null;
+  startedAt: number;
+  lastStep: number | null;
+  wal: WriteAheadLog | null;
+  sender: Sender | null;
+  flushIntervalMs: number;
+  flushPoints: number;
+  finishTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  captureConsole: boolean;
+  captureSystem: boolean;
+  systemIntervalMs: number;
+  tfjsBackend: string | null;
 };
 
-type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+const MAX_LOG_LINES_PER_BATCH = 5_000;
+const MAX_KEY = 512;
 
 /**
- * First tracking client (foundation): init/log/finish over socket.io with per-run sequence
- * numbers and acks. The full SDK (write-ahead log, reconnect + replay, offline sync) replaces
- * the transport behind this same API.
+ * One tracked run. `log()` only appends to an in-memory buffer (a few hundred ns per key);
+ * a timer cuts the buffer into sequenced batches every `flushIntervalMs` (or every
+ * `flushPoints` points), which go to the write-ahead log and then to the sender.
  */
 export class Run {
   readonly id: string;
   readonly url: string;
+  readonly mode: Mode;
+  readonly rank: number;
+  /** the run's local directory (write-ahead log, metadata); null when disabled */
+  readonly dir: string | null;
+  /** user values shown beside the run (final accuracy …); sent with finish() */
   readonly summary: Record<string, unknown> = {};
-  private step = -1;
+  readonly config: { update: (values: Record<string, unknown>) => void };
+  private step: number;
   private seq: number;
-  private buffer: WireMetricPoint[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private inflight: Promise<unknown> = Promise.resolve();
-  readonly config: { update: (c: Record<string, unknown>) => void };
+  private pending: WalPoint[] = [];
+  private texts: NonNullable<WalBatch["texts"]> = [];
+  private images: NonNullable<WalBatch["images"]> = [];
+  private logs: RunLogLine[] = [];
+  private droppedLogLines = 0;
+  private pendingConfig: Record<string, unknown> | null = null;
+  private pendingEnv: Record<string, unknown> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private console: ConsoleCapture | null = null;
+  private finishing: Promise<void> | null = null;
+  private warned = new Set<string>();
+  private tfjsBackend: string | null;
+  detach: () => void = () => undefined;
 
-  constructor(
-    private readonly socket: HeronSocket,
-    ack: Extract<RunInitAck, { ok: true }>,
-    private readonly writer: string,
-  ) {
-    this.id = ack.runId;
-    this.url = ack.url;
-    this.step = ack.lastStep ?? -1;
-    this.seq = ack.lastSeq;
-    this.config = {
-      update: (c) => {
-        socket.emit("run:config", { v: PROTOCOL_VERSION, runId: this.id, config: c }, () => undefined);
-      },
-    };
+  constructor(private readonly p: RunParts) {
+    this.id = p.id;
+    this.url = p.url;
+    this.mode = p.mode;
+    this.rank = p.rank;
+    this.dir = p.dir;
+    this.step = p.lastStep ?? -1;
+    this.seq = p.wal?.lastSeq() ?? 0;
+    this.tfjsBackend = p.tfjsBackend;
+    this.config = { update: (values) => this.updateConfig(values) };
+    if (p.mode === "disabled") return;
+    this.every(p.flushIntervalMs, () => this.flush());
+    if (p.sender) this.every(p.heartbeatIntervalMs, () => p.sender?.heartbeat());
+    if (p.captureSystem) {
+      const sys = new SystemMetrics();
+      const tick = () => void sys.sample().then((s) => this.logSystem(s), () => undefined);
+      tick();
+      this.every(p.systemIntervalMs, tick);
+    }
+    if (p.captureConsole) {
+      this.console = new ConsoleCapture((line) => this.addLogLine(line));
+      this.console.start();
+    }
   }
 
-  /** Logs scalars; nested objects become "a/b" keys. Non-numeric values are reported and skipped. */
+  /**
+   * Logs scalars at a step (default: the previous highest step + 1). Nested objects become
+   * "a/b" keys. A value that is not a number is reported by key and skipped; the others are
+   * logged. NaN and ±Inf are kept.
+   */
   log(metrics: Record<string, unknown>, opts: { step?: number } = {}): void {
     const step = opts.step ?? this.step + 1;
-    this.step = Math.max(this.step, step);
-    const ts = Date.now();
-    for (const [key, value] of Object.entries(flattenMetrics(metrics))) {
-      if (typeof value !== "number") {
-        console.warn(`[heron] ${key}: expected a number, got ${typeof value} — not logged`);
-        continue;
-      }
-      this.summary[key] = value;
-      this.buffer.push({ key, step, value: encodeValue(value), ts });
+    if (!Number.isSafeInteger(step) || step < 0) return this.warnOnce(`step:${step}`, `log(): step must be an integer in [0, 2^53), got ${step} — nothing logged`);
+    if (step > this.step) this.step = step;
+    if (this.p.mode === "disabled") return;
+    if (this.finishing) return this.warnOnce("finished", "log() after finish() — ignored");
+    this.addPoints(metrics, "", step, Date.now());
+    if (this.pending.length >= this.p.flushPoints) this.flush();
+  }
+
+  /** text samples at a step, e.g. question / model answer / ground truth */
+  logText(key: string, rows: TextRow[] | TextRow, opts: { step?: number } = {}): void {
+    if (this.p.mode === "disabled" || this.finishing || !this.checkKey(key)) return;
+    const list = (Array.isArray(rows) ? rows : [rows]).map((r) => (typeof r === "string" ? { text: r } : r));
+    if (!list.length) return;
+    this.texts.push({ key, step: opts.step ?? Math.max(this.step, 0), rows: list, ts: Date.now() });
+  }
+
+  /** an image at a step: PNG bytes, or raw pixels {data, width, height, channels} (bytes 0–255, or floats 0–1) */
+  logImage(key: string, image: ImageInput, opts: { step?: number; caption?: string } = {}): void {
+    if (this.p.mode === "disabled" || this.finishing || !this.checkKey(key)) return;
+    const png = toPng(image);
+    if (typeof png === "string") return this.warnOnce(`img:${key}`, `logImage("${key}"): ${png} — not logged`);
+    this.images.push({ key, step: opts.step ?? Math.max(this.step, 0), caption: opts.caption, width: png.width, height: png.height, png: Buffer.from(png.bytes).toString("base64"), ts: Date.now() });
+    this.flush(); // images are big: don't let them pile up in memory
+  }
+
+  /**
+   * Drops every point after `step` (resuming from a checkpoint): the next log() calls
+   * overwrite the tail instead of being ignored as duplicates.
+   */
+  async rewind(step: number): Promise<void> {
+    this.step = step;
+    if (this.p.mode === "disabled") return;
+    this.flush();
+    this.flush({ rewind: { step } });
+    await this.p.wal?.written();
+  }
+
+  /**
+   * Ends the run: everything logged goes to the WAL, then (online) waits until the server
+   * acknowledged it all or `finishTimeoutMs` passed (the data stays in `dir` for `heron sync`).
+   */
+  finish(opts: { state?: RunState; error?: string; timeoutMs?: number } = {}): Promise<void> {
+    if (this.finishing) return this.finishing;
+    this.end(opts.state ?? "finished", opts.error);
+    this.finishing = this.deliver(opts.timeoutMs ?? this.p.finishTimeoutMs);
+    return this.finishing;
+  }
+
+  /** exit paths: writes the end of the run to the WAL synchronously */
+  endNow(state: RunState, error?: string): void {
+    if (this.finishing) return;
+    this.end(state, error);
+    this.p.wal?.flushSync();
+    this.finishing = Promise.resolve();
+  }
+
+  /** waits (bounded) for the server to acknowledge everything, then closes */
+  async deliver(timeoutMs: number): Promise<void> {
+    if (this.p.mode === "disabled") return;
+    await this.p.wal?.written().catch(() => undefined);
+    if (this.p.sender) {
+      const ok = await this.p.sender.drained(timeoutMs);
+      if (!ok) console.warn(`[heron] not everything reached the server within ${Math.round(timeoutMs / 1000)} s; it is kept in ${this.dir} — upload it with: npx heron sync ${this.dir}`);
+      this.p.sender.close();
     }
-    if (this.buffer.length >= 1000) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), 250);
+    this.p.wal?.close();
   }
 
-  private flush(): Promise<unknown> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.buffer.length === 0) return this.inflight;
-    const points = this.buffer;
-    this.buffer = [];
-    const seq = ++this.seq;
-    const send = () =>
-      new Promise<void>((resolve, reject) => {
-        this.socket.timeout(30_000).emit("run:log", { v: PROTOCOL_VERSION, runId: this.id, seq, writer: this.writer, points }, (err, ack) => {
-          if (err) return reject(err);
-          if (!ack.ok) return reject(new Error(ack.error));
-          resolve();
-        });
-      });
-    this.inflight = this.inflight.then(send, send);
-    return this.inflight;
+  private end(state: RunState, error?: string) {
+    this.detach();
+    for (const t of this.timers) clearInterval(t);
+    this.console?.stop();
+    this.console = null;
+    if (this.p.mode === "disabled") return;
+    const summary = Object.keys(this.summary).length ? JSON.parse(JSON.stringify(this.summary)) : undefined;
+    this.flush({ end: { state, ...(error ? { error: error.slice(0, 20_000) } : {}) }, ...(summary ? { summary } : {}) });
+    if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, lastStep: this.step, state, endedAt: Date.now() });
   }
 
-  async finish(opts: { state?: "finished" | "crashed" | "aborted"; error?: string } = {}): Promise<void> {
-    await this.flush();
-    await new Promise<void>((resolve, reject) => {
-      this.socket.timeout(30_000).emit("run:finish", { v: PROTOCOL_VERSION, runId: this.id, state: opts.state ?? "finished", error: opts.error }, (err, ack) => {
-        if (err) return reject(err);
-        if (!ack.ok) return reject(new Error(ack.error));
-        resolve();
-      });
-    });
-    this.socket.close();
+  private addPoints(obj: Record<string, unknown>, prefix: string, step: number, ts: number): void {
+    for (const k in obj) {
+      const v = obj[k];
+      const key = prefix ? `${prefix}/${k}` : k;
+      if (typeof v === "number") {
+        if (key.length > MAX_KEY || key.length === 0) this.warnOnce(`key:${key}`, `log(): metric key "${key.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
+        else this.pending.push([key, step, v, ts]);
+      } else if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) this.addPoints(v as Record<string, unknown>, key, step, ts);
+      else this.warnOnce(`type:${key}`, `log(): "${key}" must be a number, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v} — skipped (other keys were logged)`);
+    }
+  }
+
+  private logSystem(sample: Record<string, number>) {
+    if (this.finishing) return;
+    const step = Math.max(0, Math.floor((Date.now() - this.p.startedAt) / 1000));
+    const ts = Date.now();
+    for (const [key, value] of Object.entries(sample)) this.pending.push([key, step, value, ts]);
+    const backend = readTfjs()?.backend ?? null;
+    if (backend && backend !== this.tfjsBackend) {
+      this.tfjsBackend = backend;
+      this.pendingEnv = { ...this.pendingEnv, tfjsBackend: backend };
+    }
+  }
+
+  private addLogLine(line: RunLogLine) {
+    if (this.logs.length >= MAX_LOG_LINES_PER_BATCH) this.droppedLogLines++;
+    else this.logs.push(line);
+  }
+
+  private updateConfig(values: Record<string, unknown>) {
+    if (this.p.mode === "disabled") return;
+    // rank 0 owns the config: other ranks of one job would only repeat or contradict it
+    if (this.rank !== 0) return this.warnOnce("config-rank", `config.update() on rank ${this.rank} is ignored: rank 0 owns the config`);
+    this.pendingConfig = { ...this.pendingConfig, ...(JSON.parse(JSON.stringify(values)) as Record<string, unknown>) };
+  }
+
+  private checkKey(key: string): boolean {
+    if (typeof key === "string" && key.length > 0 && key.length <= MAX_KEY) return true;
+    this.warnOnce(`key:${key}`, `key must be a string of 1–${MAX_KEY} characters, got ${JSON.stringify(key)?.slice(0, 60)}`);
+    return false;
+  }
+
+  /** cuts everything buffered into sequenced batches: WAL first, then the sender */
+  private flush(extra: Partial<WalBatch> = {}): void {
+    const wal = this.p.wal;
+    if (!wal) return;
+    if (this.droppedLogLines) {
+      this.logs.push({ stream: "system", line: `[heron] ${this.droppedLogLines} output lines dropped (more than ${MAX_LOG_LINES_PER_BATCH} per ${this.p.flushIntervalMs} ms)`, ts: Date.now() });
+      this.droppedLogLines = 0;
+    }
+    const hasExtra = this.texts.length || this.images.length || this.logs.length || this.pendingConfig || this.pendingEnv || Object.keys(extra).length;
+    if (!this.pending.length && !hasExtra) return;
+    let points = this.pending;
+    this.pending = [];
+    // the server takes at most MAX_POINTS_PER_BATCH points per batch
+    while (points.length > MAX_POINTS_PER_BATCH) {
+      this.append({ seq: ++this.seq, points: encodePoints(points.slice(0, MAX_POINTS_PER_BATCH)) });
+      points = points.slice(MAX_POINTS_PER_BATCH);
+    }
+    const batch: WalBatch = { seq: ++this.seq, points: encodePoints(points) };
+    if (extra.rewind) batch.rewind = extra.rewind;
+    if (this.texts.length) batch.texts = this.texts.splice(0);
+    if (this.images.length) batch.images = this.images.splice(0);
+    if (this.logs.length) batch.logs = this.logs.splice(0);
+    if (this.pendingConfig) batch.config = this.pendingConfig;
+    if (this.pendingEnv) batch.environment = this.pendingEnv;
+    if (extra.summary) batch.summary = extra.summary;
+    if (extra.end) batch.end = extra.end;
+    this.pendingConfig = this.pendingEnv = null;
+    this.append(batch);
+  }
+
+  private append(batch: WalBatch) {
+    const bytes = this.p.wal!.append(batch);
+    this.p.sender?.enqueue(batch, bytes);
+  }
+
+  private every(ms: number, fn: () => void) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private warnOnce(id: string, message: string) {
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    console.warn(`[heron] ${message}`);
   }
 }
 
-export async function init(opts: InitOptions): Promise<Run> {
-  const host = opts.host ?? process.env.HERON_HOST ?? "http://127.0.0.1:3000";
-  const apiKey = opts.apiKey ?? process.env.HERON_API_KEY;
-  const socket: HeronSocket = io(host, { path: "/socket.io", auth: { token: apiKey }, transports: ["websocket"] });
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", (err) => reject(new Error(`cannot connect to Heron at ${host}: ${err.message}`)));
-  });
-  const ack = await new Promise<RunInitAck>((resolve) =>
-    socket.emit(
-      "run:init",
-      { v: PROTOCOL_VERSION, project: opts.project, id: opts.id, resume: opts.resume ?? "never", name: opts.name, config: opts.config, tags: opts.tags, group: opts.group, notes: opts.notes, host: opts.environment?.hostname as string | undefined, environment: opts.environment, rank: opts.rank },
-      resolve,
-    ),
-  );
-  if (!ack.ok) {
-    socket.close();
-    throw new Error(`heron init failed: ${ack.error}`);
+function encodePoints(points: WalPoint[]): WalPoint[] {
+  for (const p of points) if (!Number.isFinite(p[2])) p[2] = encodeValue(p[2] as number);
+  return points;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function toPng(image: ImageInput): { bytes: Uint8Array; width: number; height: number } | string {
+  if (image instanceof Uint8Array) {
+    if (image.length < 24 || PNG_SIGNATURE.some((b, i) => image[i] !== b)) return "bytes are not a PNG image";
+    const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+    return { bytes: image, width: view.getUint32(16), height: view.getUint32(20) };
   }
-  return new Run(socket, ack, String(opts.rank ?? 0));
+  const { data, width, height } = image;
+  const channels = image.channels ?? 1;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) return "width and height must be positive integers";
+  if (data.length !== width * height * channels) return `data has ${data.length} values, expected width × height × channels = ${width * height * channels}`;
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) bytes = new Uint8Array(data);
+  else {
+    bytes = new Uint8Array(data.length);
+    for (let i = 0; i < data.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round((data[i] ?? 0) * 255)));
+  }
+  return { bytes: encodePng({ width, height, data: bytes, channels, depth: 8 }), width, height };
 }

@@ -1,0 +1,40 @@
+// A training script for the SDK tests, run as a child process (it gets killed, crashes,
+// receives SIGINT). HERON_HOST / HERON_API_KEY / HERON_HOME come from the environment.
+//   node --import tsx sdk-client.ts <scenario> <project>
+// Prints "RUN <id> <dir>" once the run exists, and "STEP <n>" as it goes.
+import { init } from "@heron/core/node";
+
+const [scenario = "exit", project = "sdk-test"] = process.argv.slice(2);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** the value every test expects at (key, step) */
+export const valueAt = (k: number, step: number) => Math.sin(step * 0.001 + k) * 1000 + k;
+
+const run = await init({ project, captureSystem: false, captureConsole: scenario !== "kill", flushIntervalMs: 100 });
+process.stdout.write(`RUN ${run.id} ${run.dir}\n`);
+
+switch (scenario) {
+  case "exit": {
+    // returns without finish(): the loop running dry ends the run as finished
+    for (let step = 0; step < 100; step++) run.log({ a: valueAt(0, step), b: valueAt(1, step) });
+    console.log("done");
+    break;
+  }
+  case "throw": {
+    for (let step = 0; step < 50; step++) run.log({ a: valueAt(0, step) });
+    await sleep(50);
+    throw new Error("boom: the training diverged");
+  }
+  case "kill":
+  case "sigint": {
+    // logs until killed / interrupted
+    for (let step = 0; ; step++) {
+      run.log({ a: valueAt(0, step), b: valueAt(1, step) });
+      if (step % 20 === 0) {
+        process.stdout.write(`STEP ${step}\n`);
+        await sleep(10);
+      }
+    }
+  }
+  default:
+    throw new Error(`unknown scenario ${scenario}`);
+}

@@ -1,0 +1,156 @@
+import path from "node:path";
+import { ProjectNameSchema } from "../../schemas/common";
+import { captureEnvironment, readTfjs } from "./environment";
+import { attachProcessHooks } from "./lifecycle";
+import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writeRunMeta, writeWriterMeta } from "./run-dir";
+import { listWriters, WriteAheadLog } from "./wal";
+import { Run, type Mode } from "./run";
+import { Sender, type InitOk } from "./sender";
+
+export type InitOptions = {
+  project: string;
+  name?: string;
+  config?: Record<string, unknown>;
+  tags?: string[];
+  group?: string;
+  notes?: string;
+  /** server URL; default HERON_HOST or http://127.0.0.1:3000 */
+  host?: string;
+  /** default HERON_API_KEY */
+  apiKey?: string;
+  /** online (default, or HERON_MODE): WAL + server; offline: WAL only (`heron sync` later); disabled: nothing */
+  mode?: Mode;
+  /** with `id`: never (default) refuses an existing run, allow continues it if it exists, must requires it */
+  resume?: "never" | "allow" | "must";
+  id?: string;
+  /** run directory; default $HERON_HOME/runs/<id> */
+  dir?: string;
+  /** process rank of a distributed job: ranks log into one run; rank 0 owns the config */
+  rank?: number;
+  /** extra environment facts, merged over the captured ones */
+  environment?: Record<string, unknown>;
+  /** capture node/OS/host/git/dependencies (default true) */
+  captureEnvironment?: boolean;
+  /** capture stdout/stderr lines (default true; false for runner jobs, whose runner forwards output) */
+  captureConsole?: boolean;
+  /** sys/<host>/… metrics every `systemIntervalMs` (default true) */
+  captureSystem?: boolean;
+  /** mark the run finished / crashed / aborted when the process ends (default true) */
+  captureExit?: boolean;
+  systemIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  flushIntervalMs?: number;
+  flushPoints?: number;
+  /** how long init waits for the server before carrying on buffered (default 15 s) */
+  initTimeoutMs?: number;
+  /** how long finish() waits for the server's acks (default 10 min) */
+  finishTimeoutMs?: number;
+};
+
+function readMode(value: string | undefined): Mode | undefined {
+  return value === "online" || value === "offline" || value === "disabled" ? value : undefined;
+}
+
+/** Starts (or resumes) a run. Online, a server that is down does not stop training: data waits in the WAL. */
+export async function init(opts: InitOptions): Promise<Run> {
+  const parsed = ProjectNameSchema.safeParse(opts.project);
+  if (!parsed.success) throw new Error(`heron init: project: ${parsed.error.issues[0]?.message}`);
+  const mode: Mode = opts.mode ?? readMode(process.env.HERON_MODE) ?? "online";
+  const host = (opts.host ?? process.env.HERON_HOST ?? "http://127.0.0.1:3000").replace(/\/+$/, "");
+  const apiKey = opts.apiKey ?? process.env.HERON_API_KEY;
+  const rank = opts.rank ?? 0;
+  const id = opts.id ?? newRunId();
+  const startedAt = Date.now();
+  const common = {
+    id,
+    rank,
+    startedAt,
+    flushIntervalMs: opts.flushIntervalMs ?? 500,
+    flushPoints: opts.flushPoints ?? 10_000,
+    finishTimeoutMs: opts.finishTimeoutMs ?? 10 * 60_000,
+    heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
+    systemIntervalMs: opts.systemIntervalMs ?? 10_000,
+    tfjsBackend: readTfjs()?.backend ?? null,
+  };
+  if (mode === "disabled") {
+    return new Run({ ...common, url: "", mode, dir: null, lastStep: null, wal: null, sender: null, captureConsole: false, captureSystem: false });
+  }
+
+  const dir = path.resolve(opts.dir ?? defaultRunDir(id));
+  const environment = opts.captureEnvironment === false ? opts.environment : { ...captureEnvironment(), ...opts.environment };
+  const previous = readRunMeta(dir);
+  writeRunMeta(dir, {
+    id,
+    project: opts.project,
+    name: opts.name ?? previous?.name,
+    config: rank === 0 ? { ...previous?.config, ...opts.config } : previous?.config,
+    tags: opts.tags ?? previous?.tags,
+    group: opts.group ?? previous?.group,
+    notes: opts.notes ?? previous?.notes,
+    host,
+    mode,
+    startedAt: previous?.startedAt ?? startedAt,
+    environment: environment ?? previous?.environment,
+  });
+  const writer = newWriterId(rank);
+  writeWriterMeta(dir, writer, { rank, pid: process.pid, startedAt });
+  const wal = new WriteAheadLog(dir, writer);
+  // a local resume (offline) continues after the highest step this directory saw
+  const localLastStep = listWriters(dir).reduce<number | null>((m, w) => {
+    const s = readWriterMeta(dir, w)?.lastStep;
+    return s === undefined ? m : Math.max(m ?? -1, s);
+  }, null);
+
+  let sender: Sender | null = null;
+  let ack: InitOk | null = null;
+  if (mode === "online") {
+    sender = new Sender({
+      host,
+      apiKey,
+      wal,
+      writer,
+      init: {
+        project: opts.project,
+        id,
+        // an id we just made cannot collide: "allow" makes retries of a lost first ack harmless
+        resume: opts.id ? (opts.resume ?? "never") : "allow",
+        name: opts.name,
+        config: rank === 0 ? opts.config : undefined,
+        tags: opts.tags,
+        group: opts.group,
+        notes: opts.notes,
+        host: typeof environment?.hostname === "string" ? environment.hostname : undefined,
+        environment,
+        rank,
+        startedAt: previous?.startedAt ?? startedAt,
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      ack = await Promise.race([sender.start(), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)))]);
+    } catch (err) {
+      sender.close();
+      wal.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!ack) console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading once it answers`);
+  }
+
+  const isJobToken = typeof apiKey === "string" && apiKey.startsWith("hj_");
+  const run = new Run({
+    ...common,
+    url: ack?.url ?? `${host}/runs/${id}`,
+    mode,
+    dir,
+    lastStep: ack ? ack.lastStep : localLastStep,
+    startedAt: ack?.startedAt ?? previous?.startedAt ?? startedAt,
+    wal,
+    sender,
+    captureConsole: opts.captureConsole ?? !isJobToken,
+    captureSystem: opts.captureSystem ?? true,
+  });
+  if (opts.captureExit !== false) run.detach = attachProcessHooks(run);
+  return run;
+}

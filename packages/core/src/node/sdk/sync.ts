@@ -1,0 +1,63 @@
+import { readRunMeta, readWriterMeta, processAlive, writeWriterMeta } from "./run-dir";
+import { Sender } from "./sender";
+import { listWriters, WriteAheadLog } from "./wal";
+
+export type SyncResult = {
+  runId: string;
+  url: string | null;
+  writers: { writer: string; sent: number; skipped?: string; endedAs?: string }[];
+};
+
+/**
+ * Uploads a run directory (offline run, or one whose process died) to a server. Idempotent:
+ * the server says how far it already has each writer's batches and only the rest is sent,
+ * so a second sync sends nothing. A writer that ended without a recorded end (killed) gets
+ * a `crashed` end appended to its WAL first, so the run does not stay "running" forever.
+ */
+export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: string; timeoutMs?: number } = {}): Promise<SyncResult> {
+  const meta = readRunMeta(dir);
+  if (!meta) throw new Error(`${dir} is not a Heron run directory (no run.json)`);
+  const host = (opts.host ?? process.env.HERON_HOST ?? meta.host).replace(/\/+$/, "");
+  const apiKey = opts.apiKey ?? process.env.HERON_API_KEY;
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  const result: SyncResult = { runId: meta.id, url: null, writers: [] };
+  for (const writer of listWriters(dir)) {
+    const wmeta = readWriterMeta(dir, writer);
+    if (processAlive(wmeta?.pid) && !wmeta?.state) {
+      result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.pid} is still logging to it` });
+      continue;
+    }
+    const wal = new WriteAheadLog(dir, writer);
+    let endedAs = wmeta?.state;
+    if (!endedAs) {
+      wal.append({ seq: wal.lastSeq() + 1, points: [], end: { state: "crashed", error: "the process ended without finishing the run (uploaded by heron sync)" } });
+      await wal.written();
+      endedAs = "crashed";
+      writeWriterMeta(dir, writer, { rank: wmeta?.rank ?? 0, state: endedAs, endedAt: Date.now() });
+    }
+    const rank = wmeta?.rank ?? 0;
+    const sender = new Sender({
+      host,
+      apiKey,
+      wal,
+      writer,
+      init: { project: meta.project, id: meta.id, resume: "allow", name: meta.name, config: rank === 0 ? meta.config : undefined, tags: meta.tags, group: meta.group, notes: meta.notes, environment: meta.environment, rank, startedAt: meta.startedAt, sync: true },
+    });
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const ack = await Promise.race([
+        sender.start(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`cannot reach ${host}`)), 30_000))),
+      ]).finally(() => clearTimeout(timer));
+      result.url = ack.url;
+      const before = sender.ackedSeq;
+      sender.replayFromDisk(wal.lastSeq());
+      if (!(await sender.drained(timeoutMs))) throw new Error(`the server did not acknowledge everything within ${Math.round(timeoutMs / 1000)} s; run sync again`);
+      result.writers.push({ writer, sent: Math.max(0, sender.ackedSeq - before), endedAs });
+    } finally {
+      sender.close();
+      wal.close();
+    }
+  }
+  return result;
+}
