@@ -8,3 +8,4 @@ export * from "./schemas/finetune-spec";
 export * from "./protocol/events";
 export * from "./errors";
 export * from "./jobs/job-context";
+export * from "./charts/smoothing";

@@ -1,64 +1,170 @@
 "use client";
-import { useEffect, useRef } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
-import type { Series } from "@heron/core";
+import { withAlpha } from "../lib/colors";
+import { prepareLine, timeAxisAvailable, type ChartLine, type ChartSettings, type PreparedLine } from "../lib/chart-data";
+import { formatNumber } from "../lib/format";
 
-type Props = { title: string; series: Series | null; live: { steps: number[]; values: (number | null)[] } };
+export type StepRange = { stepMin: number; stepMax: number };
+type Props = {
+  title: string;
+  lines: ChartLine[];
+  settings: ChartSettings;
+  /** drag-select on the step axis asks for finer data over that range; null resets */
+  onZoom?: (range: StepRange | null) => void;
+  zoomed?: boolean;
+  height?: number;
+};
+
+const AXIS = "#8b95a1";
+const GRID = "rgba(139,149,161,0.18)";
+
+/** Per line: value [, smoothed] [, lo, hi] — the column layout of the uPlot table. */
+type Layout = { color: string; label: string; value: number; smooth: number | null; lo: number | null; hi: number | null }[];
+
+function buildTable(prepared: (PreparedLine | null)[], hasSmooth: boolean, hasBand: boolean): { data: uPlot.AlignedData; layout: Layout } {
+  const tables: uPlot.AlignedData[] = [];
+  const layout: Layout = [];
+  let col = 1;
+  for (const p of prepared) {
+    if (!p) continue;
+    const cols: (number | null)[][] = [p.y];
+    const entry = { color: "", label: "", value: col++, smooth: null as number | null, lo: null as number | null, hi: null as number | null };
+    if (hasSmooth) (cols.push(p.smooth ?? p.y), (entry.smooth = col++));
+    if (hasBand) (cols.push(p.lo ?? p.y, p.hi ?? p.y), (entry.lo = col++), (entry.hi = col++));
+    tables.push([p.x, ...cols] as uPlot.AlignedData);
+    layout.push(entry);
+  }
+  if (tables.length === 0) return { data: [[]], layout };
+  // several runs have different x values: align them (null keeps NaN gaps, missing x stays undefined and is bridged)
+  const data = tables.length === 1 ? tables[0]! : uPlot.join(tables, tables.map((t) => t.slice(1).map(() => 1)));
+  return { data, layout };
+}
 
 /**
- * One uPlot chart for one metric key: the stored series (exact points, or min/max band + last
- * when bucketed) with live points appended after its last step. Non-finite values are gaps.
+ * One uPlot chart for one metric key and one or more runs: exact points, or bucket lines with
+ * their min/max band so spikes stay visible; optional smoothing drawn over a faint raw line;
+ * hover values in a legend of our own (direct DOM writes, no React render per mouse move).
  */
-export function MetricChart({ title, series, live }: Props) {
-  const el = useRef<HTMLDivElement>(null);
+export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220 }: Props) {
+  const root = useRef<HTMLDivElement>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const legend = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const onZoomRef = useRef(onZoom);
+  onZoomRef.current = onZoom;
 
+  const loaded = lines.filter((l) => l.series);
+  const timeOk = timeAxisAvailable(lines);
+  const effective: ChartSettings = timeOk ? settings : { ...settings, xAxis: "step" };
+  const hasSmooth = effective.ema > 0 || effective.avgWindow > 1;
+  const hasBand = lines.some((l) => l.series?.bucketed);
+  const prepared = useMemo(() => lines.map((l) => prepareLine(l, effective)), [lines, effective.ema, effective.avgWindow, effective.xAxis, effective.log]); // eslint-disable-line react-hooks/exhaustive-deps
+  const { data, layout } = useMemo(() => buildTable(prepared, hasSmooth, hasBand), [prepared, hasSmooth, hasBand]);
+  const shape = `${loaded.map((l) => l.id + l.color).join(",")}|${hasSmooth}|${hasBand}|${effective.xAxis}|${effective.log}`;
+  const points = prepared.reduce((n, p) => n + (p?.x.length ?? 0), 0);
+
+  // (re)create the plot when the set of series changes; otherwise just swap data
   useEffect(() => {
-    if (!el.current) return;
-    const lastStored = series?.steps.length ? series.steps[series.steps.length - 1]! : -1;
-    const steps: number[] = [...(series?.steps ?? [])];
-    const values: (number | null)[] = [...(series?.values ?? [])];
-    const lo: (number | null)[] = [...(series?.min ?? series?.values ?? [])];
-    const hi: (number | null)[] = [...(series?.max ?? series?.values ?? [])];
-    for (let i = 0; i < live.steps.length; i++) {
-      if (live.steps[i]! <= lastStored) continue;
-      steps.push(live.steps[i]!);
-      values.push(live.values[i]!);
-      lo.push(live.values[i]!);
-      hi.push(live.values[i]!);
+    const el = box.current;
+    if (!el || loaded.length === 0) return;
+    const colored = layout.map((e, i) => ({ ...e, color: loaded[i]!.color, label: loaded[i]!.label }));
+    const series: uPlot.Series[] = [{ label: effective.xAxis === "step" ? "step" : "time" }];
+    for (const e of colored) {
+      series.push({ label: e.label, stroke: hasSmooth ? withAlpha(e.color, 0.28) : e.color, width: hasSmooth ? 1 : 1.5, spanGaps: false, points: { show: false } });
+      if (e.smooth !== null) series.push({ label: `${e.label} (smoothed)`, stroke: e.color, width: 1.6, points: { show: false } });
+      if (e.lo !== null) series.push({ label: "min", stroke: "transparent", width: 0, points: { show: false } }, { label: "max", stroke: "transparent", width: 0, points: { show: false } });
     }
-    const data: uPlot.AlignedData = [steps, values, lo, hi];
-    if (plot.current) {
-      plot.current.setData(data);
-      return;
-    }
-    const width = Math.max(300, el.current.clientWidth);
-    plot.current = new uPlot(
+    const bands: uPlot.Band[] = colored.filter((e) => e.lo !== null).map((e) => ({ series: [e.hi!, e.lo!] as [number, number], fill: withAlpha(e.color, 0.14) }));
+    const writeLegend = (u: uPlot) => {
+      const idx = u.cursor.idx;
+      const out = legend.current;
+      if (!out) return;
+      const x = idx !== null && idx !== undefined ? u.data[0][idx] : null;
+      const head = x === null || x === undefined ? "" : effective.xAxis === "wall" ? new Date(x * 1000).toLocaleString() : effective.xAxis === "relative" ? `${formatNumber(x)} s` : `step ${x}`;
+      const rows = colored.map((e) => {
+        const v = idx !== null && idx !== undefined ? u.data[e.smooth ?? e.value]![idx] : null;
+        const lo = e.lo !== null && idx !== null && idx !== undefined ? u.data[e.lo]![idx] : null;
+        const hi = e.hi !== null && idx !== null && idx !== undefined ? u.data[e.hi]![idx] : null;
+        const range = lo !== null && lo !== undefined && hi !== null && hi !== undefined && lo !== hi ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>` : "";
+        const label = e.label.replace(/[<>&]/g, "");
+        return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatNumber(v)}</b>${range}` : ""}</span>`;
+      });
+      out.innerHTML = (head ? `<span class="legend-x">${head}</span>` : "") + rows.join("");
+    };
+    const u = new uPlot(
       {
-        width,
-        height: 220,
-        scales: { x: { time: false } },
-        legend: { live: true },
-        series: [
-          { label: "step" },
-          { label: title, stroke: "#2563eb", width: 1.5, spanGaps: false },
-          { label: "min", stroke: "rgba(37,99,235,0.25)", width: 1 },
-          { label: "max", stroke: "rgba(37,99,235,0.25)", width: 1 },
+        width: Math.max(280, el.clientWidth),
+        height,
+        legend: { show: false },
+        scales: { x: { time: effective.xAxis === "wall" }, y: effective.log ? { distr: 3 } : {} },
+        series,
+        bands,
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
+        axes: [
+          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
+          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID }, size: 56, values: (_u, vals) => vals.map((v) => formatNumber(v)) },
         ],
-        bands: [{ series: [3, 2], fill: "rgba(37,99,235,0.12)" }],
-        axes: [{ stroke: "#888" }, { stroke: "#888", size: 60 }],
+        hooks: {
+          setCursor: [writeLegend],
+          draw: [
+            (u2) => {
+              // the benchmark and the browser tests wait for this: the chart has painted its data
+              if (root.current) root.current.dataset.painted = String(u2.data[0].length);
+            },
+          ],
+          setSelect: [
+            (u2) => {
+              const sel = u2.select;
+              if (sel.width < 4) return;
+              const a = u2.posToVal(sel.left, "x");
+              const b = u2.posToVal(sel.left + sel.width, "x");
+              u2.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              if (effective.xAxis === "step" && onZoomRef.current) onZoomRef.current({ stepMin: Math.max(0, Math.floor(a)), stepMax: Math.max(0, Math.ceil(b)) });
+              else u2.setScale("x", { min: a, max: b }); // time axes zoom locally
+            },
+          ],
+        },
       },
       data,
-      el.current,
+      el,
     );
-  }, [series, live, title]);
+    plot.current = u;
+    writeLegend(u);
+    const ro = new ResizeObserver(() => {
+      const w = Math.max(280, el.clientWidth);
+      if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height });
+    });
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+      if (root.current) delete root.current.dataset.painted;
+    };
+  }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  useEffect(() => () => plot.current?.destroy(), []);
+  useEffect(() => {
+    const u = plot.current;
+    if (u && u.series.length === data.length) u.setData(data);
+  }, [data]);
 
+  const empty = loaded.length > 0 && points === 0;
   return (
-    <div className="chart" data-testid={`chart-${title}`}>
-      <h3>{title}</h3>
-      <div ref={el} />
+    <div ref={root} className="chart" data-chart={title} data-points={points} data-loading={loaded.length < lines.length ? "1" : undefined}>
+      <div className="chart-head">
+        <h3 title={title}>{title}</h3>
+        {lines.some((l) => l.series?.bucketed) && <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">bucketed</span>}
+        {!timeOk && settings.xAxis !== "step" && <span className="badge" title="bucketed data carries no per-point time; zoom in to see exact points against time">step axis</span>}
+        {zoomed && onZoom && (
+          <button className="link" onClick={() => onZoom(null)}>
+            Reset zoom
+          </button>
+        )}
+      </div>
+      {loaded.length === 0 ? <div className="chart-placeholder" style={{ height }}>Loading…</div> : empty ? <div className="chart-placeholder" style={{ height }}>No points in this range.</div> : null}
+      <div ref={box} style={{ display: loaded.length === 0 || empty ? "none" : undefined }} />
+      <div ref={legend} className="chart-legend" aria-live="off" />
     </div>
   );
 }

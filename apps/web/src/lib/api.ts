@@ -42,3 +42,15 @@ export function errorMessage(err: unknown): string {
   if (err instanceof TRPCClientError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Calls a query procedure that may not exist on this server yet (e.g. run.compareTable, added
+ * by another feature): rejects when it is missing, so the page simply leaves that panel out.
+ */
+export async function callOptional(path: string, input: unknown): Promise<unknown> {
+  const q = encodeURIComponent(JSON.stringify(superjson.serialize(input)));
+  const res = await fetch(`/api/trpc/${path}?input=${q}`, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+  const body = (await res.json()) as { result?: { data?: { json: unknown; meta?: unknown } } };
+  return body.result?.data ? superjson.deserialize(body.result.data as Parameters<typeof superjson.deserialize>[0]) : null;
+}

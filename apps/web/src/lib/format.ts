@@ -18,3 +18,12 @@ export function formatNumber(v: number | null | undefined): string {
 export function formatDate(d: Date | string): string {
   return new Date(d).toLocaleString();
 }
+
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = Math.abs(n);
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  return `${n < 0 ? "-" : ""}${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+}

@@ -2,64 +2,76 @@
 import { useState } from "react";
 import { api, errorMessage } from "../../lib/api";
 import { useQuery } from "../../components/use-query";
-import { formatDate } from "../../lib/format";
+import { SpecForm } from "../../components/spec-form";
+import { JobActions } from "../../components/job-panel";
+import { formatDate, formatDuration } from "../../lib/format";
 
-const EXAMPLE = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 1, batchSize: 64, lr: 0.001, maxTrainSamples: 10000 };
+const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 export default function JobsPage() {
-  const { data: jobs, error, reload } = useQuery(() => api.job.list.query({}), [], 2000);
+  const [status, setStatus] = useState("");
+  const { data: jobs, error, reload } = useQuery(() => api.job.list.query(status ? { status: status as "queued" } : {}), [status], 2000);
+  const projects = useQuery(() => api.project.list.query(), []);
   const [project, setProject] = useState("demo");
-  const [spec, setSpec] = useState(JSON.stringify(EXAMPLE, null, 2));
-  const [submitError, setSubmitError] = useState<string | null>(null);
+  const [submitted, setSubmitted] = useState<string | null>(null);
   return (
     <>
       <h1>Jobs</h1>
-      <form
-        onSubmit={async (e) => {
-          e.preventDefault();
-          try {
-            await api.job.submit.mutate({ projectId: project, spec: JSON.parse(spec) });
-            setSubmitError(null);
-            reload();
-          } catch (err) {
-            setSubmitError(errorMessage(err));
-          }
-        }}
-      >
-        <label>Project <input aria-label="project" value={project} onChange={(e) => setProject(e.target.value)} /></label>
-        <br />
-        <textarea aria-label="job spec" rows={8} cols={70} value={spec} onChange={(e) => setSpec(e.target.value)} />
-        <br />
-        <button className="primary" type="submit">Submit job</button>
-        {submitError && <p className="error" data-testid="submit-error">{submitError}</p>}
-      </form>
-      <h2>Queue</h2>
-      {error && <p className="error">{error}</p>}
-      {jobs && jobs.length === 0 && <p className="muted">No jobs yet.</p>}
+      <div className="card">
+        <h2>Submit a job</h2>
+        <div className="field">
+          <label htmlFor="job-project">project<span className="req" aria-label="required">*</span></label>
+          <input id="job-project" list="project-names" value={project} onChange={(e) => setProject(e.target.value)} />
+          <datalist id="project-names">{(projects.data ?? []).map((p) => <option key={p.id} value={p.name} />)}</datalist>
+        </div>
+        <SpecForm
+          onSubmit={async (spec) => {
+            try {
+              const { jobId } = await api.job.submit.mutate({ projectId: project, spec });
+              setSubmitted(jobId);
+              reload();
+              return null;
+            } catch (err) {
+              const msg = errorMessage(err);
+              return /not found/.test(msg) ? `${msg} — create the project on the Projects page first.` : msg;
+            }
+          }}
+        />
+        {submitted && <p className="ok" role="status">Job {submitted.slice(-8)} queued. It starts when a runner has a free slot.</p>}
+      </div>
+      <div className="toolbar">
+        <h2 style={{ margin: 0 }}>Queue</h2>
+        <select aria-label="job status filter" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">all statuses</option>
+          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+      </div>
+      {error && <p className="error" role="alert">{error}. <button onClick={reload}>Retry</button></p>}
+      {jobs && jobs.length === 0 && <p className="muted">{status ? `No ${status} jobs.` : "No jobs yet. Submit one above; a runner (npm run runner -- --server URL --token T) picks it up."}</p>}
       {jobs && jobs.length > 0 && (
-        <table>
-          <thead>
-            <tr><th>Job</th><th>Project</th><th>Kind</th><th>Status</th><th>Attempts</th><th>Runner</th><th>Run</th><th>Created</th><th></th></tr>
-          </thead>
-          <tbody>
-            {jobs.map((j) => (
-              <tr key={j.id}>
-                <td>{j.id.slice(-8)}</td>
-                <td>{j.project.name}</td>
-                <td>{j.kind}</td>
-                <td className={`status status-${j.status}`}>{j.status}</td>
-                <td>{j.attempts}</td>
-                <td>{j.runner?.name ?? "—"}</td>
-                <td>{j.runId ? <a href={`/runs/${j.runId}`}>open</a> : "—"}</td>
-                <td>{formatDate(j.createdAt)}</td>
-                <td>
-                  {(j.status === "queued" || j.status === "running") && <button onClick={() => api.job.cancel.mutate({ jobId: j.id }).then(reload)}>Cancel</button>}
-                  {(j.status === "failed" || j.status === "cancelled") && <button onClick={() => api.job.retry.mutate({ jobId: j.id }).then(reload)}>Retry</button>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="table-scroll">
+          <table data-testid="jobs-table">
+            <thead>
+              <tr><th>Job</th><th>Project</th><th>Kind</th><th>Status</th><th>Attempts</th><th>Runner</th><th>Run</th><th>Created</th><th>Duration</th><th><span className="sr-only">actions</span></th></tr>
+            </thead>
+            <tbody>
+              {jobs.map((j) => (
+                <tr key={j.id} data-job={j.id}>
+                  <td className="mono" title={j.id}>{j.id.slice(-8)}</td>
+                  <td><a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a></td>
+                  <td>{j.kind}</td>
+                  <td><span className={`status-pill status-${j.status}`} data-testid="job-status">{j.status}</span>{j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}</td>
+                  <td>{j.attempts}/{j.maxAttempts}</td>
+                  <td>{j.runner?.name ?? "—"}</td>
+                  <td>{j.runId ? <a href={`/runs/${j.runId}`}>open run</a> : "—"}</td>
+                  <td>{formatDate(j.createdAt)}</td>
+                  <td>{j.startedAt ? formatDuration(new Date(j.finishedAt ?? Date.now()).getTime() - new Date(j.startedAt).getTime()) : "—"}</td>
+                  <td><JobActions jobId={j.id} status={j.status} onDone={reload} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </>
   );

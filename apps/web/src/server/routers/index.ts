@@ -1,4 +1,5 @@
 import { router } from "../trpc";
+import { dashboardRouter } from "./dashboard";
 import { jobRouter } from "./job";
 import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
@@ -11,6 +12,7 @@ export const appRouter = router({
   metric: metricRouter,
   job: jobRouter,
   runner: runnerRouter,
+  dashboard: dashboardRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

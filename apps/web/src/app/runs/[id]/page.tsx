@@ -1,95 +1,82 @@
 "use client";
 import { use, useEffect, useState } from "react";
-import type { LivePointsEvent, Series } from "@heron/core";
-import { PROTOCOL_VERSION } from "@heron/core";
 import { api, getSocket } from "../../../lib/api";
 import { useQuery } from "../../../components/use-query";
-import { MetricChart } from "../../../components/metric-chart";
+import { RunCharts } from "../../../components/run-charts";
+import { ChartToolbar } from "../../../components/chart-toolbar";
+import { Tabs } from "../../../components/tabs";
+import { KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
+import { JobPanel } from "../../../components/job-panel";
+import { DEFAULT_SETTINGS, type ChartSettings } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
 
-type Live = Record<string, { steps: number[]; values: (number | null)[] }>;
+const TABS = [
+  { id: "charts", label: "Charts" },
+  { id: "config", label: "Config" },
+  { id: "environment", label: "Environment" },
+  { id: "logs", label: "Logs" },
+  { id: "text", label: "Text" },
+  { id: "images", label: "Images" },
+  { id: "system", label: "System" },
+  { id: "job", label: "Job" },
+  { id: "memory", label: "Memory" },
+] as const;
+type TabId = (typeof TABS)[number]["id"];
 
 export default function RunPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const { data: run, error, reload } = useQuery(() => api.run.get.query({ runId: id }), [id], 5000);
-  const [series, setSeries] = useState<Record<string, Series>>({});
-  const [live, setLive] = useState<Live>({});
-  const keys = run?.keys ?? [];
-  const keysSig = keys.join("|");
+  const [tab, setTab] = useState<TabId>("charts");
+  const [settings, setSettings] = useState<ChartSettings>(DEFAULT_SETTINGS);
 
-  // stored data for each key; refetched when a new key shows up
-  useEffect(() => {
-    let stop = false;
-    for (const key of keys) {
-      if (series[key]) continue;
-      api.metric.series.query({ runId: id, key, maxPoints: 1000 }).then((s) => !stop && setSeries((prev) => ({ ...prev, [key]: s })));
-    }
-    return () => {
-      stop = true;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, keysSig]);
-
-  // live points over socket.io; on reconnect (e.g. server restart) resubscribe and refetch
   useEffect(() => {
     const socket = getSocket();
-    const subscribe = () => socket.emit("subscribe", { v: PROTOCOL_VERSION, runId: id });
-    const onPoints = (e: LivePointsEvent) => {
-      if (e.runId !== id) return;
-      setLive((prev) => {
-        const next: Live = { ...prev };
-        for (const p of e.points) {
-          const cur = next[p.key] ? { steps: [...next[p.key]!.steps], values: [...next[p.key]!.values] } : { steps: [], values: [] };
-          cur.steps.push(p.step);
-          cur.values.push(p.value);
-          next[p.key] = cur;
-        }
-        return next;
-      });
-      if (e.points.some((p) => !keys.includes(p.key))) reload();
-    };
-    const onReconnect = () => {
-      subscribe();
-      setSeries({});
-      setLive({});
-      reload();
-    };
-    socket.on("points", onPoints);
-    socket.on("connect", onReconnect);
-    socket.on("run:status", reload);
-    if (socket.connected) subscribe();
-    return () => {
-      socket.off("points", onPoints);
-      socket.off("connect", onReconnect);
-      socket.off("run:status", reload);
-      socket.emit("unsubscribe", { v: PROTOCOL_VERSION, runId: id });
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, keysSig]);
+    const onStatus = (e: { runId: string }) => e.runId === id && reload();
+    socket.on("run:status", onStatus);
+    return () => void socket.off("run:status", onStatus);
+  }, [id, reload]);
 
-  if (error) return <p className="error">{error}</p>;
+  if (error && !run) return <p className="error" role="alert">{error}. Check the link, or go back to the <a href="/">projects</a>.</p>;
   if (!run) return <p className="muted">Loading…</p>;
   const end = run.finishedAt ?? run.heartbeatAt ?? run.updatedAt;
-  const empty = { steps: [], values: [] };
+  const keys = run.keys.filter((k) => !k.startsWith("sys/"));
+  const sysKeys = run.keys.filter((k) => k.startsWith("sys/"));
+  const startTs = new Date(run.createdAt).getTime();
+  const tags = Array.isArray(run.tags) ? (run.tags as string[]) : [];
+  const env = { host: run.host ?? undefined, backend: (run.summary as Record<string, unknown> | null)?.backend, ...((run.environment as object | null) ?? {}) };
   return (
     <>
-      <p className="muted"><a href={`/projects/${encodeURIComponent(run.projectName)}`}>{run.projectName}</a> / run</p>
+      <p className="crumbs">
+        <a href={`/projects/${encodeURIComponent(run.projectName)}`}>{run.projectName}</a> / run
+      </p>
       <h1>
-        {run.name} <span className={`status status-${run.status}`} data-testid="run-status">{run.status}</span>
+        {run.name}{" "}
+        <span className={`status-pill status-${run.status}`} data-testid="run-status">
+          {run.status}
+        </span>
       </h1>
-      <p className="muted">
-        created {formatDate(run.createdAt)} · duration {formatDuration(new Date(end).getTime() - new Date(run.createdAt).getTime())}
+      <p className="muted meta">
+        created {formatDate(run.createdAt)} · duration {formatDuration(new Date(end).getTime() - startTs)}
         {run.host ? ` · host ${run.host}` : ""}
+        {run.group ? ` · group ${run.group}` : ""}
+        {tags.map((t) => (
+          <span key={t} className="tag">{t}</span>
+        ))}
       </p>
       {run.error && <pre className="error">{run.error}</pre>}
-      {keys.length === 0 && <p className="muted">No metrics logged yet — charts appear with the first point.</p>}
-      <div className="charts">
-        {keys.map((k) => (
-          <MetricChart key={k} title={k} series={series[k] ?? null} live={live[k] ?? empty} />
-        ))}
+      <Tabs label="run views" tabs={[...TABS]} value={tab} onChange={setTab} />
+      <div role="tabpanel" className="tabpanel">
+        {(tab === "charts" || tab === "system") && <ChartToolbar settings={settings} onChange={setSettings} />}
+        {tab === "charts" && (keys.length === 0 ? <p className="muted">No metrics logged yet — charts appear with the first point (log with <code>run.log({"{"}&quot;train/loss&quot;: 0.1{"}"})</code>).</p> : <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} />)}
+        {tab === "system" && (sysKeys.length === 0 ? <p className="muted">No system metrics. Runners sample CPU, memory and GPU under <code>sys/</code> while a job runs.</p> : <RunCharts runId={run.id} runName={run.name} keys={sysKeys} startTs={startTs} settings={settings} onNewKey={reload} />)}
+        {tab === "config" && <KeyValueTable value={run.config} empty="No config recorded. Pass config to init() or run.config.update()." testId="run-config" />}
+        {tab === "environment" && <KeyValueTable value={env} empty="No environment recorded." />}
+        {tab === "logs" && <LogsPanel runId={run.id} live={run.status === "running"} />}
+        {tab === "text" && <TextPanel runId={run.id} />}
+        {tab === "images" && <p className="muted">No images for this run. Image logging is not part of the SDK yet; scalar charts and text samples are.</p>}
+        {tab === "job" && <JobPanel jobId={run.jobId} />}
+        {tab === "memory" && <MemoryPanel summary={run.summary} metrics={run.metrics} />}
       </div>
-      <h2>Config</h2>
-      <pre data-testid="run-config">{JSON.stringify(run.config ?? {}, null, 2)}</pre>
     </>
   );
 }

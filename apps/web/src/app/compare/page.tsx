@@ -1,0 +1,121 @@
+"use client";
+import { useEffect, useMemo, useState } from "react";
+import type { Series } from "@heron/core";
+import { api, callOptional, errorMessage } from "../../lib/api";
+import { colorAt } from "../../lib/colors";
+import { DEFAULT_SETTINGS, groupKeys, type ChartSettings } from "../../lib/chart-data";
+import { ChartToolbar } from "../../components/chart-toolbar";
+import { MetricChart } from "../../components/metric-chart";
+import { ConfigDiff } from "../../components/config-diff";
+
+type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
+type CompareAnswer = { runId?: string; series?: Series } & Partial<Series>;
+
+/** The compare endpoint answers one series per run; accept both `{runId, series}` and `Series & {runId}`. */
+function normalize(answer: CompareAnswer[], runIds: string[]): Record<string, Series> {
+  const out: Record<string, Series> = {};
+  answer.forEach((a, i) => {
+    const s = (a.series ?? a) as Series;
+    out[a.runId ?? s.runId ?? runIds[i]!] = s;
+  });
+  return out;
+}
+
+export default function ComparePage() {
+  const [runIds, setRunIds] = useState<string[] | null>(null);
+  const [runs, setRuns] = useState<RunInfo[] | null>(null);
+  const [data, setData] = useState<Record<string, Record<string, Series>>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [settings, setSettings] = useState<ChartSettings>(DEFAULT_SETTINGS);
+  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  const [distill, setDistill] = useState<unknown>(null);
+
+  useEffect(() => {
+    const ids = (new URLSearchParams(window.location.search).get("runs") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    setRunIds([...new Set(ids)].slice(0, 50));
+  }, []);
+
+  useEffect(() => {
+    if (!runIds?.length) return;
+    Promise.all(runIds.map((runId) => api.run.get.query({ runId }))).then(setRuns, (e) => setError(errorMessage(e)));
+    // rendered only when the distillation procedure exists and the runs form a distill group
+    callOptional("run.compareTable", { runIds }).then(setDistill, () => setDistill(null));
+  }, [runIds]);
+
+  const keys = useMemo(() => (runs ? [...new Set(runs.flatMap((r) => r.keys))].filter((k) => !k.startsWith("sys/")).sort() : []), [runs]);
+  useEffect(() => {
+    if (!runIds || !keys.length) return;
+    // one batched HTTP request for every key
+    Promise.all(keys.map((key) => api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => [key, normalize(a as CompareAnswer[], runIds)] as const))).then(
+      (pairs) => setData(Object.fromEntries(pairs)),
+      (e) => setError(errorMessage(e)),
+    );
+  }, [runIds, keys]);
+
+  if (runIds && runIds.length < 2) return <p className="muted">Pick at least two runs to compare: select them in a project&apos;s runs table and press “Compare”. <a href="/">Projects</a></p>;
+  if (error) return <p className="error" role="alert">{error}. Some of these runs may have been deleted; go back to the <a href="/">projects</a>.</p>;
+  if (!runs) return <p className="muted">Loading…</p>;
+  const project = runs[0]?.projectName;
+  return (
+    <>
+      <p className="crumbs">{project && <a href={`/projects/${encodeURIComponent(project)}`}>{project}</a>} / compare</p>
+      <h1>Compare {runs.length} runs</h1>
+      <div className="legend-row" data-testid="compare-legend">
+        {runs.map((r, i) => (
+          <a key={r.id} href={`/runs/${r.id}`} className="legend-item">
+            <i style={{ background: colorAt(i) }} />
+            {r.name} <span className={`status status-${r.status}`}>{r.status}</span>
+          </a>
+        ))}
+      </div>
+      <ChartToolbar settings={settings} onChange={setSettings} />
+      {keys.length === 0 && <p className="muted">These runs have no metrics yet.</p>}
+      {groupKeys(keys).map(([section, ks]) => (
+        <section key={section} className="section">
+          <h2>
+            <button className="section-toggle" aria-expanded={!collapsed[section]} onClick={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}>
+              <span aria-hidden>{collapsed[section] ? "▸" : "▾"}</span> {section} <span className="muted">({ks.length})</span>
+            </button>
+          </h2>
+          {!collapsed[section] && (
+            <div className="charts">
+              {ks.map((k) => (
+                <MetricChart
+                  key={k}
+                  title={k}
+                  settings={settings}
+                  lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, startTs: new Date(r.createdAt).getTime() }))}
+                />
+              ))}
+            </div>
+          )}
+        </section>
+      ))}
+      <h2>Config</h2>
+      <ConfigDiff runs={runs.map((r, i) => ({ id: r.id, name: r.name, color: colorAt(i), config: r.config }))} />
+      {Array.isArray(distill) && distill.length > 0 && (
+        <>
+          <h2>Distillation</h2>
+          <DistillTable rows={distill as Record<string, unknown>[]} />
+        </>
+      )}
+    </>
+  );
+}
+
+/** run.compareTable's rows (teacher, students, …) as a plain table of their fields. */
+function DistillTable({ rows }: { rows: Record<string, unknown>[] }) {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  return (
+    <div className="table-scroll">
+      <table data-testid="distill-table">
+        <thead><tr>{cols.map((c) => <th key={c}>{c}</th>)}</tr></thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>{cols.map((c) => <td key={c}>{typeof r[c] === "number" ? Number((r[c] as number).toPrecision(4)) : String(r[c] ?? "—")}</td>)}</tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

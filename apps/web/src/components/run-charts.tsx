@@ -1,0 +1,164 @@
+"use client";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { PROTOCOL_VERSION, type LivePointsEvent, type Series } from "@heron/core";
+import { api, errorMessage, getSocket } from "../lib/api";
+import { colorAt } from "../lib/colors";
+import { groupKeys, type ChartSettings, type LivePoints } from "../lib/chart-data";
+import { MetricChart, type StepRange } from "./metric-chart";
+
+const MAX_POINTS = 1000;
+/** live points kept beside a stored series before it is refetched (keeps redraws cheap on long runs) */
+const LIVE_REFETCH_AT = 2000;
+
+type Props = {
+  runId: string;
+  runName: string;
+  keys: string[];
+  startTs: number;
+  settings: ChartSettings;
+  /** called when a point arrives for a key the page doesn't know yet */
+  onNewKey?: () => void;
+};
+
+/**
+ * The charts of one run, grouped into collapsible sections by key prefix. Stored data comes
+ * bucketed (≤ 1000 buckets with min/max); live points arrive over socket.io and are appended
+ * (flushed to React at most every 150 ms). Zooming re-queries the chosen step range.
+ */
+export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey }: Props) {
+  const [series, setSeries] = useState<Record<string, Series>>({});
+  const [live, setLive] = useState<Record<string, LivePoints>>({});
+  const [zoom, setZoom] = useState<Record<string, StepRange>>({});
+  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  const [error, setError] = useState<string | null>(null);
+  const pending = useRef<Record<string, LivePoints>>({});
+  const known = useRef(new Set<string>());
+  known.current = new Set(keys);
+  const keysSig = keys.join("\n");
+
+  const fetchKeys = useCallback(
+    (ks: string[], ranges: Record<string, StepRange>) => {
+      if (!ks.length) return Promise.resolve();
+      // one HTTP request: the tRPC link batches these
+      return Promise.all(ks.map((key) => api.metric.series.query({ runId, key, maxPoints: MAX_POINTS, ...(ranges[key] ?? {}) }).then((s) => [key, s] as const))).then(
+        (pairs) => {
+          setSeries((prev) => ({ ...prev, ...Object.fromEntries(pairs) }));
+          setLive((prev) => {
+            const next = { ...prev };
+            for (const [k] of pairs) delete next[k];
+            return next;
+          });
+          setError(null);
+        },
+        (e) => setError(errorMessage(e)),
+      );
+    },
+    [runId],
+  );
+
+  // stored data for keys not loaded yet
+  useEffect(() => {
+    void fetchKeys(keys.filter((k) => !series[k]), zoom);
+  }, [runId, keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // live points; after a reconnect (server restart) resubscribe and refetch to catch up
+  useEffect(() => {
+    const socket = getSocket();
+    let first = true;
+    const subscribe = () => socket.emit("subscribe", { v: PROTOCOL_VERSION, runId });
+    const onPoints = (e: LivePointsEvent) => {
+      if (e.runId !== runId) return;
+      let unknown = false;
+      for (const p of e.points) {
+        if (!known.current.has(p.key)) unknown = true;
+        const cur = (pending.current[p.key] ??= { steps: [], values: [], ts: [] });
+        cur.steps.push(p.step);
+        cur.values.push(p.value);
+        cur.ts.push(p.ts);
+      }
+      if (unknown) onNewKey?.();
+    };
+    const onConnect = () => {
+      subscribe();
+      if (first) return void (first = false);
+      pending.current = {};
+      void fetchKeys([...known.current], {});
+      setZoom({});
+      onNewKey?.();
+    };
+    const flush = setInterval(() => {
+      const batch = pending.current;
+      if (!Object.keys(batch).length) return;
+      pending.current = {};
+      setLive((prev) => {
+        const next = { ...prev };
+        for (const [k, p] of Object.entries(batch)) {
+          const cur = next[k];
+          next[k] = cur ? { steps: cur.steps.concat(p.steps), values: cur.values.concat(p.values), ts: cur.ts.concat(p.ts) } : p;
+        }
+        return next;
+      });
+    }, 150);
+    socket.on("points", onPoints);
+    socket.on("connect", onConnect);
+    if (socket.connected) {
+      first = false;
+      subscribe();
+    }
+    return () => {
+      clearInterval(flush);
+      socket.off("points", onPoints);
+      socket.off("connect", onConnect);
+      socket.emit("unsubscribe", { v: PROTOCOL_VERSION, runId });
+    };
+  }, [runId, fetchKeys]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // a long live run: fold accumulated live points back into a fresh bucketed read
+  useEffect(() => {
+    const long = Object.entries(live).filter(([k, l]) => l.steps.length > LIVE_REFETCH_AT && !zoom[k]).map(([k]) => k);
+    if (long.length) void fetchKeys(long, {});
+  }, [live, zoom, fetchKeys]);
+
+  const onZoom = (key: string, range: StepRange | null) => {
+    const next = { ...zoom };
+    if (range) next[key] = range;
+    else delete next[key];
+    setZoom(next);
+    void fetchKeys([key], next);
+  };
+
+  const sections = useMemo(() => groupKeys(keys), [keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
+  const color = colorAt(0);
+  return (
+    <div className="sections">
+      {error && (
+        <p className="error" role="alert">
+          Could not load metrics: {error}. <button onClick={() => void fetchKeys(keys, zoom)}>Retry</button>
+        </p>
+      )}
+      {sections.map(([section, ks]) => (
+        <section key={section} className="section" data-section={section}>
+          <h2>
+            <button className="section-toggle" aria-expanded={!collapsed[section]} onClick={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}>
+              <span aria-hidden>{collapsed[section] ? "▸" : "▾"}</span> {section} <span className="muted">({ks.length})</span>
+            </button>
+          </h2>
+          {!collapsed[section] && (
+            <div className="charts">
+              {ks.map((k) => (
+                <MetricChart
+                  key={k}
+                  title={k}
+                  settings={settings}
+                  zoomed={!!zoom[k]}
+                  onZoom={(r) => onZoom(k, r)}
+                  lines={[{ id: runId, label: runName, color, series: series[k] ?? null, live: zoom[k] ? undefined : live[k], startTs }]}
+                />
+              ))}
+            </div>
+          )}
+        </section>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,200 @@
+"use client";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
+import type { api } from "../lib/api";
+import { colorAt } from "../lib/colors";
+import { toCsv, downloadText } from "../lib/csv";
+import { flattenConfig } from "../lib/flatten";
+import { formatDate, formatDuration, formatNumber } from "../lib/format";
+
+export type RunRow = Awaited<ReturnType<typeof api.run.list.query>>[number];
+type Value = string | number | null;
+type Column = { id: string; label: string; get: (r: RunRow) => Value; render?: (r: RunRow) => ReactNode; numeric?: boolean };
+
+const tagsOf = (r: RunRow) => (Array.isArray(r.tags) ? (r.tags as unknown[]).map(String) : []);
+const STATUSES = ["running", "finished", "crashed", "aborted", "stale"];
+
+function baseColumns(): Column[] {
+  return [
+    { id: "name", label: "Name", get: (r) => r.name, render: (r) => <a href={`/runs/${r.id}`}>{r.name}</a> },
+    { id: "status", label: "Status", get: (r) => r.status, render: (r) => <span className={`status-pill status-${r.status}`}>{r.status}</span> },
+    { id: "tags", label: "Tags", get: (r) => tagsOf(r).join(" "), render: (r) => tagsOf(r).map((t) => <span key={t} className="tag">{t}</span>) },
+    { id: "group", label: "Group", get: (r) => r.group ?? null },
+    { id: "host", label: "Host", get: (r) => r.host ?? null },
+    { id: "created", label: "Created", get: (r) => new Date(r.createdAt).getTime(), render: (r) => formatDate(r.createdAt), numeric: true },
+    { id: "duration", label: "Duration", get: (r) => r.durationMs, render: (r) => formatDuration(r.durationMs), numeric: true },
+  ];
+}
+
+function usePins(project: string) {
+  const storageKey = `heron.pins.${project}`;
+  const [pins, setPins] = useState<string[]>([]);
+  useEffect(() => setPins(JSON.parse(localStorage.getItem(storageKey) ?? "[]") as string[]), [storageKey]);
+  const toggle = (id: string) => {
+    const next = pins.includes(id) ? pins.filter((p) => p !== id) : [...pins, id];
+    setPins(next);
+    localStorage.setItem(storageKey, JSON.stringify(next));
+  };
+  return { pins, toggle };
+}
+
+/**
+ * The project's runs: filter (text, status, tag, config value), sort on any column, choose
+ * columns (config values, metric last/min/max), pin runs to the top, export what is shown as
+ * CSV, and select runs to compare.
+ */
+export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }) {
+  const configs = useMemo(() => new Map(runs.map((r) => [r.id, flattenConfig(r.config)])), [runs]);
+  const configKeys = useMemo(() => [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].sort(), [configs]);
+  const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
+  const allColumns = useMemo<Column[]>(() => {
+    const cfg: Column[] = configKeys.map((k) => ({ id: `config:${k}`, label: k, get: (r) => configs.get(r.id)?.[k] ?? null }));
+    const met: Column[] = metricKeys.flatMap((k) =>
+      (["last", "min", "max"] as const).map((agg) => ({ id: `metric:${k}:${agg}`, label: `${k} (${agg})`, get: (r: RunRow) => r.metrics[k]?.[agg] ?? null, render: (r: RunRow) => formatNumber(r.metrics[k]?.[agg]), numeric: true })),
+    );
+    return [...baseColumns(), ...cfg, ...met];
+  }, [configKeys, metricKeys, configs]);
+
+  // default columns: the base ones, config values that differ between runs, last value of the first metrics
+  const [chosen, setChosen] = useState<string[] | null>(null);
+  const defaults = useMemo(() => {
+    const varying = configKeys.filter((k) => new Set([...configs.values()].map((c) => c[k] ?? "")).size > 1).slice(0, 4);
+    const metrics = metricKeys.filter((k) => !k.startsWith("sys/")).slice(0, 4);
+    return [...baseColumns().map((c) => c.id), ...varying.map((k) => `config:${k}`), ...metrics.map((k) => `metric:${k}:last`)];
+  }, [configKeys, metricKeys, configs]);
+  const visible = chosen ?? defaults;
+  const columns = visible.map((id) => allColumns.find((c) => c.id === id)).filter((c): c is Column => !!c);
+
+  const [text, setText] = useState("");
+  const [status, setStatus] = useState("");
+  const [tag, setTag] = useState("");
+  const [cfgKey, setCfgKey] = useState("");
+  const [cfgValue, setCfgValue] = useState("");
+  const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>({ col: "created", dir: -1 });
+  const [selected, setSelected] = useState<string[]>([]);
+  const [chooserFilter, setChooserFilter] = useState("");
+  const { pins, toggle: togglePin } = usePins(project);
+  const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
+  const cfgValues = useMemo(() => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []), [cfgKey, configs]);
+
+  const rows = useMemo(() => {
+    const needle = text.trim().toLowerCase();
+    const filtered = runs.filter((r) => {
+      if (status && r.status !== status) return false;
+      if (tag && !tagsOf(r).includes(tag)) return false;
+      if (cfgKey && cfgValue && configs.get(r.id)?.[cfgKey] !== cfgValue) return false;
+      if (!needle) return true;
+      const hay = [r.name, r.id, r.group ?? "", r.host ?? "", ...tagsOf(r), ...Object.entries(configs.get(r.id) ?? {}).map(([k, v]) => `${k}=${v}`)].join(" ").toLowerCase();
+      return hay.includes(needle);
+    });
+    const col = allColumns.find((c) => c.id === sort.col);
+    const cmp = (a: RunRow, b: RunRow) => {
+      if (!col) return 0;
+      const x = col.get(a);
+      const y = col.get(b);
+      if (x === y) return 0;
+      if (x === null) return 1; // empty cells last in both directions
+      if (y === null) return -1;
+      const n = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+      return n * sort.dir;
+    };
+    const pinned = filtered.filter((r) => pins.includes(r.id)).sort(cmp);
+    return [...pinned, ...filtered.filter((r) => !pins.includes(r.id)).sort(cmp)];
+  }, [runs, text, status, tag, cfgKey, cfgValue, sort, allColumns, configs, pins]);
+
+  const toggleSort = (id: string) => setSort((s) => (s.col === id ? { col: id, dir: s.dir === 1 ? -1 : 1 } : { col: id, dir: 1 }));
+  const toggleSelect = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  const toggleColumn = (id: string) => setChosen((c) => ((c ?? defaults).includes(id) ? (c ?? defaults).filter((x) => x !== id) : [...(c ?? defaults), id]));
+  const exportCsv = () => {
+    const header = ["id", ...columns.map((c) => c.label)];
+    downloadText(`${project}-runs.csv`, toCsv([header, ...rows.map((r) => [r.id, ...columns.map((c) => c.get(r))])]));
+  };
+  const filtersOn = !!(text || status || tag || (cfgKey && cfgValue));
+
+  return (
+    <div>
+      <div className="toolbar wrap-row">
+        <input type="search" placeholder="Filter runs (name, tag, group, host, config)…" aria-label="filter runs" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 280 }} />
+        <select aria-label="status filter" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">any status</option>
+          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+        <select aria-label="tag filter" value={tag} onChange={(e) => setTag(e.target.value)}>
+          <option value="">any tag</option>
+          {allTags.map((t) => <option key={t} value={t}>{t}</option>)}
+        </select>
+        <select aria-label="config filter key" value={cfgKey} onChange={(e) => (setCfgKey(e.target.value), setCfgValue(""))}>
+          <option value="">config…</option>
+          {configKeys.map((k) => <option key={k} value={k}>{k}</option>)}
+        </select>
+        {cfgKey && (
+          <select aria-label="config filter value" value={cfgValue} onChange={(e) => setCfgValue(e.target.value)}>
+            <option value="">any value</option>
+            {cfgValues.map((v) => <option key={v} value={v}>{v}</option>)}
+          </select>
+        )}
+        {filtersOn && <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>Clear filters</button>}
+        <span className="spacer" />
+        <details className="chooser">
+          <summary>Columns</summary>
+          <div className="chooser-menu">
+            <input type="search" placeholder="find a column…" aria-label="find a column" value={chooserFilter} onChange={(e) => setChooserFilter(e.target.value)} />
+            {allColumns.filter((c) => c.label.toLowerCase().includes(chooserFilter.toLowerCase())).map((c) => (
+              <label key={c.id}>
+                <input type="checkbox" checked={visible.includes(c.id)} onChange={() => toggleColumn(c.id)} /> {c.id.startsWith("config:") ? "config " : ""}{c.label}
+              </label>
+            ))}
+          </div>
+        </details>
+        <button onClick={exportCsv}>Export CSV</button>
+        {selected.length >= 2 ? (
+          <a className="button primary" href={`/compare?runs=${selected.map(encodeURIComponent).join(",")}`} data-testid="compare-link">Compare {selected.length} runs</a>
+        ) : (
+          <span className="muted">Select 2+ runs to compare</span>
+        )}
+      </div>
+      <p className="muted small" data-testid="runs-count">{rows.length} of {runs.length} runs{pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned` : ""}</p>
+      {rows.length === 0 ? (
+        <p className="muted">No run matches these filters. <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>Clear filters</button></p>
+      ) : (
+        <div className="table-scroll">
+          <table data-testid="runs-table" className="runs">
+            <thead>
+              <tr>
+                <th><span className="sr-only">select</span></th>
+                <th><span className="sr-only">pin</span></th>
+                {columns.map((c) => (
+                  <th key={c.id} aria-sort={sort.col === c.id ? (sort.dir === 1 ? "ascending" : "descending") : "none"} className={c.numeric ? "num" : undefined}>
+                    <button className="th-sort" onClick={() => toggleSort(c.id)} title={`sort by ${c.label}`}>
+                      {c.label} {sort.col === c.id ? (sort.dir === 1 ? "▲" : "▼") : ""}
+                    </button>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => {
+                const sel = selected.indexOf(r.id);
+                return (
+                  <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
+                    <td>
+                      <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
+                      {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
+                    </td>
+                    <td>
+                      <button className={pins.includes(r.id) ? "pin on" : "pin"} aria-pressed={pins.includes(r.id)} aria-label={`pin ${r.name}`} title={pins.includes(r.id) ? "unpin" : "pin to top"} onClick={() => togglePin(r.id)}>
+                        ★
+                      </button>
+                    </td>
+                    {columns.map((c) => (
+                      <td key={c.id} className={c.numeric ? "num" : undefined}>{c.render ? c.render(r) : (c.get(r) ?? "—")}</td>
+                    ))}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

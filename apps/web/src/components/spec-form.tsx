@@ -1,0 +1,177 @@
+"use client";
+import { useMemo, useState } from "react";
+import { z } from "zod";
+import { JobSpecSchema } from "@heron/core";
+
+type JsonSchema = {
+  type?: string;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+};
+export type Field = { name: string; schema: JsonSchema; required: boolean; control: "select" | "number" | "text" | "checkbox" | "json" };
+type FormValues = Record<string, string | boolean>;
+
+/** Kinds and their fields, derived once from the job-spec schema: a new job kind in core gets a form for free. */
+export function describeKinds(): Map<string, Field[]> {
+  const root = z.toJSONSchema(JobSpecSchema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const variants = root.oneOf ?? root.anyOf ?? [root];
+  const kinds = new Map<string, Field[]>();
+  for (const v of variants) {
+    const kind = v.properties?.kind?.const;
+    if (typeof kind !== "string") continue;
+    const fields = Object.entries(v.properties ?? {})
+      .filter(([name]) => name !== "kind")
+      .map(([name, schema]): Field => {
+        const control = schema.enum ? "select" : schema.type === "integer" || schema.type === "number" ? "number" : schema.type === "boolean" ? "checkbox" : schema.type === "string" || schema.anyOf ? "text" : "json";
+        return { name, schema, required: (v.required ?? []).includes(name), control };
+      });
+    kinds.set(kind, fields.sort((a, b) => Number(b.required) - Number(a.required)));
+  }
+  return kinds;
+}
+
+/** Starting values: presets for the common kinds, else each field's default or first choice. */
+const PRESETS: Record<string, FormValues> = {
+  train: { dataset: "mnist", model: "mlp-mnist", epochs: "1", batchSize: "64", lr: "0.001", maxTrainSamples: "10000" },
+};
+function initialValues(kind: string, fields: Field[]): FormValues {
+  const out: FormValues = {};
+  for (const f of fields) {
+    if (f.control === "checkbox") out[f.name] = f.schema.default === true;
+    else if (f.required && f.control === "select") out[f.name] = String(f.schema.enum?.[0] ?? "");
+    else out[f.name] = "";
+  }
+  return { ...out, ...(PRESETS[kind] ?? {}) };
+}
+
+/** Form text → spec values: numbers for number fields, "auto"-style unions keep words, empty = omitted. */
+export function buildSpec(kind: string, fields: Field[], values: FormValues): { spec: Record<string, unknown>; parseErrors: Record<string, string> } {
+  const spec: Record<string, unknown> = { kind };
+  const parseErrors: Record<string, string> = {};
+  for (const f of fields) {
+    const raw = values[f.name];
+    if (f.control === "checkbox") {
+      if (raw !== (f.schema.default === true)) spec[f.name] = raw;
+      continue;
+    }
+    const text = String(raw ?? "").trim();
+    if (text === "") continue;
+    if (f.control === "number") spec[f.name] = Number(text);
+    else if (f.control === "json") {
+      try {
+        spec[f.name] = JSON.parse(text);
+      } catch {
+        parseErrors[f.name] = `${f.name} must be valid JSON`;
+      }
+    } else if (f.schema.anyOf && text !== "" && Number.isFinite(Number(text))) spec[f.name] = Number(text);
+    else spec[f.name] = text;
+  }
+  return { spec, parseErrors };
+}
+
+function hint(s: JsonSchema): string {
+  const parts: string[] = [];
+  if (s.default !== undefined) parts.push(`default ${JSON.stringify(s.default)}`);
+  if (s.anyOf) parts.push(s.anyOf.map((a) => (a.const !== undefined ? JSON.stringify(a.const) : a.type)).join(" or "));
+  return parts.join(" · ");
+}
+
+/**
+ * The job submit form, generated from JobSpecSchema (zod → JSON schema): one control per field,
+ * validated with the same zod schema the server uses; errors appear under their field.
+ */
+export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown>) => Promise<string | null> }) {
+  const kinds = useMemo(describeKinds, []);
+  const kindNames = [...kinds.keys()];
+  const [kind, setKind] = useState(kindNames[0] ?? "train");
+  const fields = kinds.get(kind) ?? [];
+  const [values, setValues] = useState<FormValues>(() => initialValues(kind, fields));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const switchKind = (k: string) => {
+    setKind(k);
+    setValues(initialValues(k, kinds.get(k) ?? []));
+    setErrors({});
+    setFormError(null);
+  };
+
+  const submit = async () => {
+    const { spec, parseErrors } = buildSpec(kind, fields, values);
+    const res = JobSpecSchema.safeParse(spec);
+    const errs: Record<string, string> = { ...parseErrors };
+    let general: string | null = null;
+    if (!res.success) {
+      for (const issue of res.error.issues) {
+        const name = String(issue.path[0] ?? "");
+        if (name && fields.some((f) => f.name === name)) errs[name] ??= issue.message;
+        else general = issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
+      }
+    }
+    setErrors(errs);
+    setFormError(general);
+    if (Object.keys(errs).length || general) return;
+    setBusy(true);
+    const serverError = await onSubmit(spec);
+    setBusy(false);
+    setFormError(serverError);
+  };
+
+  return (
+    <form
+      className="spec-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <div className="field">
+        <label htmlFor="spec-kind">kind</label>
+        <select id="spec-kind" value={kind} onChange={(e) => switchKind(e.target.value)}>
+          {kindNames.map((k) => <option key={k} value={k}>{k}</option>)}
+        </select>
+      </div>
+      <div className="fields">
+        {fields.map((f) => {
+          const id = `spec-${f.name}`;
+          const err = errors[f.name];
+          const common = { id, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-err` : undefined };
+          const set = (v: string | boolean) => setValues((prev) => ({ ...prev, [f.name]: v }));
+          return (
+            <div key={f.name} className={err ? "field invalid" : "field"}>
+              <label htmlFor={id}>
+                {f.name}
+                {f.required && <span className="req" aria-label="required">*</span>}
+              </label>
+              {f.control === "select" ? (
+                <select {...common} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)}>
+                  {!f.required && <option value="">{f.schema.default !== undefined ? `default (${String(f.schema.default)})` : "—"}</option>}
+                  {(f.schema.enum ?? []).map((o) => <option key={String(o)} value={String(o)}>{String(o)}</option>)}
+                </select>
+              ) : f.control === "checkbox" ? (
+                <input {...common} type="checkbox" checked={values[f.name] === true} onChange={(e) => set(e.target.checked)} />
+              ) : (
+                <input {...common} type="text" inputMode={f.control === "number" ? "decimal" : undefined} placeholder={hint(f.schema)} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)} />
+              )}
+              {err && <span id={`${id}-err`} className="field-error" role="alert">{err}</span>}
+            </div>
+          );
+        })}
+      </div>
+      <button className="primary" type="submit" disabled={busy}>
+        {busy ? "Submitting…" : "Submit job"}
+      </button>
+      {formError && <p className="error" data-testid="submit-error" role="alert">{formError}</p>}
+    </form>
+  );
+}

@@ -1,0 +1,198 @@
+// The dashboard in a real browser (Debian chromium + playwright-core) against the real server:
+// runs table filters and sorting, the compare view, submitting a job through the generated
+// form and watching its chart grow live, cancelling a running job. Jobs run on a real runner
+// daemon with a fast fake executor (the dashboard is under test here, not tfjs).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { pino } from "pino";
+import { PROTOCOL_VERSION } from "@heron/core";
+import { RunnerDaemon } from "@heron/runner";
+import { startTestServer, waitFor, type TestServer } from "../testing/harness";
+import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
+import { createFakeExecutor } from "../testing/fake-executor";
+
+const hasChromium = chromiumAvailable();
+
+/** Seeds a finished run straight through the services (fast, no SDK round trips). */
+async function seedRun(t: TestServer, project: string, name: string, opts: { config: Record<string, unknown>; tags?: string[]; group?: string; status?: "finished" | "crashed"; scale: number; steps?: number }) {
+  const s = t.server.services;
+  const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project, name, resume: "never", config: opts.config, tags: opts.tags, group: opts.group, host: "gpu-box-1" });
+  const n = opts.steps ?? 200;
+  const points = [];
+  for (let step = 0; step < n; step++) {
+    points.push({ key: "train/loss", step, value: opts.scale * Math.exp(-step / 60) + 0.02, ts: Date.now() - (n - step) * 1000 });
+    if (step % 20 === 19) points.push({ key: "test/accuracy", step, value: 1 - opts.scale * Math.exp(-step / 80) * 0.5, ts: Date.now() - (n - step) * 1000 });
+  }
+  await s.metrics.write(run.id, points);
+  await s.runs.finish(run.id, opts.status ?? "finished");
+  return run.id;
+}
+
+/** Pixels of the chart's canvas close to a colour: proof that a curve of that run was drawn. */
+async function countColor(page: Page, chartKey: string, hex: string): Promise<number> {
+  return page.evaluate(
+    ([key, color]) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(`[data-chart="${key}"] canvas`);
+      if (!canvas) return -1;
+      const ctx = canvas.getContext("2d")!;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const n = parseInt(color.slice(1), 16);
+      const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 60 && data[i + 3]! > 200) count++;
+      return count;
+    },
+    [chartKey, hex] as const,
+  );
+}
+
+describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
+  let t: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let runner: RunnerDaemon;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    t = await startTestServer("sqlite", { dashboard: true });
+    await t.api.project.create.mutate({ name: "vision" });
+    ids.a = await seedRun(t, "vision", "baseline-adam", { config: { lr: 0.001, optimizer: "adam", batchSize: 64 }, tags: ["baseline"], group: "sweep-1", scale: 2 });
+    ids.b = await seedRun(t, "vision", "sgd-high-lr", { config: { lr: 0.1, optimizer: "sgd", batchSize: 64 }, tags: ["sweep"], group: "sweep-1", scale: 1 });
+    ids.c = await seedRun(t, "vision", "crashed-try", { config: { lr: 0.5, optimizer: "sgd", batchSize: 128 }, tags: ["sweep"], status: "crashed", scale: 3, steps: 40 });
+    const { token } = await t.api.runner.createToken.mutate({ name: "browser-e2e" });
+    runner = new RunnerDaemon({ server: t.server.url, token, name: "browser-e2e", slots: 1, home: t.home, executor: createFakeExecutor({ stepMs: 100 }), logger: pino({ level: "warn" }), killGraceMs: 2000 });
+    await runner.start();
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runner?.stop();
+    await t?.close();
+  });
+
+  it("filters and sorts the runs table", async () => {
+    await page.goto(`${t.server.url}/projects/vision`);
+    const rows = page.locator('[data-testid="runs-table"] tbody tr');
+    await expect.poll(() => rows.count()).toBe(3);
+    const names = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-run")));
+
+    await page.getByLabel("filter runs").fill("sgd");
+    await expect.poll(names).toEqual(expect.arrayContaining(["sgd-high-lr", "crashed-try"]));
+    expect(await rows.count()).toBe(2);
+    await page.getByLabel("status filter").selectOption("crashed");
+    await expect.poll(names).toEqual(["crashed-try"]);
+    await page.getByRole("button", { name: "Clear filters" }).first().click();
+    await page.getByLabel("tag filter").selectOption("baseline");
+    await expect.poll(names).toEqual(["baseline-adam"]);
+    await page.getByLabel("tag filter").selectOption("");
+    await page.getByLabel("config filter key").selectOption("optimizer");
+    await page.getByLabel("config filter value").selectOption("sgd");
+    await expect.poll(() => rows.count()).toBe(2);
+    await page.getByRole("button", { name: "Clear filters" }).first().click();
+
+    // sort by the last train/loss: ascending then descending (last values: 0.02+1·e^-199/60, 2·…, 3·e^-39/60)
+    await page.getByRole("button", { name: /^train\/loss \(last\)/ }).click();
+    await expect.poll(names).toEqual(["sgd-high-lr", "baseline-adam", "crashed-try"]);
+    await page.getByRole("button", { name: /^train\/loss \(last\)/ }).click();
+    await expect.poll(names).toEqual(["crashed-try", "baseline-adam", "sgd-high-lr"]);
+    // a pinned run stays on top whatever the order
+    await page.getByLabel("pin sgd-high-lr").click();
+    await expect.poll(names).toEqual(["sgd-high-lr", "crashed-try", "baseline-adam"]);
+    // the column chooser removes and adds columns
+    const headers = () => page.locator('[data-testid="runs-table"] thead th').allInnerTexts();
+    expect((await headers()).some((h) => h.startsWith("batchSize"))).toBe(true);
+    await page.locator("details.chooser summary").click();
+    await page.getByRole("checkbox", { name: "config batchSize" }).uncheck();
+    await page.getByRole("checkbox", { name: "train/loss (min)" }).check();
+    await page.locator("details.chooser summary").click();
+    await expect.poll(async () => (await headers()).some((h) => h.startsWith("batchSize"))).toBe(false);
+    expect((await headers()).some((h) => h.startsWith("train/loss (min)"))).toBe(true);
+    await saveScreenshot(page, "runs-table-1280");
+  });
+
+  it("compares two runs: both curves and the config diff", async () => {
+    await page.goto(`${t.server.url}/projects/vision`);
+    await page.getByLabel("select baseline-adam").check();
+    await page.getByLabel("select sgd-high-lr").check();
+    await page.getByTestId("compare-link").click();
+    await page.waitForURL(/\/compare\?runs=/);
+    await page.waitForSelector('[data-chart="train/loss"][data-painted]');
+    await page.waitForSelector('[data-chart="test/accuracy"][data-painted]');
+    // both runs' colours (first: blue, second: orange) are on the canvas
+    expect(await countColor(page, "train/loss", "#2563eb")).toBeGreaterThan(50);
+    expect(await countColor(page, "train/loss", "#e4572e")).toBeGreaterThan(50);
+    const legend = await page.getByTestId("compare-legend").innerText();
+    expect(legend).toContain("baseline-adam");
+    expect(legend).toContain("sgd-high-lr");
+    // differing config values are highlighted, equal ones are not
+    await expect.poll(() => page.locator('[data-testid="config-diff"] tr[data-key="lr"]').getAttribute("data-differs")).toBe("1");
+    expect(await page.locator('[data-testid="config-diff"] tr[data-key="optimizer"]').getAttribute("data-differs")).toBe("1");
+    expect(await page.locator('[data-testid="config-diff"] tr[data-key="batchSize"]').getAttribute("data-differs")).toBe("0");
+    await saveScreenshot(page, "compare-1280");
+  });
+
+  it("submits a job through the form and watches its chart grow live", async () => {
+    await page.goto(`${t.server.url}/jobs`);
+    await page.locator("#job-project").fill("vision");
+    // bad input is refused inline, naming the field, and nothing is submitted
+    await page.locator("#spec-lr").fill("-1");
+    await page.locator("#spec-epochs").fill("many");
+    await page.getByRole("button", { name: "Submit job" }).click();
+    await expect.poll(() => page.locator("#spec-lr-err").innerText()).toMatch(/lr must be > 0/);
+    expect(await page.locator("#spec-epochs-err").innerText()).toMatch(/epochs/);
+    expect(await t.api.job.list.query({})).toHaveLength(0);
+    await saveScreenshot(page, "jobs-form-errors-1280");
+
+    await page.locator("#spec-lr").fill("0.001");
+    await page.locator("#spec-epochs").fill("4"); // 80 fake steps at 100 ms
+    await page.getByRole("button", { name: "Submit job" }).click();
+    const job = await waitFor(async () => (await t.api.job.list.query({}))[0], 10_000, "the submitted job");
+    expect(job.spec).toMatchObject({ kind: "train", lr: 0.001, epochs: 4, dataset: "mnist" });
+    const run = await waitFor(async () => (await t.api.job.get.query({ jobId: job.id })).runId, 15_000, "the job to start");
+    await page.goto(`${t.server.url}/runs/${run}`);
+    const chart = page.locator('[data-chart="train/loss"]');
+    await page.locator('[data-chart="train/loss"][data-painted]').waitFor();
+    const first = Number(await chart.getAttribute("data-points"));
+    await expect.poll(async () => Number(await chart.getAttribute("data-points")), { timeout: 10_000 }).toBeGreaterThan(first + 5);
+    await saveScreenshot(page, "run-live-1280");
+    await expect.poll(() => page.getByTestId("run-status").innerText(), { timeout: 20_000 }).toBe("finished");
+    expect(Number(await chart.getAttribute("data-points"))).toBe(80);
+  });
+
+  it("cancels a running job from the jobs page", async () => {
+    const { jobId } = await t.api.job.submit.mutate({ projectId: "vision", spec: { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 500, batchSize: 64, lr: 0.001 } });
+    await waitFor(async () => (await t.api.job.get.query({ jobId })).status === "running", 15_000, "the job to run");
+    await page.goto(`${t.server.url}/jobs`);
+    const row = page.locator(`tr[data-job="${jobId}"]`);
+    await expect.poll(() => row.getByTestId("job-status").innerText()).toBe("running");
+    await row.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => row.getByTestId("job-status").innerText(), { timeout: 15_000 }).toBe("cancelled");
+    const job = await t.api.job.get.query({ jobId });
+    expect(job.status).toBe("cancelled");
+    const run = await t.api.run.get.query({ runId: job.runId! });
+    expect(run.status).toBe("aborted");
+    expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
+  });
+
+  it("looks right at 1280×800 and 1920×1080, light and dark", async () => {
+    for (const scheme of ["light", "dark"] as const) {
+      for (const [w, h] of [[1280, 800], [1920, 1080]] as const) {
+        const ctx = await browser.newContext({ viewport: { width: w, height: h }, colorScheme: scheme });
+        const p = await ctx.newPage();
+        for (const [name, url] of [["project", "/projects/vision"], ["run", `/runs/${ids.a}`], ["compare", `/compare?runs=${ids.a},${ids.b},${ids.c}`], ["jobs", "/jobs"]] as const) {
+          await p.goto(`${t.server.url}${url}`);
+          if (name === "run" || name === "compare") await p.waitForSelector('[data-chart="train/loss"][data-painted]');
+          else await p.waitForSelector("table");
+          // no horizontal overflow of the page itself (wide tables scroll inside their box)
+          expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `${name} ${w}x${h} ${scheme} overflows`).toBe(true);
+          await saveScreenshot(p, `${name}-${w}x${h}-${scheme}`);
+        }
+        await ctx.close();
+      }
+    }
+  });
+});
