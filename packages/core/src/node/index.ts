@@ -2,3 +2,4 @@
 export * from "./secrets";
 export * from "./sdk";
 export { runJob } from "../jobs/run-job";
+export { jobContextFromRun, type RunContextOptions } from "./job-context";

@@ -1,0 +1,28 @@
+import type { JobContext, JobProgress } from "../jobs/job-context";
+import type { Run } from "./sdk";
+
+export type RunContextOptions = {
+  checkpointDir: string;
+  signal: AbortSignal;
+  onProgress?: (p: JobProgress) => void;
+  /** rewinds the run's points after a checkpoint step (the runner provides a fenced one) */
+  rewind?: (step: number) => Promise<void>;
+};
+
+/** Adapts a tracking-SDK run into the JobContext jobs see: used by runner jobs and `heron train`. */
+export function jobContextFromRun(run: Run, opts: RunContextOptions): JobContext {
+  return {
+    log: (metrics, step) => run.log(metrics, { step }),
+    logText: (key, rows, step) => run.logText(key, rows, { step }),
+    progress: (p) => {
+      run.log({ "progress/epoch": p.epoch, "progress/samples_per_s": p.samplesPerSec, "progress/eta_s": p.etaSec }, { step: p.step });
+      opts.onProgress?.(p);
+    },
+    setSummary: (values) => Object.assign(run.summary, values),
+    info: (m) => console.log(m),
+    warn: (m) => console.warn(`[warn] ${m}`),
+    checkpointDir: opts.checkpointDir,
+    signal: opts.signal,
+    ...(opts.rewind ? { rewind: opts.rewind } : {}),
+  };
+}
