@@ -3,11 +3,10 @@
 //   node --import tsx sdk-client.ts <scenario> <project>
 // Prints "RUN <id> <dir>" once the run exists, and "STEP <n>" as it goes.
 import { init } from "@heron/core/node";
+import { valueAt } from "./sdk-helpers";
 
 const [scenario = "exit", project = "sdk-test"] = process.argv.slice(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** the value every test expects at (key, step) */
-export const valueAt = (k: number, step: number) => Math.sin(step * 0.001 + k) * 1000 + k;
 
 const run = await init({ project, captureSystem: false, captureConsole: scenario !== "kill", flushIntervalMs: 100 });
 process.stdout.write(`RUN ${run.id} ${run.dir}\n`);

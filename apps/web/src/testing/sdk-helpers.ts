@@ -1,0 +1,105 @@
+// Shared helpers for the SDK durability tests: child processes (server, training scripts)
+// and a TCP proxy that can stop forwarding (a network drop).
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, "../../../..");
+
+export type Child = { proc: ChildProcess; output: () => string; waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> };
+
+/** `node --import tsx <script> …args` (the real node process: its pid is the one to kill) */
+export function startChild(script: string, args: string[], env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ["--import", "tsx", path.join(here, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  proc.stdout!.on("data", onData);
+  proc.stderr!.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+  return {
+    proc,
+    output: () => out,
+    exited,
+    waitFor(re, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re);
+          if (!m) return;
+          cleanup();
+          resolve(m);
+        };
+        const timer = setTimeout(() => (cleanup(), reject(new Error(`timed out waiting for ${re} in:\n${out.slice(-3000)}`))), timeoutMs);
+        void exited.then(() => setTimeout(() => (cleanup(), reject(new Error(`process exited before ${re}:\n${out.slice(-3000)}`))), 50));
+        const cleanup = () => (clearTimeout(timer), listeners.delete(check));
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A TCP proxy to `targetPort`. drop() stops forwarding in both directions (connections stay
+ * open, bytes wait — like a dead link); restore() lets them flow again.
+ */
+export async function startProxy(targetPort: number) {
+  let dropped = false;
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  const forward = (from: net.Socket, to: net.Socket) => {
+    from.on("data", (d) => {
+      if (!to.write(d)) {
+        from.pause();
+        to.once("drain", () => !dropped && from.resume());
+      }
+    });
+    from.on("end", () => to.end());
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    forward(client, upstream);
+    forward(upstream, client);
+    if (dropped) for (const s of pair) s.pause();
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+      pairs.delete(pair);
+    };
+    for (const s of pair) s.on("error", kill).on("close", kill);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    drop() {
+      dropped = true;
+      for (const pair of pairs) for (const s of pair) s.pause();
+    },
+    restore() {
+      dropped = false;
+      for (const pair of pairs) for (const s of pair) s.resume();
+    },
+    close() {
+      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** the value every test expects at (key index, step) — also used by sdk-client.ts */
+export const valueAt = (k: number, step: number) => Math.sin(step * 0.001 + k) * 1000 + k;
