@@ -57,7 +57,9 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   // default columns: the base ones, config values that differ between runs, last value of the first metrics
   const [chosen, setChosen] = useState<string[] | null>(null);
   const defaults = useMemo(() => {
-    const varying = configKeys.filter((k) => new Set([...configs.values()].map((c) => c[k] ?? "")).size > 1).slice(0, 4);
+    // config keys whose recorded values differ (a key missing from some runs isn't a difference worth a column)
+    const distinct = (k: string) => new Set([...configs.values()].map((c) => c[k]).filter((v) => v !== undefined)).size;
+    const varying = configKeys.filter((k) => distinct(k) > 1).sort((a, b) => distinct(b) - distinct(a)).slice(0, 4);
     const metrics = metricKeys.filter((k) => !k.startsWith("sys/")).slice(0, 4);
     return [...baseColumns().map((c) => c.id), ...varying.map((k) => `config:${k}`), ...metrics.map((k) => `metric:${k}:last`)];
   }, [configKeys, metricKeys, configs]);
@@ -113,7 +115,7 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   return (
     <div>
       <div className="toolbar wrap-row">
-        <input type="search" placeholder="Filter runs (name, tag, group, host, config)…" aria-label="filter runs" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 280 }} />
+        <input type="search" placeholder="Filter runs…" title="matches name, tags, group, host and config values (e.g. lr=0.1)" aria-label="filter runs" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 220 }} />
         <select aria-label="status filter" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">any status</option>
           {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}

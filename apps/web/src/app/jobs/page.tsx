@@ -19,7 +19,7 @@ export default function JobsPage() {
       <h1>Jobs</h1>
       <div className="card">
         <h2>Submit a job</h2>
-        <div className="field">
+        <div className="field narrow">
           <label htmlFor="job-project">project<span className="req" aria-label="required">*</span></label>
           <input id="job-project" list="project-names" value={project} onChange={(e) => setProject(e.target.value)} />
           <datalist id="project-names">{(projects.data ?? []).map((p) => <option key={p.id} value={p.name} />)}</datalist>
