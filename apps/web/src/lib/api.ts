@@ -10,6 +10,7 @@ let apiKey: string | null = null;
 const STORAGE_KEY = "heron.apiKey";
 
 export function setApiKey(localKey: string | null) {
+  localMode = !!localKey;
   apiKey = localKey ?? (typeof localStorage !== "undefined" ? localStorage.getItem(STORAGE_KEY) : null);
 }
 export function saveApiKey(key: string) {
@@ -26,16 +27,46 @@ export const api = createTRPCClient<AppRouter>({
       url: "/api/trpc",
       transformer: superjson,
       headers: () => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      // a restarted server (local mode) refuses the old key once: refresh it and retry
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        if (res.status !== 401 || !(await refreshLocalKey())) return res;
+        return fetch(url, { ...init, headers: { ...((init?.headers as Record<string, string> | undefined) ?? {}), authorization: `Bearer ${apiKey}` } });
+      },
     }),
   ],
 });
 
+/** Local mode: a restarted server has a new local key; fetch it so the page keeps working without a reload. */
+let localMode = false;
+export async function refreshLocalKey(): Promise<boolean> {
+  if (!localMode) return false;
+  try {
+    const res = await fetch("/api/local-key", { cache: "no-store" });
+    const { key } = (await res.json()) as { key: string | null };
+    if (!key || key === apiKey) return false;
+    apiKey = key;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 let socket: HeronSocket | null = null;
-/** One socket per tab; socket.io reconnects by itself (the page survives a server restart). */
+/**
+ * One socket per tab. socket.io reconnects by itself after a server restart; when the restarted
+ * server refuses our key (a new local key), we fetch the new one and connect again.
+ */
 export function getSocket(): HeronSocket {
-  socket ??= io({ path: "/socket.io", auth: (cb) => cb({ token: apiKey }), transports: ["websocket", "polling"] });
-  return socket;
+  if (socket) return socket;
+  const s: HeronSocket = io({ path: "/socket.io", auth: (cb) => cb({ token: apiKey }), transports: ["websocket", "polling"] });
+  s.on("connect_error", (err) => {
+    if (!/unauthorized/.test(err.message)) return;
+    void refreshLocalKey().then((changed) => changed && setTimeout(() => s.connect(), 100));
+  });
+  socket = s;
+  return s;
 }
 
 export function errorMessage(err: unknown): string {
