@@ -53,44 +53,104 @@ export function LogsPanel({ runId, live }: { runId: string; live: boolean }) {
   );
 }
 
-/** Text samples: one table per (key, step), e.g. seed 002's question / answer / truth. */
-export function TextPanel({ runId }: { runId: string }) {
-  const { data, error } = useQuery(() => api.dashboard.textSamples.query({ runId }), [runId], 5000);
+/** Text samples: per key, a table for the chosen step (latest by default), e.g. seed 002's question / answer / truth. */
+export function TextPanel({ runId, live }: { runId: string; live: boolean }) {
+  const { data, error } = useQuery(() => api.run.texts.query({ runId, limit: 5000 }), [runId], live ? 3000 : undefined);
+  const [picked, setPicked] = useState<Record<string, number>>({});
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p className="muted">Loading…</p>;
-  if (!data.length) return <p className="muted">No text samples. A job logs them with <code>ctx.logText(key, rows, step)</code>.</p>;
+  if (!data.length) return <p className="muted">No text samples. Log them with <code>run.logText(key, rows)</code> (e.g. predictions beside the ground truth).</p>;
+  const byKey = new Map<string, typeof data>();
+  for (const t of data) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t]);
   return (
     <div className="stack">
-      {data.map((s) => {
-        const rows = Array.isArray(s.rows) ? (s.rows as Record<string, unknown>[]) : [];
-        const cols = [...new Set(rows.flatMap((r) => (r && typeof r === "object" ? Object.keys(r) : [])))];
+      {[...byKey.entries()].map(([key, samples]) => {
+        const steps = samples.map((x) => x.step);
+        const step = picked[key] ?? steps[steps.length - 1]!;
+        const sample = samples.find((x) => x.step === step) ?? samples[samples.length - 1]!;
+        const rows = (Array.isArray(sample.rows) ? sample.rows : [sample.rows]) as unknown[];
+        const objects = rows.map((r) => (r && typeof r === "object" ? (r as Record<string, unknown>) : { text: r }));
+        const cols = [...new Set(objects.flatMap((r) => Object.keys(r)))];
         return (
-          <div key={`${s.key}@${s.step}`}>
-            <h3>
-              {s.key} <span className="muted">step {s.step}</span>
-            </h3>
+          <div key={key} data-text-key={key}>
+            <div className="toolbar">
+              <h3 style={{ margin: 0 }}>{key}</h3>
+              <label>
+                step
+                <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
+                  {steps.map((st) => <option key={st} value={st}>{st}</option>)}
+                </select>
+              </label>
+              <span className="muted small">{steps.length} step{steps.length === 1 ? "" : "s"} logged</span>
+            </div>
             <table>
               <thead>
                 <tr>
                   <th>#</th>
-                  {cols.map((c) => (
-                    <th key={c}>{c}</th>
-                  ))}
+                  {cols.map((c) => <th key={c}>{c}</th>)}
                 </tr>
               </thead>
               <tbody>
-                {rows.map((r, i) => (
+                {objects.map((r, i) => (
                   <tr key={i}>
                     <td>{i + 1}</td>
-                    {cols.map((c) => (
-                      <td key={c} className="wrap">
-                        {String(r[c] ?? "")}
-                      </td>
-                    ))}
+                    {cols.map((c) => <td key={c} className="wrap">{typeof r[c] === "string" ? (r[c] as string) : JSON.stringify(r[c] ?? "")}</td>)}
                   </tr>
                 ))}
               </tbody>
             </table>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** One logged image, its bytes fetched when it is shown. */
+function MediaImage({ runId, id, alt, width, height }: { runId: string; id: number; alt: string; width: number; height: number }) {
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    let stop = false;
+    api.run.mediaData.query({ runId, id }).then((m) => !stop && setSrc(`data:${m.mime};base64,${m.base64}`), () => undefined);
+    return () => void (stop = true);
+  }, [runId, id]);
+  const scale = Math.max(1, Math.floor(160 / Math.max(width, height)));
+  return src ? <img src={src} alt={alt} width={width * scale} height={height * scale} className="pixelated" /> : <div className="img-placeholder" style={{ width: width * scale, height: height * scale }} />;
+}
+
+/** Images per key; a step picker shows that step's images (small images are scaled up, pixelated). */
+export function ImagesPanel({ runId, live }: { runId: string; live: boolean }) {
+  const { data, error } = useQuery(() => api.run.media.query({ runId, limit: 5000 }), [runId], live ? 5000 : undefined);
+  const [picked, setPicked] = useState<Record<string, number>>({});
+  if (error) return <p className="error">{error}</p>;
+  if (!data) return <p className="muted">Loading…</p>;
+  if (!data.length) return <p className="muted">No images. Log them with <code>run.logImage(key, image, {"{"} caption {"}"})</code>.</p>;
+  const byKey = new Map<string, typeof data>();
+  for (const m of data) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m]);
+  return (
+    <div className="stack">
+      {[...byKey.entries()].map(([key, items]) => {
+        const steps = [...new Set(items.map((m) => m.step))];
+        const step = picked[key] ?? steps[steps.length - 1]!;
+        return (
+          <div key={key}>
+            <div className="toolbar">
+              <h3 style={{ margin: 0 }}>{key}</h3>
+              <label>
+                step
+                <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
+                  {steps.map((st) => <option key={st} value={st}>{st}</option>)}
+                </select>
+              </label>
+            </div>
+            <div className="gallery">
+              {items.filter((m) => m.step === step).map((m) => (
+                <figure key={m.id}>
+                  <MediaImage runId={runId} id={m.id} alt={m.caption ?? `${key} step ${m.step}`} width={m.width} height={m.height} />
+                  {m.caption && <figcaption>{m.caption}</figcaption>}
+                </figure>
+              ))}
+            </div>
           </div>
         );
       })}

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pino } from "pino";
 import { PROTOCOL_VERSION } from "@heron/core";
+import path from "node:path";
+import { init } from "@heron/core/node";
 import { RunnerDaemon } from "@heron/runner";
 import { startTestServer, waitFor, type TestServer } from "../testing/harness";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
@@ -176,6 +178,52 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const run = await t.api.run.get.query({ runId: job.runId! });
     expect(run.status).toBe("aborted");
     expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
+  });
+
+  it("zooms into a long series by re-querying finer data, with hover values", async () => {
+    const runId = await seedRun(t, "vision", "long-run", { config: { lr: 0.01 }, scale: 1, steps: 20_000 });
+    await page.goto(`${t.server.url}/runs/${runId}`);
+    const chart = page.locator('[data-chart="train/loss"]');
+    await page.locator('[data-chart="train/loss"][data-painted]').waitFor();
+    expect(await chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+    const over = chart.locator(".u-over");
+    const box = (await over.boundingBox())!;
+    // hover: the legend shows the step and the value under the cursor
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => chart.locator(".chart-legend").innerText()).toMatch(/step \d+[\s\S]*long-run\s+[\d.e-]+/);
+    // drag across ~2% of the width: ~400 steps, few enough for exact points
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.51, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.52, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    const zoomedPoints = Number(await chart.getAttribute("data-painted"));
+    expect(zoomedPoints).toBeGreaterThan(100);
+    expect(zoomedPoints).toBeLessThan(1000);
+    await saveScreenshot(page, "run-zoomed-1280");
+    await chart.getByRole("button", { name: "Reset zoom" }).click();
+    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+  });
+
+  it("shows a run's text samples per step and its images, logged through the SDK", async () => {
+    const run = await init({ host: t.server.url, apiKey: t.key, project: "vision", name: "media-run", dir: path.join(t.home, "sdk-media") });
+    run.log({ "train/loss": 1 }, { step: 1 });
+    run.logText("samples/pred", [{ text: "2 + 2 = 4", caption: "q1" }, { text: "3 + 3 = 7", caption: "q2" }], { step: 1 });
+    run.logText("samples/pred", [{ text: "3 + 3 = 6", caption: "q2" }], { step: 2 });
+    const pixels = Array.from({ length: 8 * 8 }, (_, i) => ((i % 8) + Math.floor(i / 8)) * 16);
+    run.logImage("samples/digit", { data: pixels, width: 8, height: 8, channels: 1 }, { step: 2, caption: "a gradient" });
+    await run.finish();
+    await page.goto(`${t.server.url}/runs/${run.id}`);
+    await page.getByRole("tab", { name: "Text" }).click();
+    const text = page.locator('[data-text-key="samples/pred"]');
+    await expect.poll(() => text.locator("tbody").innerText()).toContain("3 + 3 = 6"); // latest step first
+    await text.getByLabel("samples/pred step").selectOption("1");
+    await expect.poll(() => text.locator("tbody").innerText()).toContain("2 + 2 = 4");
+    await page.getByRole("tab", { name: "Images" }).click();
+    const img = page.getByRole("img", { name: "a gradient" });
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(8);
+    await saveScreenshot(page, "run-images-1280");
   });
 
   it("looks right at 1280×800 and 1920×1080, light and dark", async () => {

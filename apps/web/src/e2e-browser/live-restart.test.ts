@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium)("live run page across a server restart", () => {
     const ack = await sdk.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: run.id, seq: 1, writer: "w1", points: points(50, 60) });
     expect(ack.ok).toBe(true);
     const sent = Date.now();
-    await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 5000, intervals: [20] }).toBe("60");
+    await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 5000, interval: 20 }).toBe("60");
     const latency = Date.now() - sent;
     expect(latency).toBeLessThan(1000);
     sdk.close();

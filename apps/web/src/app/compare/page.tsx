@@ -93,26 +93,46 @@ export default function ComparePage() {
       ))}
       <h2>Config</h2>
       <ConfigDiff runs={runs.map((r, i) => ({ id: r.id, name: r.name, color: colorAt(i), config: r.config }))} />
-      {Array.isArray(distill) && distill.length > 0 && (
+      {isDistillTable(distill) && (
         <>
           <h2>Distillation</h2>
-          <DistillTable rows={distill as Record<string, unknown>[]} />
+          <DistillTable table={distill} />
         </>
       )}
     </>
   );
 }
 
-/** run.compareTable's rows (teacher, students, …) as a plain table of their fields. */
-function DistillTable({ rows }: { rows: Record<string, unknown>[] }) {
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+type DistillRow = { runId: string; name: string; status: string; method: string; model: string | null; accuracy: number | null; params: number | null; trainableParams: number | null };
+type DistillTableData = { group: string | null; teacher: { model: string | null; accuracy: number | null; params: number | null } | null; rows: DistillRow[] };
+
+/** Shown only when run.compareTable exists and the runs include distillation runs. */
+function isDistillTable(v: unknown): v is DistillTableData {
+  const t = v as DistillTableData | null;
+  return !!t && Array.isArray(t.rows) && t.rows.some((r) => r.method !== "train");
+}
+
+const pct = (v: number | null) => (v === null ? "—" : `${(v * 100).toFixed(2)}%`);
+const count = (v: number | null) => (v === null ? "—" : v.toLocaleString("en-US"));
+
+/** Seed 003's closing table: the teacher, then one row per run (method, student, accuracy, sizes). */
+function DistillTable({ table }: { table: DistillTableData }) {
   return (
     <div className="table-scroll">
       <table data-testid="distill-table">
-        <thead><tr>{cols.map((c) => <th key={c}>{c}</th>)}</tr></thead>
+        <thead>
+          <tr><th>run</th><th>method</th><th>model</th><th className="num">test accuracy</th><th className="num">params</th><th className="num">trainable params</th></tr>
+        </thead>
         <tbody>
-          {rows.map((r, i) => (
-            <tr key={i}>{cols.map((c) => <td key={c}>{typeof r[c] === "number" ? Number((r[c] as number).toPrecision(4)) : String(r[c] ?? "—")}</td>)}</tr>
+          {table.teacher && (
+            <tr className="diff">
+              <td>teacher</td><td>—</td><td>{table.teacher.model ?? "—"}</td><td className="num">{pct(table.teacher.accuracy)}</td><td className="num">{count(table.teacher.params)}</td><td className="num">—</td>
+            </tr>
+          )}
+          {table.rows.map((r) => (
+            <tr key={r.runId}>
+              <td><a href={`/runs/${r.runId}`}>{r.name}</a></td><td>{r.method}</td><td>{r.model ?? "—"}</td><td className="num">{pct(r.accuracy)}</td><td className="num">{count(r.params)}</td><td className="num">{count(r.trainableParams)}</td>
+            </tr>
           ))}
         </tbody>
       </table>

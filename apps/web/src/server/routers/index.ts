@@ -1,5 +1,4 @@
 import { router } from "../trpc";
-import { dashboardRouter } from "./dashboard";
 import { jobRouter } from "./job";
 import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
@@ -12,7 +11,6 @@ export const appRouter = router({
   metric: metricRouter,
   job: jobRouter,
   runner: runnerRouter,
-  dashboard: dashboardRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

@@ -5,7 +5,7 @@ import { useQuery } from "../../../components/use-query";
 import { RunCharts } from "../../../components/run-charts";
 import { ChartToolbar } from "../../../components/chart-toolbar";
 import { Tabs } from "../../../components/tabs";
-import { KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
+import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
 import { JobPanel } from "../../../components/job-panel";
 import { DEFAULT_SETTINGS, type ChartSettings } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
@@ -72,8 +72,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         {tab === "config" && <KeyValueTable value={run.config} empty="No config recorded. Pass config to init() or run.config.update()." testId="run-config" />}
         {tab === "environment" && <KeyValueTable value={env} empty="No environment recorded." />}
         {tab === "logs" && <LogsPanel runId={run.id} live={run.status === "running"} />}
-        {tab === "text" && <TextPanel runId={run.id} />}
-        {tab === "images" && <p className="muted">No images for this run. Image logging is not part of the SDK yet; scalar charts and text samples are.</p>}
+        {tab === "text" && <TextPanel runId={run.id} live={run.status === "running"} />}
+        {tab === "images" && <ImagesPanel runId={run.id} live={run.status === "running"} />}
         {tab === "job" && <JobPanel jobId={run.jobId} />}
         {tab === "memory" && <MemoryPanel summary={run.summary} metrics={run.metrics} />}
       </div>
