@@ -139,3 +139,78 @@ export type FinetuneSpec = z.infer<typeof FinetuneSpecSchema>;
 export type FinetuneSpecInput = z.input<typeof FinetuneSpecSchema>;
 export type TextPretrain = z.infer<typeof TextPretrainSchema>;
 export type ImagePretrain = z.infer<typeof ImagePretrainSchema>;
+
+/**
+ * The character-level tokenizer's vocabulary: 4 special tokens (pad, system, user,
+ * assistant/end markers share ids below), then printable ASCII. Kept here (pure) because
+ * the LM head's width — and so LoRA checks at submit — depends on it.
+ */
+export const TEXT_SPECIAL_TOKENS = ["<pad>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<unk>"] as const;
+export const TEXT_CHARSET = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join("") + "\n";
+export const TEXT_VOCAB_SIZE = TEXT_SPECIAL_TOKENS.length + TEXT_CHARSET.length;
+
+/** a dense (Linear) layer a LoRA adapter can sit on */
+export type DenseLayerRef = { name: string; inFeatures: number; outFeatures: number };
+
+/**
+ * Dense layers of each fine-tunable model, by the names the weights carry — pure, so the
+ * server can check LoRA targets and `r` at submit. Tests compare it with the real models.
+ */
+export function denseLayersOf(model: { image: string; input: [number, number, number]; classes?: number } | { text: TextModelConfig; vocab: number }): DenseLayerRef[] {
+  if ("text" in model) {
+    const { dModel: d, layers } = model.text;
+    const out: DenseLayerRef[] = [];
+    for (let i = 0; i < layers; i++) {
+      for (const p of ["q_proj", "k_proj", "v_proj", "o_proj"]) out.push({ name: `layers.${i}.attn.${p}`, inFeatures: d, outFeatures: d });
+      out.push({ name: `layers.${i}.mlp.up_proj`, inFeatures: d, outFeatures: 4 * d }, { name: `layers.${i}.mlp.down_proj`, inFeatures: 4 * d, outFeatures: d });
+    }
+    out.push({ name: "lm_head", inFeatures: d, outFeatures: model.vocab });
+    return out;
+  }
+  const [h, w, c] = model.input;
+  const k = model.classes ?? 10;
+  const q = (x: number) => Math.floor(Math.floor(x / 2) / 2);
+  switch (model.image) {
+    case "mlp-mnist":
+      return [{ name: "layer1", inFeatures: h * w * c, outFeatures: 128 }, { name: "layer2", inFeatures: 128, outFeatures: k }];
+    case "mlp-cifar":
+      return [{ name: "fc1", inFeatures: h * w * c, outFeatures: 128 }, { name: "fc2", inFeatures: 128, outFeatures: k }];
+    case "deep-cnn":
+      return [{ name: "classifier.0", inFeatures: 32 * q(h) * q(w), outFeatures: 512 }, { name: "classifier.3", inFeatures: 512, outFeatures: k }];
+    case "light-cnn":
+      return [{ name: "classifier.0", inFeatures: 16 * q(h) * q(w), outFeatures: 256 }, { name: "classifier.3", inFeatures: 256, outFeatures: k }];
+    default:
+      throw new Error(`unknown model "${model.image}"`);
+  }
+}
+
+/**
+ * PEFT-style target matching: a pattern matches a layer when it equals the full name, the
+ * name ends with "." + pattern (so "q_proj" hits every attention block), or, with "*", as a
+ * glob over the full name ("classifier.*").
+ */
+export function matchesLoraTarget(layer: string, pattern: string): boolean {
+  if (pattern.includes("*")) {
+    const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    return re.test(layer);
+  }
+  return layer === pattern || layer.endsWith(`.${pattern}`);
+}
+
+/**
+ * The dense layers the adapters go on; throws the reason a spec is unusable (a pattern
+ * matching nothing, r larger than a layer) — used at submit and again by the job.
+ */
+export function selectLoraTargets(layers: DenseLayerRef[], o: { r: number; targets: string[] }): DenseLayerRef[] {
+  const chosen = new Map<string, DenseLayerRef>();
+  for (const p of o.targets) {
+    const hits = layers.filter((l) => matchesLoraTarget(l.name, p));
+    if (!hits.length) throw new Error(`lora.targets: "${p}" matches no dense layer (layers: ${layers.map((l) => l.name).join(", ")})`);
+    for (const h of hits) chosen.set(h.name, h);
+  }
+  for (const l of chosen.values()) {
+    const width = Math.min(l.inFeatures, l.outFeatures);
+    if (o.r > width) throw new Error(`lora.r: r=${o.r} is larger than layer ${l.name} (${l.inFeatures}→${l.outFeatures}); r must be ≤ ${width}`);
+  }
+  return [...chosen.values()];
+}

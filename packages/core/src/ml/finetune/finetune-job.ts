@@ -1,6 +1,12 @@
+/** `kind: "finetune"` jobs: the text model (seed 002) or an image seed model. */
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import type { FinetuneSpec } from "../../schemas/finetune-spec";
+import { FinetuneSpecSchema, type FinetuneSpec, type FinetuneSpecInput } from "../../schemas/finetune-spec";
+import { selectBackend } from "../backend";
+import { runImageFinetune } from "./image-finetune";
+import { runTextFinetune } from "./text-finetune";
 
-export async function runFinetuneJob(_spec: FinetuneSpec, _ctx: JobContext): Promise<JobResult> {
-  throw new Error("finetune jobs are not available on this runner yet");
+export async function runFinetuneJob(specIn: FinetuneSpec | FinetuneSpecInput, ctx: JobContext): Promise<JobResult> {
+  const spec = FinetuneSpecSchema.parse(specIn);
+  const backend = await selectBackend();
+  return spec.task === "text" ? runTextFinetune(spec, ctx, backend.name) : runImageFinetune(spec, ctx, backend.name);
 }

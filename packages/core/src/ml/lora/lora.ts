@@ -6,11 +6,13 @@
  * Merging folds the adapter into the weight, W' = W + scale·A·B, for export.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { DenseLayerRef } from "../../schemas/finetune-spec";
 import { Rng } from "../rng";
 
 export type LoraOptions = { r: number; alpha: number; dropout: number; targets: string[] };
 
-export type DenseLayerRef = { name: string; inFeatures: number; outFeatures: number };
+export type { DenseLayerRef };
+export { matchesLoraTarget, selectLoraTargets } from "../../schemas/finetune-spec";
 
 export type LoraAdapter = {
   /** the adapted layer, e.g. "layers.0.attn.q_proj" */
@@ -20,37 +22,6 @@ export type LoraAdapter = {
   scale: number;
   dropout: number;
 };
-
-/**
- * PEFT-style target matching: a pattern matches a layer when it equals the full name, the
- * name ends with "." + pattern (so "q_proj" hits every attention block), or, with "*", as a
- * glob over the full name ("classifier.*").
- */
-export function matchesTarget(layer: string, pattern: string): boolean {
-  if (pattern.includes("*")) {
-    const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    return re.test(layer);
-  }
-  return layer === pattern || layer.endsWith(`.${pattern}`);
-}
-
-/**
- * Picks the dense layers the adapters go on; throws the reason a spec is unusable
- * (a pattern matching nothing, r larger than a layer) — the submit check uses the same code.
- */
-export function selectLoraTargets(layers: DenseLayerRef[], o: Pick<LoraOptions, "r" | "targets">): DenseLayerRef[] {
-  const chosen = new Map<string, DenseLayerRef>();
-  for (const p of o.targets) {
-    const hits = layers.filter((l) => matchesTarget(l.name, p));
-    if (!hits.length) throw new Error(`LoRA target "${p}" matches no dense layer (layers: ${layers.map((l) => l.name).join(", ")})`);
-    for (const h of hits) chosen.set(h.name, h);
-  }
-  for (const l of chosen.values()) {
-    const width = Math.min(l.inFeatures, l.outFeatures);
-    if (o.r > width) throw new Error(`LoRA r=${o.r} is larger than layer ${l.name} (${l.inFeatures}→${l.outFeatures}); r must be ≤ ${width}`);
-  }
-  return [...chosen.values()];
-}
 
 export function createLoraAdapters(targets: DenseLayerRef[], o: LoraOptions, seed: number): Map<string, LoraAdapter> {
   const out = new Map<string, LoraAdapter>();

@@ -1,0 +1,209 @@
+/**
+ * `finetune` on the text model — seed 002's recipe at character scale:
+ *   base      pre-trained here on the generated corpus (stage 1) or a finished run's checkpoint
+ *   method    lora (adapters on the target projections, base frozen) | head (new lm_head) | full
+ *   data      instruction → answer pairs through `process_func` (prompt masked with −100)
+ *   tracking  loss, grad_norm, lr, epoch every logEvery steps; text samples (question /
+ *             model answer / ground truth) before training and after each epoch, on the
+ *             first `samples` pairs, which are held out of training like the seed's test_df;
+ *             trainable parameter count and share; a checkpoint every saveEvery steps.
+ * At the end the adapters are merged into the base (export) and the merged model's outputs
+ * are checked against base + adapters.
+ */
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
+import { TextPretrainSchema, denseLayersOf, selectLoraTargets, type FinetuneSpec, type SftPair, type TextModelConfig } from "../../schemas/finetune-spec";
+import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
+import { loadRunCheckpoint } from "../distill/teacher";
+import { maskedLmLoss } from "../losses";
+import { adapterWeights, createLoraAdapters, disposeAdapters, mergeLoraWeights, setAdapterWeights, type LoraAdapter } from "../lora/lora";
+import { Optimizer } from "../optim";
+import { hash32, Rng } from "../rng";
+import { CharTransformer } from "../text/char-transformer";
+import { almanacCorpus } from "../text/corpus";
+import { collate, loadSftPairs, processPair, type SftExample } from "../text/sft-data";
+import { decode, encode, encodePrompt } from "../text/tokenizer";
+import { optimizerStep } from "./step";
+
+const adam = { name: "adam" as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+
+/** Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base. */
+export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): CharTransformer {
+  const p = TextPretrainSchema.parse(raw);
+  const dir = join(ctx.checkpointDir, "base");
+  const model = new CharTransformer(p.model, seed);
+  const done = loadLatestCheckpoint(dir, ctx.warn);
+  if (done?.extra?.done === true) {
+    model.setWeights(done.weights);
+    ctx.info(`base: restored this job's pre-trained text model (${dir})`);
+    return model;
+  }
+  const ids = encode(almanacCorpus(seed));
+  const L = p.model.context;
+  const opt = new Optimizer(adam, model.params);
+  ctx.info(`base: pre-training a ${p.model.layers}-layer char transformer (${model.paramCount.toLocaleString("en-US")} params) for ${p.steps} steps on ${ids.length.toLocaleString("en-US")} characters`);
+  for (let step = 0; step < p.steps; step++) {
+    if (ctx.signal.aborted) throw new Error("aborted during pre-training");
+    const rng = Rng.derive(seed, "pretrain", step);
+    const batch = new Int32Array(p.batchSize * L);
+    const labels = new Int32Array(p.batchSize * L);
+    for (let b = 0; b < p.batchSize; b++) {
+      const start = rng.int(ids.length - L - 1);
+      for (let t = 0; t < L; t++) batch[b * L + t] = labels[b * L + t] = ids[start + t]!;
+    }
+    const x = tf.tensor2d(batch, [p.batchSize, L], "int32");
+    const y = tf.tensor2d(labels, [p.batchSize, L], "int32");
+    const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true }), y) }) }], opt, p.lr);
+    tf.dispose([x, y]);
+    if ((step + 1) % 10 === 0 || step + 1 === p.steps) ctx.log({ "pretrain/loss": r.loss }, step + 1);
+  }
+  opt.dispose();
+  saveCheckpoint(dir, { step: p.steps, epoch: 0, stepInEpoch: 0, seed, model: "char-transformer", weights: model.getWeights(), optimizer: { step: 0, slots: {} }, extra: { done: true, textConfig: p.model } });
+  return model;
+}
+
+function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): CharTransformer {
+  if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
+  const ck = loadRunCheckpoint(spec.base, ctx, "base");
+  const cfg = ck.extra?.textConfig as TextModelConfig | undefined;
+  if (ck.model !== "char-transformer" || !cfg) throw new Error(`base run ${spec.base.runId}: its checkpoint holds ${ck.model}, not the text model`);
+  const model = new CharTransformer(cfg, seed);
+  model.setWeights(ck.weights);
+  ctx.info(`base: text model from run ${spec.base.runId} (step ${ck.step})`);
+  return model;
+}
+
+/** question / model answer / ground truth rows, like seed 002's SwanLab callback */
+export function sampleAnswers(model: CharTransformer, pairs: SftPair[], adapters: Map<string, LoraAdapter> | undefined, maxNew: number): TextSample[] {
+  return pairs.map((p) => {
+    const answer = decode(model.generate(encodePrompt(p.instruction, p.input), maxNew, adapters));
+    return { text: `[Q] ${p.input}\n[LLM] ${answer}\n[GT] ${p.output}`, caption: answer };
+  });
+}
+
+export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
+  const seed = spec.seed ?? 0;
+  const pairs = loadSftPairs(spec.data!, seed);
+  const heldOut = pairs.length > spec.samples ? pairs.slice(0, spec.samples) : [];
+  const samplePairs = heldOut.length ? heldOut : pairs.slice(0, spec.samples);
+  let train = heldOut.length ? pairs.slice(spec.samples) : pairs;
+  if (spec.maxTrainSamples) train = train.slice(0, spec.maxTrainSamples);
+  const model = loadTextBase(spec, ctx, seed);
+  const examples: SftExample[] = train.map((p) => processPair(p, Math.min(spec.maxLength, model.config.context)));
+  const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
+  if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
+
+  // what trains: adapters, a fresh head, or everything
+  let adapters: Map<string, LoraAdapter> | undefined;
+  const trainable = new Map<string, tf.Variable>();
+  for (const v of model.params.values()) v.trainable = spec.method === "full";
+  if (spec.method === "lora") {
+    const targets = selectLoraTargets(denseLayersOf({ text: model.config, vocab: model.vocab }), spec.lora!);
+    adapters = createLoraAdapters(targets, spec.lora!, seed);
+    for (const ad of adapters.values()) trainable.set(`${ad.layer}.lora_A`, ad.A).set(`${ad.layer}.lora_B`, ad.B);
+  } else if (spec.method === "head") {
+    const w = model.params.get("lm_head.weight")!;
+    w.assign(tf.randomNormal(w.shape, 0, 0.02, "float32", hash32(seed, "new-head")));
+    model.params.get("lm_head.bias")!.assign(tf.zeros([model.vocab]));
+    for (const n of ["lm_head.weight", "lm_head.bias"]) trainable.set(n, model.params.get(n)!);
+  } else for (const [n, v] of model.params) trainable.set(n, v);
+  for (const v of trainable.values()) v.trainable = true;
+  const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
+  const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
+  ctx.info(`trainable params: ${trainableCount.toLocaleString("en-US")} of ${(model.paramCount + (adapters ? trainableCount : 0)).toLocaleString("en-US")} (${(share * 100).toFixed(2)}%)`);
+  ctx.log({ "train/trainable_params": trainableCount, "train/trainable_share": share }, 0);
+
+  const opt = new Optimizer(adam, trainable);
+  const bs = Math.min(spec.batchSize, learnable.length);
+  const microPerEpoch = Math.ceil(learnable.length / bs);
+  const stepsPerEpoch = Math.ceil(microPerEpoch / spec.gradAccumulation);
+  const totalSteps = stepsPerEpoch * spec.epochs;
+  const maxNew = Math.max(8, ...samplePairs.map((p) => encode(p.output).length + 4));
+  let step = 0;
+  let startEpoch = 0;
+  const ck = loadLatestCheckpoint(ctx.checkpointDir, ctx.warn);
+  if (ck && ck.extra?.kind === "finetune-text" && ck.extra.merged !== true) {
+    model.setWeights(ck.weights);
+    if (adapters) setAdapterWeights(adapters, ck.weights);
+    opt.setState(ck.optimizer);
+    step = ck.step;
+    startEpoch = ck.epoch;
+    await ctx.rewind?.(step);
+    ctx.info(`resumed from checkpoint at step ${step}`);
+  }
+  const save = (epoch: number, extra: Record<string, unknown> = {}) =>
+    saveCheckpoint(ctx.checkpointDir, { step, epoch, stepInEpoch: 0, seed, model: "char-transformer", weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) }, optimizer: opt.getState(), extra: { kind: "finetune-text", textConfig: model.config, ...extra } });
+
+  if (step === 0) ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), 0);
+  let lastLoss = NaN;
+  const firstLosses: number[] = [];
+  try {
+    for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
+      const order = Rng.derive(seed, "sft-shuffle", epoch).permutation(learnable.length);
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (ctx.signal.aborted) {
+          save(epoch);
+          return { summary: { stopped: "aborted", steps: step } };
+        }
+        const micros = [];
+        const tensors: tf.Tensor[] = [];
+        const first = s * spec.gradAccumulation;
+        const last = Math.min(first + spec.gradAccumulation, microPerEpoch);
+        const inStep = Math.min(last * bs, learnable.length) - first * bs;
+        for (let m = first; m < last; m++) {
+          const batch = Array.from(order.subarray(m * bs, Math.min((m + 1) * bs, learnable.length)), (i) => learnable[i]!);
+          const c = collate(batch);
+          const x = tf.tensor2d(c.ids, [batch.length, c.length], "int32");
+          const y = tf.tensor2d(c.labels, [batch.length, c.length], "int32");
+          tensors.push(x, y);
+          const dropSeed = hash32(seed, "sft-dropout", epoch, m);
+          micros.push({ weight: batch.length / inStep, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }) });
+        }
+        const r = optimizerStep(trainable, micros, opt, spec.lr, spec.clipGradNorm);
+        tf.dispose(tensors);
+        step++;
+        lastLoss = r.loss;
+        if (firstLosses.length < 3) firstLosses.push(r.loss);
+        if (step % spec.logEvery === 0 || step === totalSteps)
+          ctx.log({ "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch + (s + 1) / stepsPerEpoch }, step);
+        ctx.progress({ epoch: epoch + 1, epochs: spec.epochs, step, totalSteps, samplesPerSec: 0, etaSec: 0 });
+        if (spec.saveEvery && step % spec.saveEvery === 0) save(s + 1 === stepsPerEpoch ? epoch + 1 : epoch);
+      }
+      ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), step);
+      ctx.info(`epoch ${epoch + 1}/${spec.epochs}: loss ${lastLoss.toFixed(4)}`);
+    }
+    // export: adapters folded into the base; the merged model must answer exactly alike
+    let mergeDiff = 0;
+    if (adapters) {
+      const merged = mergeLoraWeights(model.getWeights(), adapters);
+      const probe = tf.tensor2d([encodePrompt(samplePairs[0]?.instruction ?? "", samplePairs[0]?.input ?? "a")[0]!, ...encode("probe text")], [1, 11], "int32");
+      const withAd = tf.tidy(() => model.forward(probe, { adapters }).dataSync() as Float32Array);
+      const copy = new CharTransformer(model.config);
+      copy.setWeights(merged);
+      const mergedOut = tf.tidy(() => copy.forward(probe).dataSync() as Float32Array);
+      for (let i = 0; i < withAd.length; i++) mergeDiff = Math.max(mergeDiff, Math.abs(withAd[i]! - mergedOut[i]!));
+      copy.dispose();
+      probe.dispose();
+      saveCheckpoint(ctx.checkpointDir, { step, epoch: spec.epochs, stepInEpoch: 0, seed, model: "char-transformer", weights: merged, optimizer: { step: 0, slots: {} }, extra: { kind: "finetune-text", textConfig: model.config, merged: true } });
+      ctx.info(`adapters merged into the base for export (max |Δlogit| vs base + adapters: ${mergeDiff.toExponential(2)})`);
+    } else save(spec.epochs, { merged: true });
+    const summary: Record<string, number | string> = {
+      backend: backendName,
+      method: spec.method,
+      param_count: model.paramCount,
+      trainable_params: trainableCount,
+      trainable_share: share,
+      train_loss_first: firstLosses[0] ?? NaN,
+      train_loss: lastLoss,
+      steps: step,
+      merge_max_abs_diff: mergeDiff,
+    };
+    ctx.setSummary(summary);
+    return { summary };
+  } finally {
+    opt.dispose();
+    if (adapters) disposeAdapters(adapters);
+    model.dispose();
+  }
+}
