@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { IdSchema, JobStatusSchema } from "@heron/core";
 import { authedProcedure, router } from "../trpc";
+import { submitDistillOrFinetune } from "../services/distill-submit";
 
 const QueueNameSchema = z
   .string()
@@ -23,8 +24,11 @@ export const jobRouter = router({
       }),
     )
     .mutation(async ({ ctx, input }) => {
+      // distill/finetune: submit-time checks; several distill methods → one job per method (one group)
+      const grouped = await submitDistillOrFinetune(ctx.services, input);
+      if (grouped) return grouped;
       const job = await ctx.services.jobs.submit(input.projectId, input.spec, input);
-      return { jobId: job.id };
+      return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
     }),
   /** the job with `runner`, `project` and `attemptHistory` ({attempt, runnerName, status, exitCode, error, startedAt, endedAt}) */
   get: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.get(input.jobId)),
