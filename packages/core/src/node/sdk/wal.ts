@@ -36,6 +36,8 @@ export class WriteAheadLog {
   private segments: Segment[] = [];
   private fd: number | null = null;
   private queue: { seq: number; line: string }[] = [];
+  /** lines handed to an async write that has not completed yet */
+  private inflight: { seq: number; line: string }[] = [];
   private writing: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
   private failed: Error | null = null;
@@ -68,9 +70,13 @@ export class WriteAheadLog {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** exit paths: write everything still queued right now, synchronously */
+  /**
+   * Exit paths: write everything still queued right now, synchronously — including lines of
+   * an async write still in flight (the process may die before it lands; a line written
+   * twice is read once, by seq).
+   */
   flushSync(): void {
-    const items = this.queue.splice(0);
+    const items = [...this.inflight, ...this.queue.splice(0)];
     if (!items.length) return;
     const fd = this.openFor(items[0]!.seq);
     const buf = Buffer.from(items.map((i) => i.line).join(""));
@@ -105,10 +111,12 @@ export class WriteAheadLog {
     try {
       while (this.queue.length) {
         const items = this.queue.splice(0);
+        this.inflight = items;
         const fd = this.openFor(items[0]!.seq);
         const buf = Buffer.from(items.map((i) => i.line).join(""));
         await new Promise<void>((resolve, reject) => fs.write(fd, buf, (err) => (err ? reject(err) : resolve())));
         await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+        this.inflight = [];
         this.noteWritten(items, buf.length);
       }
     } catch (err) {
