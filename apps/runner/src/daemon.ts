@@ -50,6 +50,7 @@ export class RunnerDaemon {
   private claiming = false;
   private claimAgain = false;
   private draining = false;
+  private closed = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private timers: NodeJS.Timeout[] = [];
   /** reports that could not be delivered yet (server down); retried on reconnect */
@@ -67,7 +68,11 @@ export class RunnerDaemon {
     const socket: HeronSocket = io(this.opts.server, { path: "/socket.io", auth: { token: this.opts.token }, transports: ["websocket"], reconnectionDelay: 200, reconnectionDelayMax: 2000 });
     this.socket = socket;
     socket.on("connect", () => void this.onConnect(host));
-    socket.on("disconnect", (reason) => this.opts.logger.warn({ reason }, "disconnected from server; jobs keep running"));
+    socket.on("disconnect", (reason) => {
+      this.opts.logger.warn({ reason }, "disconnected from server; jobs keep running");
+      // socket.io does not retry after a server-side disconnect (e.g. a server restarting behind a proxy)
+      if (reason === "io server disconnect" && !this.closed) setTimeout(() => !this.closed && socket.connect(), 200);
+    });
     socket.on("connect_error", (err) => this.opts.logger.warn({ err: err.message }, "cannot reach server; retrying"));
     socket.on("work:available", () => void this.claimLoop());
     socket.on("job:cancel", ({ jobId }) => this.cancel(jobId));
@@ -282,6 +287,7 @@ export class RunnerDaemon {
     await Promise.all([...this.running.values()].map((r) => r.ended));
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     for (const t of this.timers) clearInterval(t);
+    this.closed = true;
     this.socket?.close();
   }
 }

@@ -9,7 +9,11 @@ export async function attachRedisAdapter(io: HeronIo, url: string): Promise<() =
   await Promise.all([pub.connect(), sub.connect()]);
   io.adapter(createAdapter(pub, sub));
   return async () => {
-    // quit() can linger on timers; disconnect is immediate and we're shutting down anyway
-    await Promise.allSettled([pub.disconnect(), sub.disconnect()]);
+    // io.close() left the adapter's UNSUBSCRIBEs in flight, and an immediate disconnect rejects
+    // them unhandled: close() gracefully (it waits for pending replies), bounded, then disconnect
+    // whatever is still open (a graceful close can linger on timers; we're shutting down anyway)
+    const bounded = new Promise((r) => setTimeout(r, 500).unref());
+    await Promise.race([Promise.allSettled([pub.close(), sub.close()]), bounded]);
+    await Promise.allSettled([pub.isOpen && pub.disconnect(), sub.isOpen && sub.disconnect()]);
   };
 }

@@ -98,9 +98,14 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerI
     "job:checkpoint:read",
     handle(log, "job:checkpoint:read", CheckpointReadSchema, async (input) => ({ data: await services.jobs.checkpoints.read(runnerId, input) })),
   );
-  socket.on("disconnect", async () => {
-    // leases survive a disconnect until their TTL: the daemon may reconnect and re-attach
-    const others = await io.in(`runner:${runnerId}`).fetchSockets();
-    if (others.length === 0) await services.runners.setStatus(runnerId, "offline").catch(() => undefined);
+  socket.on("disconnect", () => {
+    // leases survive a disconnect until their TTL: the daemon may reconnect and re-attach.
+    // Only this process's sockets are checked (no Redis round trip while shutting down); a
+    // runner that reconnected to another server process is set online by its next heartbeat.
+    void io.local
+      .in(`runner:${runnerId}`)
+      .fetchSockets()
+      .then((others) => (others.length === 0 ? services.runners.setStatus(runnerId, "offline") : undefined))
+      .catch(() => undefined);
   });
 }
