@@ -6,8 +6,8 @@ import { RunnerDaemon, createProcessExecutor } from "@heron/runner";
 import { pino } from "pino";
 import { startTestServer, waitFor, type TestServer } from "../testing/harness";
 
-const TEACHER = { kind: "train", dataset: "fashion-mnist", model: "deep-cnn", epochs: 1, batchSize: 64, lr: 0.001, maxTrainSamples: 1200, maxTestSamples: 400, seed: 1, logEvery: 5 };
-const DISTILL = { kind: "distill", student: "light-cnn", methods: ["ce", "kd", "cosine", "regressor"], dataset: "fashion-mnist", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 320, maxTestSamples: 400, seed: 1, logEvery: 2 };
+const TEACHER = { kind: "train", dataset: "fashion-mnist", model: "deep-cnn", epochs: 1, batchSize: 64, lr: 0.001, maxTrainSamples: 640, maxTestSamples: 300, seed: 1, logEvery: 5 };
+const DISTILL = { kind: "distill", student: "light-cnn", methods: ["ce", "kd", "cosine", "regressor"], dataset: "fashion-mnist", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 256, maxTestSamples: 300, seed: 1, logEvery: 2 };
 
 describe("distillation group end to end (sqlite)", () => {
   let t: TestServer;
