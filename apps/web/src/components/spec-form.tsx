@@ -5,6 +5,7 @@ import { JobSpecSchema } from "@heron/core";
 
 type JsonSchema = {
   type?: string;
+  items?: JsonSchema;
   enum?: unknown[];
   const?: unknown;
   anyOf?: JsonSchema[];
@@ -16,8 +17,27 @@ type JsonSchema = {
   maximum?: number;
   exclusiveMinimum?: number;
 };
-export type Field = { name: string; schema: JsonSchema; required: boolean; control: "select" | "number" | "text" | "checkbox" | "json" };
-type FormValues = Record<string, string | boolean>;
+export type Field = { name: string; schema: JsonSchema; required: boolean; control: "select" | "number" | "text" | "checkbox" | "multi" | "json" };
+type FormValues = Record<string, string | boolean | string[]>;
+
+/** Which control a JSON-schema node gets: scalars get inputs, enum arrays checkboxes, anything nested a JSON box. */
+function controlFor(schema: JsonSchema): Field["control"] {
+  if (schema.enum) return "select";
+  if (schema.type === "integer" || schema.type === "number") return "number";
+  if (schema.type === "boolean") return "checkbox";
+  if (schema.type === "string") return "text";
+  if (schema.type === "array" && schema.items?.enum) return "multi";
+  if (schema.anyOf && schema.anyOf.every((a) => a.type !== "object" && a.type !== "array")) return "text";
+  return "json";
+}
+
+/** A short example of a nested value, from the schema's variants and their required keys. */
+function jsonHint(s: JsonSchema): string {
+  const variants = s.anyOf ?? s.oneOf ?? [s];
+  return variants
+    .map((v) => (v.type === "object" ? `{${(v.required ?? Object.keys(v.properties ?? {}).slice(0, 2)).map((k) => `"${k}": …`).join(", ")}}` : v.type === "array" ? "[…]" : (v.type ?? "")))
+    .join("  or  ");
+}
 
 /** Kinds and their fields, derived once from the job-spec schema: a new job kind in core gets a form for free. */
 export function describeKinds(): Map<string, Field[]> {
@@ -30,8 +50,7 @@ export function describeKinds(): Map<string, Field[]> {
     const fields = Object.entries(v.properties ?? {})
       .filter(([name]) => name !== "kind")
       .map(([name, schema]): Field => {
-        const control = schema.enum ? "select" : schema.type === "integer" || schema.type === "number" ? "number" : schema.type === "boolean" ? "checkbox" : schema.type === "string" || schema.anyOf ? "text" : "json";
-        return { name, schema, required: (v.required ?? []).includes(name), control };
+        return { name, schema, required: (v.required ?? []).includes(name), control: controlFor(schema) };
       });
     kinds.set(kind, fields.sort((a, b) => Number(b.required) - Number(a.required)));
   }
@@ -46,6 +65,7 @@ function initialValues(kind: string, fields: Field[]): FormValues {
   const out: FormValues = {};
   for (const f of fields) {
     if (f.control === "checkbox") out[f.name] = f.schema.default === true;
+    else if (f.control === "multi") out[f.name] = f.required && f.schema.items?.enum?.length ? [String(f.schema.items.enum[0])] : [];
     else if (f.required && f.control === "select") out[f.name] = String(f.schema.enum?.[0] ?? "");
     else out[f.name] = "";
   }
@@ -60,6 +80,10 @@ export function buildSpec(kind: string, fields: Field[], values: FormValues): { 
     const raw = values[f.name];
     if (f.control === "checkbox") {
       if (raw !== (f.schema.default === true)) spec[f.name] = raw;
+      continue;
+    }
+    if (f.control === "multi") {
+      if (Array.isArray(raw) && raw.length) spec[f.name] = raw;
       continue;
     }
     const text = String(raw ?? "").trim();
@@ -113,7 +137,7 @@ export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown
     if (!res.success) {
       for (const issue of res.error.issues) {
         const name = String(issue.path[0] ?? "");
-        if (name && fields.some((f) => f.name === name)) errs[name] ??= issue.message;
+        if (name && fields.some((f) => f.name === name)) errs[name] ??= issue.path.length > 1 ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
         else general = issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
       }
     }
@@ -146,7 +170,7 @@ export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown
           const id = `spec-${f.name}`;
           const err = errors[f.name];
           const common = { id, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-err` : undefined };
-          const set = (v: string | boolean) => setValues((prev) => ({ ...prev, [f.name]: v }));
+          const set = (v: string | boolean | string[]) => setValues((prev) => ({ ...prev, [f.name]: v }));
           return (
             <div key={f.name} className={err ? "field invalid" : "field"}>
               <label htmlFor={id}>
@@ -158,6 +182,20 @@ export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown
                   {!f.required && <option value="">{f.schema.default !== undefined ? `default (${String(f.schema.default)})` : "—"}</option>}
                   {(f.schema.enum ?? []).map((o) => <option key={String(o)} value={String(o)}>{String(o)}</option>)}
                 </select>
+              ) : f.control === "multi" ? (
+                <div {...common} role="group" aria-label={f.name} className="multi">
+                  {(f.schema.items?.enum ?? []).map((o) => {
+                    const cur = Array.isArray(values[f.name]) ? (values[f.name] as string[]) : [];
+                    const on = cur.includes(String(o));
+                    return (
+                      <label key={String(o)}>
+                        <input type="checkbox" checked={on} onChange={() => set(on ? cur.filter((x) => x !== String(o)) : [...cur, String(o)])} /> {String(o)}
+                      </label>
+                    );
+                  })}
+                </div>
+              ) : f.control === "json" ? (
+                <textarea {...common} rows={2} className="mono" placeholder={jsonHint(f.schema)} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)} />
               ) : f.control === "checkbox" ? (
                 <input {...common} type="checkbox" checked={values[f.name] === true} onChange={(e) => set(e.target.checked)} />
               ) : (

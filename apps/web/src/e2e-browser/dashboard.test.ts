@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pino } from "pino";
 import { PROTOCOL_VERSION } from "@heron/core";
+import fs from "node:fs";
 import path from "node:path";
 import { init } from "@heron/core/node";
 import { RunnerDaemon } from "@heron/runner";
@@ -114,6 +115,12 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await expect.poll(async () => (await headers()).some((h) => h.startsWith("batchSize"))).toBe(false);
     expect((await headers()).some((h) => h.startsWith("train/loss (min)"))).toBe(true);
     await saveScreenshot(page, "runs-table-1280");
+    // CSV export: what the table shows, one line per visible run
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const csv = fs.readFileSync((await download.path())!, "utf8").trim().split(/\r\n/);
+    expect(csv[0]).toContain("train/loss (min)");
+    expect(csv).toHaveLength(4);
+    expect(csv[1]).toContain("sgd-high-lr");
   });
 
   it("compares two runs: both curves and the config diff", async () => {
@@ -231,7 +238,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
       for (const [w, h] of [[1280, 800], [1920, 1080]] as const) {
         const ctx = await browser.newContext({ viewport: { width: w, height: h }, colorScheme: scheme });
         const p = await ctx.newPage();
-        for (const [name, url] of [["project", "/projects/vision"], ["run", `/runs/${ids.a}`], ["compare", `/compare?runs=${ids.a},${ids.b},${ids.c}`], ["jobs", "/jobs"]] as const) {
+        for (const [name, url] of [["project", "/projects/vision"], ["run", `/runs/${ids.a}`], ["compare", `/compare?runs=${ids.a},${ids.b},${ids.c}`], ["jobs", "/jobs"], ["runners", "/runners"]] as const) {
           await p.goto(`${t.server.url}${url}`);
           if (name === "run" || name === "compare") await p.waitForSelector('[data-chart="train/loss"][data-painted]');
           else await p.waitForSelector("table");

@@ -5,7 +5,7 @@ import { api, callOptional, errorMessage } from "../../lib/api";
 import { colorAt } from "../../lib/colors";
 import { DEFAULT_SETTINGS, groupKeys, type ChartSettings } from "../../lib/chart-data";
 import { ChartToolbar } from "../../components/chart-toolbar";
-import { MetricChart } from "../../components/metric-chart";
+import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { ConfigDiff } from "../../components/config-diff";
 
 type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
@@ -29,6 +29,7 @@ export default function ComparePage() {
   const [settings, setSettings] = useState<ChartSettings>(DEFAULT_SETTINGS);
   const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
   const [distill, setDistill] = useState<unknown>(null);
+  const [zoom, setZoom] = useState<Record<string, StepRange>>({});
 
   useEffect(() => {
     const ids = (new URLSearchParams(window.location.search).get("runs") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -51,6 +52,22 @@ export default function ComparePage() {
       (e) => setError(errorMessage(e)),
     );
   }, [runIds, keys]);
+
+  // zoom: every run queried over the same step range, so their buckets share boundaries
+  const onZoom = (key: string, range: StepRange | null) => {
+    if (!runIds || !runs) return;
+    setZoom((z) => {
+      const next = { ...z };
+      if (range) next[key] = range;
+      else delete next[key];
+      return next;
+    });
+    const ids = runs.filter((r) => r.keys.includes(key)).map((r) => r.id);
+    const load = range
+      ? Promise.all(ids.map((runId) => api.metric.series.query({ runId, key, maxPoints: 1000, ...range }).then((s) => [runId, s] as const))).then((pairs) => Object.fromEntries(pairs))
+      : api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => normalize(a as CompareAnswer[], runIds));
+    load.then((byRun) => setData((d) => ({ ...d, [key]: byRun })), (e) => setError(errorMessage(e)));
+  };
 
   if (runIds && runIds.length < 2) return <p className="muted">Pick at least two runs to compare: select them in a project&apos;s runs table and press “Compare”. <a href="/">Projects</a></p>;
   if (error) return <p className="error" role="alert">{error}. Some of these runs may have been deleted; go back to the <a href="/">projects</a>.</p>;
@@ -84,6 +101,8 @@ export default function ComparePage() {
                   key={k}
                   title={k}
                   settings={settings}
+                  zoomed={!!zoom[k]}
+                  onZoom={(r) => onZoom(k, r)}
                   lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, startTs: new Date(r.createdAt).getTime() }))}
                 />
               ))}
