@@ -218,10 +218,14 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     run.log({ "train/loss": 1 }, { step: 1 });
     run.logText("samples/pred", [{ text: "2 + 2 = 4", caption: "q1" }, { text: "3 + 3 = 7", caption: "q2" }], { step: 1 });
     run.logText("samples/pred", [{ text: "3 + 3 = 6", caption: "q2" }], { step: 2 });
-    const pixels = Array.from({ length: 8 * 8 }, (_, i) => ((i % 8) + Math.floor(i / 8)) * 16);
+    const pixels = Uint8Array.from({ length: 8 * 8 }, (_, i) => ((i % 8) + Math.floor(i / 8)) * 16);
     run.logImage("samples/digit", { data: pixels, width: 8, height: 8, channels: 1 }, { step: 2, caption: "a gradient" });
     await run.finish();
     await page.goto(`${t.server.url}/runs/${run.id}`);
+    // tabs are keyboard reachable: arrow keys move between them
+    await page.getByRole("tab", { name: "Charts" }).focus();
+    await page.keyboard.press("ArrowRight");
+    await expect.poll(() => page.getByRole("tab", { name: "Config" }).getAttribute("aria-selected")).toBe("true");
     await page.getByRole("tab", { name: "Text" }).click();
     const text = page.locator('[data-text-key="samples/pred"]');
     await expect.poll(() => text.locator("tbody").innerText()).toContain("3 + 3 = 6"); // latest step first

@@ -1,7 +1,9 @@
 // Browser tests: Debian chromium driven by playwright-core (`npx playwright install` cannot work
 // offline). Shared by every browser test file and bench/dashboard.ts.
 import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -69,7 +71,8 @@ function buildIsFresh(): boolean {
  * run in parallel workers: a lock directory makes one of them build while the others wait.
  */
 export async function ensureDashboardBuilt(timeoutMs = 240_000): Promise<void> {
-  const lock = path.join(WEB_DIR, ".next-build.lock");
+  // outside the tree (nothing to ignore in git) and outside .next (next build wipes it)
+  const lock = path.join(os.tmpdir(), `heron-next-build-${crypto.createHash("sha1").update(WEB_DIR).digest("hex").slice(0, 12)}.lock`);
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (buildIsFresh()) return;
