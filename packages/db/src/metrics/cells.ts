@@ -2,12 +2,13 @@ import type { Points } from "./codec";
 
 /**
  * Rollup levels: level L groups points by floor(step / 2^SHIFTS[L]). Widths go 64, 256, 1024 …
- * 2^30 steps (×4 per level): a query for W-wide buckets (W a power of two) reads cells of the
+ * 2^24 steps (×4 per level): a query for W-wide buckets (W a power of two) reads cells of the
  * widest level ≤ W, so at most 2 cells per bucket — ≤ 2,000 rows for 1,000 buckets whatever the
- * series length. Levels above 2^30 are not kept: a wider bucket combines 2^30 cells, and only
- * non-empty cells exist, so that stays small for any realistic run.
+ * series length. Every write touches one cell per level per key, so levels cost ingest; above
+ * 2^24 (16.7M steps) a bucket combines top cells instead — only non-empty cells exist, so even
+ * a 10^9-step run reads ≤ 60 of them.
  */
-export const SHIFTS = [6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30] as const;
+export const SHIFTS = [6, 8, 10, 12, 14, 16, 18, 20, 22, 24] as const;
 export const TOP_LEVEL = SHIFTS.length - 1;
 export const widthOf = (level: number) => 2 ** SHIFTS[level]!;
 

@@ -30,6 +30,8 @@ export interface MetricsOps {
   replaceSeries(runId: string, rows: SeriesRow[], removed: string[]): Promise<void>;
   series(runIds: string[], key?: string): Promise<SeriesRow[]>;
   deleteRun(runId: string): Promise<void>;
+  /** RunWriter.lastSeq = max(lastSeq, seq) — the table belongs to the run model (core.prisma) */
+  advanceWriter(runId: string, writer: string, seq: number): Promise<void>;
 }
 
 /** How a driver runs ops: writes serialized per run inside one transaction; reads. */

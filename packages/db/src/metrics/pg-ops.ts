@@ -39,26 +39,26 @@ const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8
 function opsFor(q: Q): MetricsOps {
   return {
     async chunksForMerge(runId, ranges) {
-      const r = await q.query(
-        `SELECT c."key", c."startStep", c."endStep", c."count", c."data"
+      const r = await q.query({
+        text: `SELECT c."key", c."startStep", c."endStep", c."count", c."data"
          FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS r(k, lo, hi)
          JOIN "MetricChunk" c ON c."runId" = $1 AND c."key" = r.k AND c."startStep" <= r.hi AND c."startStep" >= coalesce(
            (SELECT p."startStep" FROM "MetricChunk" p WHERE p."runId" = $1 AND p."key" = r.k AND p."startStep" <= r.lo ORDER BY p."startStep" DESC LIMIT 1), 0)
          ORDER BY c."key", c."startStep"`,
-        [runId, ranges.map((x) => x.key), ranges.map((x) => x.lo), ranges.map((x) => x.hi)],
-      );
+        values: [runId, ranges.map((x) => x.key), ranges.map((x) => x.lo), ranges.map((x) => x.hi)],
+      });
       return (r.rows as Row[]).map(toChunk);
     },
     async chunksIn(runId, key, lo, hi) {
-      const r = await q.query(
-        `SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "key"=$2 AND "startStep" <= $3 AND "endStep" >= $4 AND "startStep" >= coalesce(
+      const r = await q.query({
+        text: `SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "key"=$2 AND "startStep" <= $3 AND "endStep" >= $4 AND "startStep" >= coalesce(
            (SELECT "startStep" FROM "MetricChunk" WHERE "runId"=$1 AND "key"=$2 AND "startStep" <= $4 ORDER BY "startStep" DESC LIMIT 1), 0) ORDER BY "startStep"`,
-        [runId, key, hi, lo],
-      );
+        values: [runId, key, hi, lo],
+      });
       return (r.rows as Row[]).map(toChunk);
     },
     async scanChunks(runId, afterKey, afterStart, limit) {
-      const r = await q.query(`SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND ("key", "startStep") > ($2, $3) ORDER BY "key","startStep" LIMIT $4`, [runId, afterKey, afterStart, limit]);
+      const r = await q.query({ text: `SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND ("key", "startStep") > ($2, $3) ORDER BY "key","startStep" LIMIT $4`, values: [runId, afterKey, afterStart, limit] });
       return (r.rows as Row[]).map(toChunk);
     },
     async deleteChunks(runId, refs) {
@@ -125,6 +125,9 @@ function opsFor(q: Q): MetricsOps {
           ? await q.query(`SELECT * FROM "MetricSeries" WHERE "runId" = ANY($1::text[]) ORDER BY "runId","key"`, [runIds])
           : await q.query(`SELECT * FROM "MetricSeries" WHERE "runId" = ANY($1::text[]) AND "key"=$2`, [runIds, key]);
       return (r.rows as Row[]).map(toSeries);
+    },
+    async advanceWriter(runId, writer, seq) {
+      await q.query(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES ($1,$2,$3) ON CONFLICT ("runId","writer") DO UPDATE SET "lastSeq" = GREATEST("RunWriter"."lastSeq", excluded."lastSeq")`, [runId, writer, seq]);
     },
     async deleteRun(runId) {
       for (const t of ["MetricChunk", "MetricRollup", "MetricSeries"]) await q.query(`DELETE FROM "${t}" WHERE "runId"=$1`, [runId]);

@@ -62,6 +62,7 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
     delSeries: db.prepare(`DELETE FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
     seriesRun: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? ORDER BY "key"`),
+    writer: db.prepare(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES (?,?,?) ON CONFLICT DO UPDATE SET "lastSeq" = max("lastSeq", excluded."lastSeq")`),
     seriesKey: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
   };
 
@@ -109,6 +110,9 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     async series(runIds, key) {
       if (key !== undefined) return runIds.flatMap((id) => (s.seriesKey.all(id, key) as Row[]).map(toSeries));
       return runIds.flatMap((id) => (s.seriesRun.all(id) as Row[]).map(toSeries));
+    },
+    async advanceWriter(runId, writer, seq) {
+      s.writer.run(runId, writer, seq);
     },
     async deleteRun(runId) {
       for (const t of ["MetricChunk", "MetricRollup", "MetricSeries"]) db.prepare(`DELETE FROM "${t}" WHERE "runId"=?`).run(runId);

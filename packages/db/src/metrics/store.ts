@@ -4,13 +4,13 @@
  *
  * Layout (three tables, same on SQLite and PostgreSQL; see prisma/schema/metrics.prisma):
  *
- * - MetricChunk: the points of one series (run, key) packed into chunks of up to 1,024
+ * - MetricChunk: the points of one series (run, key) packed into chunks of up to 256
  *   consecutive points — steps, values and wall-clock ts as float64 arrays in one BLOB/bytea
- *   (codec.ts). Chunks of a series never overlap, so a million-point series is ~1,000 rows,
+ *   (codec.ts). Chunks of a series never overlap, so a million-point series is ~4,000 rows,
  *   an append rewrites at most its tail chunk, and a full-resolution read is a range scan of
  *   big rows instead of a million small ones. NaN/±Inf survive bit-exact in the BLOB.
  * - MetricRollup: summaries (count, finite min/max, last point, last finite point) of aligned
- *   step cells at 13 levels, 2^6 … 2^30 steps wide (×4 per level; cells.ts). A write adds its
+ *   step cells at 10 levels, 2^6 … 2^24 steps wide (×4 per level; cells.ts). A write adds its
  *   *new* points to the cells they fall in with one merge-upsert per cell; no read needed.
  * - MetricSeries: one row per series with the same summary over all its points: the runs
  *   table (summaries of 100 runs) and the query planner read only these.
@@ -36,10 +36,12 @@ import type { KeySummary, MetricsStore } from "./types";
 
 export function createStore(io: MetricsIo): MetricsStore {
   return {
-    async write(runId, points) {
+    async write(runId, points, writer) {
       const byKey = normalizeBatch(points);
-      if (byKey.size === 0) return { inserted: 0 };
+      if (byKey.size === 0 && !writer) return { inserted: 0 };
       return io.write(runId, async (ops) => {
+        if (writer) await ops.advanceWriter(runId, writer.writer, writer.ackSeq);
+        if (byKey.size === 0) return { inserted: 0 };
         const ranges = [...byKey].map(([key, p]) => ({ key, lo: p.steps[0]!, hi: p.steps[p.steps.length - 1]! }));
         const existing = new Map<string, ChunkRow[]>();
         for (const c of await ops.chunksForMerge(runId, ranges)) {

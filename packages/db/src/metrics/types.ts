@@ -10,8 +10,12 @@ export type KeySummary = { last: number | null; lastStep: number | null; min: nu
  * - NaN/±Inf are kept as such; summaries ignore them.
  */
 export type MetricsStore = {
-  /** writes one batch durably in one transaction; returns how many points were new */
-  write(runId: string, points: MetricPoint[]): Promise<{ inserted: number }>;
+  /**
+   * Writes one batch durably in one transaction; returns how many points were new. With
+   * `writer`, the same transaction raises RunWriter.lastSeq to `ackSeq` (never lowers it), so
+   * an acknowledged sequence number and its points are durable together.
+   */
+  write(runId: string, points: MetricPoint[], writer?: { writer: string; ackSeq: number }): Promise<{ inserted: number }>;
   rewind(runId: string, step: number): Promise<{ deleted: number }>;
   series(q: SeriesQuery): Promise<Series>;
   /** one series per run (with `runId` set), over a shared step range */

@@ -1,46 +1,183 @@
-import { AppError, decodeValue, type LivePointsEvent, type RunLog } from "@heron/core";
+import { AppError, decodeValue, type LivePointsEvent, type MetricPoint, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 export type Fanout = (runId: string, event: LivePointsEvent) => void;
 
-/**
- * Ingestion of SDK batches: write durably (one transaction), then ack the highest contiguous
- * sequence number per (run, writer), then fan out to dashboards. Points are idempotent by
- * (run, key, step), so a replayed batch is harmless; sequence numbers only decide what the
- * SDK may trim from its write-ahead log.
- */
-export function createIngestService(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout) {
-  // seqs received ahead of a gap, per "runId/writer"; small and bounded by the SDK's send window
-  const ahead = new Map<string, Set<number>>();
+/** Where a batch came from, so ingestion can stop reading from it while the database lags. */
+export type IngestSource = { pause(): void; resume(): void; readonly canPause: boolean };
 
-  async function contiguous(runId: string, writer: string): Promise<number> {
-    const row = await prisma.runWriter.findUnique({ where: { runId_writer: { runId, writer } } });
-    return row?.lastSeq ?? 0;
+export type IngestOptions = {
+  /** batches one connection may have in the server (queued or being written) before we stop reading it */
+  perSourceBatches?: number;
+  /** points all connections together may have in the server before every sender is paused */
+  maxPendingPoints?: number;
+  /** a run's heartbeatAt is refreshed at most this often by its batches */
+  heartbeatEveryMs?: number;
+};
+
+type WriterState = { lastSeq: number; ahead: Set<number>; touched: number };
+
+/**
+ * Ingestion of SDK batches (socket.io `run:log`, already validated against RunLogSchema):
+ *
+ * 1. Batches of one run are written one after another (a per-run queue): writes of one run
+ *    serialize in the database anyway (SQLite's single writer, the store's per-run lock on
+ *    PostgreSQL), and in order the next contiguous sequence number is known before writing.
+ * 2. Points and the writer's new contiguous seq go to the store in ONE transaction, so what
+ *    we ack is durable together with its points. Points are idempotent by (run, key, step): a
+ *    replayed batch writes nothing and re-acks.
+ * 3. Ack: the highest contiguous seq per (run, writer). A batch ahead of a gap is written
+ *    but only acked once the gap fills (if the server restarts first, the SDK resends it).
+ * 4. Fan out to dashboards in room run:<id>.
+ *
+ * Backpressure: every batch counts against its connection (≤ perSourceBatches) and against a
+ * global budget of points (maxPendingPoints). Over either, we pause reading the connection's
+ * socket (TCP backpressure: the SDK's own buffer/WAL absorbs it), and resume it when it drains.
+ * A transport that cannot pause (HTTP long-polling) is refused with a retryable error when
+ * over the global budget. So a slow database bounds server memory instead of growing it.
+ */
+export function createIngestService(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout, opts: IngestOptions = {}) {
+  const perSource = opts.perSourceBatches ?? 4;
+  const maxPending = opts.maxPendingPoints ?? 400_000;
+  const heartbeatEvery = opts.heartbeatEveryMs ?? 5_000;
+
+  const writers = new Map<string, WriterState>(); // "runId\0writer"
+  const knownRuns = new Map<string, number>(); // runId → checked at (ms)
+  const heartbeats = new Map<string, number>();
+  const queues = new Map<string, Promise<unknown>>();
+  const sources = new Map<IngestSource, { batches: number; paused: boolean }>();
+  let pendingPoints = 0;
+
+  function overGlobal() {
+    return pendingPoints > maxPending;
+  }
+  function admit(source: IngestSource | undefined, n: number) {
+    pendingPoints += n;
+    if (!source) return;
+    const s = sources.get(source) ?? { batches: 0, paused: false };
+    sources.set(source, s);
+    s.batches++;
+    if (!s.paused && source.canPause && (s.batches >= perSource || overGlobal())) {
+      s.paused = true;
+      source.pause();
+    }
+  }
+  function release(source: IngestSource | undefined, n: number) {
+    pendingPoints -= n;
+    if (source) {
+      const s = sources.get(source);
+      if (s) {
+        s.batches--;
+        if (s.batches === 0 && !s.paused) sources.delete(source);
+      }
+    }
+    if (overGlobal()) return;
+    for (const [src, s] of sources) {
+      if (s.paused && s.batches < perSource) {
+        s.paused = false;
+        src.resume();
+        if (s.batches === 0) sources.delete(src);
+      }
+    }
+  }
+
+  async function assertRun(runId: string) {
+    const seen = knownRuns.get(runId);
+    if (seen !== undefined && Date.now() - seen < 60_000) return;
+    const run = await prisma.run.findUnique({ where: { id: runId }, select: { id: true } });
+    if (!run) throw new AppError("NOT_FOUND", `run "${runId}" not found`);
+    if (knownRuns.size > 10_000) knownRuns.clear();
+    knownRuns.set(runId, Date.now());
+  }
+
+  async function writerState(runId: string, writer: string): Promise<WriterState> {
+    const k = `${runId}\0${writer}`;
+    let st = writers.get(k);
+    // another server process may have advanced it: re-read after a minute idle
+    if (!st || Date.now() - st.touched > 60_000) {
+      const row = await prisma.runWriter.findUnique({ where: { runId_writer: { runId, writer } } });
+      st = { lastSeq: Math.max(row?.lastSeq ?? 0, st?.lastSeq ?? 0), ahead: st?.ahead ?? new Set(), touched: Date.now() };
+      if (writers.size > 10_000) writers.clear();
+      writers.set(k, st);
+    }
+    st.touched = Date.now();
+    return st;
+  }
+
+  async function write(batch: RunLog): Promise<{ ackSeq: number; written: number }> {
+    await assertRun(batch.runId);
+    const st = await writerState(batch.runId, batch.writer);
+    if (batch.seq <= st.lastSeq || st.ahead.has(batch.seq)) return { ackSeq: st.lastSeq, written: 0 };
+    let next = st.lastSeq;
+    if (batch.seq === next + 1) {
+      next++;
+      while (st.ahead.has(next + 1)) next++;
+    }
+    const points: MetricPoint[] = new Array(batch.points.length);
+    for (let i = 0; i < points.length; i++) {
+      const p = batch.points[i]!;
+      points[i] = { key: p.key, step: p.step, value: decodeValue(p.value), ts: p.ts };
+    }
+    const { inserted } = await metrics.write(batch.runId, points, next > st.lastSeq ? { writer: batch.writer, ackSeq: next } : undefined);
+    if (next > st.lastSeq) {
+      for (let s = st.lastSeq + 1; s <= next; s++) st.ahead.delete(s);
+      st.lastSeq = next;
+    } else st.ahead.add(batch.seq);
+
+    const now = Date.now();
+    if (now - (heartbeats.get(batch.runId) ?? 0) > heartbeatEvery) {
+      heartbeats.set(batch.runId, now);
+      await prisma.run.updateMany({ where: { id: batch.runId, status: { in: ["running", "stale"] } }, data: { heartbeatAt: new Date(), status: "running" } });
+    }
+    if (inserted > 0) fanout(batch.runId, { runId: batch.runId, points: points.map((p) => ({ key: p.key, step: p.step, value: Number.isFinite(p.value) ? p.value : null, ts: p.ts })) });
+    return { ackSeq: st.lastSeq, written: inserted };
   }
 
   return {
-    async ingest(batch: RunLog): Promise<{ ackSeq: number; written: number }> {
-      const run = await prisma.run.findUnique({ where: { id: batch.runId }, select: { id: true } });
-      if (!run) throw new AppError("NOT_FOUND", `run "${batch.runId}" not found`);
-      const lastSeq = await contiguous(batch.runId, batch.writer);
-      if (batch.seq <= lastSeq) return { ackSeq: lastSeq, written: 0 };
-      const points = batch.points.map((p) => ({ key: p.key, step: p.step, value: decodeValue(p.value), ts: p.ts }));
-      const { inserted } = await metrics.write(batch.runId, points);
-      const k = `${batch.runId}/${batch.writer}`;
-      const pending = ahead.get(k) ?? new Set<number>();
-      pending.add(batch.seq);
-      let next = lastSeq;
-      while (pending.has(next + 1)) pending.delete(++next);
-      if (pending.size) ahead.set(k, pending);
-      else ahead.delete(k);
-      if (next !== lastSeq) {
-        await prisma.runWriter.upsert({ where: { runId_writer: { runId: batch.runId, writer: batch.writer } }, create: { runId: batch.runId, writer: batch.writer, lastSeq: next }, update: { lastSeq: next } });
+    /**
+     * Runs `fn` (the whole handling of one batch, queueing included) counted against
+     * `source` and the global budget; pauses/resumes the source as described above.
+     */
+    async guard<T>(source: IngestSource | undefined, points: number, fn: () => Promise<T>): Promise<T> {
+      if (overGlobal() && !(source?.canPause ?? false)) throw new AppError("CONFLICT", "server busy: too many points waiting to be written; retry this batch later");
+      admit(source, points);
+      try {
+        return await fn();
+      } finally {
+        release(source, points);
       }
-      await prisma.run.updateMany({ where: { id: batch.runId, status: { in: ["running", "stale"] } }, data: { heartbeatAt: new Date(), status: "running" } });
-      fanout(batch.runId, { runId: batch.runId, points: points.map((p) => ({ ...p, value: Number.isFinite(p.value) ? p.value : null })) });
-      return { ackSeq: next, written: inserted };
     },
-    lastSeq: contiguous,
+    /** writes one batch (see above); batches of one run are applied in arrival order */
+    ingest(batch: RunLog): Promise<{ ackSeq: number; written: number }> {
+      const prev = queues.get(batch.runId) ?? Promise.resolve();
+      const mine = prev.then(
+        () => write(batch),
+        () => write(batch),
+      );
+      const tail = mine.catch(() => undefined);
+      queues.set(batch.runId, tail);
+      void tail.then(() => {
+        if (queues.get(batch.runId) === tail) queues.delete(batch.runId);
+      });
+      return mine;
+    },
+    async lastSeq(runId: string, writer: string): Promise<number> {
+      return (await writerState(runId, writer)).lastSeq;
+    },
+    /** for tests and metrics: what is held in memory right now */
+    stats: () => ({ pendingPoints, pausedSources: [...sources.values()].filter((s) => s.paused).length, queuedRuns: queues.size }),
   };
 }
 export type IngestService = ReturnType<typeof createIngestService>;
+
+/** A socket.io connection as an IngestSource: pausing stops reading its TCP socket (websocket transport). */
+export function socketSource(conn: { transport?: { name?: string; socket?: { pause?: () => void; resume?: () => void } } }): IngestSource {
+  const ws = () => (conn.transport?.name === "websocket" ? conn.transport.socket : undefined);
+  return {
+    get canPause() {
+      return typeof ws()?.pause === "function";
+    },
+    pause: () => ws()?.pause?.(),
+    resume: () => ws()?.resume?.(),
+  };
+}

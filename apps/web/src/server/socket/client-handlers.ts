@@ -2,7 +2,7 @@ import { AppError, type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunIn
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
-import type { IngestService } from "../services/ingest";
+import { socketSource, type IngestService } from "../services/ingest";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
@@ -27,9 +27,11 @@ function assertRunAccess(p: Principal, runId: string) {
   // Batches of one socket are applied one after another: a batch's rewind or end must not
   // overtake the points of the batch before it (the SDK pipelines a few batches).
   let chain: Promise<unknown> = Promise.resolve();
+  // one source per connection: ingestion stops reading it while too much waits on the database
+  const source = socketSource(socket.conn as never);
   socket.on(
     "run:log",
-    handle(log, "run:log", RunLogSchema, (batch) => {
+    handle(log, "run:log", RunLogSchema, (batch) => ingest.guard(source, batch.points.length, () => {
       const next = chain.then(async () => {
         assertRunAccess(p, batch.runId);
         // records beside the points are applied only for a batch not yet acked: a late
@@ -45,7 +47,7 @@ function assertRunAccess(p: Principal, runId: string) {
       });
       chain = next.catch(() => undefined);
       return next;
-    }),
+    })),
   );
   socket.on(
     "run:finish",
