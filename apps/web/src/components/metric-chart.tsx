@@ -3,7 +3,7 @@ import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
 import { prepareLine, timeAxisAvailable, type ChartLine, type ChartSettings, type PreparedLine } from "../lib/chart-data";
-import { formatNumber } from "../lib/format";
+import { formatNumber, formatTick } from "../lib/format";
 
 export type StepRange = { stepMin: number; stepMax: number };
 type Props = {
@@ -103,7 +103,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
-          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID }, size: 56, values: (_u, vals) => vals.map((v) => formatNumber(v)) },
+          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID }, size: 56, values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : formatTick(v))) },
         ],
         hooks: {
           setCursor: [writeLegend],

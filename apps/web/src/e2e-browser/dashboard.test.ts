@@ -2,7 +2,7 @@
 // runs table filters and sorting, the compare view, submitting a job through the generated
 // form and watching its chart grow live, cancelling a running job. Jobs run on a real runner
 // daemon with a fast fake executor (the dashboard is under test here, not tfjs).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pino } from "pino";
 import { PROTOCOL_VERSION } from "@heron/core";
@@ -56,6 +56,11 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
   let page: Page;
   let runner: RunnerDaemon;
   const ids: Record<string, string> = {};
+  // an uncaught exception in the page fails the test that caused it
+  const pageErrors: string[] = [];
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -70,6 +75,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
   });
   afterAll(async () => {
     await browser?.close();
@@ -209,6 +215,16 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     expect(zoomedPoints).toBeGreaterThan(100);
     expect(zoomedPoints).toBeLessThan(1000);
     await saveScreenshot(page, "run-zoomed-1280");
+    // smoothing draws a second, smoothed line over the faint raw one; log scale keeps painting
+    const before = Number(await chart.getAttribute("data-painted"));
+    await page.getByLabel("EMA smoothing").fill("0.9");
+    await expect.poll(() => page.locator("output").first().innerText()).toBe("0.90");
+    await page.getByLabel("Log scale").check();
+    await page.locator('[data-chart="train/loss"][data-painted]').waitFor();
+    expect(Number(await chart.getAttribute("data-painted"))).toBe(before);
+    await saveScreenshot(page, "run-smoothed-log-1280");
+    await page.getByLabel("Log scale").uncheck();
+    await page.getByLabel("EMA smoothing").fill("0");
     await chart.getByRole("button", { name: "Reset zoom" }).click();
     await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
   });

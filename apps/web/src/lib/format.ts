@@ -27,3 +27,11 @@ export function formatBytes(n: number | null | undefined): string {
   while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
   return `${n < 0 ? "-" : ""}${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
+
+/** Axis tick labels: short enough for a 56 px gutter (3 significant digits, exponent for tiny/huge). */
+export function formatTick(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(1).replace("e+", "e");
+  if (a >= 1e4) return `${Number((v / 1000).toPrecision(3))}k`;
+  return String(Number(v.toPrecision(3)));
+}

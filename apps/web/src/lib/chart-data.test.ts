@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import type { Series } from "@heron/core";
+import { groupKeys, prepareLine, timeAxisAvailable, DEFAULT_SETTINGS } from "./chart-data";
+import { toCsv } from "./csv";
+import { flattenConfig } from "./flatten";
+
+const exact: Series = { key: "k", bucketed: false, steps: [0, 1, 2], values: [1, null, 3], ts: [1000, 2000, 3000] };
+const bucketed: Series = { key: "k", bucketed: true, steps: [63, 127], values: [5, 6], min: [1, 2], max: [9, 8] };
+
+describe("chart data", () => {
+  it("appends only live points after the last stored step (no duplicates after a refetch)", () => {
+    const p = prepareLine({ id: "r", label: "r", color: "#000000", series: exact, live: { steps: [1, 2, 3, 4], values: [0, 0, 4, 5], ts: [0, 0, 4000, 5000] } }, DEFAULT_SETTINGS)!;
+    expect(p.x).toEqual([0, 1, 2, 3, 4]);
+    expect(p.y).toEqual([1, null, 3, 4, 5]);
+  });
+  it("keeps the min/max band of bucketed series and has no time axis for them", () => {
+    const line = { id: "r", label: "r", color: "#000000", series: bucketed };
+    const p = prepareLine(line, DEFAULT_SETTINGS)!;
+    expect(p.lo).toEqual([1, 2]);
+    expect(p.hi).toEqual([9, 8]);
+    expect(timeAxisAvailable([line])).toBe(false);
+    expect(timeAxisAvailable([{ ...line, series: exact }])).toBe(true);
+  });
+  it("draws relative time in seconds from the run start, and wall time in epoch seconds", () => {
+    const line = { id: "r", label: "r", color: "#000000", series: exact, startTs: 0 };
+    expect(prepareLine(line, { ...DEFAULT_SETTINGS, xAxis: "relative" })!.x).toEqual([1, 2, 3]);
+    expect(prepareLine(line, { ...DEFAULT_SETTINGS, xAxis: "wall" })!.x).toEqual([1, 2, 3]);
+  });
+  it("turns values ≤ 0 into gaps on a log scale, and smooths only when asked", () => {
+    const s: Series = { key: "k", bucketed: false, steps: [0, 1, 2], values: [0, 2, -1] };
+    const p = prepareLine({ id: "r", label: "r", color: "#000000", series: s }, { ...DEFAULT_SETTINGS, log: true })!;
+    expect(p.y).toEqual([null, 2, null]);
+    expect(p.smooth).toBeNull();
+    expect(prepareLine({ id: "r", label: "r", color: "#000000", series: s }, { ...DEFAULT_SETTINGS, ema: 0.5 })!.smooth).toHaveLength(3);
+  });
+  it("groups keys into sections by prefix", () => {
+    expect(groupKeys(["train/loss", "acc", "test/acc", "train/lr"])).toEqual([
+      ["charts", ["acc"]],
+      ["test", ["test/acc"]],
+      ["train", ["train/loss", "train/lr"]],
+    ]);
+  });
+  it("writes CSV with quoting and flattens nested config", () => {
+    expect(toCsv([["a", 'b "c"', "x,y"], [1, null, undefined]])).toBe('a,"b ""c""","x,y"\r\n1,,\r\n');
+    expect(flattenConfig({ opt: { lr: 0.1, betas: [0.9, 0.99] }, name: "x" })).toEqual({ "opt.lr": "0.1", "opt.betas": "[0.9,0.99]", name: "x" });
+  });
+});
