@@ -18,6 +18,8 @@ type Props = {
   settings: ChartSettings;
   /** called when a point arrives for a key the page doesn't know yet */
   onNewKey?: () => void;
+  /** key prefix depth of a section (2 for sys/<host>/…) */
+  sectionDepth?: number;
 };
 
 /**
@@ -25,7 +27,7 @@ type Props = {
  * bucketed (≤ 1000 buckets with min/max); live points arrive over socket.io and are appended
  * (flushed to React at most every 150 ms). Zooming re-queries the chosen step range.
  */
-export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey }: Props) {
+export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1 }: Props) {
   const [series, setSeries] = useState<Record<string, Series>>({});
   const [live, setLive] = useState<Record<string, LivePoints>>({});
   const [zoom, setZoom] = useState<Record<string, StepRange>>({});
@@ -127,7 +129,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey }:
     void fetchKeys([key], next);
   };
 
-  const sections = useMemo(() => groupKeys(keys), [keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
+  const sections = useMemo(() => groupKeys(keys, sectionDepth), [keysSig, sectionDepth]); // eslint-disable-line react-hooks/exhaustive-deps
   const color = colorAt(0);
   return (
     <div className="sections">

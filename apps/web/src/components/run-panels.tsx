@@ -160,14 +160,24 @@ export function ImagesPanel({ runId, live }: { runId: string; live: boolean }) {
 
 type Summary = Record<string, { last: number | null; max: number | null }>;
 
-/** The memory planner's estimate (run summary) beside what the process measured (sys/ metrics). */
+/** The memory planner's estimate (run summary) beside what the job measured (summary) and the process sampled (sys/ metrics). */
 export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: Summary }) {
-  const planned = Object.entries((summary ?? {}) as Record<string, unknown>).filter(([k, v]) => typeof v === "number" && /plan|bytes|mem/i.test(k)) as [string, number][];
-  const measured: [string, { last: number | null; max: number | null }][] = Object.entries(metrics).filter(([k]) => /mem|rss|heap|bytes/i.test(k));
-  if (!planned.length && !measured.length) return <p className="muted">No memory figures for this run. Training jobs record the planner's estimate (planned_bytes) and the runner samples memory under sys/.</p>;
-  const asBytes = (k: string, v: number | null) => (v === null ? "—" : /bytes|rss|heap/i.test(k) ? formatBytes(v) : formatNumber(v));
+  const entries = Object.entries((summary ?? {}) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number");
+  const planned = entries.filter(([k]) => /plan/i.test(k));
+  const measuredSummary = entries.filter(([k]) => /measured|peak/i.test(k));
+  const sampled: [string, { last: number | null; max: number | null }][] = Object.entries(metrics).filter(([k]) => k.startsWith("sys/") && /mem|rss|heap/i.test(k));
+  const measured: [string, { last: number | null; max: number | null }][] = [...measuredSummary.map(([k, v]) => [k, { last: v, max: v }] as [string, { last: number; max: number }]), ...sampled];
+  const plan = planned.find(([k]) => k === "planned_bytes")?.[1];
+  const peak = measuredSummary.find(([k]) => k === "measured_peak_bytes")?.[1];
+  if (!planned.length && !measured.length) return <p className="muted">No memory figures for this run. Training jobs record the planner&apos;s estimate (planned_bytes) and the measured peak; the SDK samples process memory under sys/.</p>;
+  const asBytes = (k: string, v: number | null) => (v === null ? "—" : /bytes|rss|heap|mem/i.test(k) ? formatBytes(v) : formatNumber(v));
   return (
     <div className="grid2">
+      {plan !== undefined && peak !== undefined && (
+        <p style={{ gridColumn: "1 / -1", margin: 0 }} data-testid="memory-ratio">
+          Measured peak is <b>{formatNumber((peak / plan) * 100)}%</b> of the plan ({formatBytes(peak)} of {formatBytes(plan)}).
+        </p>
+      )}
       <div>
         <h3>Planned</h3>
         <table className="kv">

@@ -251,6 +251,11 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const img = page.getByRole("img", { name: "a gradient" });
     await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(8);
     await saveScreenshot(page, "run-images-1280");
+    // memory: the planner's estimate beside the measured peak
+    await t.server.services.runs.mergeSummary(run.id, { planned_bytes: 4 * 2 ** 20, measured_peak_bytes: 3 * 2 ** 20 });
+    await page.reload();
+    await page.getByRole("tab", { name: "Memory" }).click();
+    await expect.poll(() => page.getByTestId("memory-ratio").innerText()).toMatch(/75%.*3\.0 MiB of 4\.0 MiB/);
   });
 
   it("looks right at 1280×800 and 1920×1080, light and dark", async () => {

@@ -52,12 +52,15 @@ export function prepareLine(line: ChartLine, s: ChartSettings): PreparedLine | n
   return { x, y, smooth, lo: m.lo ? clip(m.lo) : null, hi: m.hi ? clip(m.hi) : null, steps: m.steps };
 }
 
-/** Groups keys into sections by their prefix ("train/loss" → "train"); keys without one go to "charts". */
-export function groupKeys(keys: string[]): [string, string[]][] {
+/**
+ * Groups keys into sections by their prefix ("train/loss" → "train"); keys without one go to
+ * "charts". depth 2 groups "sys/host-a/cpu" under "sys/host-a" (one section per host).
+ */
+export function groupKeys(keys: string[], depth = 1): [string, string[]][] {
   const groups = new Map<string, string[]>();
   for (const k of [...keys].sort()) {
-    const i = k.indexOf("/");
-    const section = i > 0 ? k.slice(0, i) : "charts";
+    const parts = k.split("/");
+    const section = parts.length > depth ? parts.slice(0, depth).join("/") : parts.length > 1 ? parts.slice(0, -1).join("/") : "charts";
     groups.set(section, [...(groups.get(section) ?? []), k]);
   }
   return [...groups.entries()];
