@@ -41,6 +41,10 @@ function buildTable(prepared: (PreparedLine | null)[], hasSmooth: boolean, hasBa
   return { data, layout };
 }
 
+function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
+  return a.length === b.length && a.every((l, i) => l.series === b[i]!.series && l.live === b[i]!.live && l.color === b[i]!.color && l.label === b[i]!.label && l.id === b[i]!.id && l.startTs === b[i]!.startTs);
+}
+
 /**
  * One uPlot chart for one metric key and one or more runs: exact points, or bucket lines with
  * their min/max band so spikes stay visible; optional smoothing drawn over a faint raw line;
@@ -54,6 +58,11 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
   const onZoomRef = useRef(onZoom);
   onZoomRef.current = onZoom;
 
+  // parents rebuild `lines` on every render; keep the previous array while its contents are the
+  // same, so a live tick on one key doesn't re-prepare every chart on the page
+  const linesRef = useRef(lines);
+  if (!sameLines(linesRef.current, lines)) linesRef.current = lines;
+  lines = linesRef.current;
   const loaded = lines.filter((l) => l.series);
   const timeOk = timeAxisAvailable(lines);
   const effective: ChartSettings = timeOk ? settings : { ...settings, xAxis: "step" };
