@@ -176,6 +176,12 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await saveScreenshot(page, "run-live-1280");
     await expect.poll(() => page.getByTestId("run-status").innerText(), { timeout: 20_000 }).toBe("finished");
     expect(Number(await chart.getAttribute("data-points"))).toBe(80);
+    // the job's stdout is on the Logs tab, searchable
+    await page.getByRole("tab", { name: "Logs" }).click();
+    await page.getByLabel("search logs").fill("80 steps");
+    await expect.poll(() => page.getByTestId("logs").innerText()).toContain(`[fake] job ${job.id}: 80 steps`);
+    await page.getByLabel("search logs").fill("no such line");
+    await expect.poll(() => page.getByText("No line matches this search.").count()).toBe(1);
   });
 
   it("cancels a running job from the jobs page", async () => {
@@ -191,6 +197,13 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const run = await t.api.run.get.query({ runId: job.runId! });
     expect(run.status).toBe("aborted");
     expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
+    // the run's Job tab tells the story: attempts, runner, events
+    await page.goto(`${t.server.url}/runs/${job.runId}`);
+    await page.getByRole("tab", { name: "Job" }).click();
+    await expect.poll(() => page.getByTestId("job-status").innerText()).toBe("cancelled");
+    const story = await page.locator(".tabpanel").innerText();
+    expect(story).toContain("browser-e2e");
+    expect(story).toMatch(/cancel-requested/);
   });
 
   it("zooms into a long series by re-querying finer data, with hover values", async () => {
