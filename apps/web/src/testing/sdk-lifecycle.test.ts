@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, syncRunDir } from "@heron/core/node";
-import { startTestServer, type TestServer } from "./harness";
+import { startTestServer, waitFor, type TestServer } from "./harness";
 import { startChild, startProxy, valueAt } from "./sdk-helpers";
 
 let t: TestServer;
@@ -147,5 +147,27 @@ describe("run lifecycle", () => {
     const second = await syncRunDir(dir, { host: t.server.url, apiKey: t.key });
     expect(second.writers[0]!.sent).toBe(0);
     expect(await snapshot()).toEqual(once);
+  });
+
+  it("resume by id continues the steps; a silent run shows stale and comes back to running", async () => {
+    const quiet = { host: t.server.url, apiKey: t.key, captureSystem: false, captureConsole: false, captureExit: false, captureEnvironment: false } as const;
+    const first = await init({ project: "lifecycle", dir: path.join(t.home, "resume-1"), config: { lr: 1 }, ...quiet });
+    for (let i = 0; i < 10; i++) first.log({ a: i });
+    await first.finish();
+    await expect(init({ project: "lifecycle", id: first.id, dir: path.join(t.home, "resume-refused"), ...quiet })).rejects.toThrow(/already exists/);
+    const again = await init({ project: "lifecycle", id: first.id, resume: "must", dir: path.join(t.home, "resume-2"), ...quiet });
+    again.log({ a: 10 });
+    again.config.update({ epochs: 2 });
+
+    // two minutes of silence, as the sweep sees it
+    expect(await t.server.services.runs.markStale(Date.now() + 3 * 60_000)).toContain(again.id);
+    expect((await t.api.run.get.query({ runId: again.id })).status).toBe("stale");
+    again.log({ a: 11 });
+    await waitFor(async () => (await t.api.run.get.query({ runId: again.id })).status === "running", 3_000, "data to bring the run back to running");
+    await again.finish();
+    const run = await t.api.run.get.query({ runId: again.id });
+    expect(run.status).toBe("finished");
+    expect(run.config).toEqual({ lr: 1, epochs: 2 });
+    expect((await t.api.metric.series.query({ runId: again.id, key: "a" })).steps).toEqual(Array.from({ length: 12 }, (_, i) => i));
   });
 });

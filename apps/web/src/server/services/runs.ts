@@ -23,9 +23,19 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
     return steps.length ? Math.max(...steps) : null;
   }
 
+  // runs this process marked stale: the next batch or heartbeat of one brings it back at once
+  // (without a database read per batch for all the others)
+  const staleRuns = new Set<string>();
+
   return {
     get,
     lastStep,
+    /** true when the run was stale and is running again */
+    async revive(runId: string): Promise<boolean> {
+      if (!staleRuns.delete(runId)) return false;
+      const { count } = await prisma.run.updateMany({ where: { id: runId, status: "stale" }, data: { status: "running", heartbeatAt: new Date() } });
+      return count > 0;
+    },
     async list(projectId: string, limit = 500) {
       const runs = await prisma.run.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, take: limit });
       const summaries = await metrics.summaries(runs.map((r) => r.id));
@@ -146,6 +156,7 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       const where = { status: "running", OR: [{ heartbeatAt: { lt: cutoff } }, { heartbeatAt: null, createdAt: { lt: cutoff } }] };
       const runs = await prisma.run.findMany({ where, select: { id: true } });
       if (runs.length) await prisma.run.updateMany({ where: { id: { in: runs.map((r) => r.id) }, ...where }, data: { status: "stale" } });
+      for (const r of runs) staleRuns.add(r.id);
       return runs.map((r) => r.id);
     },
     async logs(runId: string, opts: { afterId?: number; limit?: number; search?: string }) {

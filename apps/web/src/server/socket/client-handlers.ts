@@ -27,28 +27,37 @@ function assertRunAccess(p: Principal, runId: string) {
   // Batches of one socket are applied one after another: a batch's rewind or end must not
   // overtake the points of the batch before it (the SDK pipelines a few batches).
   let chain: Promise<unknown> = Promise.resolve();
-  // one source per connection: ingestion stops reading it while too much waits on the database
-  const source = socketSource(socket.conn as never);
+  const source = socketSource(socket.conn);
   socket.on(
     "run:log",
-    handle(log, "run:log", RunLogSchema, (batch) => ingest.guard(source, batch.points.length, () => {
-      const next = chain.then(async () => {
-        assertRunAccess(p, batch.runId);
-        // records beside the points are applied only for a batch not yet acked: a late
-        // duplicate of an old batch must not rewind or end the run again
-        const fresh = batch.seq > (await ingest.lastSeq(batch.runId, batch.writer));
-        if (fresh) await services.runs.applyRecords(batch);
-        const ack = await ingest.ingest(batch);
-        if (fresh && batch.end) {
-          await services.runs.finish(batch.runId, batch.end.state, batch.end.error, batch.summary);
-          io.to(`run:${batch.runId}`).emit("run:status", { runId: batch.runId, status: batch.end.state });
-        } else if (fresh && batch.summary) await services.runs.mergeSummary(batch.runId, batch.summary);
-        return ack;
-      });
+    handle(log, "run:log", RunLogSchema, (batch) => {
+      // guard: backpressure (stop reading this socket while the database lags)
+      const next = ingest.guard(source, batch.points.length, () =>
+        chain.then(async () => {
+          assertRunAccess(p, batch.runId);
+          // records beside the points are applied only for a batch not yet acked: a late
+          // duplicate of an old batch must not rewind or end the run again
+          const fresh = batch.seq > (await ingest.lastSeq(batch.runId, batch.writer));
+          if (fresh) await services.runs.applyRecords(batch);
+          const ack = await ingest.ingest(batch);
+          if (fresh && batch.end) {
+            await services.runs.finish(batch.runId, batch.end.state, batch.end.error, batch.summary);
+            io.to(`run:${batch.runId}`).emit("run:status", { runId: batch.runId, status: batch.end.state });
+          } else {
+            if (fresh && batch.summary) await services.runs.mergeSummary(batch.runId, batch.summary);
+            await revive(batch.runId);
+          }
+          return ack;
+        }),
+      );
       chain = next.catch(() => undefined);
       return next;
-    })),
+    }),
   );
+  /** a run shown stale that speaks again is running again, at once */
+  async function revive(runId: string) {
+    if (await services.runs.revive(runId)) io.to(`run:${runId}`).emit("run:status", { runId, status: "running" });
+  }
   socket.on(
     "run:finish",
     handle(log, "run:finish", RunFinishSchema, async (input) => {
@@ -71,6 +80,7 @@ function assertRunAccess(p: Principal, runId: string) {
     handle(log, "run:heartbeat", SubscribeSchema, async (input) => {
       assertRunAccess(p, input.runId);
       await services.runs.heartbeat(input.runId);
+      await revive(input.runId);
       return {};
     }),
   );
