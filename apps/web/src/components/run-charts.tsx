@@ -1,10 +1,11 @@
 "use client";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { PROTOCOL_VERSION, type LivePointsEvent, type Series } from "@heron/core";
-import { api, errorMessage, getSocket } from "../lib/api";
+import type { Series } from "@heron/core";
+import { api, errorMessage } from "../lib/api";
 import { colorAt } from "../lib/colors";
-import { groupKeys, type ChartSettings, type LivePoints } from "../lib/chart-data";
+import { groupKeys, type ChartSettings } from "../lib/chart-data";
 import { MetricChart, type StepRange } from "./metric-chart";
+import { useLivePoints } from "./use-live-points";
 
 const MAX_POINTS = 1000;
 /** live points kept beside a stored series before it is refetched (keeps redraws cheap on long runs) */
@@ -29,14 +30,24 @@ type Props = {
  */
 export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1 }: Props) {
   const [series, setSeries] = useState<Record<string, Series>>({});
-  const [live, setLive] = useState<Record<string, LivePoints>>({});
   const [zoom, setZoom] = useState<Record<string, StepRange>>({});
   const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
   const [error, setError] = useState<string | null>(null);
-  const pending = useRef<Record<string, LivePoints>>({});
   const known = useRef(new Set<string>());
   known.current = new Set(keys);
   const keysSig = keys.join("\n");
+  const fetchRef = useRef<(ks: string[], ranges: Record<string, StepRange>) => Promise<void>>(() => Promise.resolve());
+  const { live: liveByRun, drop } = useLivePoints([runId], {
+    knownKeys: () => known.current,
+    onUnknownKey: () => onNewKey?.(),
+    // a server restart: refetch everything to catch up on what was written meanwhile
+    onReconnect: () => {
+      setZoom({});
+      void fetchRef.current([...known.current], {});
+      onNewKey?.();
+    },
+  });
+  const live = liveByRun[runId] ?? {};
 
   const fetchKeys = useCallback(
     (ks: string[], ranges: Record<string, StepRange>) => {
@@ -45,75 +56,20 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       return Promise.all(ks.map((key) => api.metric.series.query({ runId, key, maxPoints: MAX_POINTS, ...(ranges[key] ?? {}) }).then((s) => [key, s] as const))).then(
         (pairs) => {
           setSeries((prev) => ({ ...prev, ...Object.fromEntries(pairs) }));
-          setLive((prev) => {
-            const next = { ...prev };
-            for (const [k] of pairs) delete next[k];
-            return next;
-          });
+          drop(runId, pairs.map(([k]) => k));
           setError(null);
         },
         (e) => setError(errorMessage(e)),
       );
     },
-    [runId],
+    [runId, drop],
   );
+  fetchRef.current = fetchKeys;
 
   // stored data for keys not loaded yet
   useEffect(() => {
     void fetchKeys(keys.filter((k) => !series[k]), zoom);
   }, [runId, keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
-
-  // live points; after a reconnect (server restart) resubscribe and refetch to catch up
-  useEffect(() => {
-    const socket = getSocket();
-    let first = true;
-    const subscribe = () => socket.emit("subscribe", { v: PROTOCOL_VERSION, runId });
-    const onPoints = (e: LivePointsEvent) => {
-      if (e.runId !== runId) return;
-      let unknown = false;
-      for (const p of e.points) {
-        if (!known.current.has(p.key)) unknown = true;
-        const cur = (pending.current[p.key] ??= { steps: [], values: [], ts: [] });
-        cur.steps.push(p.step);
-        cur.values.push(p.value);
-        cur.ts.push(p.ts);
-      }
-      if (unknown) onNewKey?.();
-    };
-    const onConnect = () => {
-      subscribe();
-      if (first) return void (first = false);
-      pending.current = {};
-      void fetchKeys([...known.current], {});
-      setZoom({});
-      onNewKey?.();
-    };
-    const flush = setInterval(() => {
-      const batch = pending.current;
-      if (!Object.keys(batch).length) return;
-      pending.current = {};
-      setLive((prev) => {
-        const next = { ...prev };
-        for (const [k, p] of Object.entries(batch)) {
-          const cur = next[k];
-          next[k] = cur ? { steps: cur.steps.concat(p.steps), values: cur.values.concat(p.values), ts: cur.ts.concat(p.ts) } : p;
-        }
-        return next;
-      });
-    }, 150);
-    socket.on("points", onPoints);
-    socket.on("connect", onConnect);
-    if (socket.connected) {
-      first = false;
-      subscribe();
-    }
-    return () => {
-      clearInterval(flush);
-      socket.off("points", onPoints);
-      socket.off("connect", onConnect);
-      socket.emit("unsubscribe", { v: PROTOCOL_VERSION, runId });
-    };
-  }, [runId, fetchKeys]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // a long live run: fold accumulated live points back into a fresh bucketed read
   useEffect(() => {

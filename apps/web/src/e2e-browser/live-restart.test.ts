@@ -75,4 +75,21 @@ describe.skipIf(!hasChromium)("live run page across a server restart", () => {
     expect(await page.evaluate(() => (window as unknown as { __marker: number }).__marker)).toBe(marker);
     await saveScreenshot(page, "run-after-restart-1280");
   });
+
+  it("grows a running run's curve in the compare view", async () => {
+    const s = server.services;
+    const { run: done } = await s.runs.init({ v: PROTOCOL_VERSION, project: "live", name: "finished-run", resume: "never" });
+    await s.metrics.write(done.id, points(0, 20));
+    await s.runs.finish(done.id, "finished");
+    const { run: running } = await s.runs.init({ v: PROTOCOL_VERSION, project: "live", name: "running-run", resume: "never" });
+    await s.metrics.write(running.id, points(0, 10));
+    await page.goto(`${server.url}/compare?runs=${done.id},${running.id}`);
+    const chart = page.locator('[data-chart="train/loss"]');
+    await expect.poll(() => chart.getAttribute("data-painted")).toBe("20"); // union of both runs' steps
+    const sdk = io(server.url, { path: "/socket.io", auth: { token: key }, transports: ["websocket"], reconnection: false });
+    await new Promise<void>((r) => sdk.once("connect", () => r()));
+    expect((await sdk.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: running.id, seq: 1, writer: "c1", points: points(10, 30) })).ok).toBe(true);
+    await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 5000 }).toBe("30");
+    sdk.close();
+  });
 });

@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, groupKeys, type ChartSettings } from "../../lib/chart
 import { ChartToolbar } from "../../components/chart-toolbar";
 import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { ConfigDiff } from "../../components/config-diff";
+import { useLivePoints } from "../../components/use-live-points";
 
 type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
 type CompareAnswer = { runId?: string; series?: Series } & Partial<Series>;
@@ -43,6 +44,11 @@ export default function ComparePage() {
     callOptional("run.compareTable", { runIds }).then(setDistill, () => setDistill(null));
   }, [runIds]);
 
+  const [reloadTick, setReloadTick] = useState(0);
+  // running runs stream their new points into the overlay; a reconnect refetches everything
+  const runningIds = useMemo(() => (runs ?? []).filter((r) => r.status === "running").map((r) => r.id), [runs]);
+  const { live } = useLivePoints(runningIds, { onReconnect: () => setReloadTick((n) => n + 1) });
+
   const keys = useMemo(() => (runs ? [...new Set(runs.flatMap((r) => r.keys))].filter((k) => !k.startsWith("sys/")).sort() : []), [runs]);
   useEffect(() => {
     if (!runIds || !keys.length) return;
@@ -51,7 +57,7 @@ export default function ComparePage() {
       (pairs) => setData(Object.fromEntries(pairs)),
       (e) => setError(errorMessage(e)),
     );
-  }, [runIds, keys]);
+  }, [runIds, keys, reloadTick]);
 
   // zoom: every run queried over the same step range, so their buckets share boundaries
   const onZoom = (key: string, range: StepRange | null) => {
@@ -103,7 +109,7 @@ export default function ComparePage() {
                   settings={settings}
                   zoomed={!!zoom[k]}
                   onZoom={(r) => onZoom(k, r)}
-                  lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, startTs: new Date(r.createdAt).getTime() }))}
+                  lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, live: zoom[k] ? undefined : live[r.id]?.[k], startTs: new Date(r.createdAt).getTime() }))}
                 />
               ))}
             </div>
