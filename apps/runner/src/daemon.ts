@@ -78,7 +78,7 @@ export class RunnerDaemon {
     socket.on("job:cancel", ({ jobId }) => this.cancel(jobId));
     this.setHeartbeat(this.opts.heartbeatMs ?? 5000);
     this.timers.push(setInterval(() => this.flushLogs(), 300));
-    this.timers.push(setInterval(() => this.syncCheckpoints(), this.opts.checkpointSyncMs ?? 2000));
+    this.timers.push(setInterval(() => this.syncCheckpoints(), this.opts.checkpointSyncMs ?? 1000));
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
       socket.on("connect_error", (err) => {

@@ -119,6 +119,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
   let trainSeconds = 0;
   let trainSamples = 0;
   let lastProgress = 0;
+  let lastYield = performance.now();
   let last: { loss: number; accuracy: number } | undefined;
   let aborted = false;
   let measuredPeak: number | undefined;
@@ -229,6 +230,12 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
           });
         }
         if (spec.checkpointEvery && step % spec.checkpointEvery === 0 && s + 1 < stepsPerEpoch) save(epoch, s + 1);
+        // let the event loop run every ~100 ms: without it the tracking SDK sends nothing until the
+        // job ends (no live charts), and SIGTERM (cancel/drain) and the runner's IPC go unheard
+        if (now - lastYield > 100) {
+          lastYield = now;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       if (aborted) break;
       const ev = evaluate(model, ds, ds.test);
