@@ -156,6 +156,16 @@ function storeSuite(open: () => Promise<Opened>) {
     expect(await store.keys(r2)).toEqual(["loss"]);
   });
 
+  it("a batch failing inside the transaction rolls back alone; concurrent batches commit", async () => {
+    const [a, b, c] = [run(), run(), run()];
+    // RunWriter references Run: a writer row for a run that does not exist fails in the database
+    const results = await Promise.allSettled([store.write(a, [pt("m", 1, 1)]), store.write(b, [pt("m", 1, 1)], { writer: "0", ackSeq: 1 }), store.write(c, [pt("m", 2, 2)])]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await store.keys(a)).toEqual(["m"]);
+    expect(await store.keys(b)).toEqual([]);
+    expect((await store.series({ runId: c, key: "m", maxPoints: 10 })).values).toEqual([2]);
+  });
+
   it("refuses bad points with a clear error and writes nothing of that batch", async () => {
     const r = run();
     const good = pt("ok", 1, 1);
