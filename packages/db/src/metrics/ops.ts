@@ -2,7 +2,7 @@ import type { Cell, IndexedCell } from "./cells";
 
 export type ChunkRow = { key: string; startStep: number; endStep: number; count: number; data: Uint8Array };
 export type CellRow = IndexedCell & { key: string; level: number };
-export type SeriesRow = Cell & { runId: string; key: string; firstStep: number };
+export type SeriesRow = Cell & { runId: string; key: string; firstStep: number; baseLevel: number };
 
 /**
  * The few statements the store needs, implemented once per driver (sqlite-ops.ts, pg-ops.ts).
@@ -29,6 +29,8 @@ export interface MetricsOps {
   mergeSeries(runId: string, rows: SeriesRow[]): Promise<void>;
   replaceSeries(runId: string, rows: SeriesRow[], removed: string[]): Promise<void>;
   series(runIds: string[], key?: string): Promise<SeriesRow[]>;
+  /** baseLevel of the series that exist among `keys` */
+  baseLevels(runId: string, keys: string[]): Promise<Map<string, number>>;
   deleteRun(runId: string): Promise<void>;
   /** RunWriter.lastSeq = max(lastSeq, seq) — the table belongs to the run model (core.prisma) */
   advanceWriter(runId: string, writer: string, seq: number): Promise<void>;

@@ -34,7 +34,7 @@ function cellArrays(rows: (CellRow | SeriesRow)[]) {
 }
 // column order = ("key","level","cell", CELL_COLS) and ("key","firstStep", CELL_COLS)
 const CELL_UNNEST = `unnest($2::text[], $3::int[], $4::bigint[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])`;
-const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::bigint[], $5::float8[], $6::float8[], $7::bigint[], $8::float8[], $9::bigint[], $10::float8[])`;
+const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::int[], $5::bigint[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])`;
 
 function opsFor(q: Q): MetricsOps {
   return {
@@ -109,7 +109,7 @@ function opsFor(q: Q): MetricsOps {
     async mergeSeries(runId, rows) {
       if (!rows.length) return;
       await q.query(
-        `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}
+        `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep","baseLevel",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}
          ON CONFLICT ("runId","key") DO UPDATE SET ${mergeSet("t")}${SERIES_MERGE_EXTRA("t")}`,
         seriesParams(runId, rows),
       );
@@ -117,7 +117,7 @@ function opsFor(q: Q): MetricsOps {
     async replaceSeries(runId, rows, removed) {
       const keys = [...rows.map((r) => r.key), ...removed];
       if (keys.length) await q.query(`DELETE FROM "MetricSeries" WHERE "runId"=$1 AND "key" = ANY($2::text[])`, [runId, keys]);
-      if (rows.length) await q.query(`INSERT INTO "MetricSeries" ("runId","key","firstStep",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}`, seriesParams(runId, rows));
+      if (rows.length) await q.query(`INSERT INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}`, seriesParams(runId, rows));
     },
     async series(runIds, key) {
       const r =
@@ -129,6 +129,10 @@ function opsFor(q: Q): MetricsOps {
     async advanceWriter(runId, writer, seq) {
       await q.query(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES ($1,$2,$3) ON CONFLICT ("runId","writer") DO UPDATE SET "lastSeq" = GREATEST("RunWriter"."lastSeq", excluded."lastSeq")`, [runId, writer, seq]);
     },
+    async baseLevels(runId, keys) {
+      const r = await q.query(`SELECT "key", "baseLevel" FROM "MetricSeries" WHERE "runId"=$1 AND "key" = ANY($2::text[])`, [runId, keys]);
+      return new Map((r.rows as Row[]).map((x) => [x.key as string, Number(x.baseLevel)]));
+    },
     async deleteRun(runId) {
       for (const t of ["MetricChunk", "MetricRollup", "MetricSeries"]) await q.query(`DELETE FROM "${t}" WHERE "runId"=$1`, [runId]);
     },
@@ -139,7 +143,7 @@ function cellParams(runId: string, rows: CellRow[]) {
   return [runId, rows.map((c) => c.key), rows.map((c) => c.level), rows.map((c) => c.cell), ...cellArrays(rows)];
 }
 function seriesParams(runId: string, rows: SeriesRow[]) {
-  return [runId, rows.map((r) => r.key), rows.map((r) => r.firstStep), ...cellArrays(rows)];
+  return [runId, rows.map((r) => r.key), rows.map((r) => r.firstStep), rows.map((r) => r.baseLevel), ...cellArrays(rows)];
 }
 
 /**

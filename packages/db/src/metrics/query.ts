@@ -23,8 +23,9 @@ export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: Series
   const w = bucketWidth(lo, hi, max);
   let level = -1;
   while (level + 1 < SHIFTS.length && widthOf(level + 1) <= w) level++;
-  if (level < 0) {
-    // buckets narrower than the finest rollup: the range spans < 64·maxPoints steps, read it
+  if (level < m.baseLevel) {
+    // buckets narrower than the series' finest rollup: the range spans < maxPoints cells of
+    // that level, each holding a handful of points (cells.ts chooseBaseLevel) — read it
     const raw = await rawPoints(ops, q.runId, q.key, lo, hi);
     return raw.steps.length <= max ? exactSeries(q.key, raw) : bucketSeries(q.key, w, cellsOf(raw, Math.log2(w)));
   }

@@ -25,7 +25,7 @@ function toCell(r: Row): CellRow {
 }
 export function toSeries(r: Row): SeriesRow {
   const c = toCell({ ...r, level: 0, cell: 0 });
-  return { runId: r.runId as string, key: c.key, firstStep: Number(r.firstStep), count: c.count, min: c.min, max: c.max, lastStep: c.lastStep, last: c.last, lastFiniteStep: c.lastFiniteStep, lastFinite: c.lastFinite };
+  return { runId: r.runId as string, key: c.key, firstStep: Number(r.firstStep), baseLevel: Number(r.baseLevel ?? 0), count: c.count, min: c.min, max: c.max, lastStep: c.lastStep, last: c.last, lastFiniteStep: c.lastFiniteStep, lastFinite: c.lastFinite };
 }
 const cellArgs = (c: CellRow | SeriesRow) => [c.count, c.min, c.max, c.lastStep, c.last, c.lastFiniteStep, c.lastFinite];
 
@@ -63,12 +63,13 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     cellsAll: db.prepare(`SELECT ${cellCols} FROM "MetricRollup" WHERE "runId"=? AND "level"=? AND "cell" BETWEEN ? AND ? ORDER BY "key","cell"`),
     delCells: db.prepare(`DELETE FROM "MetricRollup" WHERE "runId"=? AND "key"=? AND "level"=? AND "cell" >= ?`),
     mergeSeries: db.prepare(
-      `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET ${mergeSet("t")}${SERIES_MERGE_EXTRA("t")}`,
+      `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET ${mergeSet("t")}${SERIES_MERGE_EXTRA("t")}`,
     ),
-    putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+    putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
     delSeries: db.prepare(`DELETE FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
     seriesRun: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? ORDER BY "key"`),
     writer: db.prepare(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES (?,?,?) ON CONFLICT DO UPDATE SET "lastSeq" = max("lastSeq", excluded."lastSeq")`),
+    baseLevel: db.prepare(`SELECT "baseLevel" FROM "MetricSeries" WHERE "runId"=? AND "key"=?`).pluck(),
     seriesKey: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
   };
 
@@ -130,10 +131,10 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
       for (const k of keys) s.delCells.run(runId, k, level, cell);
     },
     async mergeSeries(runId, rows) {
-      for (const r of rows) s.mergeSeries.run(runId, r.key, r.firstStep, ...cellArgs(r));
+      for (const r of rows) s.mergeSeries.run(runId, r.key, r.firstStep, r.baseLevel, ...cellArgs(r));
     },
     async replaceSeries(runId, rows, removed) {
-      for (const r of rows) s.putSeries.run(runId, r.key, r.firstStep, ...cellArgs(r));
+      for (const r of rows) s.putSeries.run(runId, r.key, r.firstStep, r.baseLevel, ...cellArgs(r));
       for (const k of removed) s.delSeries.run(runId, k);
     },
     async series(runIds, key) {
@@ -142,6 +143,14 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     },
     async advanceWriter(runId, writer, seq) {
       s.writer.run(runId, writer, seq);
+    },
+    async baseLevels(runId, keys) {
+      const out = new Map<string, number>();
+      for (const k of keys) {
+        const v = s.baseLevel.get(runId, k);
+        if (v !== undefined) out.set(k, Number(v));
+      }
+      return out;
     },
     async deleteRun(runId) {
       for (const t of ["MetricChunk", "MetricRollup", "MetricSeries"]) db.prepare(`DELETE FROM "${t}" WHERE "runId"=?`).run(runId);

@@ -139,6 +139,29 @@ function storeSuite(open: () => Promise<Opened>) {
     expect(narrow.bucketWidth ?? 0).toBeLessThan(wide.bucketWidth!);
   });
 
+  it("sparse series (a coarse base level) answer like dense ones, through rewinds too", async () => {
+    const rand = rng(5);
+    const r = run();
+    const bf = new BruteForce();
+    // step = samples seen (×128) for one key, every 1,000 steps for another: no 64/256-step cells
+    const pts = [...Array.from({ length: 6000 }, (_, i) => pt("samples", i * 128, Math.cos(i / 50) + rand())), ...Array.from({ length: 800 }, (_, i) => pt("eval", i * 1000, rand()))];
+    for (let i = 0; i < pts.length; i += 1700) {
+      bf.write(pts.slice(i, i + 1700));
+      await store.write(r, pts.slice(i, i + 1700));
+    }
+    const check = async () => {
+      for (const key of ["samples", "eval"]) {
+        for (const [maxPoints, stepMin, stepMax] of [[1000], [100], [7], [300, 5000, 90_000], [50, 12_345, 400_000], [2000, 0, 10 ** 9]] as const) {
+          expect(await store.series({ runId: r, key, maxPoints, stepMin, stepMax })).toEqual(bf.query(key, maxPoints, stepMin, stepMax));
+        }
+      }
+    };
+    await check();
+    bf.rewind(300_000);
+    await store.rewind(r, 300_000);
+    await check();
+  });
+
   it("compare overlays runs with shared bucket boundaries; summaries cover many runs", async () => {
     const r1 = run();
     const r2 = run();

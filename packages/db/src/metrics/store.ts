@@ -26,9 +26,9 @@
  * store.ts and query.ts decide what to read and write; sqlite-ops.ts and pg-ops.ts only run
  * statements, so the two providers share their semantics by construction.
  */
-import type { MetricPoint } from "@heron/core";
-import { SHIFTS, TOP_LEVEL, cellsOf, mergeCells, summarize, widthOf, type Cell } from "./cells";
-import { decodeChunk, encodeChunk, lowerBound, slicePoints } from "./codec";
+import { AppError, type MetricPoint } from "@heron/core";
+import { SHIFTS, TOP_LEVEL, cellsOf, chooseBaseLevel, mergeCells, summarize, widthOf, type Cell } from "./cells";
+import { CHUNK_CAP, decodeChunk, encodeChunk, lowerBound, slicePoints } from "./codec";
 import { normalizeBatch, planKeyWrite } from "./merge";
 import type { CellRow, ChunkRow, MetricsIo, SeriesRow } from "./ops";
 import { compareSeries, querySeries } from "./query";
@@ -43,6 +43,7 @@ export function createStore(io: MetricsIo): MetricsStore {
         if (writer) await ops.advanceWriter(runId, writer.writer, writer.ackSeq);
         if (byKey.size === 0) return { inserted: 0 };
         const ranges = [...byKey].map(([key, p]) => ({ key, lo: p.steps[0]!, hi: p.steps[p.steps.length - 1]! }));
+        const bases = await ops.baseLevels(runId, [...byKey.keys()]);
         const existing = new Map<string, ChunkRow[]>();
         for (const c of await ops.chunksForMerge(runId, ranges)) {
           const list = existing.get(c.key);
@@ -61,10 +62,11 @@ export function createStore(io: MetricsIo): MetricsStore {
           inserted += n;
           for (const s of plan.deletes) deletes.push({ key, startStep: s });
           inserts.push(...plan.inserts);
-          for (let level = 0; level < SHIFTS.length; level++) {
+          const base = bases.get(key) ?? chooseBaseLevel(incoming.steps);
+          for (let level = base; level < SHIFTS.length; level++) {
             for (const c of cellsOf(plan.inserted, SHIFTS[level]!)) cells.push({ key, level, ...c });
           }
-          series.push({ runId, key, firstStep: plan.inserted.steps[0]!, ...summarize(plan.inserted, 0, n) });
+          series.push({ runId, key, firstStep: plan.inserted.steps[0]!, baseLevel: base, ...summarize(plan.inserted, 0, n) });
         }
         if (inserted === 0) return { inserted };
         await ops.deleteChunks(runId, deletes);
@@ -76,6 +78,7 @@ export function createStore(io: MetricsIo): MetricsStore {
     },
 
     async rewind(runId, step) {
+      if (!Number.isSafeInteger(step) || step < 0) throw new AppError("BAD_REQUEST", `step must be an integer in [0, 2^53), got ${step}`);
       return io.write(runId, async (ops) => {
         const affected = (await ops.series([runId])).filter((s) => s.lastStep > step);
         if (affected.length === 0) return { deleted: 0 };
@@ -93,19 +96,24 @@ export function createStore(io: MetricsIo): MetricsStore {
         await ops.deleteChunks(runId, straddling);
         await ops.insertChunks(runId, kept);
         // rollups: per level, drop cells from the boundary cell on and rebuild that cell from
-        // the level below (level 0 from raw points), so each rebuild reads ≤ 64 points or 4 cells
+        // the level below — or from raw points at the series' base level (≤ 4 gaps' worth of
+        // points, or 4 cells, per rebuild)
+        const baseOf = new Map(affected.map((s) => [s.key, s.baseLevel]));
         for (let level = 0; level <= TOP_LEVEL; level++) {
           const cell = Math.floor(step / widthOf(level));
-          await ops.deleteCellsFrom(runId, keys, level, cell);
+          const live = keys.filter((k) => baseOf.get(k)! <= level);
+          if (live.length === 0) continue;
+          await ops.deleteCellsFrom(runId, live, level, cell);
           const rebuilt: CellRow[] = [];
-          if (level === 0) {
-            for (const key of keys) {
-              const parts = (await ops.chunksIn(runId, key, cell * widthOf(0), step)).map((c) => slicePoints(decodeChunk(c.data, c.count), cell * widthOf(0), step));
-              for (const p of parts.filter((x) => x.steps.length > 0)) rebuilt.push(...cellsOf(p, SHIFTS[0]).map((c) => ({ key, level, ...c })));
-            }
-          } else {
+          const lo = cell * widthOf(level);
+          for (const key of live.filter((k) => baseOf.get(k) === level)) {
+            const parts = (await ops.chunksIn(runId, key, lo, step)).map((c) => slicePoints(decodeChunk(c.data, c.count), lo, step));
+            for (const p of parts.filter((x) => x.steps.length > 0)) rebuilt.push(...cellsOf(p, SHIFTS[level]!).map((c) => ({ key, level, ...c })));
+          }
+          const fromBelow = live.filter((k) => baseOf.get(k)! < level);
+          if (fromBelow.length) {
             const below = await ops.cells(runId, null, level - 1, cell * 4, Math.floor(step / widthOf(level - 1)));
-            for (const [key, list] of groupByKey(below)) if (keys.includes(key)) rebuilt.push({ key, level, cell, ...combine(list) });
+            for (const [key, list] of groupByKey(below)) if (fromBelow.includes(key)) rebuilt.push({ key, level, cell, ...combine(list) });
           }
           await ops.insertCells(runId, mergeSameCell(rebuilt));
         }
@@ -116,7 +124,7 @@ export function createStore(io: MetricsIo): MetricsStore {
         for (const s of affected) {
           const list = top.get(s.key);
           if (!list?.length) removed.push(s.key);
-          else rows.push({ runId, key: s.key, firstStep: s.firstStep, ...combine(list) });
+          else rows.push({ runId, key: s.key, firstStep: s.firstStep, baseLevel: s.baseLevel, ...combine(list) });
         }
         await ops.replaceSeries(runId, rows, removed);
         return { deleted };
@@ -142,7 +150,7 @@ export function createStore(io: MetricsIo): MetricsStore {
     async *scan(runId, batchSize = 10_000) {
       let key = "";
       let start = -1;
-      const perPage = Math.max(1, Math.ceil(batchSize / 1024));
+      const perPage = Math.max(1, Math.ceil(batchSize / CHUNK_CAP));
       for (;;) {
         const chunks = await io.read((ops) => ops.scanChunks(runId, key, start, perPage));
         if (chunks.length === 0) return;

@@ -208,6 +208,7 @@ CREATE TABLE "MetricSeries" (
     "max" DOUBLE PRECISION,
     "lastFiniteStep" BIGINT,
     "lastFinite" DOUBLE PRECISION,
+    "baseLevel" INTEGER NOT NULL DEFAULT 0,
 
     CONSTRAINT "MetricSeries_pkey" PRIMARY KEY ("runId","key")
 );

@@ -198,6 +198,7 @@ CREATE TABLE "MetricSeries" (
     "max" REAL,
     "lastFiniteStep" BIGINT,
     "lastFinite" REAL,
+    "baseLevel" INTEGER NOT NULL DEFAULT 0,
 
     PRIMARY KEY ("runId", "key")
 );
