@@ -11,7 +11,7 @@ import type { MetricsOps, SeriesRow } from "./ops";
  * buckets make answers deterministic, zooming in strictly finer (W shrinks with the range),
  * and let compare() overlay runs bucket for bucket.
  */
-export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: SeriesRow | null): Promise<Series> {
+export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: SeriesRow | null, widthOver?: { lo: number; hi: number }): Promise<Series> {
   const m = meta === undefined ? ((await ops.series([q.runId], q.key))[0] ?? null) : meta;
   if (!m) return exactSeries(q.key, emptyPoints());
   const lo = Math.max(q.stepMin ?? m.firstStep, m.firstStep);
@@ -20,7 +20,8 @@ export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: Series
   const max = q.maxPoints;
   if (m.count <= max) return exactSeries(q.key, await rawPoints(ops, q.runId, q.key, lo, hi));
 
-  const w = bucketWidth(lo, hi, max);
+  // compare() sizes buckets over the shared range, so every run gets the same width
+  const w = widthOver ? bucketWidth(widthOver.lo, widthOver.hi, max) : bucketWidth(lo, hi, max);
   let level = -1;
   while (level + 1 < SHIFTS.length && widthOf(level + 1) <= w) level++;
   if (level < m.baseLevel) {
@@ -52,7 +53,11 @@ export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: Series
   return b.done();
 }
 
-/** Overlays: every run over the same range, so bucketed runs share bucket boundaries. */
+/**
+ * Overlays: every run over the same range, with the bucket width of that shared range (a
+ * run covering only part of it still gets the same width), so bucketed runs share bucket
+ * boundaries. A run with ≤ maxPoints points in range comes back exact.
+ */
 export async function compareSeries(ops: MetricsOps, q: CompareQuery): Promise<Series[]> {
   const metas = await ops.series(q.runIds, q.key);
   const byRun = new Map(metas.map((m) => [m.runId, m]));
@@ -60,7 +65,7 @@ export async function compareSeries(ops: MetricsOps, q: CompareQuery): Promise<S
   const hi = q.stepMax ?? Math.max(...metas.map((m) => m.lastStep));
   const out: Series[] = [];
   for (const runId of q.runIds) {
-    const s = await querySeries(ops, { runId, key: q.key, maxPoints: q.maxPoints, stepMin: lo, stepMax: hi }, byRun.get(runId) ?? null);
+    const s = await querySeries(ops, { runId, key: q.key, maxPoints: q.maxPoints, stepMin: lo, stepMax: hi }, byRun.get(runId) ?? null, { lo, hi });
     out.push({ ...s, runId });
   }
   return out;
