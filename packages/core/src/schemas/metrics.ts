@@ -13,14 +13,45 @@ export const WireValueSchema = z.union([
   z.enum(["NaN", "Infinity", "-Infinity"]),
 ]);
 
-export const MetricPointSchema = z.object({
+const PointObjectSchema = z.object({
   key: MetricKeySchema,
   step: StepSchema,
   value: WireValueSchema,
   /** wall-clock ms since epoch */
   ts: z.number().finite().nonnegative(),
 });
-export type WireMetricPoint = z.infer<typeof MetricPointSchema>;
+export type WireMetricPoint = z.infer<typeof PointObjectSchema>;
+
+/** The same rules as PointObjectSchema, as plain checks. */
+function isWirePoint(p: unknown): p is WireMetricPoint {
+  if (typeof p !== "object" || p === null) return false;
+  const { key, step, value, ts } = p as Record<string, unknown>;
+  return (
+    typeof key === "string" &&
+    key.length >= 1 &&
+    key.length <= 512 &&
+    typeof step === "number" &&
+    Number.isSafeInteger(step) &&
+    step >= 0 &&
+    ((typeof value === "number" && Number.isFinite(value)) || value === "NaN" || value === "Infinity" || value === "-Infinity") &&
+    typeof ts === "number" &&
+    Number.isFinite(ts) &&
+    ts >= 0
+  );
+}
+
+/**
+ * One point of a batch. Validated by plain checks first — ingestion validates every point,
+ * and a zod object per point cost as much as JSON-parsing the batch (~0.35 µs/point) — and
+ * only a point that fails them goes through the zod object, for its precise messages
+ * ("points.3.step: step must be ≥ 0"). Valid input is returned as is (extra fields are ignored
+ * by ingestion, not stripped).
+ */
+export const MetricPointSchema = z.custom<WireMetricPoint>(() => true).check((ctx) => {
+  if (isWirePoint(ctx.value)) return;
+  const r = PointObjectSchema.safeParse(ctx.value);
+  for (const issue of r.error?.issues ?? []) ctx.issues.push({ code: "custom", message: issue.message, path: issue.path as PropertyKey[], input: ctx.value });
+});
 export type MetricPoint = { key: string; step: number; value: number; ts: number };
 
 export function encodeValue(v: number): number | "NaN" | "Infinity" | "-Infinity" {
