@@ -12,8 +12,13 @@
  * - MetricRollup: summaries (count, finite min/max, last point, last finite point) of aligned
  *   step cells at 10 levels, 2^6 … 2^24 steps wide (×4 per level; cells.ts). A write adds its
  *   *new* points to the cells they fall in with one merge-upsert per cell; no read needed.
+ *   A sparse series (logged every N steps) starts at a coarser base level, so no level holds
+ *   one row per point (MetricSeries.baseLevel, chooseBaseLevel in cells.ts).
  * - MetricSeries: one row per series with the same summary over all its points: the runs
  *   table (summaries of 100 runs) and the query planner read only these.
+ *
+ * Writes serialize per run (SQLite: one connection, with group commit of queued batches in
+ * one transaction, a SAVEPOINT each — sqlite-ops.ts; PostgreSQL: an advisory lock per run).
  *
  * Semantics: idempotent by (run, key, step) — a write merges into the chunks it touches and
  * points already stored win (first write wins; duplicated, retried or reordered batches
