@@ -21,6 +21,8 @@ type Props = {
   onNewKey?: () => void;
   /** key prefix depth of a section (2 for sys/<host>/…) */
   sectionDepth?: number;
+  /** the run's status: when it stops running, the stored data is re-read (the final word, whatever live delivered) */
+  status?: string;
 };
 
 /**
@@ -28,7 +30,7 @@ type Props = {
  * bucketed (≤ 1000 buckets with min/max); live points arrive over socket.io and are appended
  * (flushed to React at most every 150 ms). Zooming re-queries the chosen step range.
  */
-export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1 }: Props) {
+export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1, status }: Props) {
   const [series, setSeries] = useState<Record<string, Series>>({});
   const [zoom, setZoom] = useState<Record<string, StepRange>>({});
   const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
@@ -70,6 +72,13 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   useEffect(() => {
     void fetchKeys(keys.filter((k) => !series[k]), zoom);
   }, [runId, keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // the run ended: one last stored read replaces the live tail
+  const prevStatus = useRef(status);
+  useEffect(() => {
+    if (prevStatus.current === "running" && status !== "running") void fetchKeys([...known.current], zoom);
+    prevStatus.current = status;
+  }, [status]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // a long live run: fold accumulated live points back into a fresh bucketed read
   useEffect(() => {

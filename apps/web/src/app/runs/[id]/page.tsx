@@ -67,8 +67,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
       <Tabs label="run views" tabs={[...TABS]} value={tab} onChange={setTab} />
       <div role="tabpanel" className="tabpanel">
         {(tab === "charts" || tab === "system") && <ChartToolbar settings={settings} onChange={setSettings} />}
-        {tab === "charts" && (keys.length === 0 ? <p className="muted">No metrics logged yet — charts appear with the first point (log with <code>run.log({"{"}&quot;train/loss&quot;: 0.1{"}"})</code>).</p> : <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} />)}
-        {tab === "system" && (sysKeys.length === 0 ? <p className="muted">No system metrics. Runners sample CPU, memory and GPU under <code>sys/</code> while a job runs.</p> : <RunCharts runId={run.id} runName={run.name} keys={sysKeys} startTs={startTs} settings={settings} onNewKey={reload} sectionDepth={2} />)}
+        {tab === "charts" && (keys.length === 0 ? <p className="muted">No metrics logged yet — charts appear with the first point (log with <code>run.log({"{"}&quot;train/loss&quot;: 0.1{"}"})</code>).</p> : <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} />)}
+        {tab === "system" && (sysKeys.length === 0 ? <p className="muted">No system metrics. Runners sample CPU, memory and GPU under <code>sys/</code> while a job runs.</p> : <RunCharts runId={run.id} runName={run.name} keys={sysKeys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} sectionDepth={2} />)}
         {tab === "config" && <KeyValueTable value={run.config} empty="No config recorded. Pass config to init() or run.config.update()." testId="run-config" />}
         {tab === "environment" && <KeyValueTable value={env} empty="No environment recorded." />}
         {tab === "logs" && <LogsPanel runId={run.id} live={run.status === "running"} />}
