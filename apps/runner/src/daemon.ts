@@ -183,7 +183,8 @@ export class RunnerDaemon {
     );
     this.log(entry, "system", `[runner] attempt ${lease.attempt} on ${os.hostname()} (${this.opts.name ?? ""})`);
     this.opts.logger.info({ jobId: lease.jobId, attempt: lease.attempt, fencingToken: lease.fencingToken }, "job started");
-    void this.report({ v: PROTOCOL_VERSION, ...held, status: "running" });
+    // awaited later, before the final report: the two must not race on the server
+    const startedReport = this.report({ v: PROTOCOL_VERSION, ...held, status: "running" });
     entry.handle = this.opts.executor.start(lease, {
       serverUrl: this.opts.server,
       checkpointDir,
@@ -198,6 +199,7 @@ export class RunnerDaemon {
     this.flushLogs();
     if (entry.stop !== "lost") await entry.uploader.sync();
     this.running.delete(lease.jobId);
+    await startedReport;
     const report = this.outcome(entry, result);
     this.opts.logger.info({ jobId: lease.jobId, status: report?.status ?? "lost", exitCode: result.exitCode }, "job ended");
     if (report) await this.report(report);

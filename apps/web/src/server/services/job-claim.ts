@@ -10,7 +10,6 @@ import type { Database } from "@heron/db";
 
 export type ClaimInput = {
   runnerId: string;
-  runnerName: string;
   queues: string[];
   jobTokenHash: string;
   leaseExpiresAt: Date;
@@ -47,9 +46,14 @@ const toClaimed = (r: Row): ClaimedJob => ({
 
 // Timestamps are written as UTC "timestamp without time zone", like Prisma does.
 const PG_CLAIM = `
-WITH picked AS (
+WITH runner AS (
+  -- the runner may claim: not revoked, not draining, a free slot
+  SELECT r."name" FROM "Runner" r
+  WHERE r."id" = $1 AND r."revokedAt" IS NULL AND r."status" <> 'draining'
+    AND (SELECT count(*) FROM "Job" WHERE "runnerId" = $1 AND "status" = 'running') < r."slots"
+), picked AS (
   SELECT "id" FROM "Job"
-  WHERE "status" = 'queued' AND "queue" = ANY($2::text[])
+  WHERE "status" = 'queued' AND "queue" = ANY($2::text[]) AND EXISTS (SELECT 1 FROM runner)
   ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC
   LIMIT 1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
@@ -67,20 +71,23 @@ WITH picked AS (
   FROM claimed c WHERE r."id" = c."runId" AND c."runId" <> $5
 ), ev AS (
   INSERT INTO "JobEvent" ("jobId", "type", "attempt", "message", "createdAt")
-  SELECT c."id", 'leased', c."attempts", $6, (now() AT TIME ZONE 'UTC') FROM claimed c
+  SELECT c."id", 'leased', c."attempts", 'runner ' || r."name", (now() AT TIME ZONE 'UTC') FROM claimed c, runner r
 ), att AS (
   INSERT INTO "JobAttempt" ("jobId", "attempt", "runnerId", "runnerName", "fencingToken", "status", "startedAt")
-  SELECT c."id", c."attempts", $1, $7, c."fencingToken", 'running', (now() AT TIME ZONE 'UTC') FROM claimed c
+  SELECT c."id", c."attempts", $1, r."name", c."fencingToken", 'running', (now() AT TIME ZONE 'UTC') FROM claimed c, runner r
 )
 SELECT c."id", c."runId", p."name" AS "projectName", c."attempts", c."fencingToken", c."spec", c."checkpointStep"
 FROM claimed c JOIN "Project" p ON p."id" = c."projectId"`;
 
-/** Claims the next queued job (priority, then FIFO) of `queues` for a runner, or null. */
+/**
+ * Claims the next queued job (priority, then FIFO) of `queues` for a runner, or null — also
+ * null when the runner may not claim (revoked, draining, no free slot): the caller asks why.
+ */
 export function createClaimer(db: Database): (input: ClaimInput) => Promise<ClaimedJob | null> {
   if (db.provider === "postgres") {
     const pool = db.pool;
     return async (c) => {
-      const res = await pool.query<Row>(PG_CLAIM, [c.runnerId, c.queues, c.jobTokenHash, c.leaseExpiresAt.toISOString(), createId(), `runner ${c.runnerName}`, c.runnerName]);
+      const res = await pool.query<Row>(PG_CLAIM, [c.runnerId, c.queues, c.jobTokenHash, c.leaseExpiresAt.toISOString(), createId()]);
       return res.rows[0] ? toClaimed(res.rows[0]) : null;
     };
   }
@@ -111,7 +118,12 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     `INSERT INTO "JobAttempt" ("jobId", "attempt", "runnerId", "runnerName", "fencingToken", "status", "startedAt") VALUES (?, ?, ?, ?, ?, 'running', ?)`,
   );
   const projectName = sql.prepare(`SELECT "name" FROM "Project" WHERE "id" = ?`).pluck();
+  const runnerState = sql.prepare(
+    `SELECT "name", "slots", "status", "revokedAt", (SELECT count(*) FROM "Job" WHERE "runnerId" = ? AND "status" = 'running') AS "busy" FROM "Runner" WHERE "id" = ?`,
+  );
   const claim = sql.transaction((c: ClaimInput): ClaimedJob | null => {
+    const runner = runnerState.get(c.runnerId, c.runnerId) as { name: string; slots: number; status: string; revokedAt: string | null; busy: number } | undefined;
+    if (!runner || runner.revokedAt || runner.status === "draining" || runner.busy >= runner.slots) return null;
     const job = pick(c.queues.length).get(...c.queues) as { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string } | undefined;
     if (!job) return null;
     const now = sqliteDate(new Date());
@@ -119,8 +131,8 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     const u = update.get(c.runnerId, c.jobTokenHash, sqliteDate(c.leaseExpiresAt), now, runId, job.id) as { attempts: number; fencingToken: number; checkpointStep: number | null };
     if (job.runId) reopenRun.run(now, runId);
     else insertRun.run(runId, job.projectId, `${job.kind}-${job.id.slice(-6)}`, job.spec, job.group, job.id, now, now, now);
-    insertEvent.run(job.id, u.attempts, `runner ${c.runnerName}`, now);
-    insertAttempt.run(job.id, u.attempts, c.runnerId, c.runnerName, u.fencingToken, now);
+    insertEvent.run(job.id, u.attempts, `runner ${runner.name}`, now);
+    insertAttempt.run(job.id, u.attempts, c.runnerId, runner.name, u.fencingToken, now);
     return toClaimed({ id: job.id, runId, projectName: projectName.get(job.projectId) as string, attempts: u.attempts, fencingToken: u.fencingToken, spec: job.spec, checkpointStep: u.checkpointStep });
   });
   return async (c) => {

@@ -91,14 +91,16 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     },
     /** Grants the next job of the runner's queues, or null; refused past the runner's slots. */
     async claim(runnerId: string, queues: string[]): Promise<Lease | null> {
-      const runner = await checkRunner(runnerId);
-      if (runner.status === "draining") return null;
-      const busy = await prisma.job.count({ where: { runnerId, status: "running" } });
-      if (busy >= runner.slots) throw new AppError("CONFLICT", `runner holds ${busy} of ${runner.slots} slots; no free slot to claim into`);
       const jobToken = generateSecret("job");
       const expiresAt = new Date(Date.now() + opts.leaseTtlMs);
-      const claimed = await claimNext({ runnerId, runnerName: runner.name, queues, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt });
-      if (!claimed) return null;
+      const claimed = await claimNext({ runnerId, queues, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt });
+      if (!claimed) {
+        // nothing granted: say why when the runner was refused, not just an empty queue
+        const runner = await checkRunner(runnerId);
+        const busy = await prisma.job.count({ where: { runnerId, status: "running" } });
+        if (runner.status !== "draining" && busy >= runner.slots) throw new AppError("CONFLICT", `runner holds ${busy} of ${runner.slots} slots; no free slot to claim into`);
+        return null;
+      }
       notifier.runStatus(claimed.runId, "running");
       return {
         jobId: claimed.id,
