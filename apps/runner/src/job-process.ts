@@ -64,7 +64,7 @@ async function main() {
   console.log(`[heron] job ${lease.jobId} attempt ${lease.attempt} → run ${run.id}`);
   const ctx: JobContext = {
     log: (metrics, step) => run.log(metrics, { step }),
-    logText: () => undefined,
+    logText: (key, rows, step) => run.logText(key, rows, { step }),
     progress: (p) => console.log(`[progress] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} ${p.samplesPerSec.toFixed(0)} samples/s ETA ${p.etaSec.toFixed(0)}s`),
     setSummary: (values) => Object.assign(run.summary, values),
     info: (m) => console.log(m),
