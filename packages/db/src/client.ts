@@ -62,7 +62,9 @@ function openSqlite(home: string): Database {
 
 async function openPostgres(url: string, schema: string): Promise<Database> {
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
-  const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}` });
+  // a name unique to this open, so close() can find connections that did not let go
+  const applicationName = `heron-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c search_path=${schema}`, application_name: applicationName });
   pool.on("error", () => {
     /* idle client errors (server restart) surface on the next query instead of crashing */
   });
@@ -75,8 +77,21 @@ async function openPostgres(url: string, schema: string): Promise<Database> {
     pool,
     schema,
     async close() {
-      await prisma.$disconnect();
-      await pool.end();
+      // Prisma's PG adapter has been seen leaving a connection "idle in transaction" after
+      // concurrent writes; pool.end() then waits forever and its locks block DDL. Bound the
+      // graceful path, then end whatever of ours is left.
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+      await bounded(prisma.$disconnect());
+      await bounded(pool.end());
+      const admin = new pg.Client({ connectionString: url });
+      try {
+        await admin.connect();
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, [applicationName]);
+      } catch {
+        /* server gone: nothing of ours is left either */
+      } finally {
+        await admin.end().catch(() => undefined);
+      }
     },
   };
 }
