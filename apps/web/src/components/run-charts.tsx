@@ -6,6 +6,7 @@ import { colorAt } from "../lib/colors";
 import { groupKeys, type ChartSettings } from "../lib/chart-data";
 import { MetricChart, type StepRange } from "./metric-chart";
 import { useLivePoints } from "./use-live-points";
+import { SectionToggle } from "./section-toggle";
 
 const MAX_POINTS = 1000;
 /** live points kept beside a stored series before it is refetched (keeps redraws cheap on long runs) */
@@ -105,11 +106,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       )}
       {sections.map(([section, ks]) => (
         <section key={section} className="section" data-section={section}>
-          <h2>
-            <button className="section-toggle" aria-expanded={!collapsed[section]} onClick={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}>
-              <span aria-hidden>{collapsed[section] ? "▸" : "▾"}</span> {section} <span className="muted">({ks.length})</span>
-            </button>
-          </h2>
+          <SectionToggle section={section} count={ks.length} collapsed={!!collapsed[section]} onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))} />
           {!collapsed[section] && (
             <div className="charts">
               {ks.map((k) => (

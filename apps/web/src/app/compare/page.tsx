@@ -8,6 +8,7 @@ import { ChartToolbar } from "../../components/chart-toolbar";
 import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { ConfigDiff } from "../../components/config-diff";
 import { useLivePoints } from "../../components/use-live-points";
+import { SectionToggle } from "../../components/section-toggle";
 
 type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
 type CompareAnswer = { runId?: string; series?: Series } & Partial<Series>;
@@ -95,11 +96,7 @@ export default function ComparePage() {
       {keys.length === 0 && <p className="muted">These runs have no metrics yet.</p>}
       {groupKeys(keys).map(([section, ks]) => (
         <section key={section} className="section">
-          <h2>
-            <button className="section-toggle" aria-expanded={!collapsed[section]} onClick={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}>
-              <span aria-hidden>{collapsed[section] ? "▸" : "▾"}</span> {section} <span className="muted">({ks.length})</span>
-            </button>
-          </h2>
+          <SectionToggle section={section} count={ks.length} collapsed={!!collapsed[section]} onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))} />
           {!collapsed[section] && (
             <div className="charts">
               {ks.map((k) => (
