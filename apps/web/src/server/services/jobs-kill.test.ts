@@ -103,7 +103,6 @@ describe.each(cases)("3 runners, 30 jobs, one runner killed ($name)", ({ skip, s
     }, 20_000, "r0 to hold a job");
     const killedAt = Date.now();
     runners[0]!.child.kill("SIGKILL");
-    const lease = { jobId: held[0]!.id, fencingToken: held[0]!.fencingToken };
 
     await waitFor(async () => {
       const done = await api.job.list.query({ projectId: "queue", status: "succeeded", limit: 1000 });
@@ -128,9 +127,14 @@ describe.each(cases)("3 runners, 30 jobs, one runner killed ($name)", ({ skip, s
         expect(events.map((e) => e.type)).toContain("requeued");
       }
     }
-    // the victim's leases at the kill (it may have claimed its second slot after our query)
-    expect(lost).toBeGreaterThanOrEqual(held.length);
+    // the victim's leases at the kill: a job listed as running may still have finished (short
+    // fake jobs) between our query and the SIGKILL, and it may have claimed a second slot after it
+    expect(lost).toBeGreaterThanOrEqual(1);
     expect(lost).toBeLessThanOrEqual(2);
+    const lostIds = [];
+    for (const j of held) if ((await api.job.get.query({ jobId: j.id })).attemptHistory[0]?.status === "lost") lostIds.push(j);
+    const victimJob = lostIds[0] ?? held[0]!;
+    const lease = { jobId: victimJob.id, fencingToken: victimJob.fencingToken };
     const lostJob = await api.job.get.query({ jobId: lease.jobId });
     expect(lostJob.attemptHistory[0]).toMatchObject({ status: "lost", runnerId: victim });
     expect(lostJob.attempts).toBe(2);
