@@ -102,6 +102,12 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     });
   });
 
+  // Keep idle HTTP connections well past clients' own keep-alive (undici: the server's hint
+  // minus 1 s): with Node's 5 s default a client could reuse a socket the server was closing
+  // at that instant and get ECONNRESET on a perfectly good request (seen under load in CI).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
   const publicUrl = env.HERON_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const io = attachSocketServer(server, services, log, publicUrl);
   const closeRedis = env.REDIS_URL ? await attachRedisAdapter(io, env.REDIS_URL) : async () => undefined;
