@@ -90,7 +90,9 @@ export type CompareQuery = z.infer<typeof CompareQuerySchema>;
  * A series answer. When `bucketed` is false, steps/values are the exact points (and `ts`
  * their wall-clock ms). When true, each entry is a bucket: `steps[i]` its last step,
  * `values[i]` (= `last[i]`) its last value, with min/max (finite values only) beside so spikes
- * are never hidden, and `counts[i]` its number of points. Buckets are the aligned step ranges
+ * are never hidden, `counts[i]` its number of points and `ts[i]` the wall-clock ms of its last
+ * point (the one at `steps[i]`; rising with steps like exact points' ts, so charts can draw
+ * buckets against time). Buckets are the aligned step ranges
  * [k·bucketWidth, (k+1)·bucketWidth) clipped to the query's range; `bucketWidth` is the
  * smallest power of two that gives ≤ maxPoints of them, so answers are deterministic and
  * runs compared over the same range share bucket boundaries. Empty buckets are left out.

@@ -14,7 +14,17 @@ export const widthOf = (level: number) => 2 ** SHIFTS[level]!;
 
 /**
  * Summary of a set of points. min/max and lastFinite ignore NaN/±Inf; `last` is the value of the
- * point with the highest step, null when that value is not finite (drawn as a gap).
+ * point with the highest step, null when that value is not finite (drawn as a gap), and `lastTs`
+ * that point's wall-clock ms.
+ *
+ * Why the last point's ts (not the first's, nor the max): a bucket is drawn at (lastStep, last),
+ * so its time is that same real point's — the curve against time passes through the same
+ * points as against steps, a one-point bucket is exactly its point, and the live tail
+ * (logged after lastStep) continues from it. Points are logged in step order, so last-point
+ * times rise from bucket to bucket whenever the run's ts rise with step (the same guarantee
+ * exact points have). And it merges by the rule `last` already uses (the higher lastStep
+ * wins), so it is as deterministic: any write order gives the same cell. null only on rows
+ * written before the column existed (query.ts fills those from the chunks).
  */
 export type Cell = {
   count: number;
@@ -22,6 +32,7 @@ export type Cell = {
   max: number | null;
   lastStep: number;
   last: number | null;
+  lastTs: number | null;
   lastFiniteStep: number | null;
   lastFinite: number | null;
 };
@@ -44,7 +55,7 @@ export function summarize(p: Points, from: number, to: number): Cell {
     lastFinite = v;
   }
   const has = lastFiniteStep !== null;
-  return { count: to - from, min: has ? min : null, max: has ? max : null, lastStep: p.steps[to - 1]!, last: fin(p.values[to - 1]!), lastFiniteStep, lastFinite };
+  return { count: to - from, min: has ? min : null, max: has ? max : null, lastStep: p.steps[to - 1]!, last: fin(p.values[to - 1]!), lastTs: p.ts[to - 1]!, lastFiniteStep, lastFinite };
 }
 
 /** Groups sorted points into cells of 2^shift steps. */
@@ -77,6 +88,7 @@ export function mergeCells(a: Cell, b: Cell): Cell {
     max: maxN(a.max, b.max),
     lastStep: bLast ? b.lastStep : a.lastStep,
     last: bLast ? b.last : a.last,
+    lastTs: bLast ? b.lastTs : a.lastTs,
     lastFiniteStep: bFinite ? b.lastFiniteStep : a.lastFiniteStep,
     lastFinite: bFinite ? b.lastFinite : a.lastFinite,
   };

@@ -25,16 +25,17 @@ function toCell(r: Row): CellRow {
     last: num(r.last),
     lastFiniteStep: num(r.lastFiniteStep),
     lastFinite: num(r.lastFinite),
+    lastTs: num(r.lastTs),
   };
 }
 
 /** column arrays for unnest(): one round trip per statement whatever the row count */
 function cellArrays(rows: (CellRow | SeriesRow)[]) {
-  return [rows.map((c) => c.count), rows.map((c) => c.min), rows.map((c) => c.max), rows.map((c) => c.lastStep), rows.map((c) => c.last), rows.map((c) => c.lastFiniteStep), rows.map((c) => c.lastFinite)];
+  return [rows.map((c) => c.count), rows.map((c) => c.min), rows.map((c) => c.max), rows.map((c) => c.lastStep), rows.map((c) => c.last), rows.map((c) => c.lastFiniteStep), rows.map((c) => c.lastFinite), rows.map((c) => c.lastTs)];
 }
 // column order = ("key","level","cell", CELL_COLS) and ("key","firstStep", CELL_COLS)
-const CELL_UNNEST = `unnest($2::text[], $3::int[], $4::bigint[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])`;
-const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::int[], $5::bigint[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[])`;
+const CELL_UNNEST = `unnest($2::text[], $3::int[], $4::bigint[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[], $12::float8[])`;
+const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::int[], $5::bigint[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[], $12::float8[])`;
 
 function opsFor(q: Q): MetricsOps {
   return {

@@ -1,6 +1,6 @@
 import type { CompareQuery, Series, SeriesQuery } from "@heron/core";
 import { SHIFTS, cellsOf, mergeCells, widthOf, type Cell, type IndexedCell } from "./cells";
-import { concatPoints, decodeChunk, emptyPoints, slicePoints, type Points } from "./codec";
+import { concatPoints, decodeChunk, emptyPoints, lowerBound, slicePoints, type Points } from "./codec";
 import type { MetricsOps, SeriesRow } from "./ops";
 
 /**
@@ -50,7 +50,35 @@ export async function querySeries(ops: MetricsOps, q: SeriesQuery, meta?: Series
   for (const c of cellsOf(left, shift)) b.add(c.cell, c);
   for (const c of cells) b.add(Math.floor(c.cell / ratio), c);
   for (const c of cellsOf(right, shift)) b.add(c.cell, c);
-  return b.done();
+  return fillMissingTs(ops, q.runId, b.done());
+}
+
+/**
+ * Cells written before rollups kept a ts (migration 0002) have lastTs NULL: such a bucket takes
+ * the ts of its last point from the chunk holding it. One chunk read per chunk touched — only
+ * old data pays, and it stays readable with a time axis. If a point vanished meanwhile (a
+ * concurrent rewind between two reads), the answer goes without `ts` (charts fall back to steps).
+ */
+async function fillMissingTs(ops: MetricsOps, runId: string, s: Series): Promise<Series> {
+  const ts = s.ts as (number | null)[] | undefined;
+  if (!ts || !ts.includes(null)) return s;
+  let p: Points = emptyPoints();
+  for (let i = 0; i < ts.length; i++) {
+    if (ts[i] !== null) continue;
+    const step = s.steps[i]!;
+    let j = lowerBound(p.steps, step);
+    if (p.steps[j] !== step) {
+      const chunks = await ops.chunksIn(runId, s.key, step, step);
+      p = chunks.length ? decodeChunk(chunks[0]!.data, chunks[0]!.count) : emptyPoints();
+      j = lowerBound(p.steps, step);
+    }
+    if (p.steps[j] !== step) {
+      const { ts: _drop, ...rest } = s;
+      return rest;
+    }
+    ts[i] = p.ts[j]!;
+  }
+  return s;
 }
 
 /**
@@ -100,13 +128,18 @@ export function bucketSeries(key: string, width: number, parts: IndexedCell[]): 
   return b.done();
 }
 
-/** Accumulates cells in step order into buckets, in place (a query folds ~2,000 of them). */
+/**
+ * Accumulates cells in step order into buckets, in place (a query folds ~2,000 of them). A
+ * bucket's ts is its last point's (see Cell in cells.ts); null only from pre-0002 cells, which
+ * fillMissingTs resolves before the answer leaves the store.
+ */
 class Buckets {
   private readonly out: Series & { min: (number | null)[]; max: (number | null)[]; last: (number | null)[]; counts: number[] };
+  private readonly ts: (number | null)[] = [];
   private k = NaN;
-  private cur: Cell = { count: 0, min: null, max: null, lastStep: 0, last: null, lastFiniteStep: null, lastFinite: null };
+  private cur: Cell = { count: 0, min: null, max: null, lastStep: 0, last: null, lastTs: null, lastFiniteStep: null, lastFinite: null };
   constructor(key: string, width: number) {
-    this.out = { key, bucketed: true, bucketWidth: width, steps: [], values: [], min: [], max: [], last: [], counts: [] };
+    this.out = { key, bucketed: true, bucketWidth: width, steps: [], values: [], min: [], max: [], last: [], counts: [], ts: this.ts as number[] };
   }
   add(k: number, c: Cell) {
     if (k !== this.k) {
@@ -120,6 +153,7 @@ class Buckets {
     const c = this.cur;
     this.out.steps.push(c.lastStep);
     this.out.values.push(c.last);
+    this.ts.push(c.lastTs);
     this.out.last.push(c.last);
     this.out.min.push(c.min);
     this.out.max.push(c.max);

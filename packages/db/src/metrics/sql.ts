@@ -4,7 +4,7 @@
  * (standard SQL), so their order does not matter. CASE instead of LEAST/min() because SQLite's
  * two-argument min() returns NULL when either side is NULL.
  */
-export const CELL_COLS = `"count","min","max","lastStep","last","lastFiniteStep","lastFinite"`;
+export const CELL_COLS = `"count","min","max","lastStep","last","lastFiniteStep","lastFinite","lastTs"`;
 
 export function mergeSet(t: string): string {
   const newer = `excluded."lastStep" > ${t}."lastStep"`;
@@ -14,6 +14,7 @@ export function mergeSet(t: string): string {
     `"min" = CASE WHEN excluded."min" IS NULL THEN ${t}."min" WHEN ${t}."min" IS NULL OR excluded."min" < ${t}."min" THEN excluded."min" ELSE ${t}."min" END`,
     `"max" = CASE WHEN excluded."max" IS NULL THEN ${t}."max" WHEN ${t}."max" IS NULL OR excluded."max" > ${t}."max" THEN excluded."max" ELSE ${t}."max" END`,
     `"last" = CASE WHEN ${newer} THEN excluded."last" ELSE ${t}."last" END`,
+    `"lastTs" = CASE WHEN ${newer} THEN excluded."lastTs" ELSE ${t}."lastTs" END`,
     `"lastStep" = CASE WHEN ${newer} THEN excluded."lastStep" ELSE ${t}."lastStep" END`,
     `"lastFinite" = CASE WHEN ${newerFinite} THEN excluded."lastFinite" ELSE ${t}."lastFinite" END`,
     `"lastFiniteStep" = CASE WHEN ${newerFinite} THEN excluded."lastFiniteStep" ELSE ${t}."lastFiniteStep" END`,

@@ -21,13 +21,16 @@ function toCell(r: Row): CellRow {
     last: num(r.last),
     lastFiniteStep: num(r.lastFiniteStep),
     lastFinite: num(r.lastFinite),
+    lastTs: num(r.lastTs),
   };
 }
 export function toSeries(r: Row): SeriesRow {
   const c = toCell({ ...r, level: 0, cell: 0 });
-  return { runId: r.runId as string, key: c.key, firstStep: Number(r.firstStep), baseLevel: Number(r.baseLevel ?? 0), count: c.count, min: c.min, max: c.max, lastStep: c.lastStep, last: c.last, lastFiniteStep: c.lastFiniteStep, lastFinite: c.lastFinite };
+  return { runId: r.runId as string, key: c.key, firstStep: Number(r.firstStep), baseLevel: Number(r.baseLevel ?? 0), count: c.count, min: c.min, max: c.max, lastStep: c.lastStep, last: c.last, lastFiniteStep: c.lastFiniteStep, lastFinite: c.lastFinite, lastTs: c.lastTs };
 }
-const cellArgs = (c: CellRow | SeriesRow) => [c.count, c.min, c.max, c.lastStep, c.last, c.lastFiniteStep, c.lastFinite];
+// order = CELL_COLS
+const cellArgs = (c: CellRow | SeriesRow) => [c.count, c.min, c.max, c.lastStep, c.last, c.lastFiniteStep, c.lastFinite, c.lastTs];
+const CELL_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)";
 
 /**
  * better-sqlite3 is synchronous and the store's connection is shared, so every store call
@@ -52,20 +55,20 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     cutCount: db.prepare(`SELECT coalesce(sum("count"),0) FROM "MetricChunk" WHERE "runId"=? AND "startStep" > ?`).pluck(),
     cutDel: db.prepare(`DELETE FROM "MetricChunk" WHERE "runId"=? AND "startStep" > ?`),
     straddling: db.prepare(`SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND "startStep" <= ? AND "endStep" > ?`),
-    mergeCell: db.prepare(`INSERT INTO "MetricRollup" AS t ("runId",${cellCols}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET ${mergeSet("t")}`),
+    mergeCell: db.prepare(`INSERT INTO "MetricRollup" AS t ("runId",${cellCols}) VALUES ${CELL_ROW} ON CONFLICT DO UPDATE SET ${mergeSet("t")}`),
     // a write touches ~10 cells per key: one statement for many rows saves a VM run per row
     mergeCells: db.prepare(
-      `INSERT INTO "MetricRollup" AS t ("runId",${cellCols}) VALUES ${Array(MULTI).fill("(?,?,?,?,?,?,?,?,?,?,?)").join(",")} ON CONFLICT DO UPDATE SET ${mergeSet("t")}`,
+      `INSERT INTO "MetricRollup" AS t ("runId",${cellCols}) VALUES ${Array(MULTI).fill(CELL_ROW).join(",")} ON CONFLICT DO UPDATE SET ${mergeSet("t")}`,
     ),
-    insCell: db.prepare(`INSERT INTO "MetricRollup" ("runId",${cellCols}) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+    insCell: db.prepare(`INSERT INTO "MetricRollup" ("runId",${cellCols}) VALUES ${CELL_ROW}`),
     // raw rows (arrays): a dashboard query reads up to ~2,000 of these, objects cost more
     cellsKey: db.prepare(`SELECT ${cellCols} FROM "MetricRollup" WHERE "runId"=? AND "key"=? AND "level"=? AND "cell" BETWEEN ? AND ? ORDER BY "cell"`).raw(),
     cellsAll: db.prepare(`SELECT ${cellCols} FROM "MetricRollup" WHERE "runId"=? AND "level"=? AND "cell" BETWEEN ? AND ? ORDER BY "key","cell"`),
     delCells: db.prepare(`DELETE FROM "MetricRollup" WHERE "runId"=? AND "key"=? AND "level"=? AND "cell" >= ?`),
     mergeSeries: db.prepare(
-      `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET ${mergeSet("t")}${SERIES_MERGE_EXTRA("t")}`,
+      `INSERT INTO "MetricSeries" AS t ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES ${CELL_ROW} ON CONFLICT DO UPDATE SET ${mergeSet("t")}${SERIES_MERGE_EXTRA("t")}`,
     ),
-    putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+    putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES ${CELL_ROW}`),
     delSeries: db.prepare(`DELETE FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
     seriesRun: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? ORDER BY "key"`),
     writer: db.prepare(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES (?,?,?) ON CONFLICT DO UPDATE SET "lastSeq" = max("lastSeq", excluded."lastSeq")`),
@@ -125,6 +128,7 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
         last: r[7] as number | null,
         lastFiniteStep: r[8] as number | null,
         lastFinite: r[9] as number | null,
+        lastTs: r[10] as number | null,
       }));
     },
     async deleteCellsFrom(runId, keys, level, cell) {

@@ -162,6 +162,39 @@ function storeSuite(open: () => Promise<Opened>) {
     await check();
   });
 
+  it("buckets carry their last point's time: rising with steps, whatever the write order", async () => {
+    const r = run();
+    // ts rises with step but not evenly (a slow evaluation phase in the middle)
+    const tsOf = (i: number) => 5000 + i * 10 + (i > 2000 ? 60_000 : 0);
+    const pts = Array.from({ length: 5000 }, (_, i) => pt("loss", i, 1 / (i + 1), tsOf(i)));
+    await store.write(r, shuffle(rng(3), pts.slice()));
+    const b = await store.series({ runId: r, key: "loss", maxPoints: 100 });
+    expect(b.bucketed).toBe(true);
+    expect(b.ts).toEqual(b.steps.map(tsOf));
+    expect(b.ts!.every((t, i) => i === 0 || t > b.ts![i - 1]!)).toBe(true);
+    // compare answers carry them too
+    const [c] = await store.compare({ runIds: [r], key: "loss", maxPoints: 100 });
+    expect(c!.ts).toEqual(b.ts);
+  });
+
+  it("reads rollups written before they kept a ts (migration 0002): times come from the chunks", async () => {
+    const r = run();
+    const bf = new BruteForce();
+    const pts = randomPoints(rng(9), ["old"], 6000);
+    bf.write(pts);
+    await store.write(r, pts);
+    const expected = bf.query("old", 200);
+    const sql = `UPDATE "MetricRollup" SET "lastTs" = NULL WHERE "runId" = `;
+    const forget = async () => (t.db.provider === "sqlite" ? void t.db.sqlite.prepare(sql + "?").run(r) : void (await t.db.pool.query(sql + "$1", [r])));
+    await forget();
+    expect(await store.series({ runId: r, key: "old", maxPoints: 200 })).toEqual(expected);
+    // new points merged into such rows: cells whose last point is new get its ts, the rest still read right
+    const more = randomPoints(rng(10), ["old"], 3000).map((p) => ({ ...p, step: p.step * 2 + 1 }));
+    bf.write(more);
+    await store.write(r, more);
+    for (const maxPoints of [50, 200, 1000]) expect(await store.series({ runId: r, key: "old", maxPoints })).toEqual(bf.query("old", maxPoints));
+  });
+
   it("compare overlays runs with shared bucket boundaries; summaries cover many runs", async () => {
     const r1 = run();
     const r2 = run();

@@ -9,7 +9,7 @@
  *   (codec.ts). Chunks of a series never overlap, so a million-point series is ~4,000 rows,
  *   an append rewrites at most its tail chunk, and a full-resolution read is a range scan of
  *   big rows instead of a million small ones. NaN/±Inf survive bit-exact in the BLOB.
- * - MetricRollup: summaries (count, finite min/max, last point, last finite point) of aligned
+ * - MetricRollup: summaries (count, finite min/max, last point and its ts, last finite point) of aligned
  *   step cells at 10 levels, 2^6 … 2^24 steps wide (×4 per level; cells.ts). A write adds its
  *   *new* points to the cells they fall in with one merge-upsert per cell; no read needed.
  *   A sparse series (logged every N steps) starts at a coarser base level, so no level holds
@@ -190,7 +190,7 @@ function groupByKey<T extends { key: string }>(rows: T[]): Map<string, T[]> {
 /** summary of several disjoint cells (only the Cell fields: callers add key/level/cell) */
 function combine(list: Cell[]): Cell {
   const f = list[0]!;
-  let acc: Cell = { count: f.count, min: f.min, max: f.max, lastStep: f.lastStep, last: f.last, lastFiniteStep: f.lastFiniteStep, lastFinite: f.lastFinite };
+  let acc: Cell = { count: f.count, min: f.min, max: f.max, lastStep: f.lastStep, last: f.last, lastTs: f.lastTs, lastFiniteStep: f.lastFiniteStep, lastFinite: f.lastFinite };
   for (let i = 1; i < list.length; i++) acc = mergeCells(acc, list[i]!);
   return acc;
 }

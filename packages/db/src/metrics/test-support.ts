@@ -42,9 +42,9 @@ export class BruteForce {
     const pts = all.filter(([s]) => s >= lo && s <= hi);
     if (pts.length <= maxPoints) return { key, bucketed: false, steps: pts.map((p) => p[0]), values: pts.map((p) => fin(p[1].value)), ts: pts.map((p) => p[1].ts) };
     const w = bucketWidth(lo, hi, maxPoints);
-    const out = { key, bucketed: true, bucketWidth: w, steps: [] as number[], values: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[], last: [] as (number | null)[], counts: [] as number[] };
+    const out = { key, bucketed: true, bucketWidth: w, steps: [] as number[], values: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[], last: [] as (number | null)[], counts: [] as number[], ts: [] as number[] };
     let k = -1;
-    for (const [s, { value }] of pts) {
+    for (const [s, { value, ts }] of pts) {
       const b = Math.floor(s / w);
       if (b !== k) {
         k = b;
@@ -54,9 +54,11 @@ export class BruteForce {
         out.min.push(null);
         out.max.push(null);
         out.counts.push(0);
+        out.ts.push(0);
       }
       const j = out.steps.length - 1;
       out.steps[j] = s;
+      out.ts[j] = ts; // a bucket's time is its last point's
       out.values[j] = out.last[j] = fin(value);
       out.counts[j]!++;
       if (Number.isFinite(value)) {
