@@ -9,6 +9,18 @@ export const MetricKeySchema = z
   .min(1, "metric key must not be empty")
   .max(512, "metric key is longer than 512 characters");
 
+/**
+ * Ranks of one distributed run log into the same run: what rank r > 0 logs is its own series
+ * `<key>@rank<r>` (two ranks logging "loss" at step 10 would otherwise collide, and the first
+ * write wins). Rank 0 keeps plain keys, so a single-process run is unchanged; `sys/<host>/…`
+ * keys are per host already. Idempotent: a key already tagged for this rank stays as it is.
+ */
+export function rankKey(key: string, rank: number): string {
+  if (rank === 0 || key.startsWith("sys/")) return key;
+  const suffix = `@rank${rank}`;
+  return key.endsWith(suffix) ? key : key + suffix;
+}
+
 /** Steps are integers in [0, 2^53). */
 export const StepSchema = z
   .number()

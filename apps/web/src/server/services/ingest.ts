@@ -1,4 +1,4 @@
-import { AppError, decodeValue, type LivePointsEvent, type MetricPoint, type RunLog } from "@heron/core";
+import { AppError, decodeValue, rankKey, type LivePointsEvent, type MetricPoint, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 export type Fanout = (runId: string, event: LivePointsEvent) => void;
@@ -169,6 +169,38 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
   };
 }
 export type IngestService = ReturnType<typeof createIngestService>;
+
+/**
+ * A batch of rank r > 0 as the run stores it. Ranks of one distributed job share a run; what
+ * rank r logs is its own series `<key>@rank<r>` (points, texts, images, summary keys — the
+ * SDK tags them already; this makes any client's batch obey the same rule). Rank 0 owns the
+ * config and the run's final state: a rank's config is dropped and its end becomes a line in
+ * the run's log instead of finishing a run that rank 0 may still be logging to.
+ */
+export function batchForRank(batch: RunLog, rank: number): RunLog {
+  if (rank === 0) return batch;
+  const tag = (key: string) => rankKey(key, rank);
+  const { config: _config, end, ...rest } = batch;
+  const out: RunLog = {
+    ...rest,
+    points: batch.points.map((p) => ({ ...p, key: tag(p.key) })),
+    ...(batch.texts ? { texts: batch.texts.map((t) => ({ ...t, key: tag(t.key) })) } : {}),
+    ...(batch.images ? { images: batch.images.map((m) => ({ ...m, key: tag(m.key) })) } : {}),
+    ...(batch.summary ? { summary: Object.fromEntries(Object.entries(batch.summary).map(([k, v]) => [tag(k), v])) } : {}),
+  };
+  if (end) {
+    const line = `[heron] rank ${rank} ended: ${end.state}${end.error ? ` — ${end.error.slice(0, 2_000)}` : ""} (rank 0 decides how the run ends)`;
+    out.logs = [...(batch.logs ?? []), { stream: "system", line, ts: Date.now() }];
+  }
+  return out;
+}
+
+/** rank of a writer: what its run:init said, else the SDK's writer id "<rank>-<random>" */
+export function writerRank(writer: string, announced?: number): number {
+  if (announced !== undefined) return announced;
+  const m = /^(\d{1,6})-/.exec(writer);
+  return m ? Number(m[1]) : 0;
+}
 
 /** A socket.io connection as an IngestSource: pausing stops reading its TCP socket (websocket transport). */
 export function socketSource(conn: { transport?: { name?: string; socket?: { pause?: () => void; resume?: () => void } } }): IngestSource {

@@ -2,7 +2,7 @@ import { AppError, type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunIn
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
-import { socketSource, type IngestService } from "../services/ingest";
+import { batchForRank, socketSource, writerRank, type IngestService } from "../services/ingest";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
@@ -14,12 +14,20 @@ function assertRunAccess(p: Principal, runId: string) {
   if (p.kind === "runner") throw new AppError("FORBIDDEN", "runner tokens cannot write runs directly");
 }
 
+  /** the rank each writer of this connection announced in run:init ("runId\0writer" → rank) */
+  const ranks = new Map<string, number>();
   socket.on(
     "run:init",
     handle(log, "run:init", RunInitSchema, async (input) => {
       const forcedRunId = p.kind === "job" ? p.runId : undefined;
-      const { run, project, resumed, lastStep } = await services.runs.init(input, { forcedRunId });
-      const lastSeq = await ingest.lastSeq(run.id, input.writer ?? String(input.rank ?? 0));
+      const rank = input.rank ?? 0;
+      // rank 0 owns config, environment and the run's state: another rank joining (or coming
+      // back) must not bring a run rank 0 already ended back to running
+      const asInit = rank === 0 ? input : { ...input, config: undefined, environment: undefined, sync: true };
+      const { run, project, resumed, lastStep } = await services.runs.init(asInit, { forcedRunId });
+      const writer = input.writer ?? String(rank);
+      ranks.set(`${run.id}\0${writer}`, rank);
+      const lastSeq = await ingest.lastSeq(run.id, writer);
       io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: run.status as RunStatus });
       return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl}/runs/${run.id}`, status: run.status, startedAt: run.createdAt.getTime() };
     }),
@@ -30,7 +38,8 @@ function assertRunAccess(p: Principal, runId: string) {
   const source = socketSource(socket.conn);
   socket.on(
     "run:log",
-    handle(log, "run:log", RunLogSchema, (batch) => {
+    handle(log, "run:log", RunLogSchema, (input) => {
+      const batch = batchForRank(input, writerRank(input.writer, ranks.get(`${input.runId}\0${input.writer}`)));
       // guard: backpressure (stop reading this socket while the database lags)
       const next = ingest.guard(source, batch.points.length, () =>
         chain.then(async () => {

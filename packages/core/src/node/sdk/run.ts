@@ -1,5 +1,6 @@
 import { encode as encodePng } from "fast-png";
 import { encodeValue, MAX_POINTS_PER_BATCH } from "../../schemas/metrics";
+import { rankKey } from "../../schemas/common";
 import type { RunLogLine } from "../../protocol/events";
 import { ConsoleCapture } from "./console-capture";
 import { readTfjs } from "./environment";
@@ -35,6 +36,7 @@ export type RunParts = {
 
 const MAX_LOG_LINES_PER_BATCH = 5_000;
 const MAX_KEY = 512;
+const PER_PROCESS = /\/(proc_|tfjs_)[^/]*$/;
 
 /**
  * One tracked run. `log()` only appends to an in-memory buffer (a few hundred ns per key);
@@ -110,6 +112,7 @@ export class Run {
   /** text samples at a step, e.g. question / model answer / ground truth */
   logText(key: string, rows: TextRow[] | TextRow, opts: { step?: number } = {}): void {
     if (this.p.mode === "disabled" || this.finishing || !this.checkKey(key)) return;
+    key = rankKey(key, this.rank);
     const list = (Array.isArray(rows) ? rows : [rows]).map((r) => (typeof r === "string" ? { text: r } : r));
     if (!list.length) return;
     this.texts.push({ key, step: opts.step ?? Math.max(this.step, 0), rows: list, ts: Date.now() });
@@ -118,6 +121,7 @@ export class Run {
   /** an image at a step: PNG bytes, or raw pixels {data, width, height, channels} (bytes 0–255, or floats 0–1) */
   logImage(key: string, image: ImageInput, opts: { step?: number; caption?: string } = {}): void {
     if (this.p.mode === "disabled" || this.finishing || !this.checkKey(key)) return;
+    key = rankKey(key, this.rank);
     const png = toPng(image);
     if (typeof png === "string") return this.warnOnce(`img:${key}`, `logImage("${key}"): ${png} — not logged`);
     this.images.push({ key, step: opts.step ?? Math.max(this.step, 0), caption: opts.caption, width: png.width, height: png.height, png: Buffer.from(png.bytes).toString("base64"), ts: Date.now() });
@@ -173,7 +177,8 @@ export class Run {
     this.console?.stop();
     this.console = null;
     if (this.p.mode === "disabled") return;
-    const summary = Object.keys(this.summary).length ? JSON.parse(JSON.stringify(this.summary)) : undefined;
+    let summary = Object.keys(this.summary).length ? (JSON.parse(JSON.stringify(this.summary)) as Record<string, unknown>) : undefined;
+    if (summary && this.rank > 0) summary = Object.fromEntries(Object.entries(summary).map(([k, v]) => [rankKey(k, this.rank), v]));
     this.flush({ end: { state, ...(error ? { error: error.slice(0, 20_000) } : {}) }, ...(summary ? { summary } : {}) });
     if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, lastStep: this.step, state, endedAt: Date.now() });
   }
@@ -183,8 +188,10 @@ export class Run {
       const v = obj[k];
       const key = prefix ? `${prefix}/${k}` : k;
       if (typeof v === "number") {
-        if (key.length > MAX_KEY || key.length === 0) this.warnOnce(`key:${key}`, `log(): metric key "${key.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
-        else this.pending.push([key, step, v, ts]);
+        // ranks > 0 log their own series (see rankKey); the branch keeps rank 0's path as it was
+        const series = this.rank === 0 ? key : rankKey(key, this.rank);
+        if (series.length > MAX_KEY || key.length === 0) this.warnOnce(`key:${key}`, `log(): metric key "${series.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
+        else this.pending.push([series, step, v, ts]);
       } else if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) this.addPoints(v as Record<string, unknown>, key, step, ts);
       else this.warnOnce(`type:${key}`, `log(): "${key}" must be a number, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v} — skipped (other keys were logged)`);
     }
@@ -194,7 +201,8 @@ export class Run {
     if (this.finishing) return;
     const step = Math.max(0, Math.floor((Date.now() - this.p.startedAt) / 1000));
     const ts = Date.now();
-    for (const [key, value] of Object.entries(sample)) this.pending.push([key, step, value, ts]);
+    // sys/<host>/… is per host; what is per process (RSS, tfjs memory) is per rank too
+    for (const [key, value] of Object.entries(sample)) this.pending.push([this.rank > 0 && PER_PROCESS.test(key) ? `${key}@rank${this.rank}` : key, step, value, ts]);
     const backend = readTfjs()?.backend ?? null;
     if (backend && backend !== this.tfjsBackend) {
       this.tfjsBackend = backend;
