@@ -27,6 +27,47 @@ export type Database =
   | { provider: "sqlite"; prisma: PrismaClient; sqlite: BetterSqlite3.Database; close(): Promise<void> }
   | { provider: "postgres"; prisma: PrismaClient; pool: pg.Pool; schema: string; close(): Promise<void> };
 
+/**
+ * Lets close() wait for the Prisma operations in flight before disconnecting, and refuses new
+ * ones once closing. Why: Prisma 6.19's client engine runs even single statements (every
+ * `updateMany`) as internal transactions. `$disconnect()` marks the transactions still waiting
+ * for a pool connection "closing" and forgets them; when the connection arrives, BEGIN runs,
+ * the caller gets "Transaction API error: Unknown transaction status." (or never settles),
+ * and nothing ever commits: the connection stays "idle in transaction" holding its locks, and
+ * pool.end() waits for it forever. Requests still being handled while a server shuts down hit
+ * exactly that (reproduced in client.test.ts).
+ */
+function drainable<C extends { $extends: PrismaClient["$extends"] }>(client: C) {
+  let inFlight = 0;
+  let closing = false;
+  let onIdle: (() => void) | null = null;
+  const prisma = client.$extends({
+    query: {
+      async $allOperations({ args, query }) {
+        if (closing) throw new Error("database is closing: no new queries");
+        inFlight++;
+        try {
+          return await query(args);
+        } finally {
+          if (--inFlight === 0) onIdle?.();
+        }
+      },
+    },
+  }) as unknown as PrismaClient;
+  return {
+    prisma,
+    /** refuses new operations, then waits (at most `ms`) for those in flight */
+    async drain(ms: number) {
+      closing = true;
+      if (inFlight === 0) return;
+      await new Promise<void>((resolve) => {
+        onIdle = resolve;
+        setTimeout(resolve, ms).unref();
+      });
+    },
+  };
+}
+
 export function isPostgresUrl(url: string | undefined): url is string {
   return !!url && /^postgres(ql)?:\/\//.test(url);
 }
@@ -48,12 +89,13 @@ function openSqlite(home: string): Database {
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma("foreign_keys = ON");
   const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10000 });
-  const prisma = new PrismaClient({ adapter });
+  const { prisma, drain } = drainable(new PrismaClient({ adapter }));
   return {
     provider: "sqlite",
     prisma,
     sqlite,
     async close() {
+      await drain(3000);
       await prisma.$disconnect();
       sqlite.close();
     },
@@ -70,16 +112,17 @@ async function openPostgres(url: string, schema: string): Promise<Database> {
   });
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const adapter = new PrismaPg(pool, { schema });
-  const prisma = new PgPrismaClient({ adapter }) as unknown as PrismaClient;
+  const { prisma, drain } = drainable(new PgPrismaClient({ adapter }) as unknown as PrismaClient);
   return {
     provider: "postgres",
     prisma,
     pool,
     schema,
     async close() {
-      // Prisma's PG adapter has been seen leaving a connection "idle in transaction" after
-      // concurrent writes; pool.end() then waits forever and its locks block DDL. Bound the
-      // graceful path, then end whatever of ours is left.
+      // queries in flight finish first (see drainable). Should one hang anyway, a connection
+      // left "idle in transaction" would make pool.end() wait forever and its locks block DDL:
+      // bound the graceful path, then end whatever of ours is left.
+      await drain(3000);
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
       await bounded(prisma.$disconnect());
       await bounded(pool.end());
