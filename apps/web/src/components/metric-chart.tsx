@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
-import { prepareLine, timeAxisAvailable, type ChartLine, type ChartSettings, type PreparedLine } from "../lib/chart-data";
+import { prepareLine, stepRangeForWindow, timeAxisAvailable, type ChartLine, type ChartSettings, type PreparedLine } from "../lib/chart-data";
 import { formatNumber, formatTick } from "../lib/format";
 
 export type StepRange = { stepMin: number; stepMax: number };
@@ -10,7 +10,7 @@ type Props = {
   title: string;
   lines: ChartLine[];
   settings: ChartSettings;
-  /** drag-select on the step axis asks for finer data over that range; null resets */
+  /** drag-select asks for finer data over that step range (a time window mapped to steps); null resets */
   onZoom?: (range: StepRange | null) => void;
   zoomed?: boolean;
   height?: number;
@@ -72,6 +72,9 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
   const { data, layout } = useMemo(() => buildTable(prepared, hasSmooth, hasBand), [prepared, hasSmooth, hasBand]);
   const shape = `${loaded.map((l) => l.id + l.color).join(",")}|${hasSmooth}|${hasBand}|${effective.xAxis}|${effective.log}`;
   const points = prepared.reduce((n, p) => n + (p?.x.length ?? 0), 0);
+  // the uPlot hooks outlive renders: a zoom must map against the data drawn now
+  const preparedRef = useRef(prepared);
+  preparedRef.current = prepared;
 
   // (re)create the plot when the set of series changes; otherwise just swap data
   useEffect(() => {
@@ -119,7 +122,13 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
           draw: [
             (u2) => {
               // the benchmark and the browser tests wait for this: the chart has painted its data
-              if (root.current) root.current.dataset.painted = String(u2.data[0].length);
+              // (and read the x range drawn: steps or seconds, per the x axis)
+              const el2 = root.current;
+              if (!el2) return;
+              const xs = u2.data[0];
+              el2.dataset.painted = String(xs.length);
+              el2.dataset.xFirst = String(xs[0] ?? "");
+              el2.dataset.xLast = String(xs[xs.length - 1] ?? "");
             },
           ],
           setSelect: [
@@ -129,8 +138,11 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
               const a = u2.posToVal(sel.left, "x");
               const b = u2.posToVal(sel.left + sel.width, "x");
               u2.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-              if (effective.xAxis === "step" && onZoomRef.current) onZoomRef.current({ stepMin: Math.max(0, Math.floor(a)), stepMax: Math.max(0, Math.ceil(b)) });
-              else u2.setScale("x", { min: a, max: b }); // time axes zoom locally
+              const zoom = onZoomRef.current;
+              if (!zoom) return void u2.setScale("x", { min: a, max: b }); // nothing to re-query: zoom the drawn data
+              // time axes: the window maps to the steps of the buckets it covers (see stepRangeForWindow)
+              const range = effective.xAxis === "step" ? { stepMin: Math.max(0, Math.floor(a)), stepMax: Math.max(0, Math.ceil(b)) } : stepRangeForWindow(preparedRef.current, a, b);
+              if (range) zoom(range);
             },
           ],
         },
@@ -164,7 +176,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
       <div className="chart-head">
         <h3 title={title}>{title}</h3>
         {lines.some((l) => l.series?.bucketed) && <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">bucketed</span>}
-        {!timeOk && settings.xAxis !== "step" && <span className="badge" title="bucketed data carries no per-point time; zoom in to see exact points against time">step axis</span>}
+        {!timeOk && settings.xAxis !== "step" && <span className="badge" title="this answer carries no per-point time (an older server): drawn against steps">step axis</span>}
         {zoomed && onZoom && (
           <button className="link" onClick={() => onZoom(null)}>
             Reset zoom

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian chromium + playwright-core) against the real server:
 // runs table filters and sorting, the compare view, submitting a job through the generated
-// form and watching its chart grow live, cancelling a running job. Jobs run on a real runner
-// daemon with a fast fake executor (the dashboard is under test here, not tfjs).
+// form and watching its chart grow live, cancelling a running job, zooming long series against
+// steps and against time. Jobs run on a real runner daemon with a fast fake executor (the
+// dashboard is under test here, not tfjs).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { pino } from "pino";
@@ -241,6 +242,53 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.getByLabel("EMA smoothing").fill("0");
     await chart.getByRole("button", { name: "Reset zoom" }).click();
     await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+  });
+
+  it("draws a bucketed series against relative time, and a time zoom re-queries finer data", async () => {
+    const s = t.server.services;
+    const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "vision", name: "timed-run", resume: "never", config: { lr: 0.01 }, host: "gpu-box-1" });
+    const t0 = new Date(run.createdAt).getTime();
+    const n = 20_000;
+    // 100 ms a step and a 10-minute pause halfway (an evaluation): time is not steps rescaled
+    const tsOf = (step: number) => t0 + step * 100 + (step >= n / 2 ? 600_000 : 0);
+    await s.metrics.write(run.id, Array.from({ length: n }, (_, step) => ({ key: "train/loss", step, value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7), ts: tsOf(step) })));
+    await s.runs.finish(run.id, "finished");
+    await page.goto(`${t.server.url}/runs/${run.id}`);
+    const chart = page.locator('[data-chart="train/loss"]');
+    const painted = page.locator('[data-chart="train/loss"][data-painted]');
+    await painted.waitFor();
+    const x = async () => ({ first: Number(await chart.getAttribute("data-x-first")), last: Number(await chart.getAttribute("data-x-last")), n: Number(await chart.getAttribute("data-painted")) });
+    expect((await x()).last).toBe(n - 1); // steps
+    await page.getByLabel("x axis").selectOption("relative");
+    // still bucketed, now against seconds since the run started: the last bucket's time is its last point's
+    await expect.poll(async () => (await x()).last).toBeCloseTo((tsOf(n - 1) - t0) / 1000, 3);
+    await painted.waitFor();
+    const before = await x();
+    expect(await chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+    expect(await chart.locator(".badge", { hasText: "step axis" }).count()).toBe(0);
+    expect(before.n).toBeGreaterThan(100);
+    await saveScreenshot(page, "run-time-bucketed-1280");
+    const over = chart.locator(".u-over");
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await expect.poll(() => chart.locator(".chart-legend").innerText()).toMatch(/^[\d.,]+ s/);
+    // drag across 2% of the width: ~52 s of the first half, ~520 steps — few enough for exact points
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.31, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.32, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    await painted.waitFor();
+    const after = await x();
+    // the window is a time window (~780–832 s; as steps it would be ~78–83 s) ...
+    expect(after.first).toBeGreaterThan(0.25 * before.last);
+    expect(after.last).toBeLessThan(0.4 * before.last);
+    // ... drawn from finer data: far more points per second than the buckets had
+    expect(after.n / (after.last - after.first)).toBeGreaterThan((10 * before.n) / (before.last - before.first));
+    await saveScreenshot(page, "run-time-zoomed-1280");
+    await chart.getByRole("button", { name: "Reset zoom" }).click();
+    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+    await page.getByLabel("x axis").selectOption("step");
   });
 
   it("shows a run's text samples per step and its images, logged through the SDK", async () => {

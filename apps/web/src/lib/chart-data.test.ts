@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Series } from "@heron/core";
-import { groupKeys, prepareLine, timeAxisAvailable, DEFAULT_SETTINGS } from "./chart-data";
+import { groupKeys, prepareLine, stepRangeForWindow, timeAxisAvailable, DEFAULT_SETTINGS } from "./chart-data";
 import { toCsv } from "./csv";
 import { flattenConfig } from "./flatten";
 
@@ -13,13 +13,35 @@ describe("chart data", () => {
     expect(p.x).toEqual([0, 1, 2, 3, 4]);
     expect(p.y).toEqual([1, null, 3, 4, 5]);
   });
-  it("keeps the min/max band of bucketed series and has no time axis for them", () => {
+  it("keeps the min/max band of bucketed series, and draws them against time with their per-bucket ts", () => {
     const line = { id: "r", label: "r", color: "#000000", series: bucketed };
     const p = prepareLine(line, DEFAULT_SETTINGS)!;
     expect(p.lo).toEqual([1, 2]);
     expect(p.hi).toEqual([9, 8]);
+    // an answer without ts (an older server) stays on steps
     expect(timeAxisAvailable([line])).toBe(false);
     expect(timeAxisAvailable([{ ...line, series: exact }])).toBe(true);
+    const timed = { ...line, series: { ...bucketed, ts: [64_000, 128_000] }, startTs: 0 };
+    expect(timeAxisAvailable([timed])).toBe(true);
+    expect(prepareLine(timed, { ...DEFAULT_SETTINGS, xAxis: "relative" })!.x).toEqual([64, 128]);
+  });
+  it("keeps a time axis monotone when a clock stepped back", () => {
+    const s: Series = { key: "k", bucketed: false, steps: [0, 1, 2, 3], values: [1, 2, 3, 4], ts: [1000, 3000, 2000, 4000] };
+    expect(prepareLine({ id: "r", label: "r", color: "#000000", series: s, startTs: 0 }, { ...DEFAULT_SETTINGS, xAxis: "relative" })!.x).toEqual([1, 3, 3, 4]);
+  });
+  it("maps a zoomed time window to the steps of the buckets it covers, exact at bucket edges", () => {
+    // buckets of 64 steps ending at steps 63, 127, 191, 255 at 10, 20, 30, 40 s
+    const line = { x: [10, 20, 30, 40], steps: [63, 127, 191, 255], y: [1, 2, 3, 4], smooth: null, lo: null, hi: null };
+    // 12–28 s: inside the 2nd (ends 20 s) and 3rd (ends 30 s) buckets
+    expect(stepRangeForWindow([line], 12, 28)).toEqual({ stepMin: 64, stepMax: 191 });
+    // exactly on edges: the bucket ending at 20 s is in (its last point is), the one after 30 s is not
+    expect(stepRangeForWindow([line], 20, 30)).toEqual({ stepMin: 64, stepMax: 191 });
+    expect(stepRangeForWindow([line], 0, 5)).toEqual({ stepMin: 0, stepMax: 63 });
+    expect(stepRangeForWindow([line], 35, 99)).toEqual({ stepMin: 192, stepMax: 255 });
+    expect(stepRangeForWindow([line], 41, 99)).toBeNull();
+    // several lines (compare): the union of their ranges
+    const other = { ...line, x: [25, 50], steps: [500, 1000] };
+    expect(stepRangeForWindow([line, null, other], 12, 28)).toEqual({ stepMin: 0, stepMax: 1000 });
   });
   it("draws relative time in seconds from the run start, and wall time in epoch seconds", () => {
     const line = { id: "r", label: "r", color: "#000000", series: exact, startTs: 0 };

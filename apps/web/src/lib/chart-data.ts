@@ -32,7 +32,10 @@ function mergeLive(series: Series, live: LivePoints | undefined) {
   return { steps, values, ts, lo, hi };
 }
 
-/** Whether every line can be drawn against time (bucketed series carry no per-point time). */
+/**
+ * Whether every line can be drawn against time. Stored series carry ts, bucketed ones too (each
+ * bucket its last point's); only an answer from a server older than that lacks them.
+ */
 export function timeAxisAvailable(lines: ChartLine[]): boolean {
   return lines.every((l) => !l.series || !!l.series.ts);
 }
@@ -42,7 +45,7 @@ export function prepareLine(line: ChartLine, s: ChartSettings): PreparedLine | n
   const m = mergeLive(line.series, line.live);
   const useTime = s.xAxis !== "step" && !!m.ts;
   const t0 = line.startTs ?? (m.ts && m.ts.length ? m.ts[0]! : 0);
-  const x = useTime ? m.ts!.map((t) => (s.xAxis === "wall" ? t / 1000 : (t - t0) / 1000)) : m.steps;
+  const x = useTime ? timeAxis(m.ts!, s.xAxis === "wall" ? 0 : t0) : m.steps;
   // log scales cannot show values ≤ 0: draw them as gaps rather than break the axis
   const clip = (a: (number | null)[]) => (s.log ? a.map((v) => (v !== null && v > 0 ? v : null)) : a);
   const y = clip(m.values);
@@ -50,6 +53,63 @@ export function prepareLine(line: ChartLine, s: ChartSettings): PreparedLine | n
   if (s.ema > 0) smooth = smoothEma(y, s.ema);
   if (s.avgWindow > 1) smooth = smoothRunningAverage(smooth ?? y, s.avgWindow);
   return { x, y, smooth, lo: m.lo ? clip(m.lo) : null, hi: m.hi ? clip(m.hi) : null, steps: m.steps };
+}
+
+/**
+ * Seconds since `t0` per point, never decreasing: uPlot binary-searches x (hover, zoom), and a
+ * point whose clock stepped back (NTP, a resumed run on another host) would break that, so it
+ * is drawn at its predecessor's time instead.
+ */
+function timeAxis(ts: number[], t0: number): number[] {
+  const x = new Array<number>(ts.length);
+  let prev = -Infinity;
+  for (let i = 0; i < ts.length; i++) {
+    const v = (ts[i]! - t0) / 1000;
+    prev = v > prev ? v : prev;
+    x[i] = prev;
+  }
+  return x;
+}
+
+/** first index with a[i] ≥ v (a sorted ascending) */
+function search(a: number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The step range to re-query for a window [a, b] zoomed on a time axis (x units of the
+ * prepared lines), or null when no line has points near it.
+ *
+ * Mapped here, from the times the answer already carries, rather than sent to the server as a
+ * time range: a bucket's time is its last point's, and times rise with steps, so bucket i holds
+ * exactly the points with times in (x[i-1], x[i]] and steps in (steps[i-1], steps[i]]. The
+ * window therefore maps to steps exactly at bucket edges: from just after the last bucket that
+ * ends before `a` to the end of the first bucket that ends at or after `b` (exact points: at
+ * most one point past `b`). The store keeps no index by time — chunks and rollups are keyed by
+ * step — so a server-side time range would need its own search; this way a time-mode zoom
+ * is the same step query as a step-mode one (one round trip, the same "Reset zoom"). Several
+ * lines (compare) get the union of their ranges.
+ */
+export function stepRangeForWindow(lines: (PreparedLine | null)[], a: number, b: number): { stepMin: number; stepMax: number } | null {
+  let stepMin = Infinity;
+  let stepMax = -Infinity;
+  for (const l of lines) {
+    const n = l?.x.length ?? 0;
+    if (!l || n === 0) continue;
+    const i0 = search(l.x, a); // buckets before it end before a
+    const j = search(l.x, b); // buckets after it start after b
+    if (i0 >= n) continue; // the window lies after this line's last point
+    stepMin = Math.min(stepMin, i0 === 0 ? 0 : l.steps[i0 - 1]! + 1);
+    stepMax = Math.max(stepMax, l.steps[Math.min(j, n - 1)]!);
+  }
+  return stepMin <= stepMax ? { stepMin, stepMax } : null;
 }
 
 /**
