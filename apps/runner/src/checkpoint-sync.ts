@@ -54,29 +54,45 @@ export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, nam
 
 /**
  * Makes the server's newest checkpoint available locally (no-op when this host already has
- * it or a newer one). Returns the step downloaded, or null.
+ * it or a newer one). Returns the step downloaded, or null. With `sourceJobId`, fetches
+ * another job's checkpoint that this job starts from (a teacher or fine-tune base), still
+ * under this job's lease: the server checks that this job's spec references it.
  */
-export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string): Promise<number | null> {
-  const info = must(await emit<{ checkpoint: CheckpointInfo | null }>("job:checkpoint:latest", { v: PROTOCOL_VERSION, ...lease }), "checkpoint lookup").checkpoint;
+export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string, sourceJobId?: string): Promise<number | null> {
+  const [latestEvent, readEvent] = sourceJobId ? ["job:source-checkpoint:latest", "job:source-checkpoint:read"] : ["job:checkpoint:latest", "job:checkpoint:read"];
+  const ask = { v: PROTOCOL_VERSION, ...lease, ...(sourceJobId ? { sourceJobId } : {}) };
+  const info = must(await emit<{ checkpoint: CheckpointInfo | null }>(latestEvent, ask), "checkpoint lookup").checkpoint;
   if (!info) return null;
   const local = latestLocalStep(dir);
   if (local !== null && local >= info.step) return null;
   const name = `ckpt-${String(info.step).padStart(9, "0")}`;
-  const tmp = path.join(dir, `${name}.download-${process.pid}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // unique per download: two jobs of this daemon may fetch the same teacher at once
+  const tmp = path.join(dir, `${name}.download-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   fs.mkdirSync(tmp, { recursive: true });
-  for (const f of info.files) {
-    const parts: Uint8Array[] = [];
-    for (let i = 0; i < f.chunks; i++) {
-      parts.push(must(await emit<{ data: Uint8Array }>("job:checkpoint:read", { v: PROTOCOL_VERSION, ...lease, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
+  try {
+    for (const f of info.files) {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < f.chunks; i++) {
+        parts.push(must(await emit<{ data: Uint8Array }>(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
+      }
+      const buf = Buffer.concat(parts);
+      if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);
+      fs.writeFileSync(path.join(tmp, f.name), buf);
     }
-    const buf = Buffer.concat(parts);
-    if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);
-    fs.writeFileSync(path.join(tmp, f.name), buf);
+    // renamed only when complete, so a crash mid-download never leaves a half checkpoint;
+    // a complete folder of the same step that appeared meanwhile holds the same bytes: kept
+    const final = path.join(dir, name);
+    if (!fs.existsSync(path.join(final, "meta.json"))) {
+      fs.rmSync(final, { recursive: true, force: true });
+      try {
+        fs.renameSync(tmp, final);
+      } catch (err) {
+        if (!fs.existsSync(path.join(final, "meta.json"))) throw err;
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
-  // renamed only when complete, so a crash mid-download never leaves a half checkpoint
-  fs.rmSync(path.join(dir, name), { recursive: true, force: true });
-  fs.renameSync(tmp, path.join(dir, name));
   return info.step;
 }
 

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION, type Ack, type ClientToServerEvents, type JobReport, 
 import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep } from "./checkpoint-sync";
 import { EXIT_OK, type ExecutionHandle, type ExecutionResult, type Executor } from "./executor";
 import { describeHost } from "./host-info";
+import { fetchSourceCheckpoints } from "./source-checkpoints";
 
 export type DaemonOptions = {
   server: string;
@@ -178,6 +179,9 @@ export class RunnerDaemon {
     } catch (err) {
       this.log(entry, "system", `[runner] could not download the server's checkpoint (${(err as Error).message}); using what this host has`);
     }
+    // a teacher/base checkpoint of another job may have been trained on another host
+    const missing = await fetchSourceCheckpoints(this.emitAny, lease, this.opts.home, (line) => this.log(entry, "system", line));
+    if (missing) return this.failBeforeStart(entry, missing);
     entry.uploader = new CheckpointUploader(this.emitAny, held, checkpointDir, stored ?? latestLocalStep(checkpointDir), (err) =>
       this.opts.logger.warn({ jobId: lease.jobId, err: err.message }, "checkpoint upload failed; will retry"),
     );
@@ -203,6 +207,18 @@ export class RunnerDaemon {
     const report = this.outcome(entry, result);
     this.opts.logger.info({ jobId: lease.jobId, status: report?.status ?? "lost", exitCode: result.exitCode }, "job ended");
     if (report) await this.report(report);
+    await this.claimLoop();
+  }
+
+  /** The job cannot start here at all (a missing source checkpoint): failed with that reason, not run. */
+  private async failBeforeStart(entry: Running, error: string) {
+    const { lease } = entry;
+    this.log(entry, "system", `[runner] ${error}`);
+    this.running.delete(lease.jobId);
+    // awaited, so the lines land before the report ends the lease that fences them
+    await this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, lines: entry.logs.splice(0, 5000) });
+    this.opts.logger.warn({ jobId: lease.jobId, error }, "job cannot start");
+    await this.report({ v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, status: "failed", error });
     await this.claimLoop();
   }
 

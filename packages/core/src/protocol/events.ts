@@ -199,6 +199,13 @@ export type CheckpointInfo = { step: number; files: { name: string; bytes: numbe
 /** Asks for the job's newest complete checkpoint (a requeued attempt on a host that lacks it). */
 export const CheckpointLatestSchema = FencedJobSchema;
 export const CheckpointReadSchema = FencedJobSchema.extend({ step: z.number().int().min(0), file: CheckpointFileNameSchema, index: z.number().int().min(0) });
+/**
+ * Another job's checkpoint that this job's spec starts from (a distill teacher
+ * `{runId, jobId}` or a fine-tune base): fenced by THIS job's lease, and served only when
+ * this job's spec references `sourceJobId`, so a runner cannot read arbitrary jobs.
+ */
+export const SourceCheckpointLatestSchema = FencedJobSchema.extend({ sourceJobId: IdSchema });
+export const SourceCheckpointReadSchema = CheckpointReadSchema.extend({ sourceJobId: IdSchema });
 /** A resumed attempt drops the run's points after the checkpoint's step, so charts continue from it. */
 export const JobRewindSchema = FencedJobSchema.extend({ step: z.number().int().min(0) });
 export type JobRewind = z.infer<typeof JobRewindSchema>;
@@ -222,6 +229,8 @@ export type ClientToServerEvents = {
   "job:checkpoint:commit": (p: unknown, ack: (a: Ack<object>) => void) => void;
   "job:checkpoint:latest": (p: unknown, ack: (a: Ack<{ checkpoint: CheckpointInfo | null }>) => void) => void;
   "job:checkpoint:read": (p: unknown, ack: (a: Ack<{ data: Uint8Array }>) => void) => void;
+  "job:source-checkpoint:latest": (p: unknown, ack: (a: Ack<{ checkpoint: CheckpointInfo | null }>) => void) => void;
+  "job:source-checkpoint:read": (p: unknown, ack: (a: Ack<{ data: Uint8Array }>) => void) => void;
   "job:rewind": (p: unknown, ack: (a: Ack<{ deleted: number }>) => void) => void;
 };
 

@@ -14,6 +14,7 @@ import {
   type TextModelConfig,
 } from "@heron/core";
 import type { Services } from "./index";
+import { createCheckpointStore } from "./job-checkpoints";
 
 export type SubmitInput = { projectId: string; spec: unknown; queue?: string; priority?: number; maxAttempts?: number; group?: string };
 export type SubmitResult = { jobId: string; jobIds: string[]; group: string | null };
@@ -116,6 +117,9 @@ async function resolveSourceRun(services: Services, runId: string, what: "teache
   if (!job) throw new AppError("BAD_REQUEST", `${what}: the job of run "${runId}" no longer exists`);
   if (job.status !== "succeeded") throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
   if (!CHECKPOINTING_KINDS.has(job.kind)) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" comes from a ${job.kind} job, which writes no checkpoint`);
+  // runners fetch it from the server (any host can run the new job), so it must be stored there
+  if (!(await createCheckpointStore(services.prisma).latest(job.id)))
+    throw new AppError("BAD_REQUEST", `${what}: run "${runId}" (job ${job.id}) has no checkpoint stored on the server, so no runner can start from it`);
   return { runId, jobId: job.id, spec: job.spec as Json };
 }
 

@@ -45,3 +45,39 @@ export function createCheckpointStore(prisma: PrismaClient) {
   };
 }
 export type CheckpointStore = ReturnType<typeof createCheckpointStore>;
+
+/**
+ * The other jobs whose checkpoint a job's spec starts from: a distill teacher `{runId, jobId}`
+ * or a fine-tune base (`jobId` resolved by job.submit). The runner daemon applies the same
+ * rule (apps/runner/src/source-checkpoints.ts) to know what to fetch.
+ */
+export function checkpointSourcesOf(spec: unknown): string[] {
+  const s = spec as { kind?: unknown; teacher?: { jobId?: unknown }; base?: { jobId?: unknown } } | null;
+  const ref = s?.kind === "distill" ? s.teacher : s?.kind === "finetune" ? s.base : undefined;
+  return typeof ref?.jobId === "string" ? [ref.jobId] : [];
+}
+
+type Held = { jobId: string; fencingToken: number };
+
+/**
+ * Reading ANOTHER job's checkpoint (a teacher/base trained on another host), under the
+ * reading job's lease: refused unless the caller holds that lease and the job's spec names
+ * the source job, so a runner token cannot read arbitrary jobs' weights.
+ */
+export function createSourceCheckpointAccess(store: CheckpointStore, assertLease: (runnerId: string, l: Held) => Promise<{ spec: unknown }>) {
+  async function authorise(runnerId: string, l: Held & { sourceJobId: string }) {
+    const job = await assertLease(runnerId, l);
+    if (!checkpointSourcesOf(job.spec).includes(l.sourceJobId))
+      throw new AppError("FORBIDDEN", `job ${l.jobId} does not start from job ${l.sourceJobId}: only the teacher/base checkpoint its spec names can be read`);
+  }
+  return {
+    async latest(runnerId: string, l: Held & { sourceJobId: string }) {
+      await authorise(runnerId, l);
+      return store.latest(l.sourceJobId);
+    },
+    async read(runnerId: string, l: Held & { sourceJobId: string; step: number; file: string; index: number }) {
+      await authorise(runnerId, l);
+      return store.read(l.sourceJobId, l.step, l.file, l.index);
+    },
+  };
+}

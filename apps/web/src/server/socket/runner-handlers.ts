@@ -11,9 +11,12 @@ import {
   RunnerDrainSchema,
   RunnerHeartbeatSchema,
   RunnerHelloSchema,
+  SourceCheckpointLatestSchema,
+  SourceCheckpointReadSchema,
 } from "@heron/core";
 import type { Logger } from "pino";
 import type { Services } from "../services";
+import { createCheckpointStore, createSourceCheckpointAccess } from "../services/job-checkpoints";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
@@ -97,6 +100,16 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerI
   socket.on(
     "job:checkpoint:read",
     handle(log, "job:checkpoint:read", CheckpointReadSchema, async (input) => ({ data: await services.jobs.checkpoints.read(runnerId, input) })),
+  );
+  // a teacher/base checkpoint of another job, fetched under this job's lease
+  const sources = createSourceCheckpointAccess(createCheckpointStore(services.prisma), services.jobs.assertLease);
+  socket.on(
+    "job:source-checkpoint:latest",
+    handle(log, "job:source-checkpoint:latest", SourceCheckpointLatestSchema, async (input) => ({ checkpoint: await sources.latest(runnerId, input) })),
+  );
+  socket.on(
+    "job:source-checkpoint:read",
+    handle(log, "job:source-checkpoint:read", SourceCheckpointReadSchema, async (input) => ({ data: await sources.read(runnerId, input) })),
   );
   socket.on("disconnect", () => {
     // leases survive a disconnect until their TTL: the daemon may reconnect and re-attach.

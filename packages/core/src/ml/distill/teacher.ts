@@ -24,7 +24,9 @@ export function freezeModel(m: SeedModel): SeedModel {
 
 /**
  * Where a finished job's checkpoints are on this host: runners keep them under
- * `<HERON_HOME>/checkpoints/<jobId>/`, the folder next to this job's own.
+ * `<HERON_HOME>/checkpoints/<jobId>/`, the folder next to this job's own. The runner daemon
+ * fetches it there from the server before this job starts when another host trained it
+ * (apps/runner/src/source-checkpoints.ts).
  */
 export function checkpointDirOfJob(ctx: Pick<JobContext, "checkpointDir">, jobId: string): string {
   return join(dirname(ctx.checkpointDir), jobId);
@@ -39,7 +41,7 @@ export function loadRunCheckpoint(ref: { runId: string; jobId?: string }, ctx: P
   if (!ck)
     throw new Error(
       `${what} run ${ref.runId} (job ${ref.jobId}): no checkpoint on this runner's host (looked in ${dir}). ` +
-        `Run this job on the runner that trained it, or train it in this job as a first stage.`,
+        `A runner daemon fetches it from the server before the job starts; run the job through a runner (or copy that folder here), or train it in this job as a first stage.`,
     );
   return ck;
 }

@@ -1,0 +1,57 @@
+// A distill job's teacher `{runId}` or a fine-tune's base `{runId}` is another job's
+// checkpoint. The job reads it from `<HERON_HOME>/checkpoints/<thatJobId>/`, which only the
+// host that trained it has — so before starting such a job the daemon fetches that job's
+// newest checkpoint from the server (under this job's lease; the server serves only the jobs
+// this job's spec names). Then the job runs on any runner.
+import path from "node:path";
+import type { Lease } from "@heron/core";
+import { downloadLatestCheckpoint, latestLocalStep, type Emit } from "./checkpoint-sync";
+
+export type CheckpointSource = { role: "teacher" | "base"; runId: string; jobId: string };
+
+/**
+ * The other jobs whose checkpoint this spec starts from (`jobId` filled in by job.submit).
+ * The server applies the same rule (services/job-checkpoints.ts) to authorise the download.
+ */
+export function checkpointSourcesOf(spec: unknown): CheckpointSource[] {
+  const s = spec as { kind?: unknown; teacher?: { runId?: unknown; jobId?: unknown }; base?: { runId?: unknown; jobId?: unknown } } | null;
+  const ref = s?.kind === "distill" ? { role: "teacher" as const, r: s.teacher } : s?.kind === "finetune" ? { role: "base" as const, r: s.base } : null;
+  if (!ref || typeof ref.r?.jobId !== "string") return [];
+  return [{ role: ref.role, runId: String(ref.r.runId), jobId: ref.r.jobId }];
+}
+
+/** one download per folder at a time: jobs of this daemon sharing a teacher fetch it once */
+const inFlight = new Map<string, Promise<unknown>>();
+
+function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const next = (inFlight.get(key) ?? Promise.resolve()).then(fn, fn);
+  const settled = next.catch(() => undefined);
+  inFlight.set(key, settled);
+  void settled.then(() => inFlight.get(key) === settled && inFlight.delete(key));
+  return next;
+}
+
+/**
+ * Makes each source checkpoint available under `<home>/checkpoints/<sourceJobId>/`.
+ * Returns why the job cannot start (no checkpoint on the server nor on this host), or null.
+ * A server that cannot be asked is not fatal: the job then uses what this host has.
+ */
+export async function fetchSourceCheckpoints(emit: Emit, lease: Pick<Lease, "jobId" | "fencingToken" | "spec">, home: string, log: (line: string) => void): Promise<string | null> {
+  const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
+  for (const src of checkpointSourcesOf(lease.spec)) {
+    const dir = path.join(home, "checkpoints", src.jobId);
+    const what = `${src.role} run ${src.runId} (job ${src.jobId})`;
+    let got: number | null;
+    try {
+      got = await serialised(dir, () => downloadLatestCheckpoint(emit, held, dir, src.jobId));
+    } catch (err) {
+      log(`[runner] could not fetch the ${what} checkpoint from the server (${(err as Error).message}); using what this host has`);
+      continue;
+    }
+    const local = latestLocalStep(dir);
+    if (got !== null) log(`[runner] ${src.role} checkpoint: downloaded step ${got} of ${what} from the server`);
+    else if (local !== null) log(`[runner] ${src.role} checkpoint: step ${local} of ${what} is already on this host`);
+    else return `${what} has no checkpoint on the server (nor on this runner's host): its job stored none, so there is nothing to start from`;
+  }
+  return null;
+}
