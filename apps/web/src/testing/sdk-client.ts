@@ -2,13 +2,16 @@
 // receives SIGINT). HERON_HOST / HERON_API_KEY / HERON_HOME come from the environment.
 //   node --import tsx sdk-client.ts <scenario> <project>
 // Prints "RUN <id> <dir>" once the run exists, and "STEP <n>" as it goes.
+// HERON_TEST_RESUME=<id> <dir>: resume that run from that directory (resume "allow").
 import { init } from "@heron/core/node";
 import { valueAt } from "./sdk-helpers";
 
 const [scenario = "exit", project = "sdk-test"] = process.argv.slice(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const run = await init({ project, captureSystem: false, captureConsole: scenario !== "kill", flushIntervalMs: 100 });
+const [resumeId, resumeDir] = (process.env.HERON_TEST_RESUME ?? "").split(" ");
+const resume = resumeId ? ({ id: resumeId, dir: resumeDir, resume: "allow" } as const) : {};
+const run = await init({ project, captureSystem: false, captureConsole: scenario !== "kill", flushIntervalMs: 100, ...resume });
 process.stdout.write(`RUN ${run.id} ${run.dir}\n`);
 
 switch (scenario) {
@@ -16,6 +19,12 @@ switch (scenario) {
     // returns without finish(): the loop running dry ends the run as finished
     for (let step = 0; step < 100; step++) run.log({ a: valueAt(0, step), b: valueAt(1, step) });
     console.log("done");
+    break;
+  }
+  case "continue": {
+    // the i-th step after the resume, with other values than the first process logged:
+    // a step logged by both would show
+    for (let i = 0; i < 100; i++) run.log({ a: valueAt(2, i), b: valueAt(3, i) });
     break;
   }
   case "throw": {

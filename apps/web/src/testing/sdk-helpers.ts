@@ -1,6 +1,7 @@
 // Shared helpers for the SDK durability tests: child processes (server, training scripts)
 // and a TCP proxy that can stop forwarding (a network drop).
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,3 +104,19 @@ export async function startProxy(targetPort: number) {
 
 /** the value every test expects at (key index, step) — also used by sdk-client.ts */
 export const valueAt = (k: number, step: number) => Math.sin(step * 0.001 + k) * 1000 + k;
+
+/** every point (`key@step` → value) in a run directory's write-ahead logs, as the client flushed it */
+export function walPoints(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of fs.readdirSync(path.join(dir, "wal")).filter((f) => f.endsWith(".jsonl"))) {
+    for (const line of fs.readFileSync(path.join(dir, "wal", f), "utf8").split("\n")) {
+      if (!line) continue;
+      try {
+        for (const [key, step, value] of (JSON.parse(line) as { points: [string, number, number][] }).points) out.set(`${key}@${step}`, value);
+      } catch {
+        // the torn last line of a killed writer
+      }
+    }
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, syncRunDir } from "@heron/core/node";
 import { startTestServer, waitFor, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt } from "./sdk-helpers";
+import { startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -26,22 +26,6 @@ async function serverPoints(runId: string): Promise<Map<string, number | null>> 
   for (const key of ["a", "b"]) {
     const s = await t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
     s.steps.forEach((step, i) => out.set(`${key}@${step}`, s.values[i]!));
-  }
-  return out;
-}
-
-/** every point in a run directory's write-ahead log, as the client flushed it */
-function walPoints(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const f of fs.readdirSync(path.join(dir, "wal")).filter((f) => f.endsWith(".jsonl"))) {
-    for (const line of fs.readFileSync(path.join(dir, "wal", f), "utf8").split("\n")) {
-      if (!line) continue;
-      try {
-        for (const [key, step, value] of (JSON.parse(line) as { points: [string, number, number][] }).points) out.set(`${key}@${step}`, value);
-      } catch {
-        // the torn last line of a killed writer
-      }
-    }
   }
   return out;
 }

@@ -52,7 +52,7 @@ describe("ranks of one run", () => {
     expect(loss1.values).toEqual(loss1.steps.map((s) => valueAt(1, s)));
     expect((await series("train/acc@rank1")).values).toEqual(Array.from({ length: 200 }, (_, i) => 1000 - i));
     const texts = await t.api.run.texts.query({ runId: rank0.id });
-    expect(texts.map((x) => [x.key, x.step, x.rows[0]?.text])).toEqual([
+    expect(texts.map((x) => [x.key, x.step, (x.rows as { text: string }[])[0]?.text])).toEqual([
       ["samples", 5, "from rank 0"],
       ["samples@rank1", 5, "from rank 1"],
     ]);

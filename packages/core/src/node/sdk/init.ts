@@ -6,6 +6,7 @@ import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writ
 import { listWriters, WriteAheadLog } from "./wal";
 import { Run, type Mode } from "./run";
 import { Sender, type InitOk } from "./sender";
+import { leftoverLastStep, leftoverWriters, Takeover } from "./takeover";
 
 export type InitOptions = {
   project: string;
@@ -95,15 +96,25 @@ export async function init(opts: InitOptions): Promise<Run> {
   const writer = newWriterId(rank);
   writeWriterMeta(dir, writer, { rank, pid: process.pid, startedAt });
   const wal = new WriteAheadLog(dir, writer);
+  // what earlier processes of this run left here unsent (killed, or exited offline)
+  const resuming = !!opts.id && (opts.resume === "allow" || opts.resume === "must") && previous?.id === id;
+  const leftovers = resuming ? leftoverWriters(dir, writer) : [];
+  const leftoverStep = leftoverLastStep(dir, leftovers);
   // a local resume (offline) continues after the highest step this directory saw
   const localLastStep = listWriters(dir).reduce<number | null>((m, w) => {
     const s = readWriterMeta(dir, w)?.lastStep;
     return s === undefined ? m : Math.max(m ?? -1, s);
-  }, null);
+  }, leftoverStep);
 
   let sender: Sender | null = null;
   let ack: InitOk | null = null;
+  let takeover: Takeover | null = null;
   if (mode === "online") {
+    if (leftovers.length) {
+      console.warn(`[heron] uploading what earlier processes of run ${id} left unsent in ${dir} (${leftovers.length} writer${leftovers.length > 1 ? "s" : ""})`);
+      // the leftovers' run:init first: with resume "must" the run may exist only through them
+      takeover = new Takeover(dir, previous!, leftovers, { host, apiKey });
+    }
     sender = new Sender({
       host,
       apiKey,
@@ -125,10 +136,14 @@ export async function init(opts: InitOptions): Promise<Run> {
         startedAt: previous?.startedAt ?? startedAt,
       },
     });
+    if (takeover) sender.hold(takeover.done);
+    const own = sender;
+    const starting = takeover ? takeover.ready.then(() => own.start()) : own.start();
     let timer: NodeJS.Timeout | undefined;
     try {
-      ack = await Promise.race([sender.start(), new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)))]);
+      ack = await Promise.race([starting, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)))]);
     } catch (err) {
+      takeover?.close();
       sender.close();
       wal.close();
       throw err;
@@ -144,13 +159,19 @@ export async function init(opts: InitOptions): Promise<Run> {
     url: ack?.url ?? `${host}/runs/${id}`,
     mode,
     dir,
-    lastStep: ack ? ack.lastStep : localLastStep,
+    // the server does not know the leftovers' steps yet: continue after them too
+    lastStep: ack ? maxStep(ack.lastStep, leftoverStep) : localLastStep,
     startedAt: ack?.startedAt ?? previous?.startedAt ?? startedAt,
     wal,
     sender,
+    takeover,
     captureConsole: opts.captureConsole ?? !isJobToken,
     captureSystem: opts.captureSystem ?? true,
   });
   if (opts.captureExit !== false) run.detach = attachProcessHooks(run);
   return run;
+}
+
+function maxStep(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
 }

@@ -21,7 +21,18 @@ export type RunMeta = {
   environment?: Record<string, unknown>;
 };
 
-export type WriterMeta = { rank: number; pid?: number; startedAt?: number; lastStep?: number; state?: string; endedAt?: number };
+export type WriterMeta = {
+  rank: number;
+  pid?: number;
+  startedAt?: number;
+  lastStep?: number;
+  state?: string;
+  endedAt?: number;
+  /** highest seq the server acknowledged, as last known here (all of it: nothing to upload) */
+  ackedSeq?: number;
+  /** pid of a later process of the same run uploading this writer's leftovers (takeover.ts) */
+  takenOverBy?: number;
+};
 
 /** run ids are made on the client so offline runs and runs started while the server is down have one */
 export function newRunId(): string {

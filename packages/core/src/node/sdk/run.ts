@@ -24,6 +24,8 @@ export type RunParts = {
   lastStep: number | null;
   wal: WriteAheadLog | null;
   sender: Sender | null;
+  /** uploads of earlier processes' leftovers (see takeover.ts), closed with the run */
+  takeover?: { close(): void } | null;
   flushIntervalMs: number;
   flushPoints: number;
   finishTimeoutMs: number;
@@ -166,7 +168,10 @@ export class Run {
     if (this.p.sender) {
       const ok = await this.p.sender.drained(timeoutMs);
       if (!ok) console.warn(`[heron] not everything reached the server within ${Math.round(timeoutMs / 1000)} s; it is kept in ${this.dir} — upload it with: npx heron sync ${this.dir}`);
+      // all acknowledged: a process resuming this run later has nothing of ours to upload
+      else if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, ackedSeq: this.p.sender.ackedSeq });
       this.p.sender.close();
+      this.p.takeover?.close();
     }
     this.p.wal?.close();
   }

@@ -19,6 +19,11 @@ export type SenderOptions = {
   /** unacked batches kept in memory; beyond this they are re-read from the WAL */
   memoryBytes?: number;
   ackTimeoutMs?: number;
+  /**
+   * leave out the batches' `end`: a writer taken over by a later process of the same run
+   * (see takeover.ts) — that process decides how the run ends, not the one that died
+   */
+  dropEnd?: boolean;
 };
 
 /**
@@ -48,6 +53,7 @@ export class Sender {
   private readonly ackTimeoutMs: number;
   private firstInit: { resolve: (a: InitOk) => void; reject: (e: Error) => void } | null = null;
   private warned = false;
+  private held = false;
 
   constructor(private readonly opts: SenderOptions) {
     this.window = opts.window ?? 4;
@@ -111,6 +117,19 @@ export class Sender {
     this.pump();
   }
 
+  /**
+   * sends nothing until `until` settles (run:init still goes out): a resumed process's own
+   * batches wait for the earlier writers' leftovers, so a rewind of the new process cannot be
+   * overtaken by old points it meant to drop
+   */
+  hold(until: Promise<unknown>): void {
+    this.held = true;
+    void until.finally(() => {
+      this.held = false;
+      this.pump();
+    });
+  }
+
   heartbeat(): void {
     if (this.ready && this.opts.init.id) this.socket.emit("run:heartbeat", { v: PROTOCOL_VERSION, runId: this.opts.init.id });
   }
@@ -121,11 +140,17 @@ export class Sender {
     // keep the event loop alive while we wait: the socket itself is unref'd
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([
-      new Promise<boolean>((resolve) => this.drainWaiters.push(() => resolve(true))),
+      this.whenDrained().then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
     return ok;
+  }
+
+  /** resolves once everything handed over is acknowledged; does not keep the process alive */
+  whenDrained(): Promise<void> {
+    if (this.ackedSeq >= this.lastSeq) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   close(): void {
@@ -196,7 +221,7 @@ export class Sender {
   }
 
   private pump() {
-    if (!this.ready || this.closed) return;
+    if (!this.ready || this.closed || this.held) return;
     while (this.inflight < this.window && this.sentUpTo < this.lastSeq) {
       const next = this.sentUpTo + 1;
       const head = this.queue[0]?.batch.seq ?? Infinity;
@@ -230,7 +255,7 @@ export class Sender {
   private send(batch: WalBatch) {
     const epoch = this.epoch;
     this.inflight++;
-    const payload = toWire(batch, this.opts.init.id!, this.opts.writer);
+    const payload = toWire(this.opts.dropEnd && batch.end ? { ...batch, end: undefined } : batch, this.opts.init.id!, this.opts.writer);
     this.socket.timeout(this.ackTimeoutMs).emit("run:log", payload, (err: Error | null, ack: RunLogAck) => {
       if (epoch !== this.epoch || this.closed) return;
       this.inflight--;

@@ -1,4 +1,4 @@
-import { readRunMeta, readWriterMeta, processAlive, writeWriterMeta } from "./run-dir";
+import { readRunMeta, readWriterMeta, processAlive, writeWriterMeta, type RunMeta } from "./run-dir";
 import { Sender } from "./sender";
 import { listWriters, WriteAheadLog } from "./wal";
 
@@ -7,6 +7,22 @@ export type SyncResult = {
   url: string | null;
   writers: { writer: string; sent: number; skipped?: string; endedAs?: string }[];
 };
+
+/**
+ * A Sender that uploads what is recorded in one writer's log (heron sync, and a resumed
+ * process taking over the leftovers of an earlier one). `sync: true`: the server keeps a run
+ * that already ended as it is instead of marking it running again.
+ */
+export function recordedWriterSender(meta: RunMeta, wal: WriteAheadLog, rank: number, opts: { host: string; apiKey?: string; dropEnd?: boolean }): Sender {
+  return new Sender({
+    host: opts.host,
+    apiKey: opts.apiKey,
+    wal,
+    writer: wal.writer,
+    dropEnd: opts.dropEnd,
+    init: { project: meta.project, id: meta.id, resume: "allow", name: meta.name, config: rank === 0 ? meta.config : undefined, tags: meta.tags, group: meta.group, notes: meta.notes, environment: meta.environment, rank, startedAt: meta.startedAt, sync: true },
+  });
+}
 
 /**
  * Uploads a run directory (offline run, or one whose process died) to a server. Idempotent:
@@ -27,6 +43,10 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.pid} is still logging to it` });
       continue;
     }
+    if (processAlive(wmeta?.takenOverBy)) {
+      result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.takenOverBy} (which resumed the run) is uploading it` });
+      continue;
+    }
     const wal = new WriteAheadLog(dir, writer);
     let endedAs = wmeta?.state;
     if (!endedAs) {
@@ -35,14 +55,7 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       endedAs = "crashed";
       writeWriterMeta(dir, writer, { rank: wmeta?.rank ?? 0, state: endedAs, endedAt: Date.now() });
     }
-    const rank = wmeta?.rank ?? 0;
-    const sender = new Sender({
-      host,
-      apiKey,
-      wal,
-      writer,
-      init: { project: meta.project, id: meta.id, resume: "allow", name: meta.name, config: rank === 0 ? meta.config : undefined, tags: meta.tags, group: meta.group, notes: meta.notes, environment: meta.environment, rank, startedAt: meta.startedAt, sync: true },
-    });
+    const sender = recordedWriterSender(meta, wal, wmeta?.rank ?? 0, { host, apiKey });
     try {
       let timer: NodeJS.Timeout | undefined;
       const ack = await Promise.race([
@@ -53,6 +66,7 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       const before = sender.ackedSeq;
       sender.replayFromDisk(wal.lastSeq());
       if (!(await sender.drained(timeoutMs))) throw new Error(`the server did not acknowledge everything within ${Math.round(timeoutMs / 1000)} s; run sync again`);
+      writeWriterMeta(dir, writer, { rank: wmeta?.rank ?? 0, ackedSeq: sender.ackedSeq });
       result.writers.push({ writer, sent: Math.max(0, sender.ackedSeq - before), endedAs });
     } finally {
       sender.close();

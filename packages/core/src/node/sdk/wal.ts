@@ -222,3 +222,20 @@ export function readBatches(dir: string, writer: string, afterSeq: number, uptoS
   for (let seq = afterSeq + 1; byseq.has(seq); seq++) out.push(byseq.get(seq)!);
   return out;
 }
+
+/**
+ * The highest step of the (non-`sys/`) points left in a writer's log, rewinds applied in
+ * order; null when there are none. A process resuming a run whose earlier process died
+ * before uploading continues after it (the server does not know those steps yet).
+ */
+export function lastLoggedStep(runDir: string, writer: string): number | null {
+  const dir = path.join(runDir, "wal");
+  const batches = listSegments(dir, writer).flatMap((s) => parseSegment(s.file));
+  batches.sort((a, b) => a.seq - b.seq);
+  let max: number | null = null;
+  for (const b of batches) {
+    if (b.rewind && max !== null) max = Math.min(max, b.rewind.step);
+    for (const [key, step] of b.points) if (!key.startsWith("sys/") && (max === null || step > max)) max = step;
+  }
+  return max;
+}

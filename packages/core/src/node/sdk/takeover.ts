@@ -1,0 +1,89 @@
+import { processAlive, readWriterMeta, writeWriterMeta, type RunMeta } from "./run-dir";
+import type { Sender } from "./sender";
+import { recordedWriterSender } from "./sync";
+import { lastLoggedStep, listWriters, WriteAheadLog } from "./wal";
+
+/**
+ * Leftovers of earlier processes of a run, uploaded by the process that resumes it.
+ *
+ * A process SIGKILLed (or one that lost the network and exited before the server acked
+ * everything) leaves batches in its writer's log that only `heron sync` would upload. When a
+ * new process resumes the same run from the same directory, it uploads them itself, exactly
+ * as sync would (the server says how far it has each writer; the rest is sent once), except:
+ * - no `crashed` end is appended and a recorded end is left out: the resumed run goes on,
+ *   and the new process decides how it ends;
+ * - the new process's own batches wait until the leftovers are acknowledged (Sender.hold),
+ *   so its points and a rewind land after the old ones, as they were logged.
+ */
+export class Takeover {
+  /** resolves once the server answered every leftover writer's run:init (or refused it) */
+  readonly ready: Promise<void>;
+  /** resolves once the server acknowledged every leftover batch */
+  readonly done: Promise<void>;
+  private readonly parts: { sender: Sender; wal: WriteAheadLog }[] = [];
+
+  constructor(dir: string, meta: RunMeta, writers: string[], opts: { host: string; apiKey?: string }) {
+    const readies: Promise<unknown>[] = [];
+    const dones: Promise<unknown>[] = [];
+    for (const writer of writers) {
+      const wmeta = readWriterMeta(dir, writer);
+      const rank = wmeta?.rank ?? 0;
+      writeWriterMeta(dir, writer, { rank, takenOverBy: process.pid });
+      const wal = new WriteAheadLog(dir, writer);
+      const sender = recordedWriterSender(meta, wal, rank, { ...opts, dropEnd: true });
+      this.parts.push({ sender, wal });
+      const started = sender.start().then(
+        () => true,
+        (err: Error) => (console.warn(`[heron] cannot upload what an earlier process left in ${wal.dir} (${err.message}); upload it with: npx heron sync ${dir}`), false),
+      );
+      readies.push(started);
+      dones.push(
+        started.then(async (ok) => {
+          if (!ok) return;
+          sender.replayFromDisk(wal.lastSeq());
+          await sender.whenDrained();
+          // uploaded: a later sync or takeover has nothing to do here, and must not end the run
+          writeWriterMeta(dir, writer, { rank, state: wmeta?.state ?? "crashed", ackedSeq: sender.ackedSeq, endedAt: wmeta?.endedAt ?? Date.now() });
+          sender.close();
+          wal.close();
+        }),
+      );
+    }
+    this.ready = Promise.all(readies).then(() => undefined);
+    this.done = Promise.all(dones).then(() => undefined);
+  }
+
+  close(): void {
+    for (const { sender, wal } of this.parts) {
+      sender.close();
+      wal.close();
+    }
+  }
+}
+
+/**
+ * Writers of `dir` other than `own` whose process is gone and whose log holds batches the
+ * server may not have: not still logging (another rank of the job), not being uploaded by
+ * another live process, not recorded as fully acknowledged.
+ */
+export function leftoverWriters(dir: string, own: string): string[] {
+  return listWriters(dir).filter((writer) => {
+    if (writer === own) return false;
+    const m = readWriterMeta(dir, writer);
+    if (!m?.state && (m?.pid === process.pid || processAlive(m?.pid))) return false;
+    if (processAlive(m?.takenOverBy)) return false;
+    if (m?.ackedSeq === undefined) return true;
+    const wal = new WriteAheadLog(dir, writer);
+    const pending = wal.lastSeq() > m.ackedSeq;
+    wal.close();
+    return pending;
+  });
+}
+
+/** the highest training step those writers logged (see lastLoggedStep) */
+export function leftoverLastStep(dir: string, writers: string[]): number | null {
+  return writers.reduce<number | null>((m, w) => {
+    const s = lastLoggedStep(dir, w);
+    return s === null ? m : Math.max(m ?? -1, s);
+  }, null);
+}
