@@ -56,6 +56,8 @@ export const DistillSpecSchema = z
     maxTestSamples: int("maxTestSamples").min(1, "maxTestSamples must be ≥ 1").optional(),
     seed: int("seed").min(0, "seed must be ≥ 0").max(2 ** 32 - 1, "seed must be < 2^32").optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
+    /** also checkpoint every N steps inside an epoch (a requeued attempt resumes there) */
+    checkpointEvery: int("checkpointEvery").min(1, "checkpointEvery must be ≥ 1").optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

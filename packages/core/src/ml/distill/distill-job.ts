@@ -69,7 +69,14 @@ export function distillLoss(method: DistillMethod, spec: Pick<DistillSpec, "T" |
 
 type MethodResult = { method: DistillMethod; accuracy: number; loss: number; studentParams: number; trainableParams: number; samplesPerSec: number };
 
-function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, teacher: SeedModel, ctx: JobContext, o: { seed: number; fastConv: boolean; prefix: string; dir: string }): MethodResult | null {
+/**
+ * Trains one student. Resumable at any step, like the plain trainer: the checkpoint records
+ * the epoch and the optimizer steps done inside it (`stepInEpoch`), and data order and
+ * dropout masks are pure functions of (seed, epoch, step), so a resumed attempt replays the
+ * same steps bit for bit. Checkpoints: at each epoch end, every `checkpointEvery` steps, and
+ * when the job is asked to stop (drain/cancel) — then null is returned.
+ */
+async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, teacher: SeedModel, ctx: JobContext, o: { seed: number; fastConv: boolean; prefix: string; dir: string }): Promise<MethodResult | null> {
   const { seed, prefix } = o;
   const student = buildModel(spec.student, ds.inputShape, ds.numClasses, { seed });
   student.fastConv = o.fastConv;
@@ -87,6 +94,7 @@ function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, tea
   const studentFeatures = student.forward(tf.zeros([1, h, w, c]) as tf.Tensor4D).features?.shape[1] ?? 0;
   let step = 0;
   let startEpoch = 0;
+  let startStepInEpoch = 0;
   const ck = loadLatestCheckpoint(o.dir, ctx.warn);
   if (ck && ck.extra?.method === method) {
     student.setWeights(ck.weights);
@@ -94,17 +102,28 @@ function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, tea
     opt.setState(ck.optimizer);
     step = ck.step;
     startEpoch = ck.epoch;
-    ctx.info(`${method}: resumed from checkpoint at step ${step} (epoch ${startEpoch})`);
+    // checkpoints written before mid-epoch resume existed hold 0 here (epoch boundaries)
+    startStepInEpoch = ck.stepInEpoch ?? 0;
+    ctx.info(`${method}: resumed from checkpoint at step ${step} (epoch ${startEpoch + 1}, step ${startStepInEpoch} of ${stepsPerEpoch})`);
   }
+  const save = (epoch: number, stepInEpoch: number, extra: Record<string, unknown> = {}) => {
+    const weights = { ...student.getWeights(), ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}) };
+    saveCheckpoint(o.dir, { step, epoch, stepInEpoch, seed, model: spec.student, weights, optimizer: opt.getState(), extra: { kind: "distill", method, ...extra } });
+  };
   ctx.info(`${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` + (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""));
   let last = { accuracy: NaN, loss: NaN };
   let seconds = 0;
   let samples = 0;
+  let lastYield = performance.now();
   try {
     for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
       const order = Rng.derive(seed, "shuffle", epoch).permutation(N);
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        if (ctx.signal.aborted) return null;
+      for (let s = epoch === startEpoch ? startStepInEpoch : 0; s < stepsPerEpoch; s++) {
+        if (ctx.signal.aborted) {
+          save(epoch, s);
+          ctx.info(`${method}: stopped at step ${step} (checkpoint written); a new attempt resumes from here`);
+          return null;
+        }
         const t0 = performance.now();
         const start = s * bs;
         const n = Math.min(bs, N - start);
@@ -123,13 +142,20 @@ function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, tea
           ctx.log(Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v])), step);
           ctx.progress({ epoch: epoch + 1, epochs: spec.epochs, step, totalSteps, samplesPerSec: samples / Math.max(1e-9, seconds), etaSec: ((totalSteps - step) * bs) / Math.max(1e-9, samples / Math.max(1e-9, seconds)) });
         }
+        if (spec.checkpointEvery && step % spec.checkpointEvery === 0 && s + 1 < stepsPerEpoch) save(epoch, s + 1);
+        // let the event loop run every ~100 ms: the SDK sends live points and a SIGTERM
+        // (drain/cancel) is heard, so the attempt stops at a step with a checkpoint
+        const now = performance.now();
+        if (now - lastYield > 100) {
+          lastYield = now;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
       const ev = evaluate(student, ds, ds.test);
       last = ev;
       ctx.log({ [`${prefix}test/loss`]: ev.loss, [`${prefix}test/accuracy`]: ev.accuracy }, step);
       ctx.info(`${method}: epoch ${epoch + 1}/${spec.epochs} test accuracy ${(ev.accuracy * 100).toFixed(2)}%`);
-      const weights = { ...student.getWeights(), ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}) };
-      saveCheckpoint(o.dir, { step, epoch: epoch + 1, stepInEpoch: 0, seed, model: spec.student, weights, optimizer: opt.getState(), extra: { kind: "distill", method, testAccuracy: ev.accuracy } });
+      save(epoch + 1, 0, { testAccuracy: ev.accuracy });
     }
     if (Number.isNaN(last.accuracy)) last = evaluate(student, ds, ds.test);
   } finally {
@@ -165,7 +191,7 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
     let finalStep = 0;
     for (const method of spec.methods) {
       const prefix = multi ? `${method}/` : "";
-      const r = trainStudent(method, spec, ds, teacher, ctx, { seed, fastConv, prefix, dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir });
+      const r = await trainStudent(method, spec, ds, teacher, ctx, { seed, fastConv, prefix, dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir });
       if (!r) {
         summary.stopped = "aborted";
         break;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JobContext, TextSample } from "../../jobs/job-context";
 import { DistillSpecSchema, describeDistillFeatures, type DistillSpecInput } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
+import { loadLatestCheckpoint } from "../checkpoint";
 import { buildModel, MODEL_NAMES } from "../models/seed-models";
 import { Optimizer } from "../optim";
 import { accumulateGradients, optimizerStep } from "../finetune/step";
@@ -131,6 +132,63 @@ describe("distillation", () => {
     expect(res.summary["regressor/trainable_params"]).toBe(206_010 + 9 * 16 * 16 + 16);
     expect(res.summary["ce/student_params"]).toBe(206_010);
   });
+
+  it("a stopped or crashed attempt resumes mid-epoch and ends bit-identical to an uninterrupted run", async () => {
+    // 96 samples / 16 = 6 steps per epoch, 12 in all; the regressor's weights travel too
+    const spec = DistillSpecSchema.parse({
+      kind: "distill",
+      teacher: { model: "light-cnn", epochs: 1, maxTrainSamples: 64, batchSize: 32 },
+      student: "light-cnn",
+      methods: ["regressor"],
+      dataset: "synthetic",
+      epochs: 2,
+      batchSize: 16,
+      lr: 0.001,
+      maxTrainSamples: 96,
+      maxTestSamples: 32,
+      seed: 9,
+      logEvery: 1,
+      checkpointEvery: 2,
+    });
+    const full = fakeCtx();
+    await runDistillJob(spec, full.ctx);
+    const lossAt = (logs: { step: number; m: Record<string, number> }[], step: number) => logs.find((l) => l.step === step && "train/loss" in l.m)!.m["train/loss"];
+
+    const f = fakeCtx();
+    const dir = f.ctx.checkpointDir;
+    // attempt 1 is asked to stop (drain/cancel) during step 3: it checkpoints there, mid-epoch
+    const stop = new AbortController();
+    const r1 = await runDistillJob(spec, { ...f.ctx, signal: stop.signal, log: (m, step) => void (step === 3 && "train/loss" in m && stop.abort()) });
+    expect(r1.summary.stopped).toBe("aborted");
+    const ck1 = loadLatestCheckpoint(dir)!;
+    expect([ck1.step, ck1.epoch, ck1.stepInEpoch]).toEqual([3, 0, 3]);
+    // attempt 2 dies at step 9: its newest checkpoint is checkpointEvery's, step 8 (epoch 2, step 2 of 6)
+    const crash = (m: Record<string, number>, step: number) => {
+      if (step === 9 && "train/loss" in m) throw new Error("host died");
+    };
+    await expect(runDistillJob(spec, { ...f.ctx, log: crash })).rejects.toThrow(/host died/);
+    const ck2 = loadLatestCheckpoint(dir)!;
+    expect([ck2.step, ck2.epoch, ck2.stepInEpoch]).toEqual([8, 1, 2]);
+    // attempt 3 finishes
+    const logs: { step: number; m: Record<string, number> }[] = [];
+    await runDistillJob(spec, { ...f.ctx, log: (m, step) => logs.push({ step, m }) });
+    expect(f.lines).toContain("regressor: resumed from checkpoint at step 3 (epoch 1, step 3 of 6)");
+    expect(f.lines).toContain("regressor: resumed from checkpoint at step 8 (epoch 2, step 2 of 6)");
+    expect(logs.filter((l) => "train/loss" in l.m).map((l) => l.step)).toEqual([9, 10, 11, 12]);
+    for (const step of [9, 10, 11, 12]) expect(lossAt(logs, step)).toBe(lossAt(full.logs, step));
+    // bit-identical: every weight (student + regressor) and every Adam slot
+    const a = loadLatestCheckpoint(full.ctx.checkpointDir)!;
+    const b = loadLatestCheckpoint(dir)!;
+    expect([b.step, b.epoch, b.stepInEpoch]).toEqual([12, 2, 0]);
+    expect(Object.keys(b.weights).some((k) => k.startsWith("regressor."))).toBe(true);
+    for (const group of ["weights", "slots"] as const) {
+      const [x, y] = group === "weights" ? [a.weights, b.weights] : [a.optimizer.slots, b.optimizer.slots];
+      expect(Object.keys(y).sort()).toEqual(Object.keys(x).sort());
+      const bytes = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+      for (const k of Object.keys(x)) expect(bytes(y[k]!).equals(bytes(x[k]!)), `${group} ${k}`).toBe(true);
+    }
+    expect(b.optimizer.step).toBe(a.optimizer.step);
+  }, 120_000);
 
   it("a teacher run whose checkpoint is not on this host fails with the reason", async () => {
     const f = fakeCtx();
