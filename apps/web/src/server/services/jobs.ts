@@ -1,4 +1,4 @@
-import { AppError, JobSpecSchema, formatIssues, type CheckpointCommit, type JobReport, type Lease } from "@heron/core";
+import { AppError, JobSpecSchema, formatIssues, type CheckpointCommit, type JobReport, type Lease, type RunStatus } from "@heron/core";
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { Database } from "@heron/db";
 import { createCheckpointStore } from "./job-checkpoints";
@@ -136,12 +136,13 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       await event(job.id, status, job.attempts, status === "failed" ? `exit code ${r.exitCode ?? "none"}` : undefined);
       notifier.revokeJob(job.id, job.fencingToken);
       if (job.runId) {
-        const run = await prisma.run.findUnique({ where: { id: job.runId } });
+        let run = await prisma.run.findUnique({ where: { id: job.runId } });
         // the job's SDK normally finishes its run; if the process died first, say how it ended
         if (run && (run.status === "running" || run.status === "stale")) {
-          await runs.finish(job.runId, status === "succeeded" ? "finished" : status === "cancelled" ? "aborted" : "crashed", error?.slice(-4000));
+          run = await runs.finish(job.runId, status === "succeeded" ? "finished" : status === "cancelled" ? "aborted" : "crashed", error?.slice(-4000));
         }
-        notifier.runStatus(job.runId, status);
+        // watchers get the run's status (finished, aborted, crashed), not the job's
+        if (run) notifier.runStatus(job.runId, run.status as RunStatus);
       }
       notifier.workAvailable();
     },
@@ -181,7 +182,11 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         await endAttempt(job.id, job.attempts, "lost", { error });
         await event(job.id, "lost", job.attempts, "heartbeat lost: lease expired");
         if (requeue) await event(job.id, "requeued", job.attempts, `attempt ${job.attempts + 1} of at most ${job.maxAttempts} resumes from the last checkpoint`);
-        else if (job.runId) await runs.finish(job.runId, job.cancelRequested ? "aborted" : "crashed", error);
+        else if (job.runId) {
+          const state = job.cancelRequested ? "aborted" : "crashed";
+          await runs.finish(job.runId, state, error);
+          notifier.runStatus(job.runId, state);
+        }
       }
       if (n) notifier.workAvailable();
       return n;

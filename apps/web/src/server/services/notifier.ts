@@ -1,8 +1,10 @@
+import type { RunStatus } from "@heron/core";
+
 /** What services tell connected clients; implemented by the socket.io layer (late-bound). */
 export type Notifier = {
   workAvailable(): void;
   cancelJob(runnerId: string, jobId: string): void;
-  runStatus(runId: string, status: string): void;
+  runStatus(runId: string, status: RunStatus): void;
   /** disconnects the SDK sockets of a job attempt whose lease ended (a late process can't keep writing) */
   revokeJob(jobId: string, fencingToken: number): void;
 };

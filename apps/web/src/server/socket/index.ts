@@ -26,7 +26,7 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
   services.notifier.bind({
     workAvailable: () => io.to("runners").emit("work:available"),
     cancelJob: (runnerId, jobId) => io.to(`runner:${runnerId}`).emit("job:cancel", { jobId }),
-    runStatus: (runId, status) => io.to(`run:${runId}`).emit("run:status", { runId, status: status as never }),
+    runStatus: (runId, status) => io.to(`run:${runId}`).emit("run:status", { runId, status }),
     revokeJob: (jobId, fencingToken) => io.in(`attempt:${jobId}:${fencingToken}`).disconnectSockets(true),
   });
 
