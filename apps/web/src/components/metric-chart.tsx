@@ -2,16 +2,19 @@
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 import { withAlpha } from "../lib/colors";
-import { prepareLine, stepRangeForWindow, timeAxisAvailable, type ChartLine, type ChartSettings, type PreparedLine } from "../lib/chart-data";
+import { prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange, type ChartLine, type ChartSettings, type PreparedLine, type StepRange } from "../lib/chart-data";
 import { formatNumber, formatTick } from "../lib/format";
 
-export type StepRange = { stepMin: number; stepMax: number };
+export type { StepRange };
 type Props = {
   title: string;
   lines: ChartLine[];
   settings: ChartSettings;
-  /** drag-select asks for finer data over that step range (a time window mapped to steps); null resets */
-  onZoom?: (range: StepRange | null) => void;
+  /**
+   * Drag-select asks for finer data over that step range; null resets. On a time axis the
+   * window maps to steps per line (`byLine`, by line id; `range` is their union).
+   */
+  onZoom?: (range: StepRange | null, byLine?: Record<string, StepRange>) => void;
   zoomed?: boolean;
   height?: number;
 };
@@ -73,8 +76,8 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
   const shape = `${loaded.map((l) => l.id + l.color).join(",")}|${hasSmooth}|${hasBand}|${effective.xAxis}|${effective.log}`;
   const points = prepared.reduce((n, p) => n + (p?.x.length ?? 0), 0);
   // the uPlot hooks outlive renders: a zoom must map against the data drawn now
-  const preparedRef = useRef(prepared);
-  preparedRef.current = prepared;
+  const preparedRef = useRef({ prepared, lines });
+  preparedRef.current = { prepared, lines };
 
   // (re)create the plot when the set of series changes; otherwise just swap data
   useEffect(() => {
@@ -140,9 +143,14 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
               u2.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
               const zoom = onZoomRef.current;
               if (!zoom) return void u2.setScale("x", { min: a, max: b }); // nothing to re-query: zoom the drawn data
-              // time axes: the window maps to the steps of the buckets it covers (see stepRangeForWindow)
-              const range = effective.xAxis === "step" ? { stepMin: Math.max(0, Math.floor(a)), stepMax: Math.max(0, Math.ceil(b)) } : stepRangeForWindow(preparedRef.current, a, b);
-              if (range) zoom(range);
+              if (effective.xAxis === "step") return zoom({ stepMin: Math.max(0, Math.floor(a)), stepMax: Math.max(0, Math.ceil(b)) });
+              // time axes: the window maps to the steps of the buckets it covers (see stepRangesForWindow)
+              const cur = preparedRef.current;
+              const per = stepRangesForWindow(cur.prepared, a, b);
+              const range = unionRange(per);
+              const byLine: Record<string, StepRange> = {};
+              per.forEach((r, i) => r && (byLine[cur.lines[i]!.id] = r));
+              if (range) zoom(range, byLine);
             },
           ],
         },

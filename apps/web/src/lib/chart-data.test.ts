@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Series } from "@heron/core";
-import { groupKeys, prepareLine, stepRangeForWindow, timeAxisAvailable, DEFAULT_SETTINGS } from "./chart-data";
+import { groupKeys, prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange, DEFAULT_SETTINGS, type PreparedLine } from "./chart-data";
 import { toCsv } from "./csv";
 import { flattenConfig } from "./flatten";
 
@@ -32,6 +32,7 @@ describe("chart data", () => {
   it("maps a zoomed time window to the steps of the buckets it covers, exact at bucket edges", () => {
     // buckets of 64 steps ending at steps 63, 127, 191, 255 at 10, 20, 30, 40 s
     const line = { x: [10, 20, 30, 40], steps: [63, 127, 191, 255], y: [1, 2, 3, 4], smooth: null, lo: null, hi: null };
+    const stepRangeForWindow = (lines: (PreparedLine | null)[], a: number, b: number) => unionRange(stepRangesForWindow(lines, a, b));
     // 12–28 s: inside the 2nd (ends 20 s) and 3rd (ends 30 s) buckets
     expect(stepRangeForWindow([line], 12, 28)).toEqual({ stepMin: 64, stepMax: 191 });
     // exactly on edges: the bucket ending at 20 s is in (its last point is), the one after 30 s is not
@@ -39,8 +40,9 @@ describe("chart data", () => {
     expect(stepRangeForWindow([line], 0, 5)).toEqual({ stepMin: 0, stepMax: 63 });
     expect(stepRangeForWindow([line], 35, 99)).toEqual({ stepMin: 192, stepMax: 255 });
     expect(stepRangeForWindow([line], 41, 99)).toBeNull();
-    // several lines (compare): the union of their ranges
+    // several runs (compare): each its own steps for the same seconds, and their union
     const other = { ...line, x: [25, 50], steps: [500, 1000] };
+    expect(stepRangesForWindow([line, null, other], 12, 28)).toEqual([{ stepMin: 64, stepMax: 191 }, null, { stepMin: 0, stepMax: 1000 }]);
     expect(stepRangeForWindow([line, null, other], 12, 28)).toEqual({ stepMin: 0, stepMax: 1000 });
   });
   it("draws relative time in seconds from the run start, and wall time in epoch seconds", () => {

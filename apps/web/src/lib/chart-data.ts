@@ -83,9 +83,11 @@ function search(a: number[], v: number): number {
   return lo;
 }
 
+export type StepRange = { stepMin: number; stepMax: number };
+
 /**
- * The step range to re-query for a window [a, b] zoomed on a time axis (x units of the
- * prepared lines), or null when no line has points near it.
+ * Per line, the step range to re-query for a window [a, b] zoomed on a time axis (x units of
+ * the prepared lines); null for a line with no points at or after `a`.
  *
  * Mapped here, from the times the answer already carries, rather than sent to the server as a
  * time range: a bucket's time is its last point's, and times rise with steps, so bucket i holds
@@ -94,22 +96,25 @@ function search(a: number[], v: number): number {
  * ends before `a` to the end of the first bucket that ends at or after `b` (exact points: at
  * most one point past `b`). The store keeps no index by time — chunks and rollups are keyed by
  * step — so a server-side time range would need its own search; this way a time-mode zoom
- * is the same step query as a step-mode one (one round trip, the same "Reset zoom"). Several
- * lines (compare) get the union of their ranges.
+ * is the same step query as a step-mode one (one round trip, the same "Reset zoom"). Runs
+ * overlaid on a time axis (compare) each get their own range: the same seconds are different
+ * steps in a faster run.
  */
-export function stepRangeForWindow(lines: (PreparedLine | null)[], a: number, b: number): { stepMin: number; stepMax: number } | null {
-  let stepMin = Infinity;
-  let stepMax = -Infinity;
-  for (const l of lines) {
+export function stepRangesForWindow(lines: (PreparedLine | null)[], a: number, b: number): (StepRange | null)[] {
+  return lines.map((l) => {
     const n = l?.x.length ?? 0;
-    if (!l || n === 0) continue;
+    if (!l || n === 0) return null;
     const i0 = search(l.x, a); // buckets before it end before a
     const j = search(l.x, b); // buckets after it start after b
-    if (i0 >= n) continue; // the window lies after this line's last point
-    stepMin = Math.min(stepMin, i0 === 0 ? 0 : l.steps[i0 - 1]! + 1);
-    stepMax = Math.max(stepMax, l.steps[Math.min(j, n - 1)]!);
-  }
-  return stepMin <= stepMax ? { stepMin, stepMax } : null;
+    if (i0 >= n) return null; // the window lies after this line's last point
+    return { stepMin: i0 === 0 ? 0 : l.steps[i0 - 1]! + 1, stepMax: l.steps[Math.min(j, n - 1)]! };
+  });
+}
+
+/** the smallest range holding all of them; null when there are none */
+export function unionRange(ranges: (StepRange | null)[]): StepRange | null {
+  const some = ranges.filter((r): r is StepRange => r !== null);
+  return some.length ? { stepMin: Math.min(...some.map((r) => r.stepMin)), stepMax: Math.max(...some.map((r) => r.stepMax)) } : null;
 }
 
 /**

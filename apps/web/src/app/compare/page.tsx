@@ -61,7 +61,7 @@ export default function ComparePage() {
   }, [runIds, keys, reloadTick]);
 
   // zoom: every run queried over the same step range, so their buckets share boundaries
-  const onZoom = (key: string, range: StepRange | null) => {
+  const onZoom = (key: string, range: StepRange | null, byRun?: Record<string, StepRange>) => {
     if (!runIds || !runs) return;
     setZoom((z) => {
       const next = { ...z };
@@ -69,9 +69,10 @@ export default function ComparePage() {
       else delete next[key];
       return next;
     });
+    // a time-axis zoom maps the window to each run's own steps (byRun); a run with no point in it keeps the union
     const ids = runs.filter((r) => r.keys.includes(key)).map((r) => r.id);
     const load = range
-      ? Promise.all(ids.map((runId) => api.metric.series.query({ runId, key, maxPoints: 1000, ...range }).then((s) => [runId, s] as const))).then((pairs) => Object.fromEntries(pairs))
+      ? Promise.all(ids.map((runId) => api.metric.series.query({ runId, key, maxPoints: 1000, ...(byRun?.[runId] ?? range) }).then((s) => [runId, s] as const))).then((pairs) => Object.fromEntries(pairs))
       : api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => normalize(a as CompareAnswer[], runIds));
     load.then((byRun) => setData((d) => ({ ...d, [key]: byRun })), (e) => setError(errorMessage(e)));
   };
@@ -105,7 +106,7 @@ export default function ComparePage() {
                   title={k}
                   settings={settings}
                   zoomed={!!zoom[k]}
-                  onZoom={(r) => onZoom(k, r)}
+                  onZoom={(r, byRun) => onZoom(k, r, byRun)}
                   lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, live: zoom[k] ? undefined : live[r.id]?.[k], startTs: new Date(r.createdAt).getTime() }))}
                 />
               ))}
