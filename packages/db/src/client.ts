@@ -28,42 +28,48 @@ export type Database =
   | { provider: "postgres"; prisma: PrismaClient; pool: pg.Pool; schema: string; close(): Promise<void> };
 
 /**
- * Lets close() wait for the Prisma operations in flight before disconnecting, and refuses new
- * ones once closing. Why: Prisma 6.19's client engine runs even single statements (every
- * `updateMany`) as internal transactions. `$disconnect()` marks the transactions still waiting
- * for a pool connection "closing" and forgets them; when the connection arrives, BEGIN runs,
- * the caller gets "Transaction API error: Unknown transaction status." (or never settles),
- * and nothing ever commits: the connection stays "idle in transaction" holding its locks, and
- * pool.end() waits for it forever. Requests still being handled while a server shuts down hit
- * exactly that (reproduced in client.test.ts).
+ * Lets close() wait for the Prisma operations in flight before disconnecting. Why: Prisma
+ * 6.19's client engine runs even single statements (every `updateMany`) as internal
+ * transactions. `$disconnect()` marks the transactions still waiting for a pool connection
+ * "closing" and forgets them; when the connection arrives, BEGIN runs, the caller gets
+ * "Transaction API error: Unknown transaction status." (or never settles), and nothing ever
+ * commits: the connection stays "idle in transaction" holding its locks, and pool.end() waits
+ * for it forever. Requests still being handled while a server shuts down hit exactly that
+ * (reproduced in client.test.ts).
  */
-function drainable<C extends { $extends: PrismaClient["$extends"] }>(client: C) {
+function drainable(client: PrismaClient) {
   let inFlight = 0;
-  let closing = false;
-  let onIdle: (() => void) | null = null;
+  let started = 0;
+  let closed = false;
   const prisma = client.$extends({
     query: {
       async $allOperations({ args, query }) {
-        if (closing) throw new Error("database is closing: no new queries");
+        if (closed) throw new Error("database is closed");
         inFlight++;
+        started++;
         try {
           return await query(args);
         } finally {
-          if (--inFlight === 0) onIdle?.();
+          inFlight--;
         }
       },
     },
   }) as unknown as PrismaClient;
   return {
     prisma,
-    /** refuses new operations, then waits (at most `ms`) for those in flight */
+    /**
+     * Waits (at most `ms`) until no operation is in flight and none started for a moment —
+     * a service call is several queries in a row, and stopping it halfway would leave, say, a
+     * requeued job without its "lost" attempt — then refuses new ones.
+     */
     async drain(ms: number) {
-      closing = true;
-      if (inFlight === 0) return;
-      await new Promise<void>((resolve) => {
-        onIdle = resolve;
-        setTimeout(resolve, ms).unref();
-      });
+      const end = Date.now() + ms;
+      let seen = -1;
+      while ((inFlight > 0 || seen !== started) && Date.now() < end) {
+        seen = started;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      closed = true;
     },
   };
 }
