@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "cli.ts");
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.join(HERE, "..", "cli.ts");
+const EXIT_WITH_PARENT = path.join(HERE, "exit-with-parent.ts");
 
 export type RunnerProcess = { child: ChildProcess; output: string[]; registered: Promise<void>; exited: Promise<number | null> };
 
@@ -11,11 +13,12 @@ export type RunnerProcess = { child: ChildProcess; output: string[]; registered:
  * host dying. `fakeJobMs` runs every job as an in-process sleep instead of a real job.
  */
 export function spawnRunner(o: { server: string; token: string; name: string; home: string; slots?: number; queues?: string[]; fakeJobMs?: number }): RunnerProcess {
-  const args = ["--import", "tsx", CLI, "--server", o.server, "--token", o.token, "--name", o.name, "--home", o.home, "--slots", String(o.slots ?? 1), "--queues", (o.queues ?? ["default"]).join(",")];
+  const args = ["--import", "tsx", "--import", EXIT_WITH_PARENT, CLI, "--server", o.server, "--token", o.token, "--name", o.name, "--home", o.home, "--slots", String(o.slots ?? 1), "--queues", (o.queues ?? ["default"]).join(",")];
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info" };
   if (o.fakeJobMs !== undefined) env.HERON_RUNNER_FAKE_JOB_MS = String(o.fakeJobMs);
   else delete env.HERON_RUNNER_FAKE_JOB_MS;
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin: a pipe the runner watches (exit-with-parent.ts)
+  const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "pipe"] });
   const output: string[] = [];
   let onRegistered: () => void = () => undefined;
   const registered = new Promise<void>((resolve) => (onRegistered = resolve));
