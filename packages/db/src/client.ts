@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/sqlite/client";
 import { PrismaClient as PgPrismaClient } from "./generated/postgres/client";
 import { runMigrations } from "./migrate";
+import { retryWhileBusy } from "./sqlite-busy";
 
 export type DatabaseOptions = {
   /** postgres://… switches to PostgreSQL; anything else (or nothing) means embedded SQLite */
@@ -94,8 +95,13 @@ function openSqlite(home: string): Database {
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 10000");
   sqlite.pragma("foreign_keys = ON");
-  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10000 });
-  const { prisma, drain } = drainable(new PrismaClient({ adapter }));
+  // timeout 0: Prisma's connection never busy-waits — that would block the very thread that
+  // holds the lock on the other connection; a locked file is retried asynchronously instead
+  const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 0 });
+  const retrying = new PrismaClient({ adapter }).$extends({
+    query: { $allOperations: ({ args, query }) => retryWhileBusy(() => query(args)) },
+  }) as unknown as PrismaClient;
+  const { prisma, drain } = drainable(retrying);
   return {
     provider: "sqlite",
     prisma,

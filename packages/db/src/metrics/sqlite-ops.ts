@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { CellRow, ChunkRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
 import { CELL_COLS, mergeSet, SERIES_MERGE_EXTRA } from "./sql";
+import { withoutBusyWait } from "../sqlite-busy";
 
 type Row = Record<string, unknown>;
 const MULTI = 32;
@@ -182,7 +183,10 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     pending = [];
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      db.prepare("BEGIN IMMEDIATE").run();
+      // the transaction stays open across awaits (store.ts is async for PostgreSQL's sake), so
+      // Prisma's connection may find the file locked meanwhile: it retries without blocking
+      // (sqlite-busy.ts) — and neither does this BEGIN block while Prisma holds the lock
+      await withoutBusyWait(db, () => db.prepare("BEGIN IMMEDIATE").run());
       try {
         for (const w of group) {
           db.prepare("SAVEPOINT heron_batch").run();
