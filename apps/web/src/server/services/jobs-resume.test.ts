@@ -9,7 +9,9 @@ import { pino } from "pino";
 import { RunnerDaemon, createProcessExecutor, spawnRunner, type RunnerProcess } from "@heron/runner";
 import { startTestServer, waitFor, type TestServer } from "../../testing/harness";
 
-const TTL_S = 2;
+// short enough that the killed host's lease expires quickly, long enough that a live runner
+// on a loaded 2-core CI machine (heartbeats every TTL/3) never misses one
+const TTL_S = 5;
 const SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 3, batchSize: 32, lr: 0.002, maxTrainSamples: 12000, maxTestSamples: 500, seed: 7, logEvery: 5, checkpointEvery: 100 };
 
 describe("real training jobs on runners", () => {
