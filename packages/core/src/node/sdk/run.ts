@@ -82,7 +82,7 @@ export class Run {
     this.tfjsBackend = p.tfjsBackend;
     this.config = { update: (values) => this.updateConfig(values) };
     if (p.mode === "disabled") return;
-    this.every(p.flushIntervalMs, () => this.flush());
+    this.every(p.flushIntervalMs, () => this.cut());
     if (p.sender) this.every(p.heartbeatIntervalMs, () => p.sender?.heartbeat());
     if (p.captureSystem) {
       const sys = new SystemMetrics();
@@ -108,7 +108,7 @@ export class Run {
     if (this.p.mode === "disabled") return;
     if (this.finishing) return this.warnOnce("finished", "log() after finish() — ignored");
     this.addPoints(metrics, "", step, Date.now());
-    if (this.pending.length >= this.p.flushPoints) this.flush();
+    if (this.pending.length >= this.p.flushPoints) this.cut();
   }
 
   /** text samples at a step, e.g. question / model answer / ground truth */
@@ -127,7 +127,18 @@ export class Run {
     const png = toPng(image);
     if (typeof png === "string") return this.warnOnce(`img:${key}`, `logImage("${key}"): ${png} — not logged`);
     this.images.push({ key, step: opts.step ?? Math.max(this.step, 0), caption: opts.caption, width: png.width, height: png.height, png: Buffer.from(png.bytes).toString("base64"), ts: Date.now() });
-    this.flush(); // images are big: don't let them pile up in memory
+    this.cut(); // images are big: don't let them pile up in memory
+  }
+
+  /**
+   * Cuts what is buffered into a batch now instead of at the next tick (every
+   * `flushIntervalMs`) and resolves once the write-ahead log has it on disk; online, it is on
+   * its way to the server. Not needed in a training loop: the SDK does this on its own.
+   */
+  async flush(): Promise<void> {
+    if (this.p.mode === "disabled" || this.finishing) return;
+    this.cut();
+    await this.p.wal?.written();
   }
 
   /**
@@ -137,8 +148,8 @@ export class Run {
   async rewind(step: number): Promise<void> {
     this.step = step;
     if (this.p.mode === "disabled") return;
-    this.flush();
-    this.flush({ rewind: { step } });
+    this.cut();
+    this.cut({ rewind: { step } });
     await this.p.wal?.written();
   }
 
@@ -184,7 +195,7 @@ export class Run {
     if (this.p.mode === "disabled") return;
     let summary = Object.keys(this.summary).length ? (JSON.parse(JSON.stringify(this.summary)) as Record<string, unknown>) : undefined;
     if (summary && this.rank > 0) summary = Object.fromEntries(Object.entries(summary).map(([k, v]) => [rankKey(k, this.rank), v]));
-    this.flush({ end: { state, ...(error ? { error: error.slice(0, 20_000) } : {}) }, ...(summary ? { summary } : {}) });
+    this.cut({ end: { state, ...(error ? { error: error.slice(0, 20_000) } : {}) }, ...(summary ? { summary } : {}) });
     if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, lastStep: this.step, state, endedAt: Date.now() });
   }
 
@@ -234,7 +245,7 @@ export class Run {
   }
 
   /** cuts everything buffered into sequenced batches: WAL first, then the sender */
-  private flush(extra: Partial<WalBatch> = {}): void {
+  private cut(extra: Partial<WalBatch> = {}): void {
     const wal = this.p.wal;
     if (!wal) return;
     if (this.droppedLogLines) {
