@@ -22,6 +22,10 @@ switch (scenario) {
     break;
   }
   case "continue": {
+    // busy right away without yielding (as a rewind through the runner would come first):
+    // what the server has meanwhile is what init itself finished
+    const until = Date.now() + 1_500;
+    while (Date.now() < until);
     // the i-th step after the resume, with other values than the first process logged:
     // a step logged by both would show
     for (let i = 0; i < 100; i++) run.log({ a: valueAt(2, i), b: valueAt(3, i) });

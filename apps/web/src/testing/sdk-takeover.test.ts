@@ -54,6 +54,11 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
 
     // the job restarts (server reachable now) and resumes the run from the same directory
     const second = client("continue", t.server.url, { HERON_TEST_RESUME: `${runId} ${dir}` });
+    await second.waitFor(/RUN /);
+    // init returned only once the leftovers were on the server (a rewind right after init,
+    // as a job's next attempt does, must find them there)
+    const atInit = await serverPoints(runId);
+    expect([...expected].filter(([k, v]) => atInit.get(k) !== v)).toEqual([]);
     expect((await second.exited).code).toBe(0);
     expect(second.output()).toMatch(/uploading what earlier processes of run \S+ left unsent/);
 

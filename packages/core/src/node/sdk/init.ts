@@ -141,7 +141,12 @@ export async function init(opts: InitOptions): Promise<Run> {
     const starting = takeover ? takeover.ready.then(() => own.start()) : own.start();
     let timer: NodeJS.Timeout | undefined;
     try {
-      ack = await Promise.race([starting, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)))]);
+      const deadline = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)));
+      ack = await Promise.race([starting, deadline]);
+      // the leftovers reach the server before init returns (within the same time budget): a
+      // caller that rewinds the run right after init — a job's next attempt does, through its
+      // runner — must find them there already, or they would land after its rewind
+      if (ack && takeover) await Promise.race([takeover.done, deadline]);
     } catch (err) {
       takeover?.close();
       sender.close();
