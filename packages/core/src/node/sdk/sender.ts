@@ -124,7 +124,7 @@ export class Sender {
    */
   hold(until: Promise<unknown>): void {
     this.held = true;
-    void until.finally(() => {
+    void until.catch(() => undefined).then(() => {
       this.held = false;
       this.pump();
     });

@@ -40,13 +40,21 @@ export class Takeover {
       dones.push(
         started.then(async (ok) => {
           if (!ok) return;
+          if (wal.lastSeq() > sender.ackedSeq && !wal.read(sender.ackedSeq, sender.ackedSeq + 1).length) {
+            // the server lacks batches this log no longer has (another server, or a reset one):
+            // nothing sendable follows its ack, and the new process must not wait on it forever
+            console.warn(`[heron] the server has ${wal.writer}'s batches up to ${sender.ackedSeq} only and ${wal.dir} starts later; not uploading it`);
+            sender.close();
+            wal.close();
+            return;
+          }
           sender.replayFromDisk(wal.lastSeq());
           await sender.whenDrained();
           // uploaded: a later sync or takeover has nothing to do here, and must not end the run
           writeWriterMeta(dir, writer, { rank, state: wmeta?.state ?? "crashed", ackedSeq: sender.ackedSeq, endedAt: wmeta?.endedAt ?? Date.now() });
           sender.close();
           wal.close();
-        }),
+        }).catch((err: Error) => console.warn(`[heron] uploading what an earlier process left in ${wal.dir} failed (${err.message}); upload it with: npx heron sync ${dir}`)),
       );
     }
     this.ready = Promise.all(readies).then(() => undefined);
