@@ -137,6 +137,8 @@ describe("run lifecycle", () => {
     const quiet = { host: t.server.url, apiKey: t.key, captureSystem: false, captureConsole: false, captureExit: false, captureEnvironment: false } as const;
     const first = await init({ project: "lifecycle", dir: path.join(t.home, "resume-1"), config: { lr: 1 }, ...quiet });
     for (let i = 0; i < 10; i++) first.log({ a: i });
+    // system metrics are stepped in seconds since start: they must not move the resumed step
+    first.log({ "sys/testhost/cpu_pct": 5 }, { step: 500 });
     await first.finish();
     await expect(init({ project: "lifecycle", id: first.id, dir: path.join(t.home, "resume-refused"), ...quiet })).rejects.toThrow(/already exists/);
     const again = await init({ project: "lifecycle", id: first.id, resume: "must", dir: path.join(t.home, "resume-2"), ...quiet });

@@ -19,7 +19,11 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
 
   async function lastStep(runId: string): Promise<number | null> {
     const summary = (await metrics.summaries([runId]))[runId] ?? {};
-    const steps = Object.values(summary).map((s) => s.lastStep ?? -1);
+    // sys/… series are stepped in seconds since start, not training steps: a resumed run must
+    // continue after its last training step, not jump to its age in seconds
+    const steps = Object.entries(summary)
+      .filter(([key]) => !key.startsWith("sys/"))
+      .map(([, s]) => s.lastStep ?? -1);
     return steps.length ? Math.max(...steps) : null;
   }
 
