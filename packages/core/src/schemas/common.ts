@@ -10,13 +10,23 @@ export const MetricKeySchema = z
   .max(512, "metric key is longer than 512 characters");
 
 /**
+ * `sys/<host>/…` series (CPU, memory, GPU …) are stepped in seconds since the run started,
+ * not in training steps: they never decide where a resumed run's steps continue, and a
+ * rewind (a resumed attempt dropping the tail after its checkpoint) never cuts them — the
+ * lost attempt's system metrics are history, not a tail to overwrite.
+ */
+export function isSystemKey(key: string): boolean {
+  return key.startsWith("sys/");
+}
+
+/**
  * Ranks of one distributed run log into the same run: what rank r > 0 logs is its own series
  * `<key>@rank<r>` (two ranks logging "loss" at step 10 would otherwise collide, and the first
  * write wins). Rank 0 keeps plain keys, so a single-process run is unchanged; `sys/<host>/…`
  * keys are per host already. Idempotent: a key already tagged for this rank stays as it is.
  */
 export function rankKey(key: string, rank: number): string {
-  if (rank === 0 || key.startsWith("sys/")) return key;
+  if (rank === 0 || isSystemKey(key)) return key;
   const suffix = `@rank${rank}`;
   return key.endsWith(suffix) ? key : key + suffix;
 }

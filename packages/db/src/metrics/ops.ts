@@ -18,8 +18,8 @@ export interface MetricsOps {
   scanChunks(runId: string, afterKey: string, afterStart: number, limit: number): Promise<ChunkRow[]>;
   deleteChunks(runId: string, refs: { key: string; startStep: number }[]): Promise<void>;
   insertChunks(runId: string, rows: ChunkRow[]): Promise<void>;
-  /** deletes chunks starting after `step`; returns the points they held, and the chunks straddling `step` */
-  cutChunks(runId: string, step: number): Promise<{ dropped: number; straddling: ChunkRow[] }>;
+  /** deletes the chunks of `keys` starting after `step`; returns the points they held, and those keys' chunks straddling `step` */
+  cutChunks(runId: string, step: number, keys: string[]): Promise<{ dropped: number; straddling: ChunkRow[] }>;
   /** upsert that adds a disjoint set of points to each cell (see mergeCells in cells.ts) */
   mergeCells(runId: string, rows: CellRow[]): Promise<void>;
   insertCells(runId: string, rows: CellRow[]): Promise<void>;

@@ -80,9 +80,9 @@ function opsFor(q: Q): MetricsOps {
         await q.query(`INSERT INTO "MetricChunk" ("runId","key","startStep","endStep","count","data") VALUES ${tuples.join(",")}`, params);
       }
     },
-    async cutChunks(runId, step) {
-      const d = await q.query(`WITH d AS (DELETE FROM "MetricChunk" WHERE "runId"=$1 AND "startStep" > $2 RETURNING "count") SELECT coalesce(sum("count"),0)::bigint AS n FROM d`, [runId, step]);
-      const s = await q.query(`SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "startStep" <= $2 AND "endStep" > $2`, [runId, step]);
+    async cutChunks(runId, step, keys) {
+      const d = await q.query(`WITH d AS (DELETE FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" > $2 RETURNING "count") SELECT coalesce(sum("count"),0)::bigint AS n FROM d`, [runId, step, keys]);
+      const s = await q.query(`SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" <= $2 AND "endStep" > $2`, [runId, step, keys]);
       return { dropped: Number((d.rows[0] as Row).n), straddling: (s.rows as Row[]).map(toChunk) };
     },
     async mergeCells(runId, rows) {

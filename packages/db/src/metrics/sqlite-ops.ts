@@ -53,9 +53,9 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     scan: db.prepare(`SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND ("key" > ? OR ("key" = ? AND "startStep" > ?)) ORDER BY "key","startStep" LIMIT ?`),
     delChunk: db.prepare(`DELETE FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep"=?`),
     insChunk: db.prepare(`INSERT INTO "MetricChunk" ("runId","key","startStep","endStep","count","data") VALUES (?,?,?,?,?,?)`),
-    cutCount: db.prepare(`SELECT coalesce(sum("count"),0) FROM "MetricChunk" WHERE "runId"=? AND "startStep" > ?`).pluck(),
-    cutDel: db.prepare(`DELETE FROM "MetricChunk" WHERE "runId"=? AND "startStep" > ?`),
-    straddling: db.prepare(`SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND "startStep" <= ? AND "endStep" > ?`),
+    cutCount: db.prepare(`SELECT coalesce(sum("count"),0) FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" > ?`).pluck(),
+    cutDel: db.prepare(`DELETE FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" > ?`),
+    straddling: db.prepare(`SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" <= ? AND "endStep" > ?`),
     mergeCell: db.prepare(`INSERT INTO "MetricRollup" AS t ("runId",${cellCols}) VALUES ${CELL_ROW} ON CONFLICT DO UPDATE SET ${mergeSet("t")}`),
     // a write touches ~10 cells per key: one statement for many rows saves a VM run per row
     mergeCells: db.prepare(
@@ -93,10 +93,15 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     async insertChunks(runId, rows) {
       for (const c of rows) s.insChunk.run(runId, c.key, c.startStep, c.endStep, c.count, c.data);
     },
-    async cutChunks(runId, step) {
-      const dropped = Number(s.cutCount.get(runId, step));
-      s.cutDel.run(runId, step);
-      return { dropped, straddling: (s.straddling.all(runId, step, step) as Row[]).map(toChunk) };
+    async cutChunks(runId, step, keys) {
+      let dropped = 0;
+      const straddling: ChunkRow[] = [];
+      for (const key of keys) {
+        dropped += Number(s.cutCount.get(runId, key, step));
+        s.cutDel.run(runId, key, step);
+        straddling.push(...(s.straddling.all(runId, key, step, step) as Row[]).map(toChunk));
+      }
+      return { dropped, straddling };
     },
     async mergeCells(runId, rows) {
       let i = 0;

@@ -86,6 +86,9 @@ function storeSuite(open: () => Promise<Opened>) {
       bf.write(points.slice(i, i + 2000));
       await store.write(r, points.slice(i, i + 2000));
     }
+    // system metrics (stepped in seconds) are not a training tail: a rewind keeps them all
+    const sys = Array.from({ length: 3000 }, (_, i) => pt("sys/host/cpu_pct", i * 7, i % 100));
+    await store.write(r, sys);
     const cut = bf.sorted("a")[3000]![0];
     const before = [...bf.series.values()].reduce((a, m) => a + m.size, 0);
     bf.rewind(cut);
@@ -106,9 +109,11 @@ function storeSuite(open: () => Promise<Opened>) {
       expect(sums[key]).toEqual({ count: exp.length, firstStep: exp[0]![0], maxStep: exp.at(-1)![0], min: Math.min(...finite.map(([, p]) => p.value)), max: Math.max(...finite.map(([, p]) => p.value)), last: finite.at(-1)![1].value, lastStep: finite.at(-1)![0] });
       for (const maxPoints of [3, 100, 1000, 100_000]) expect(await store.series({ runId: r, key, maxPoints })).toEqual(bf.query(key, maxPoints));
     }
+    expect(await store.series({ runId: r, key: "sys/host/cpu_pct", maxPoints: 100_000 })).toMatchObject({ bucketed: false, steps: sys.map((p) => p.step) });
     expect(await store.rewind(r, 10 ** 12)).toEqual({ deleted: 0 });
     expect(await store.rewind(r, 0)).toMatchObject({ deleted: expect.any(Number) });
-    expect(await store.keys(r)).toEqual([]);
+    expect(await store.keys(r)).toEqual(["sys/host/cpu_pct"]);
+    expect((await store.summaries([r]))[r]!["sys/host/cpu_pct"]).toMatchObject({ count: sys.length, lastStep: sys.at(-1)!.step });
   });
 
   it("buckets match a brute force on random data, at random ranges (property, seeded)", async () => {

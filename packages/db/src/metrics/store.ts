@@ -31,7 +31,7 @@
  * store.ts and query.ts decide what to read and write; sqlite-ops.ts and pg-ops.ts only run
  * statements, so the two providers share their semantics by construction.
  */
-import { AppError, type MetricPoint } from "@heron/core";
+import { AppError, isSystemKey, type MetricPoint } from "@heron/core";
 import { SHIFTS, TOP_LEVEL, cellsOf, chooseBaseLevel, mergeCells, summarize, widthOf, type Cell } from "./cells";
 import { CHUNK_CAP, decodeChunk, encodeChunk, lowerBound, slicePoints } from "./codec";
 import { normalizeBatch, planKeyWrite } from "./merge";
@@ -85,11 +85,12 @@ export function createStore(io: MetricsIo): MetricsStore {
     async rewind(runId, step) {
       if (!Number.isSafeInteger(step) || step < 0) throw new AppError("BAD_REQUEST", `step must be an integer in [0, 2^53), got ${step}`);
       return io.write(runId, async (ops) => {
-        const affected = (await ops.series([runId])).filter((s) => s.lastStep > step);
+        // sys/… series are stepped in wall-clock seconds, not training steps: never cut
+        const affected = (await ops.series([runId])).filter((s) => s.lastStep > step && !isSystemKey(s.key));
         if (affected.length === 0) return { deleted: 0 };
         const keys = affected.map((s) => s.key);
         // points: drop whole chunks after `step`, truncate the ones straddling it
-        const { dropped, straddling } = await ops.cutChunks(runId, step);
+        const { dropped, straddling } = await ops.cutChunks(runId, step, keys);
         let deleted = dropped;
         const kept: ChunkRow[] = [];
         for (const c of straddling) {

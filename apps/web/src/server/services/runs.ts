@@ -1,4 +1,4 @@
-import { AppError, type RunInit, type RunLog } from "@heron/core";
+import { AppError, isSystemKey, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 import type { Logger } from "pino";
 import type { Notifier } from "./notifier";
@@ -22,7 +22,7 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
     // sys/… series are stepped in seconds since start, not training steps: a resumed run must
     // continue after its last training step, not jump to its age in seconds
     const steps = Object.entries(summary)
-      .filter(([key]) => !key.startsWith("sys/"))
+      .filter(([key]) => !isSystemKey(key))
       .map(([, s]) => s.lastStep ?? -1);
     return steps.length ? Math.max(...steps) : null;
   }

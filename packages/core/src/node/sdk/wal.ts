@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { RunLogLine } from "../../protocol/events";
+import { isSystemKey } from "../../schemas/common";
 
 /** A metric point as stored in the WAL: [key, step, value, ts] — NaN/±Inf as strings. */
 export type WalPoint = [string, number, number | "NaN" | "Infinity" | "-Infinity", number];
@@ -235,7 +236,7 @@ export function lastLoggedStep(runDir: string, writer: string): number | null {
   let max: number | null = null;
   for (const b of batches) {
     if (b.rewind && max !== null) max = Math.min(max, b.rewind.step);
-    for (const [key, step] of b.points) if (!key.startsWith("sys/") && (max === null || step > max)) max = step;
+    for (const [key, step] of b.points) if (!isSystemKey(key) && (max === null || step > max)) max = step;
   }
   return max;
 }
