@@ -100,6 +100,7 @@ export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: str
 export class CheckpointUploader {
   private lastStep: number;
   private busy: Promise<void> = Promise.resolve();
+  private fenced = false;
 
   constructor(
     private readonly emit: Emit,
@@ -121,10 +122,30 @@ export class CheckpointUploader {
         await uploadCheckpoint(this.emit, this.lease, this.dir, newest.name, newest.step);
         this.lastStep = newest.step;
       } catch (err) {
-        // the job keeps its local checkpoint; the next tick (or the final sync) tries again
+        // the job keeps its local checkpoint; the next tick (or the final sync) tries again —
+        // unless the lease is gone: a newer attempt owns the job and no retry can succeed
+        this.fenced = /stale fencing token|does not hold/.test((err as Error).message);
         this.onError(err as Error);
       }
     });
     return this.busy;
+  }
+
+  /** true while this host has a newer complete checkpoint than the server */
+  behind(): boolean {
+    return (listLocalCheckpoints(this.dir).at(-1)?.step ?? -1) > this.lastStep;
+  }
+
+  /**
+   * The last upload when the job has ended: retried (1, 2, 4, 8 s) rather than given up after
+   * one failure, because the final checkpoint is what a distill/finetune job referencing
+   * this run will download, and what a requeued attempt resumes from.
+   */
+  async syncFinal(retries = 4): Promise<void> {
+    for (let i = 0; ; i++) {
+      await this.sync();
+      if (!this.behind() || this.fenced || i >= retries) return;
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** i));
+    }
   }
 }

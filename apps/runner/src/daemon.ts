@@ -201,7 +201,7 @@ export class RunnerDaemon {
     if (entry.stop) entry.handle.kill("SIGTERM"); // cancelled or drained while we prepared
     const result = await entry.handle.done;
     this.flushLogs();
-    if (entry.stop !== "lost") await entry.uploader.sync();
+    if (entry.stop !== "lost") await entry.uploader.syncFinal();
     this.running.delete(lease.jobId);
     await startedReport;
     const report = this.outcome(entry, result);
