@@ -49,6 +49,8 @@ export class RunnerDaemon {
   private readonly running = new Map<string, Running>();
   private slots = 1;
   private claiming = false;
+  /** the server accepted this connection's hello: claims before that are refused anyway */
+  private registered = false;
   private claimAgain = false;
   private draining = false;
   private closed = false;
@@ -70,6 +72,7 @@ export class RunnerDaemon {
     this.socket = socket;
     socket.on("connect", () => void this.onConnect(host));
     socket.on("disconnect", (reason) => {
+      this.registered = false;
       this.opts.logger.warn({ reason }, "disconnected from server; jobs keep running");
       // socket.io does not retry after a server-side disconnect (e.g. a server restarting behind a proxy)
       if (reason === "io server disconnect" && !this.closed) setTimeout(() => !this.closed && socket.connect(), 200);
@@ -106,6 +109,7 @@ export class RunnerDaemon {
       queues: this.opts.queues ?? ["default"],
     })) as RunnerHelloAck;
     if (!ack.ok) return this.opts.logger.error({ error: ack.error }, "server refused hello");
+    this.registered = true;
     if (!this.opts.heartbeatMs && ack.heartbeatMs) this.setHeartbeat(ack.heartbeatMs);
     this.opts.logger.info({ slots: this.slots, backend: host.backend, running: this.running.size }, "runner registered");
     if (this.draining) await this.emit("runner:drain", { v: PROTOCOL_VERSION });
@@ -128,7 +132,8 @@ export class RunnerDaemon {
 
   /** Claims until the slots are full or the queue is empty. A push during a claim triggers one more round. */
   private async claimLoop(): Promise<void> {
-    if (this.draining) return;
+    // a "work:available" push can arrive between connect and the hello's answer
+    if (this.draining || !this.registered) return;
     if (this.claiming) {
       this.claimAgain = true;
       return;
