@@ -70,11 +70,13 @@ describe("ranks of one run", () => {
     const s = await t.connect();
     const initAck = await s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "ranks", id: rank0.id, resume: "allow", rank: 2, writer: "other", config: { lr: 5 } });
     expect(initAck).toMatchObject({ ok: true, status: "finished" });
-    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: rank0.id, seq: 1, writer: "other", points: [{ key: "loss", step: 0, value: 2, ts: Date.now() }, { key: "sys/host-b/cpu_pct", step: 0, value: 50, ts: Date.now() }], end: { state: "aborted" } });
+    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: rank0.id, seq: 1, writer: "other", points: [{ key: "loss", step: 0, value: 2, ts: Date.now() }, { key: "sys/host-b/cpu_pct", step: 0, value: 50, ts: Date.now() }], config: { lr: 6 }, environment: { backend: "rank2-gpu" }, end: { state: "aborted" } });
     expect(ack).toMatchObject({ ok: true, ackSeq: 1 });
     const run = await t.api.run.get.query({ runId: rank0.id });
     expect(run.status).toBe("finished");
     expect(run.config ?? {}).toEqual({});
+    // rank 0 owns the captured environment too: a rank's batch does not merge into it
+    expect((run.environment as Record<string, unknown> | null)?.backend).toBeUndefined();
     expect(run.keys.sort()).toEqual(["loss", "loss@rank2", "sys/host-b/cpu_pct"]);
     expect((await t.api.metric.series.query({ runId: rank0.id, key: "loss" })).values).toEqual([1]);
     expect((await t.api.metric.series.query({ runId: rank0.id, key: "loss@rank2" })).values).toEqual([2]);

@@ -174,13 +174,14 @@ export type IngestService = ReturnType<typeof createIngestService>;
  * A batch of rank r > 0 as the run stores it. Ranks of one distributed job share a run; what
  * rank r logs is its own series `<key>@rank<r>` (points, texts, images, summary keys — the
  * SDK tags them already; this makes any client's batch obey the same rule). Rank 0 owns the
- * config and the run's final state: a rank's config is dropped and its end becomes a line in
- * the run's log instead of finishing a run that rank 0 may still be logging to.
+ * config, the captured environment and the run's final state: a rank's config and
+ * environment are dropped and its end becomes a line in the run's log instead of finishing a
+ * run that rank 0 may still be logging to.
  */
 export function batchForRank(batch: RunLog, rank: number): RunLog {
   if (rank === 0) return batch;
   const tag = (key: string) => rankKey(key, rank);
-  const { config: _config, end, ...rest } = batch;
+  const { config: _config, environment: _environment, end, ...rest } = batch;
   const out: RunLog = {
     ...rest,
     points: batch.points.map((p) => ({ ...p, key: tag(p.key) })),
