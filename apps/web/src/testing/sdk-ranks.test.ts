@@ -81,4 +81,31 @@ describe("ranks of one run", () => {
     expect((await t.api.metric.series.query({ runId: rank0.id, key: "loss" })).values).toEqual([1]);
     expect((await t.api.metric.series.query({ runId: rank0.id, key: "loss@rank2" })).values).toEqual([2]);
   });
+  it("a rank's rewind cuts its own series only, never another rank's newer points", async () => {
+    const s = await t.connect();
+    const initOf = (rank: number, writer: string) => s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "ranks", id: runId, resume: "allow", rank, writer });
+    const points = (from: number, to: number, value: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ key: "loss", step: from + i, value, ts: Date.now() }));
+    const runId = `rewind-ranks-${Date.now().toString(36)}`;
+    expect(await initOf(0, "0-a")).toMatchObject({ ok: true });
+    expect(await initOf(1, "1-b")).toMatchObject({ ok: true });
+    // the first attempt of both ranks got to step 100, then both crashed
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 1, writer: "0-a", points: points(0, 100, 1) })).toMatchObject({ ok: true });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 1, writer: "1-b", points: points(0, 100, 1) })).toMatchObject({ ok: true });
+    // both resume from the checkpoint at step 50: rank 0 first, and it is already training on
+    expect(await initOf(0, "0-c")).toMatchObject({ ok: true });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 1, writer: "0-c", points: [], rewind: { step: 50 } })).toMatchObject({ ok: true });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 2, writer: "0-c", points: points(51, 80, 2) })).toMatchObject({ ok: true });
+    // rank 1 resumes a little later: its rewind must not drop rank 0's new steps 51…80
+    expect(await initOf(1, "1-d")).toMatchObject({ ok: true });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 1, writer: "1-d", points: [], rewind: { step: 50 } })).toMatchObject({ ok: true });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: 2, writer: "1-d", points: points(51, 60, 2) })).toMatchObject({ ok: true });
+    s.disconnect();
+    const series = (key: string) => t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
+    const loss0 = await series("loss");
+    expect(loss0.steps).toEqual(Array.from({ length: 81 }, (_, i) => i));
+    expect(loss0.values).toEqual(loss0.steps.map((st) => (st > 50 ? 2 : 1)));
+    const loss1 = await series("loss@rank1");
+    expect(loss1.steps).toEqual(Array.from({ length: 61 }, (_, i) => i));
+    expect(loss1.values).toEqual(loss1.steps.map((st) => (st > 50 ? 2 : 1)));
+  });
 });

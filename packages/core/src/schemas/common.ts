@@ -31,6 +31,15 @@ export function rankKey(key: string, rank: number): string {
   return key.endsWith(suffix) ? key : key + suffix;
 }
 
+/**
+ * Whether `key` is one of rank `rank`'s series (see rankKey): `<key>@rank<r>` for r > 0, an
+ * untagged key for rank 0. A rank's rewind cuts its own series only — ranks resume one after
+ * another, and a late rank's rewind must not drop the steps another rank already re-logged.
+ */
+export function isRankSeries(key: string, rank: number): boolean {
+  return rank === 0 ? !/@rank\d+$/.test(key) : key.endsWith(`@rank${rank}`);
+}
+
 /** Steps are integers in [0, 2^53). */
 export const StepSchema = z
   .number()

@@ -82,11 +82,11 @@ export function createStore(io: MetricsIo): MetricsStore {
       });
     },
 
-    async rewind(runId, step) {
+    async rewind(runId, step, only) {
       if (!Number.isSafeInteger(step) || step < 0) throw new AppError("BAD_REQUEST", `step must be an integer in [0, 2^53), got ${step}`);
       return io.write(runId, async (ops) => {
         // sys/… series are stepped in wall-clock seconds, not training steps: never cut
-        const affected = (await ops.series([runId])).filter((s) => s.lastStep > step && !isSystemKey(s.key));
+        const affected = (await ops.series([runId])).filter((s) => s.lastStep > step && !isSystemKey(s.key) && (!only || only(s.key)));
         if (affected.length === 0) return { deleted: 0 };
         const keys = affected.map((s) => s.key);
         // points: drop whole chunks after `step`, truncate the ones straddling it

@@ -16,7 +16,8 @@ export type MetricsStore = {
    * an acknowledged sequence number and its points are durable together.
    */
   write(runId: string, points: MetricPoint[], writer?: { writer: string; ackSeq: number }): Promise<{ inserted: number }>;
-  rewind(runId: string, step: number): Promise<{ deleted: number }>;
+  /** `only`: cut just the series it accepts (one rank's series of a distributed run) */
+  rewind(runId: string, step: number, only?: (key: string) => boolean): Promise<{ deleted: number }>;
   series(q: SeriesQuery): Promise<Series>;
   /** one series per run (with `runId` set), over a shared step range */
   compare(q: CompareQuery): Promise<Series[]>;

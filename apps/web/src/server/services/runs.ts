@@ -1,4 +1,4 @@
-import { AppError, isSystemKey, type RunInit, type RunLog } from "@heron/core";
+import { AppError, isRankSeries, isSystemKey, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 import type { Logger } from "pino";
 import type { Notifier } from "./notifier";
@@ -107,9 +107,10 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
      * idempotent, so a batch replayed after a crash between this and the ack changes nothing:
      * texts and images by (run, key, step), log lines by (run, writer, seq).
      */
-    async applyRecords(batch: RunLog) {
+    /** `rank`: the writer's rank — its rewind cuts that rank's series only (see isRankSeries) */
+    async applyRecords(batch: RunLog, rank = 0) {
       const runId = batch.runId;
-      if (batch.rewind) await metrics.rewind(runId, batch.rewind.step);
+      if (batch.rewind) await metrics.rewind(runId, batch.rewind.step, (key) => isRankSeries(key, rank));
       for (const t of batch.texts ?? []) {
         const data = { rows: t.rows as object[], ts: new Date(t.ts) };
         await prisma.textSample.upsert({ where: { runId_key_step: { runId, key: t.key, step: t.step } }, create: { runId, key: t.key, step: t.step, ...data }, update: data });

@@ -39,7 +39,8 @@ function assertRunAccess(p: Principal, runId: string) {
   socket.on(
     "run:log",
     handle(log, "run:log", RunLogSchema, (input) => {
-      const batch = batchForRank(input, writerRank(input.writer, ranks.get(`${input.runId}\0${input.writer}`)));
+      const rank = writerRank(input.writer, ranks.get(`${input.runId}\0${input.writer}`));
+      const batch = batchForRank(input, rank);
       // guard: backpressure (stop reading this socket while the database lags)
       const next = ingest.guard(source, batch.points.length, () =>
         chain.then(async () => {
@@ -47,7 +48,7 @@ function assertRunAccess(p: Principal, runId: string) {
           // records beside the points are applied only for a batch not yet acked: a late
           // duplicate of an old batch must not rewind or end the run again
           const fresh = batch.seq > (await ingest.lastSeq(batch.runId, batch.writer));
-          if (fresh) await services.runs.applyRecords(batch);
+          if (fresh) await services.runs.applyRecords(batch, rank);
           const ack = await ingest.ingest(batch);
           if (fresh && batch.end) {
             await services.runs.finish(batch.runId, batch.end.state, batch.end.error, batch.summary);
