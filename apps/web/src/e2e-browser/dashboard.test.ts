@@ -291,6 +291,79 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.getByLabel("x axis").selectOption("step");
   });
 
+  it("compare view: a time zoom re-queries each run over its own steps for the same seconds", async () => {
+    const s = t.server.services;
+    const n = 20_000;
+    const ids: string[] = [];
+    // the fast run does a step every 50 ms, the slow one every 100 ms: the same seconds are
+    // different steps in each, so one step range for both would be wrong for one of them
+    for (const [name, msPerStep] of [["timed-fast", 50], ["timed-slow", 100]] as const) {
+      const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "vision", name, resume: "never", config: { msPerStep }, host: "gpu-box-1" });
+      const t0 = new Date(run.createdAt).getTime();
+      await s.metrics.write(run.id, Array.from({ length: n }, (_, step) => ({ key: "train/loss", step, value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7), ts: t0 + step * msPerStep })));
+      await s.runs.finish(run.id, "finished");
+      ids.push(run.id);
+    }
+    await page.goto(`${t.server.url}/compare?runs=${ids.join(",")}`);
+    const chart = page.locator('[data-chart="train/loss"]');
+    const painted = page.locator('[data-chart="train/loss"][data-painted]');
+    await painted.waitFor();
+    await page.getByLabel("x axis").selectOption("relative");
+    // the slow run lasts ~2,000 s, the fast one ~1,000 s: the time axis spans the slow one
+    await expect.poll(async () => Number(await chart.getAttribute("data-x-last"))).toBeCloseTo(((n - 1) * 100) / 1000, 1);
+    await painted.waitFor();
+    expect(await chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
+    const box = (await chart.locator(".u-over").boundingBox())!;
+    // drag over ~2 % of the width around 30 % (≈ 600–640 s): 6,000–6,400 steps of the slow run,
+    // 12,000–12,800 of the fast one — few enough points for both to come back exact
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.31, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.32, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    await painted.waitFor();
+    const first = Number(await chart.getAttribute("data-x-first"));
+    const last = Number(await chart.getAttribute("data-x-last"));
+    expect(first).toBeGreaterThan(500);
+    expect(last).toBeLessThan(750);
+    // both runs are drawn in the window (each from its own step range)
+    expect(await countColor(page, "train/loss", "#2563eb")).toBeGreaterThan(30);
+    expect(await countColor(page, "train/loss", "#e4572e")).toBeGreaterThan(30);
+    // plain runs, no distillation group: no distillation table
+    expect(await page.getByTestId("distill-table").count()).toBe(0);
+    await saveScreenshot(page, "compare-time-zoomed-1280");
+    await page.getByLabel("x axis").selectOption("step");
+  });
+
+  it("compare view of a distillation group ends with seed 003's table: teacher, then one row per method", async () => {
+    const s = t.server.services;
+    const ids: string[] = [];
+    const teacher = { runId: "teacher-run", model: "deep-cnn" };
+    for (const [method, acc] of [["ce", 0.71], ["kd", 0.73]] as const) {
+      const config = { kind: "distill", teacher, student: "light-cnn", methods: [method], T: 2, dataset: "fashion-mnist" };
+      const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "vision", name: `distill-${method}`, resume: "never", config, group: "distill-demo", host: "gpu-box-1" });
+      await s.metrics.write(run.id, [
+        { key: "test/accuracy", step: 10, value: acc, ts: Date.now() },
+        { key: "distill/teacher_accuracy", step: 10, value: 0.78, ts: Date.now() },
+        { key: "distill/teacher_params", step: 10, value: 1_186_986, ts: Date.now() },
+        { key: "distill/student_params", step: 10, value: 267_738, ts: Date.now() },
+        { key: "distill/trainable_params", step: 10, value: 267_738, ts: Date.now() },
+      ]);
+      await s.runs.finish(run.id, "finished");
+      ids.push(run.id);
+    }
+    await page.goto(`${t.server.url}/compare?runs=${ids.join(",")}`);
+    const table = page.getByTestId("distill-table");
+    await table.waitFor();
+    const rows = await table.locator("tbody tr").allInnerTexts();
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/teacher\s+—\s+deep-cnn\s+78\.00%\s+1,186,986/);
+    expect(rows[1]).toMatch(/distill-ce\s+ce\s+light-cnn\s+71\.00%\s+267,738/);
+    expect(rows[2]).toMatch(/distill-kd\s+kd\s+light-cnn\s+73\.00%\s+267,738/);
+    await saveScreenshot(page, "compare-distill-1280");
+  });
+
   it("shows a run's text samples per step and its images, logged through the SDK", async () => {
     const run = await init({ host: t.server.url, apiKey: t.key, project: "vision", name: "media-run", dir: path.join(t.home, "sdk-media") });
     run.log({ "train/loss": 1 }, { step: 1 });

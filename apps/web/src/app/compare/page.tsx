@@ -129,10 +129,13 @@ export default function ComparePage() {
 type DistillRow = { runId: string; name: string; status: string; method: string; model: string | null; accuracy: number | null; params: number | null; trainableParams: number | null };
 type DistillTableData = { group: string | null; teacher: { model: string | null; accuracy: number | null; params: number | null } | null; rows: DistillRow[] };
 
-/** Shown only when run.compareTable exists and the runs include distillation runs. */
+/**
+ * Shown only when run.compareTable exists and the runs include distillation runs (the server
+ * fills `teacher` exactly then; plain training and SDK runs have none).
+ */
 function isDistillTable(v: unknown): v is DistillTableData {
   const t = v as DistillTableData | null;
-  return !!t && Array.isArray(t.rows) && t.rows.some((r) => r.method !== "train");
+  return !!t && Array.isArray(t.rows) && !!t.teacher;
 }
 
 const pct = (v: number | null) => (v === null ? "—" : `${(v * 100).toFixed(2)}%`);
