@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { processAlive, readWriterMeta, writeWriterMeta, type RunMeta } from "./run-dir";
 import type { Sender } from "./sender";
 import { recordedWriterSender } from "./sync";
@@ -20,18 +22,21 @@ export class Takeover {
   readonly ready: Promise<void>;
   /** resolves once the server acknowledged every leftover batch */
   readonly done: Promise<void>;
-  private readonly parts: { sender: Sender; wal: WriteAheadLog }[] = [];
+  private readonly parts: { sender: Sender; wal: WriteAheadLog; writer: string }[] = [];
 
-  constructor(dir: string, meta: RunMeta, writers: string[], opts: { host: string; apiKey?: string }) {
+  constructor(private readonly dir: string, meta: RunMeta, writers: string[], opts: { host: string; apiKey?: string }) {
     const readies: Promise<unknown>[] = [];
     const dones: Promise<unknown>[] = [];
     for (const writer of writers) {
+      // another process resuming the run at the same moment (ranks restarted together) may
+      // have chosen it too: only the one holding the claim uploads it
+      if (!claimWriter(dir, writer)) continue;
       const wmeta = readWriterMeta(dir, writer);
       const rank = wmeta?.rank ?? 0;
       writeWriterMeta(dir, writer, { rank, takenOverBy: process.pid });
       const wal = new WriteAheadLog(dir, writer);
       const sender = recordedWriterSender(meta, wal, rank, { ...opts, dropEnd: true });
-      this.parts.push({ sender, wal });
+      this.parts.push({ sender, wal, writer });
       const started = sender.start().then(
         () => true,
         (err: Error) => (console.warn(`[heron] cannot upload what an earlier process left in ${wal.dir} (${err.message}); upload it with: npx heron sync ${dir}`), false),
@@ -46,6 +51,7 @@ export class Takeover {
             console.warn(`[heron] the server has ${wal.writer}'s batches up to ${sender.ackedSeq} only and ${wal.dir} starts later; not uploading it`);
             sender.close();
             wal.close();
+            releaseWriter(dir, writer);
             return;
           }
           sender.replayFromDisk(wal.lastSeq());
@@ -54,6 +60,7 @@ export class Takeover {
           writeWriterMeta(dir, writer, { rank, state: wmeta?.state ?? "crashed", ackedSeq: sender.ackedSeq, endedAt: wmeta?.endedAt ?? Date.now() });
           sender.close();
           wal.close();
+          releaseWriter(dir, writer);
         }).catch((err: Error) => console.warn(`[heron] uploading what an earlier process left in ${wal.dir} failed (${err.message}); upload it with: npx heron sync ${dir}`)),
       );
     }
@@ -62,11 +69,48 @@ export class Takeover {
   }
 
   close(): void {
-    for (const { sender, wal } of this.parts) {
+    for (const { sender, wal, writer } of this.parts) {
       sender.close();
       wal.close();
+      releaseWriter(this.dir, writer);
     }
   }
+}
+
+const claimFile = (dir: string, writer: string) => path.join(dir, "wal", `${writer}.takeover`);
+
+function claimant(dir: string, writer: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(claimFile(dir, writer), "utf8")) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Claims a leftover writer for this process: `wal/<writer>.takeover` holding our pid, created
+ * exclusively (O_EXCL), so of two processes resuming the run at once exactly one uploads it.
+ * A claim whose process is gone is free again. False when a live process (this one included:
+ * two inits of the run here) holds it.
+ */
+export function claimWriter(dir: string, writer: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(claimFile(dir, writer), String(process.pid), { flag: "wx" });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return false;
+    }
+    const pid = claimant(dir, writer);
+    if (pid === process.pid || processAlive(pid)) return false;
+    fs.rmSync(claimFile(dir, writer), { force: true }); // its process died: free
+  }
+  return false;
+}
+
+/** drops this process's claim (uploaded, skipped, or the run closed) */
+export function releaseWriter(dir: string, writer: string): void {
+  if (claimant(dir, writer) === process.pid) fs.rmSync(claimFile(dir, writer), { force: true });
 }
 
 /**
@@ -80,6 +124,8 @@ export function leftoverWriters(dir: string, own: string): string[] {
     const m = readWriterMeta(dir, writer);
     if (!m?.state && (m?.pid === process.pid || processAlive(m?.pid))) return false;
     if (processAlive(m?.takenOverBy)) return false;
+    const claimedBy = claimant(dir, writer);
+    if (claimedBy === process.pid || processAlive(claimedBy)) return false;
     if (m?.ackedSeq === undefined) return true;
     const wal = new WriteAheadLog(dir, writer);
     const pending = wal.lastSeq() > m.ackedSeq;

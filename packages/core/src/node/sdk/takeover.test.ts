@@ -1,0 +1,47 @@
+// Two processes resuming the same run from the same directory at once (ranks of a job all
+// restarted together) must not both upload a dead writer's leftovers: each batch would go out
+// twice, and a leftover rewind could be applied after the other process's new points.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeWriterMeta } from "./run-dir";
+import { claimWriter, leftoverWriters, releaseWriter } from "./takeover";
+import { WriteAheadLog } from "./wal";
+
+/** a pid no process has any more */
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid!;
+
+async function runDirWithDeadWriter() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "heron-takeover-"));
+  const wal = new WriteAheadLog(dir, "0-dead");
+  wal.append({ seq: 1, points: [["loss", 1, 0.5, 1]] });
+  await wal.written();
+  wal.close();
+  writeWriterMeta(dir, "0-dead", { rank: 0, pid: deadPid() });
+  return dir;
+}
+const claimFile = (dir: string) => path.join(dir, "wal", "0-dead.takeover");
+
+describe("taking over a dead writer's leftovers", () => {
+  it("one process at a time: a live claim keeps others off, a dead claimant's is taken", async () => {
+    const dir = await runDirWithDeadWriter();
+    expect(leftoverWriters(dir, "0-own")).toEqual(["0-dead"]);
+    // another live process claimed it first (the parent of this test process stands in for it)
+    fs.writeFileSync(claimFile(dir), String(process.ppid));
+    expect(claimWriter(dir, "0-dead")).toBe(false);
+    expect(leftoverWriters(dir, "0-own")).toEqual([]);
+    // that process died before finishing: the claim is free again
+    fs.writeFileSync(claimFile(dir), String(deadPid()));
+    expect(leftoverWriters(dir, "0-own")).toEqual(["0-dead"]);
+    expect(claimWriter(dir, "0-dead")).toBe(true);
+    // a second take-over inside this very process (two inits of the run) does not claim it twice
+    expect(claimWriter(dir, "0-dead")).toBe(false);
+    releaseWriter(dir, "0-dead");
+    expect(fs.existsSync(claimFile(dir))).toBe(false);
+    expect(claimWriter(dir, "0-dead")).toBe(true);
+    releaseWriter(dir, "0-dead");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
