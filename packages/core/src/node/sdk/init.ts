@@ -98,7 +98,7 @@ export async function init(opts: InitOptions): Promise<Run> {
   const wal = new WriteAheadLog(dir, writer);
   // what earlier processes of this run left here unsent (killed, or exited offline)
   const resuming = !!opts.id && (opts.resume === "allow" || opts.resume === "must") && previous?.id === id;
-  const leftovers = resuming ? leftoverWriters(dir, writer) : [];
+  const leftovers = resuming ? leftoverWriters(dir, writer, rank) : [];
   const leftoverStep = leftoverLastStep(dir, leftovers);
   // a local resume (offline) continues after the highest step this directory saw
   const localLastStep = listWriters(dir).reduce<number | null>((m, w) => {

@@ -114,14 +114,18 @@ export function releaseWriter(dir: string, writer: string): void {
 }
 
 /**
- * Writers of `dir` other than `own` whose process is gone and whose log holds batches the
- * server may not have: not still logging (another rank of the job), not being uploaded by
- * another live process, not recorded as fully acknowledged.
+ * Writers of `dir` other than `own`, of the resuming process's `rank`, whose process is gone
+ * and whose log holds batches the server may not have: not still logging, not being uploaded
+ * by another live process, not recorded as fully acknowledged. Only the same rank's: those
+ * hold the series this process continues (rank r logs `<key>@rank<r>`, and a rank's rewind
+ * cuts its own series only), so its batches must wait for them; ranks of a job restarted
+ * together each upload their own. Another rank's leftovers wait for that rank (or heron sync).
  */
-export function leftoverWriters(dir: string, own: string): string[] {
+export function leftoverWriters(dir: string, own: string, rank: number): string[] {
   return listWriters(dir).filter((writer) => {
     if (writer === own) return false;
     const m = readWriterMeta(dir, writer);
+    if ((m?.rank ?? 0) !== rank) return false;
     if (!m?.state && (m?.pid === process.pid || processAlive(m?.pid))) return false;
     if (processAlive(m?.takenOverBy)) return false;
     const claimedBy = claimant(dir, writer);
