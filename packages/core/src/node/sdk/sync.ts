@@ -1,4 +1,5 @@
 import { readRunMeta, readWriterMeta, processAlive, writeWriterMeta, type RunMeta } from "./run-dir";
+import { claimant, claimWriter, releaseWriter } from "./claim";
 import { Sender } from "./sender";
 import { listWriters, WriteAheadLog } from "./wal";
 
@@ -47,6 +48,11 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.takenOverBy} (which resumed the run) is uploading it` });
       continue;
     }
+    // a process resuming the run (or another sync) may be uploading it right now
+    if (!claimWriter(dir, writer)) {
+      result.writers.push({ writer, sent: 0, skipped: `process ${claimant(dir, writer) ?? "?"} is uploading it` });
+      continue;
+    }
     const wal = new WriteAheadLog(dir, writer);
     let endedAs = wmeta?.state;
     if (!endedAs) {
@@ -71,6 +77,7 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
     } finally {
       sender.close();
       wal.close();
+      releaseWriter(dir, writer);
     }
   }
   return result;

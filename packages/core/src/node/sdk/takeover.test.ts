@@ -6,8 +6,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeWriterMeta } from "./run-dir";
-import { claimWriter, leftoverLastStep, leftoverWriters, releaseWriter } from "./takeover";
+import { writeRunMeta, writeWriterMeta } from "./run-dir";
+import { claimWriter, releaseWriter } from "./claim";
+import { syncRunDir } from "./sync";
+import { leftoverLastStep, leftoverWriters } from "./takeover";
 import { WriteAheadLog } from "./wal";
 
 /** a pid no process has any more */
@@ -22,6 +24,7 @@ async function deadWriter(dir: string, writer: string, rank: number, step: numbe
 }
 async function runDirWithDeadWriter() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "heron-takeover-"));
+  writeRunMeta(dir, { id: "r1", project: "p", host: "http://127.0.0.1:9", mode: "online", startedAt: 1 });
   await deadWriter(dir, "0-dead", 0, 1);
   return dir;
 }
@@ -35,6 +38,9 @@ describe("taking over a dead writer's leftovers", () => {
     fs.writeFileSync(claimFile(dir), String(process.ppid));
     expect(claimWriter(dir, "0-dead")).toBe(false);
     expect(leftoverWriters(dir, "0-own", 0)).toEqual([]);
+    // heron sync leaves it to that process too (it would send every batch a second time)
+    const synced = await syncRunDir(dir, { host: "http://127.0.0.1:9" });
+    expect(synced.writers).toEqual([{ writer: "0-dead", sent: 0, skipped: `process ${process.ppid} is uploading it` }]);
     // that process died before finishing: the claim is free again
     fs.writeFileSync(claimFile(dir), String(deadPid()));
     expect(leftoverWriters(dir, "0-own", 0)).toEqual(["0-dead"]);
