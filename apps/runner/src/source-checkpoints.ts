@@ -41,11 +41,24 @@ export async function fetchSourceCheckpoints(emit: Emit, lease: Pick<Lease, "job
   for (const src of checkpointSourcesOf(lease.spec)) {
     const dir = path.join(home, "checkpoints", src.jobId);
     const what = `${src.role} run ${src.runId} (job ${src.jobId})`;
-    let got: number | null;
-    try {
-      got = await serialised(dir, () => downloadLatestCheckpoint(emit, held, dir, src.jobId));
-    } catch (err) {
-      log(`[runner] could not fetch the ${what} checkpoint from the server (${(err as Error).message}); using what this host has`);
+    let got: number | null = null;
+    let failed: Error | null = null;
+    // a network blip must not fail the job for good: a few tries (1, 2, 4 s) before falling
+    // back to what this host has
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      try {
+        got = await serialised(dir, () => downloadLatestCheckpoint(emit, held, dir, src.jobId));
+        failed = null;
+        break;
+      } catch (err) {
+        failed = err as Error;
+        // the server answered "no": retrying cannot change that (a lost lease, a refused source)
+        if (/stale fencing token|does not hold|does not start from/.test(failed.message)) break;
+      }
+    }
+    if (failed) {
+      log(`[runner] could not fetch the ${what} checkpoint from the server (${failed.message}); using what this host has`);
       continue;
     }
     const local = latestLocalStep(dir);
