@@ -77,6 +77,9 @@ async function main() {
     // a later attempt continues the same run from its checkpoint (or from scratch): points the
     // lost attempt logged after that step are dropped so the charts continue without a fork
     const step = latestCheckpointStep(checkpointDir) ?? 0;
+    // what an earlier attempt on this host left unsent must be on the server before the rewind,
+    // or its points after `step` would land later and win over this attempt's
+    await run.leftoversUploaded();
     await ctx.rewind!(step);
     console.log(`[heron] attempt ${lease.attempt} resumes the run after step ${step}`);
   }

@@ -25,7 +25,7 @@ export type RunParts = {
   wal: WriteAheadLog | null;
   sender: Sender | null;
   /** uploads of earlier processes' leftovers (see takeover.ts), closed with the run */
-  takeover?: { close(): void } | null;
+  takeover?: { close(): void; done: Promise<void> } | null;
   flushIntervalMs: number;
   flushPoints: number;
   finishTimeoutMs: number;
@@ -139,6 +139,16 @@ export class Run {
     if (this.p.mode === "disabled" || this.finishing) return;
     this.cut();
     await this.p.wal?.written();
+  }
+
+  /**
+   * Resolves once what earlier processes of this run left unsent (see takeover.ts) has reached
+   * the server — at once when there was nothing. `init` waits for it only up to
+   * `initTimeoutMs`; a caller about to rewind the run by another path (a job's runner does)
+   * awaits this first, or the old points could land after its rewind.
+   */
+  leftoversUploaded(): Promise<void> {
+    return this.p.takeover?.done ?? Promise.resolve();
   }
 
   /**
