@@ -21,8 +21,8 @@ const quiet = { captureSystem: false, captureConsole: false, captureExit: false,
 describe("ranks of one run", () => {
   it("two ranks logging the same key at the same steps keep both series; rank 0 owns config and the end", async () => {
     const opts = { project: "ranks", host: t.server.url, apiKey: t.key, ...quiet };
-    const rank0 = await init({ ...opts, config: { lr: 0.1 }, dir: path.join(t.home, "rank0") });
-    const rank1 = await init({ ...opts, id: rank0.id, resume: "allow", rank: 1, config: { lr: 99 }, dir: path.join(t.home, "rank1") });
+    const rank0 = await init({ ...opts, name: "ddp", tags: ["ddp"], config: { lr: 0.1 }, dir: path.join(t.home, "rank0") });
+    const rank1 = await init({ ...opts, id: rank0.id, resume: "allow", rank: 1, name: "rank-1-name", tags: ["r1"], group: "r1-group", config: { lr: 99 }, dir: path.join(t.home, "rank1") });
     for (let step = 0; step < 200; step++) {
       rank0.log({ loss: valueAt(0, step), train: { acc: step } }, { step });
       rank1.log({ loss: valueAt(1, step), train: { acc: 1000 - step } }, { step });
@@ -41,6 +41,8 @@ describe("ranks of one run", () => {
     const run = await t.api.run.get.query({ runId: rank0.id });
     expect(run.status).toBe("finished");
     expect(run.config).toEqual({ lr: 0.1 });
+    // rank 0 owns the run's metadata too: rank 1's name, tags and group changed nothing
+    expect(run).toMatchObject({ name: "ddp", tags: ["ddp"], group: null });
     expect(run.summary).toMatchObject({ best: 0, "best@rank1": 1 });
     expect(run.keys.sort()).toEqual(["loss", "loss@rank1", "train/acc", "train/acc@rank1"]);
     const series = (key: string) => t.api.metric.series.query({ runId: rank0.id, key, maxPoints: 100_000 });

@@ -21,9 +21,10 @@ function assertRunAccess(p: Principal, runId: string) {
     handle(log, "run:init", RunInitSchema, async (input) => {
       const forcedRunId = p.kind === "job" ? p.runId : undefined;
       const rank = input.rank ?? 0;
-      // rank 0 owns config, environment and the run's state: another rank joining (or coming
-      // back) must not bring a run rank 0 already ended back to running
-      const asInit = rank === 0 ? input : { ...input, config: undefined, environment: undefined, sync: true };
+      // rank 0 owns the run's metadata (config, environment, name, tags, group, notes, host) and
+      // its state: another rank joining (or coming back) changes none of it, and must not bring
+      // a run rank 0 already ended back to running
+      const asInit = rank === 0 ? input : { ...input, config: undefined, environment: undefined, name: undefined, tags: undefined, group: undefined, notes: undefined, host: undefined, sync: true };
       const { run, project, resumed, lastStep } = await services.runs.init(asInit, { forcedRunId });
       const writer = input.writer ?? String(rank);
       ranks.set(`${run.id}\0${writer}`, rank);
