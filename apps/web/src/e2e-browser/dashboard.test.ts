@@ -4,7 +4,7 @@
 // steps and against time. Jobs run on a real runner daemon with a fast fake executor (the
 // dashboard is under test here, not tfjs).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { pino } from "pino";
 import { PROTOCOL_VERSION } from "@heron/core";
 import fs from "node:fs";
@@ -30,6 +30,21 @@ async function seedRun(t: TestServer, project: string, name: string, opts: { con
   await s.metrics.write(run.id, points);
   await s.runs.finish(run.id, opts.status ?? "finished");
   return run.id;
+}
+
+/**
+ * Drag-selects a chart's plot from `from` to `to` (fractions of its width), in small moves as
+ * a hand would, and waits until the zoomed answer is exact (no longer bucketed).
+ */
+async function dragZoom(page: Page, chart: Locator, from: number, to: number): Promise<void> {
+  const box = (await chart.locator(".u-over").boundingBox())!;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * from, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((from + to) / 2), y, { steps: 5 });
+  await page.mouse.move(box.x + box.width * to, y, { steps: 5 });
+  await page.mouse.up();
+  await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
 }
 
 /** Pixels of the chart's canvas close to a colour: proof that a curve of that run was drawn. */
@@ -220,12 +235,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await expect.poll(() => chart.locator(".chart-legend").innerText()).toMatch(/step \d+[\s\S]*long-run\s+[\d.e-]+/);
     // drag across ~2% of the width: ~400 steps, few enough for exact points
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.51, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.move(box.x + box.width * 0.52, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.up();
-    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    await dragZoom(page, chart, 0.5, 0.52);
     const zoomedPoints = Number(await chart.getAttribute("data-painted"));
     expect(zoomedPoints).toBeGreaterThan(100);
     expect(zoomedPoints).toBeLessThan(1000);
@@ -273,11 +283,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
     await expect.poll(() => chart.locator(".chart-legend").innerText()).toMatch(/^[\d.,]+ s/);
     // drag across 2% of the width: ~52 s of the first half, ~520 steps — few enough for exact points
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.31, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.move(box.x + box.width * 0.32, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.up();
-    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    await dragZoom(page, chart, 0.3, 0.32);
     await painted.waitFor();
     const after = await x();
     // the window is a time window (~780–832 s; as steps it would be ~78–83 s) ...
@@ -313,15 +319,9 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await expect.poll(async () => Number(await chart.getAttribute("data-x-last"))).toBeCloseTo(((n - 1) * 100) / 1000, 1);
     await painted.waitFor();
     expect(await chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
-    const box = (await chart.locator(".u-over").boundingBox())!;
     // drag over ~2 % of the width around 30 % (≈ 600–640 s): 6,000–6,400 steps of the slow run,
     // 12,000–12,800 of the fast one — few enough points for both to come back exact
-    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.31, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.move(box.x + box.width * 0.32, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.up();
-    await expect.poll(() => chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(0);
+    await dragZoom(page, chart, 0.3, 0.32);
     await painted.waitFor();
     const first = Number(await chart.getAttribute("data-x-first"));
     const last = Number(await chart.getAttribute("data-x-last"));

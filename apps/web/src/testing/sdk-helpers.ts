@@ -5,6 +5,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TestServer } from "./harness";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../../../..");
@@ -117,6 +118,16 @@ export function walPoints(dir: string): Map<string, number> {
         // the torn last line of a killed writer
       }
     }
+  }
+  return out;
+}
+
+/** every (key, step) → value the server holds for a run's keys "a" and "b" (the sdk-client scenarios' keys) */
+export async function serverPoints(api: TestServer["api"], runId: string): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>();
+  for (const key of ["a", "b"]) {
+    const s = await api.metric.series.query({ runId, key, maxPoints: 100_000 });
+    s.steps.forEach((step, i) => out.set(`${key}@${step}`, s.values[i]!));
   }
   return out;
 }

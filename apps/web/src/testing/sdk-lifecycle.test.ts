@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, syncRunDir } from "@heron/core/node";
 import { startTestServer, waitFor, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
+import { startChild, startProxy, valueAt, walPoints, serverPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -18,16 +18,6 @@ afterAll(async () => {
 
 function client(scenario: string, host = t.server.url) {
   return startChild("sdk-client.ts", [scenario, "lifecycle"], { HERON_HOST: host, HERON_API_KEY: t.key, HERON_HOME: t.home });
-}
-
-/** every (key, step) → value the server holds for a run */
-async function serverPoints(runId: string): Promise<Map<string, number | null>> {
-  const out = new Map<string, number | null>();
-  for (const key of ["a", "b"]) {
-    const s = await t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
-    s.steps.forEach((step, i) => out.set(`${key}@${step}`, s.values[i]!));
-  }
-  return out;
 }
 
 describe("run lifecycle", () => {
@@ -78,7 +68,7 @@ describe("run lifecycle", () => {
       await new Promise((r) => setTimeout(r, 300)); // > flushIntervalMs: the WAL has caught up
       c.proc.kill("SIGKILL");
       await c.exited;
-      const before = await serverPoints(runId!);
+      const before = await serverPoints(t.api, runId!);
       const flushed = walPoints(dir!);
       const expected = new Map([...before, ...flushed]);
       expect(expected.size).toBeGreaterThan(before.size + 500);
@@ -86,7 +76,7 @@ describe("run lifecycle", () => {
 
       const r = await syncRunDir(dir!, { host: t.server.url, apiKey: t.key });
       expect(r.runId).toBe(runId);
-      const after = await serverPoints(runId!);
+      const after = await serverPoints(t.api, runId!);
       expect(after).toEqual(expected);
       const run = await t.api.run.get.query({ runId: runId! });
       expect(run.status).toBe("crashed");
@@ -114,7 +104,7 @@ describe("run lifecycle", () => {
       const r = await t.api.run.get.query({ runId: run.id });
       return {
         run: { status: r.status, config: r.config, summary: r.summary, finishedAt: r.finishedAt, createdAt: r.createdAt, metrics: r.metrics },
-        points: [...(await serverPoints(run.id))],
+        points: [...(await serverPoints(t.api, run.id))],
         texts: (await t.api.run.texts.query({ runId: run.id })).map((x) => [x.key, x.step, x.rows]),
         media: (await t.api.run.media.query({ runId: run.id })).map((m) => [m.key, m.step, m.caption, m.width, m.height]),
       };

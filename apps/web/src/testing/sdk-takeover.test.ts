@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syncRunDir } from "@heron/core/node";
 import { startTestServer, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
+import { startChild, startProxy, valueAt, walPoints, serverPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -17,16 +17,6 @@ afterAll(async () => {
 
 function client(scenario: string, host: string, env: Record<string, string> = {}) {
   return startChild("sdk-client.ts", [scenario, "takeover"], { HERON_HOST: host, HERON_API_KEY: t.key, HERON_HOME: t.home, ...env });
-}
-
-/** every (key, step) → value the server holds for a run */
-async function serverPoints(runId: string): Promise<Map<string, number | null>> {
-  const out = new Map<string, number | null>();
-  for (const key of ["a", "b"]) {
-    const s = await t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
-    s.steps.forEach((step, i) => out.set(`${key}@${step}`, s.values[i]!));
-  }
-  return out;
 }
 
 describe("a resumed process takes over an earlier one's unsent log", () => {
@@ -46,7 +36,7 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
     } finally {
       await proxy.close();
     }
-    const before = await serverPoints(runId);
+    const before = await serverPoints(t.api, runId);
     const flushed = walPoints(dir);
     const expected = new Map([...before, ...flushed]);
     expect(expected.size).toBeGreaterThan(before.size + 500);
@@ -57,7 +47,7 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
     await second.waitFor(/RUN /);
     // init returned only once the leftovers were on the server (a rewind right after init,
     // as a job's next attempt does, must find them there)
-    const atInit = await serverPoints(runId);
+    const atInit = await serverPoints(t.api, runId);
     expect([...expected].filter(([k, v]) => atInit.get(k) !== v)).toEqual([]);
     expect((await second.exited).code).toBe(0);
     expect(second.output()).toMatch(/uploading what earlier processes of run \S+ left unsent/);
@@ -68,7 +58,7 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
       expected.set(`a@${lastFlushed + 1 + i}`, valueAt(2, i));
       expected.set(`b@${lastFlushed + 1 + i}`, valueAt(3, i));
     }
-    expect(await serverPoints(runId)).toEqual(expected);
+    expect(await serverPoints(t.api, runId)).toEqual(expected);
     for (const key of ["a", "b"]) {
       const s = await t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
       expect(s.steps).toEqual(Array.from({ length: lastFlushed + 101 }, (_, i) => i));
@@ -80,6 +70,6 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
     const r = await syncRunDir(dir, { host: t.server.url, apiKey: t.key });
     expect(r.writers.reduce((n, w) => n + w.sent, 0)).toBe(0);
     expect((await t.api.run.get.query({ runId })).status).toBe("finished");
-    expect(await serverPoints(runId)).toEqual(expected);
+    expect(await serverPoints(t.api, runId)).toEqual(expected);
   });
 });
