@@ -40,7 +40,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   known.current = new Set(keys);
   const keysSig = keys.join("\n");
   const fetchRef = useRef<(ks: string[], ranges: Record<string, StepRange>) => Promise<void>>(() => Promise.resolve());
-  const { live: liveByRun, drop } = useLivePoints([runId], {
+  const { live: liveByRun, drop, ready } = useLivePoints([runId], {
     knownKeys: () => known.current,
     onUnknownKey: () => onNewKey?.(),
     // a server restart: refetch everything to catch up on what was written meanwhile
@@ -59,7 +59,8 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       return Promise.all(ks.map((key) => api.metric.series.query({ runId, key, maxPoints: MAX_POINTS, ...(ranges[key] ?? {}) }).then((s) => [key, s] as const))).then(
         (pairs) => {
           setSeries((prev) => ({ ...prev, ...Object.fromEntries(pairs) }));
-          drop(runId, pairs.map(([k]) => k));
+          // a zoomed read ends at its window: the live tail is dropped with it, as before
+          drop(runId, Object.fromEntries(pairs.map(([k, s]) => [k, ranges[k] ? Infinity : (s.steps.at(-1) ?? -1)])));
           setError(null);
         },
         (e) => setError(errorMessage(e)),
@@ -69,10 +70,12 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   );
   fetchRef.current = fetchKeys;
 
-  // stored data for keys not loaded yet
+  // stored data for keys not loaded yet — for a running run only once its live subscription
+  // is confirmed, so no point falls between the read and the subscription
+  const canRead = ready || status !== "running";
   useEffect(() => {
-    void fetchKeys(keys.filter((k) => !series[k]), zoom);
-  }, [runId, keysSig]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (canRead) void fetchKeys(keys.filter((k) => !series[k]), zoom);
+  }, [runId, keysSig, canRead]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // the run ended: one last stored read replaces the live tail
   const prevStatus = useRef(status);

@@ -83,9 +83,16 @@ describe.skipIf(!hasChromium)("live run page across a server restart", () => {
     await s.runs.finish(done.id, "finished");
     const { run: running } = await s.runs.init({ v: PROTOCOL_VERSION, project: "live", name: "running-run", resume: "never" });
     await s.metrics.write(running.id, points(0, 10));
+    // the page's socket connects late (a loaded machine): the stored read must not be drawn
+    // before the live subscription stands, or points logged in between never show
+    await page.routeWebSocket(/socket\.io/, async (ws) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      ws.connectToServer();
+    });
     await page.goto(`${server.url}/compare?runs=${done.id},${running.id}`);
     const chart = page.locator('[data-chart="train/loss"]');
-    await expect.poll(() => chart.getAttribute("data-painted")).toBe("20"); // union of both runs' steps
+    await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 10_000 }).toBe("20"); // union of both runs' steps
+    await page.unrouteAll();
     const sdk = io(server.url, { path: "/socket.io", auth: { token: key }, transports: ["websocket"], reconnection: false });
     await new Promise<void>((r) => sdk.once("connect", () => r()));
     expect((await sdk.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: running.id, seq: 1, writer: "c1", points: points(10, 30) })).ok).toBe(true);

@@ -48,17 +48,18 @@ export default function ComparePage() {
   const [reloadTick, setReloadTick] = useState(0);
   // running runs stream their new points into the overlay; a reconnect refetches everything
   const runningIds = useMemo(() => (runs ?? []).filter((r) => r.status === "running").map((r) => r.id), [runs]);
-  const { live } = useLivePoints(runningIds, { onReconnect: () => setReloadTick((n) => n + 1) });
+  // stored data is read once the running runs' subscriptions are confirmed (see useLivePoints)
+  const { live, ready } = useLivePoints(runningIds, { onReconnect: () => setReloadTick((n) => n + 1) });
 
   const keys = useMemo(() => (runs ? [...new Set(runs.flatMap((r) => r.keys))].filter((k) => !k.startsWith("sys/")).sort() : []), [runs]);
   useEffect(() => {
-    if (!runIds || !keys.length) return;
+    if (!runIds || !keys.length || !ready) return;
     // one batched HTTP request for every key
     Promise.all(keys.map((key) => api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => [key, normalize(a as CompareAnswer[], runIds)] as const))).then(
       (pairs) => setData(Object.fromEntries(pairs)),
       (e) => setError(errorMessage(e)),
     );
-  }, [runIds, keys, reloadTick]);
+  }, [runIds, keys, reloadTick, ready]);
 
   // zoom: every run queried over the same step range, so their buckets share boundaries
   const onZoom = (key: string, range: StepRange | null, byRun?: Record<string, StepRange>) => {
