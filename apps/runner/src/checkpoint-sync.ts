@@ -31,6 +31,14 @@ export function latestLocalStep(dir: string): number | null {
   return listLocalCheckpoints(dir).at(-1)?.step ?? null;
 }
 
+/**
+ * The server refused for good — the lease is gone (a newer attempt owns the job) or the
+ * source is not one this job may read — as opposed to a failure a retry may get past.
+ */
+export function isRefusal(err: Error): boolean {
+  return /stale fencing token|does not hold|does not start from/.test(err.message);
+}
+
 const must = <T extends object>(a: Ack<T>, what: string): T => {
   if (!a.ok) throw new Error(`${what}: ${a.error}`);
   return a;
@@ -124,7 +132,7 @@ export class CheckpointUploader {
       } catch (err) {
         // the job keeps its local checkpoint; the next tick (or the final sync) tries again —
         // unless the lease is gone: a newer attempt owns the job and no retry can succeed
-        this.fenced = /stale fencing token|does not hold/.test((err as Error).message);
+        this.fenced = isRefusal(err as Error);
         this.onError(err as Error);
       }
     });

@@ -5,7 +5,7 @@
 // this job's spec names). Then the job runs on any runner.
 import path from "node:path";
 import type { Lease } from "@heron/core";
-import { downloadLatestCheckpoint, latestLocalStep, type Emit } from "./checkpoint-sync";
+import { downloadLatestCheckpoint, isRefusal, latestLocalStep, type Emit } from "./checkpoint-sync";
 
 export type CheckpointSource = { role: "teacher" | "base"; runId: string; jobId: string };
 
@@ -54,7 +54,7 @@ export async function fetchSourceCheckpoints(emit: Emit, lease: Pick<Lease, "job
       } catch (err) {
         failed = err as Error;
         // the server answered "no": retrying cannot change that (a lost lease, a refused source)
-        if (/stale fencing token|does not hold|does not start from/.test(failed.message)) break;
+        if (isRefusal(failed)) break;
       }
     }
     if (failed) {

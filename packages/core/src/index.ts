@@ -9,3 +9,4 @@ export * from "./protocol/events";
 export * from "./errors";
 export * from "./jobs/job-context";
 export * from "./charts/smoothing";
+export * from "./sorted";

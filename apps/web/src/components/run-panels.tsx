@@ -1,4 +1,5 @@
 "use client";
+import { isSystemKey } from "@heron/core";
 import { useEffect, useState } from "react";
 import { api } from "../lib/api";
 import { flattenConfig } from "../lib/flatten";
@@ -165,7 +166,7 @@ export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: S
   const entries = Object.entries((summary ?? {}) as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number");
   const planned = entries.filter(([k]) => /plan/i.test(k));
   const measuredSummary = entries.filter(([k]) => /measured|peak/i.test(k));
-  const sampled: [string, { last: number | null; max: number | null }][] = Object.entries(metrics).filter(([k]) => k.startsWith("sys/") && /mem|rss|heap/i.test(k));
+  const sampled: [string, { last: number | null; max: number | null }][] = Object.entries(metrics).filter(([k]) => isSystemKey(k) && /mem|rss|heap/i.test(k));
   const measured: [string, { last: number | null; max: number | null }][] = [...measuredSummary.map(([k, v]) => [k, { last: v, max: v }] as [string, { last: number; max: number }]), ...sampled];
   const plan = planned.find(([k]) => k === "planned_bytes")?.[1];
   const peak = measuredSummary.find(([k]) => k === "measured_peak_bytes")?.[1];

@@ -1,4 +1,5 @@
 "use client";
+import { isSystemKey } from "@heron/core";
 import { useEffect, useMemo, useState, type ReactNode } from "react";
 import type { api } from "../lib/api";
 import { colorAt } from "../lib/colors";
@@ -60,7 +61,7 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
     // config keys whose recorded values differ (a key missing from some runs isn't a difference worth a column)
     const distinct = (k: string) => new Set([...configs.values()].map((c) => c[k]).filter((v) => v !== undefined)).size;
     const varying = configKeys.filter((k) => distinct(k) > 1).sort((a, b) => distinct(b) - distinct(a)).slice(0, 4);
-    const metrics = metricKeys.filter((k) => !k.startsWith("sys/")).slice(0, 4);
+    const metrics = metricKeys.filter((k) => !isSystemKey(k)).slice(0, 4);
     return [...baseColumns().map((c) => c.id), ...varying.map((k) => `config:${k}`), ...metrics.map((k) => `metric:${k}:last`)];
   }, [configKeys, metricKeys, configs]);
   const visible = chosen ?? defaults;

@@ -1,4 +1,4 @@
-import { smoothEma, smoothRunningAverage, type Series } from "@heron/core";
+import { lowerBound, smoothEma, smoothRunningAverage, type Series } from "@heron/core";
 
 export type XAxisMode = "step" | "relative" | "wall";
 export type ChartSettings = { ema: number; avgWindow: number; xAxis: XAxisMode; log: boolean };
@@ -71,18 +71,6 @@ function timeAxis(ts: number[], t0: number): number[] {
   return x;
 }
 
-/** first index with a[i] ≥ v (a sorted ascending) */
-function search(a: number[], v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export type StepRange = { stepMin: number; stepMax: number };
 
 /**
@@ -104,8 +92,8 @@ export function stepRangesForWindow(lines: (PreparedLine | null)[], a: number, b
   return lines.map((l) => {
     const n = l?.x.length ?? 0;
     if (!l || n === 0) return null;
-    const i0 = search(l.x, a); // buckets before it end before a
-    const j = search(l.x, b); // buckets after it start after b
+    const i0 = lowerBound(l.x, a); // buckets before it end before a
+    const j = lowerBound(l.x, b); // buckets after it start after b
     if (i0 >= n) return null; // the window lies after this line's last point
     return { stepMin: i0 === 0 ? 0 : l.steps[i0 - 1]! + 1, stepMax: l.steps[Math.min(j, n - 1)]! };
   });

@@ -131,3 +131,18 @@ export async function serverPoints(api: TestServer["api"], runId: string): Promi
   }
   return out;
 }
+
+/**
+ * The sdk-client "kill" scenario through `proxy`: 200 steps reach the server, then the link
+ * drops and 400 more go to the client's WAL only, then the client is SIGKILLed.
+ */
+export async function killWhileUnreachable(c: Child, proxy: { drop(): void }): Promise<{ runId: string; dir: string }> {
+  const [, runId = "", dir = ""] = await c.waitFor(/RUN (\S+) (\S+)/);
+  await c.waitFor(/STEP 200\n/);
+  proxy.drop(); // from here on the server gets nothing: only the WAL has it
+  await c.waitFor(/STEP 600\n/);
+  await new Promise((r) => setTimeout(r, 300)); // > flushIntervalMs: the WAL has caught up
+  c.proc.kill("SIGKILL");
+  await c.exited;
+  return { runId, dir };
+}

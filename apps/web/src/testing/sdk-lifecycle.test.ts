@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, syncRunDir } from "@heron/core/node";
 import { startTestServer, waitFor, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints, serverPoints } from "./sdk-helpers";
+import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -60,14 +60,7 @@ describe("run lifecycle", () => {
   it("a client SIGKILLed mid-run: heron sync uploads everything it had flushed and the run ends crashed", async () => {
     const proxy = await startProxy(t.server.port);
     try {
-      const c = client("kill", proxy.url);
-      const [, runId, dir] = await c.waitFor(/RUN (\S+) (\S+)/);
-      await c.waitFor(/STEP 200\n/);
-      proxy.drop(); // from here on the server gets nothing: only the WAL has it
-      await c.waitFor(/STEP 600\n/);
-      await new Promise((r) => setTimeout(r, 300)); // > flushIntervalMs: the WAL has caught up
-      c.proc.kill("SIGKILL");
-      await c.exited;
+      const { runId, dir } = await killWhileUnreachable(client("kill", proxy.url), proxy);
       const before = await serverPoints(t.api, runId!);
       const flushed = walPoints(dir!);
       const expected = new Map([...before, ...flushed]);

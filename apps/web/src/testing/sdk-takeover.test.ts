@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syncRunDir } from "@heron/core/node";
 import { startTestServer, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints, serverPoints } from "./sdk-helpers";
+import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -25,14 +25,7 @@ describe("a resumed process takes over an earlier one's unsent log", () => {
     let runId: string;
     let dir: string;
     try {
-      const first = client("kill", proxy.url);
-      [, runId = "", dir = ""] = await first.waitFor(/RUN (\S+) (\S+)/);
-      await first.waitFor(/STEP 200\n/);
-      proxy.drop(); // from here on the server gets nothing: only the WAL has it
-      await first.waitFor(/STEP 600\n/);
-      await new Promise((r) => setTimeout(r, 300)); // > flushIntervalMs: the WAL has caught up
-      first.proc.kill("SIGKILL");
-      await first.exited;
+      ({ runId, dir } = await killWhileUnreachable(client("kill", proxy.url), proxy));
     } finally {
       await proxy.close();
     }

@@ -1,4 +1,5 @@
 import os from "node:os";
+import { lowerBound } from "@heron/core";
 
 /**
  * Packed points of one chunk. A chunk's BLOB is little-endian float64 × 3·n: the n steps
@@ -52,17 +53,6 @@ export function concatPoints(parts: Points[]): Points {
   return out;
 }
 
-/** index of the first point with step ≥ s (points sorted by step) */
-export function lowerBound(steps: Float64Array, s: number): number {
-  let lo = 0;
-  let hi = steps.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (steps[mid]! < s) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** the points with lo ≤ step ≤ hi */
 export function slicePoints(p: Points, lo: number, hi: number): Points {

@@ -1,6 +1,6 @@
-import type { CompareQuery, Series, SeriesQuery } from "@heron/core";
+import { lowerBound, type CompareQuery, type Series, type SeriesQuery } from "@heron/core";
 import { SHIFTS, cellsOf, mergeCells, widthOf, type Cell, type IndexedCell } from "./cells";
-import { concatPoints, decodeChunk, emptyPoints, lowerBound, slicePoints, type Points } from "./codec";
+import { concatPoints, decodeChunk, emptyPoints, slicePoints, type Points } from "./codec";
 import type { MetricsOps, SeriesRow } from "./ops";
 
 /**

@@ -31,9 +31,9 @@
  * store.ts and query.ts decide what to read and write; sqlite-ops.ts and pg-ops.ts only run
  * statements, so the two providers share their semantics by construction.
  */
-import { AppError, isSystemKey, type MetricPoint } from "@heron/core";
+import { AppError, isSystemKey, lowerBound, type MetricPoint } from "@heron/core";
 import { SHIFTS, TOP_LEVEL, cellsOf, chooseBaseLevel, mergeCells, summarize, widthOf, type Cell } from "./cells";
-import { CHUNK_CAP, decodeChunk, encodeChunk, lowerBound, slicePoints } from "./codec";
+import { CHUNK_CAP, decodeChunk, encodeChunk, slicePoints } from "./codec";
 import { normalizeBatch, planKeyWrite } from "./merge";
 import type { CellRow, ChunkRow, MetricsIo, SeriesRow } from "./ops";
 import { compareSeries, querySeries } from "./query";

@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useMemo, useState } from "react";
-import type { Series } from "@heron/core";
+import { isSystemKey, type Series } from "@heron/core";
 import { api, callOptional, errorMessage } from "../../lib/api";
 import { colorAt } from "../../lib/colors";
 import { DEFAULT_SETTINGS, groupKeys, type ChartSettings } from "../../lib/chart-data";
@@ -51,7 +51,7 @@ export default function ComparePage() {
   // stored data is read once the running runs' subscriptions are confirmed (see useLivePoints)
   const { live, ready } = useLivePoints(runningIds, { onReconnect: () => setReloadTick((n) => n + 1) });
 
-  const keys = useMemo(() => (runs ? [...new Set(runs.flatMap((r) => r.keys))].filter((k) => !k.startsWith("sys/")).sort() : []), [runs]);
+  const keys = useMemo(() => (runs ? [...new Set(runs.flatMap((r) => r.keys))].filter((k) => !isSystemKey(k)).sort() : []), [runs]);
   useEffect(() => {
     if (!runIds || !keys.length || !ready) return;
     // one batched HTTP request for every key

@@ -6,7 +6,7 @@
 //   SQLite: one synchronous better-sqlite3 write transaction (BEGIN IMMEDIATE): writers are
 //     serialised by the database, and nothing else in this process runs in between.
 import crypto from "node:crypto";
-import type { Database } from "@heron/db";
+import { withoutBusyWait, type Database } from "@heron/db";
 
 export type ClaimInput = {
   runnerId: string;
@@ -135,22 +135,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     insertAttempt.run(job.id, u.attempts, c.runnerId, runner.name, u.fencingToken, now);
     return toClaimed({ id: job.id, runId, projectName: projectName.get(job.projectId) as string, attempts: u.attempts, fencingToken: u.fencingToken, spec: job.spec, checkpointStep: u.checkpointStep });
   });
-  return async (c) => {
-    // Prisma's own connection to this file may hold the write lock across event-loop turns
-    // (its multi-statement writes are async transactions). A synchronous busy-wait here would
-    // block the very loop that has to finish that transaction — a 10 s stall. So try without
-    // waiting and yield between tries instead.
-    for (let attempt = 0; ; attempt++) {
-      const previous = sql.pragma("busy_timeout", { simple: true }) as number;
-      sql.pragma("busy_timeout = 0");
-      try {
-        return claim.immediate(c);
-      } catch (err) {
-        if ((err as { code?: string }).code !== "SQLITE_BUSY" || attempt > 2000) throw err;
-      } finally {
-        sql.pragma(`busy_timeout = ${previous}`);
-      }
-      await new Promise((r) => setTimeout(r, Math.min(1 + attempt, 20)));
-    }
-  };
+  // Prisma's own connection to this file may hold the write lock across event-loop turns: a
+  // synchronous busy-wait would block the loop that has to release it (see sqlite-busy.ts)
+  return (c) => withoutBusyWait(sql, () => claim.immediate(c));
 }

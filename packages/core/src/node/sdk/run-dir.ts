@@ -30,8 +30,6 @@ export type WriterMeta = {
   endedAt?: number;
   /** highest seq the server acknowledged, as last known here (all of it: nothing to upload) */
   ackedSeq?: number;
-  /** pid of a later process of the same run uploading this writer's leftovers (takeover.ts) */
-  takenOverBy?: number;
 };
 
 /** run ids are made on the client so offline runs and runs started while the server is down have one */

@@ -44,10 +44,6 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.pid} is still logging to it` });
       continue;
     }
-    if (processAlive(wmeta?.takenOverBy)) {
-      result.writers.push({ writer, sent: 0, skipped: `process ${wmeta?.takenOverBy} (which resumed the run) is uploading it` });
-      continue;
-    }
     // a process resuming the run (or another sync) may be uploading it right now
     if (!claimWriter(dir, writer)) {
       result.writers.push({ writer, sent: 0, skipped: `process ${claimant(dir, writer) ?? "?"} is uploading it` });

@@ -32,7 +32,6 @@ export class Takeover {
       if (!claimWriter(dir, writer)) continue;
       const wmeta = readWriterMeta(dir, writer);
       const rank = wmeta?.rank ?? 0;
-      writeWriterMeta(dir, writer, { rank, takenOverBy: process.pid });
       const wal = new WriteAheadLog(dir, writer);
       const sender = recordedWriterSender(meta, wal, rank, { ...opts, dropEnd: true });
       this.parts.push({ sender, wal, writer });
@@ -90,7 +89,6 @@ export function leftoverWriters(dir: string, own: string, rank: number): string[
     const m = readWriterMeta(dir, writer);
     if ((m?.rank ?? 0) !== rank) return false;
     if (!m?.state && (m?.pid === process.pid || processAlive(m?.pid))) return false;
-    if (processAlive(m?.takenOverBy)) return false;
     const claimedBy = claimant(dir, writer);
     if (claimedBy === process.pid || processAlive(claimedBy)) return false;
     if (m?.ackedSeq === undefined) return true;

@@ -1,4 +1,5 @@
 "use client";
+import { isSystemKey } from "@heron/core";
 import { use, useEffect, useState } from "react";
 import { api, getSocket } from "../../../lib/api";
 import { useQuery } from "../../../components/use-query";
@@ -39,8 +40,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
   if (error && !run) return <p className="error" role="alert">{error}. Check the link, or go back to the <a href="/">projects</a>.</p>;
   if (!run) return <p className="muted">Loading…</p>;
   const end = run.finishedAt ?? run.heartbeatAt ?? run.updatedAt;
-  const keys = run.keys.filter((k) => !k.startsWith("sys/"));
-  const sysKeys = run.keys.filter((k) => k.startsWith("sys/"));
+  const keys = run.keys.filter((k) => !isSystemKey(k));
+  const sysKeys = run.keys.filter(isSystemKey);
   const startTs = new Date(run.createdAt).getTime();
   const tags = Array.isArray(run.tags) ? (run.tags as string[]) : [];
   const env = { host: run.host ?? undefined, backend: (run.summary as Record<string, unknown> | null)?.backend, ...((run.environment as object | null) ?? {}) };
