@@ -1,9 +1,9 @@
 // `npm run bench -- sdk`: what the tracking SDK costs the training loop.
 // 1. log_call_us: p50 of one run.log() call with a 10-key dict, over 1,000,000 calls, against a
 //    real server (a child process), the loop yielding every 10,000 calls as training would.
-// 2. train_overhead_pct: MNIST MLP training steps (runTrainJob's step) logging a 10-key dict
-//    every step to an online run vs to a mode:"disabled" run — CPU time, interleaved ABBA
-//    rounds, median of the per-block ratios (see below).
+// 2. train_overhead_pct: the slowdown of MNIST MLP training epochs (runTrainJob's step) logging
+//    a 10-key dict every step to an online run vs to a mode:"disabled" run — process CPU, the
+//    two trained side by side step by step (see below).
 // Last line: {"bench":"sdk","log_call_us":…,"train_overhead_pct":…}
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -15,7 +15,10 @@ import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@her
 import { freePort, startChild } from "../apps/web/src/testing/sdk-helpers";
 
 const CALLS = Number(process.env.SDK_BENCH_CALLS ?? 1_000_000);
-const BLOCKS = Number(process.env.SDK_BENCH_BLOCKS ?? 50);
+const EPOCHS = Number(process.env.SDK_BENCH_EPOCHS ?? 3);
+const AA = process.env.SDK_BENCH_AA === "1";
+/** offline: A's run writes only its WAL — the SDK's cost without the socket and the server */
+const MODE = process.env.SDK_BENCH_MODE === "offline" ? "offline" : "online";
 const PROBE = Number(process.env.SDK_BENCH_PROBE_BLOCKS ?? 30);
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-bench-sdk-"));
@@ -33,18 +36,6 @@ const stopping = new Set<unknown>();
 let server = await startServer("server-1");
 const host = `http://127.0.0.1:${port}`;
 const quiet = { captureSystem: false, captureConsole: false, captureExit: false } as const;
-/**
- * CPU ms the main (training) thread has run, from Linux schedstat (Node 20 has no per-thread
- * cpuUsage). Updated at ticks and switches, so it is off by up to a tick at each read: fine
- * for rounds of hundreds of ms, useless for timing single calls. NaN where unavailable.
- */
-const threadMs = () => {
-  try {
-    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, "utf8").split(" ")[0]) / 1e6;
-  } catch {
-    return NaN;
-  }
-};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
@@ -76,152 +67,202 @@ try {
   server = await startServer("server-2");
 
   // ---- 2. training overhead ----
-  // The machine is shared (other engineers' tests run beside this): one epoch against another
-  // swings by ±10 % in CPU time and ±50 % in wall time, so a few epoch pairs cannot resolve a
-  // 1 % effect. Instead: many rounds of training steps, alternately logging to an online run
-  // (A) and to a mode:"disabled" run (B), in ABBA / BAAB blocks so drift cancels; the figure
-  // is the median over blocks of CPU(A1+A2)/CPU(B1+B2) − 1, with process CPU time (all
-  // threads: the training thread, tfjs-wasm's pool, the SDK's WAL writes, GC, and the kernel
-  // time of fdatasync and of the loopback socket).
-  // A round is the steps of one SDK batch: as many steps as the default 0.5 s flush timer
-  // spans at the step time measured in the warm-up. The measured run cuts its batch by count
-  // (flushPoints) at the round's last step instead of by timer, and the round ends once the
-  // WAL has it on disk and the server's ack is back — so an A round carries exactly the SDK
-  // work (cut, JSON, WAL write + fdatasync, socket.io send, ack) the default settings cause
-  // per 0.5 s of training, and none of it spills into the B round after it.
+  // CPU time on this shared VM drifts in regimes of a few hundred ms (a fixed pure-JS loop
+  // varies ±13 % round to round: neighbours, frequency), so whole epochs, or even 0.5 s rounds
+  // of online and disabled logging one after the other, cannot resolve a 1 % effect. Instead
+  // two identical models (same seed, same batches) train side by side: each step index is
+  // trained once by learner A, which logs to an online run, and once by learner B, which logs
+  // the same dict to a mode:"disabled" run, in ABBA order — milliseconds apart, in the same
+  // regime. Each step is timed alone with process CPU (all threads: training, the SDK's WAL
+  // writes and their kernel time, the loopback socket). The figure is the slowdown of an
+  // epoch: ΣA / ΣB − 1 over EPOCHS epochs, with a 95 % interval from the spread of its
+  // per-batch differences.
+  // All the SDK's work is charged to A. The online run cuts a batch by count (flushPoints) at
+  // the step where the default 0.5 s flush timer would (at the warm-up's step time); from that
+  // step on, A trains CHUNK steps in a row and then turns the event loop once — the batch's
+  // disk write (libuv pool) and the server's ack complete meanwhile, inside A's window, as they
+  // would in a training loop — and B then trains the same CHUNK steps and turns once. Nothing
+  // waits idle (waking an idle process costs ~0.2 ms of CPU on this VM, which a busy training
+  // loop does not pay). An ack not yet processed after A's chunk is waited for, in A's
+  // window, and counted. The other event-loop turns (every ~100 ms, as runTrainJob yields)
+  // are taken once per learner, in alternating order. What this can miss: a garbage
+  // collection the SDK's allocations bring forward may land in a B step (it allocates a few
+  // hundred bytes a step beside the training's tensors).
   const backend = await selectBackend();
   const ds = loadDataset("mnist");
-  const model = buildModel("mlp-mnist", ds.inputShape, ds.numClasses, { seed: 1 });
-  model.fastConv = backend.name === "wasm" || backend.name === "cpu";
-  const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, model.params).init();
   const BATCH = 64;
-  const batcher = new Batcher(ds, BATCH);
   const [h, w, c] = ds.inputShape;
   const stepsPerEpoch = Math.floor(ds.train.count / BATCH);
-  let step = 0;
-  let lastYield = performance.now();
-  let ema = 0;
-  /** one training step as runTrainJob does it (forward, backward, grad norm + loss read back, Adam), then a 10-key log() */
-  const trainStep = async (run: Run) => {
-    const { x, y } = batcher.fill(ds.train, null, (step % stepsPerEpoch) * BATCH, BATCH);
-    const r = tf.tidy(() => {
-      const xt = tf.tensor4d(x, [BATCH, h, w, c]);
-      const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
-      return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: step }).logits) as tf.Scalar, model.trainableWeights);
-    });
-    const grads = new Map<string, tf.Tensor>();
-    for (const [n, v] of model.params) grads.set(n, r.grads[v.name]!);
-    const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
-    const loss = r.value.dataSync()[0]!;
-    const gradNorm = normT.dataSync()[0]!;
-    normT.dispose();
-    r.value.dispose();
-    opt.apply(grads, 1e-3);
-    step++;
-    ema = ema * 0.99 + loss * 0.01;
-    const m = { "train/loss": loss, "train/loss_ema": ema, "train/grad_norm": gradNorm, "train/lr": 1e-3, "train/epoch": step / stepsPerEpoch };
-    run.log({ ...m, "train/samples": step * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": gradNorm * gradNorm, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step });
-    // yield every ~100 ms, as runTrainJob does (the SDK's timers and sockets run then)
-    const now = performance.now();
-    if (now - lastYield > 100) {
-      lastYield = now;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  /** one model + optimizer + its own batch buffers, trained the way runTrainJob trains */
+  const learner = () => {
+    const model = buildModel("mlp-mnist", ds.inputShape, ds.numClasses, { seed: 1 });
+    model.fastConv = backend.name === "wasm" || backend.name === "cpu";
+    const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, model.params).init();
+    const batcher = new Batcher(ds, BATCH);
+    let ema = 0;
+    /** forward, backward, grad norm + loss read back, Adam — then a 10-key log() */
+    const step = (run: Run, step: number) => {
+      const { x, y } = batcher.fill(ds.train, null, (step % stepsPerEpoch) * BATCH, BATCH);
+      const r = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [BATCH, h, w, c]);
+        const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
+        return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: step }).logits) as tf.Scalar, model.trainableWeights);
+      });
+      const grads = new Map<string, tf.Tensor>();
+      for (const [n, v] of model.params) grads.set(n, r.grads[v.name]!);
+      const normT = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))));
+      const loss = r.value.dataSync()[0]!;
+      const gradNorm = normT.dataSync()[0]!;
+      normT.dispose();
+      r.value.dispose();
+      opt.apply(grads, 1e-3);
+      ema = ema * 0.99 + loss * 0.01;
+      run.log({ "train/loss": loss, "train/loss_ema": ema, "train/grad_norm": gradNorm, "train/lr": 1e-3, "train/epoch": step / stepsPerEpoch, "train/samples": step * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": gradNorm * gradNorm, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step });
+    };
+    return { step, dispose: () => (opt.dispose(), model.dispose()) };
   };
-  type Sample = { cpu: number; thread: number; wall: number };
-  /** process CPU, training-thread CPU and wall ms of one round, the SDK's flush included */
-  const round = async (run: Run, steps: number): Promise<Sample> => {
-    const cpu0 = process.cpuUsage();
-    const thread0 = threadMs();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await trainStep(run);
-    await run.flush(); // nothing left to cut (flushPoints did at the last step): waits for the fdatasync
-    await new Promise((r) => setTimeout(r, 30)); // the server's ack comes back
-    const cpu = process.cpuUsage(cpu0);
-    return { cpu: (cpu.user + cpu.system) / 1000, thread: threadMs() - thread0, wall: performance.now() - t0 };
-  };
+  type Learner = ReturnType<typeof learner>;
+  const a = learner();
+  const b = learner();
   const disabled = await init({ project: "bench-sdk", mode: "disabled", ...quiet });
+  // warm-up (JIT, XNNPACK caches) and the step time that sets how many steps a 0.5 s batch spans
   const warm = await init({ project: "bench-sdk", host, apiKey: key, dir: path.join(home, "train-warm-up"), ...quiet });
   const warmWall: number[] = [];
-  for (let i = 0; i < 8; i++) (warmWall.push((await round(disabled, 25)).wall / 25), await round(warm, 25)); // JIT, XNNPACK caches
-  await warm.finish();
-  const stepWallMs = median(warmWall.slice(4)); // after the first rounds' compilation
-  const ROUND_STEPS = Math.max(25, Math.min(500, Math.round(500 / stepWallMs)));
-  const online = await init({ project: "bench-sdk", host, apiKey: key, dir: path.join(home, "train-online"), ...quiet, flushIntervalMs: 3_600_000, flushPoints: ROUND_STEPS * 10 });
-  const A: Sample[] = [];
-  const B: Sample[] = [];
-  for (let b = 0; b < BLOCKS; b++) {
-    // ABBA, then BAAB: neither mode always goes first
-    const order = b % 2 === 0 ? [online, disabled, disabled, online] : [disabled, online, online, disabled];
-    for (const run of order) (run === online ? A : B).push(await round(run, ROUND_STEPS));
+  for (let s = 0; s < 300; s++) {
+    const t0 = performance.now();
+    a.step(warm, s);
+    b.step(disabled, s);
+    warmWall.push((performance.now() - t0) / 2);
+    if (s % 20 === 19) await new Promise((r) => setImmediate(r));
   }
+  await warm.finish();
+  const stepWallMs = median(warmWall.slice(100));
+  const ROUND_STEPS = Math.max(25, Math.min(500, Math.round(500 / stepWallMs)));
+  // SDK_BENCH_AA=1: A logs to a disabled run too — a check of the method, which must then
+  // show no slowdown (0 inside the interval)
+  const online = AA ? await init({ project: "bench-sdk", mode: "disabled", ...quiet }) : await init({ project: "bench-sdk", host, apiKey: key, dir: path.join(home, "train-online"), ...quiet, flushIntervalMs: 3_600_000, flushPoints: ROUND_STEPS * 10, mode: MODE });
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const TOTAL = EPOCHS * stepsPerEpoch;
+  // per SDK batch: CPU ms of the online (A) and disabled (B) windows, split into the chunks
+  // that start with a batch cut, the other steps and the event-loop turns
+  type Part = "cut" | "step" | "turn";
+  const blocks: { a: Record<Part, number>; b: Record<Part, number> }[] = [];
+  const zero = () => ({ cut: 0, step: 0, turn: 0 });
+  let block = { a: zero(), b: zero() };
+  /** an event-loop turn: the SDK's timers and socket events run then */
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const CHUNK = Math.max(2, Math.ceil(40 / stepWallMs)); // ≥ 40 ms: the write and the ack complete
+  let lateAcks = 0;
+  let la = a;
+  let lb = b;
+  /** steps [s, s + n) of one learner, then a turn — for A: the batch cut at s, its write and ack */
+  const chunk = async (w: "a" | "b", s: number, n: number) => {
+    const c0 = cpuMs();
+    for (let i = 0; i < n; i++) (w === "a" ? la : lb).step(w === "a" ? online : disabled, s + i);
+    await turn();
+    if (w === "a" && online.unacknowledgedBatches > 0) {
+      lateAcks++;
+      while (online.unacknowledgedBatches > 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    return cpuMs() - c0;
+  };
+  const timed = (l: Learner, run: Run, s: number) => {
+    const c0 = cpuMs();
+    l.step(run, s);
+    return cpuMs() - c0;
+  };
+  let lastTurn = performance.now();
+  for (let s = 300, j = 0; s < 300 + TOTAL; ) {
+    // the learners swap roles every batch, so a difference between the two models (memory
+    // placement) cancels out too
+    [la, lb] = j % 2 === 0 ? [a, b] : [b, a];
+    if ((s - 299) % ROUND_STEPS === 0) {
+      // online's pending points reach flushPoints at this step: log() cuts a batch
+      const n = Math.min(CHUNK, 300 + TOTAL - s);
+      for (const w of j % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) block[w].cut += await chunk(w, s, n);
+      s += n;
+      blocks.push(block);
+      block = { a: zero(), b: zero() };
+      j++;
+      lastTurn = performance.now();
+      continue;
+    }
+    for (const w of s % 4 === 0 || s % 4 === 3 ? (["a", "b"] as const) : (["b", "a"] as const)) block[w].step += w === "a" ? timed(la, online, s) : timed(lb, disabled, s); // ABBA
+    s++;
+    if (performance.now() - lastTurn > 100) {
+      for (const w of s % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) {
+        const c0 = cpuMs();
+        await turn();
+        block[w].turn += cpuMs() - c0;
+      }
+      lastTurn = performance.now();
+    }
+  }
+  if (block.b.step > 0) blocks.push(block);
 
-  // The direct measure beside the A/B one: the same rounds without the training — only the
-  // 10-key dicts, log(), flush and the pause — online vs disabled, ABBA. Their CPU difference
-  // is everything the SDK costs per step on every thread of this process (log(), cutting the
-  // batch, JSON for the WAL, the WAL write + fdatasync, socket.io encode + send, acks, GC),
-  // measured without the training's ±10 % noise on top.
+  // The direct measure beside it: the same batches without the training — only the 10-key
+  // dicts, log(), the cut, WAL, socket and ack — online vs disabled, ABBA. Their CPU
+  // difference is what the SDK itself costs per step on every thread of this process.
+  let probeStep = 300 + TOTAL;
   const sdkOnly = async (run: Run): Promise<number> => {
-    const cpu0 = process.cpuUsage();
+    const c0 = cpuMs();
     for (let i = 0; i < ROUND_STEPS; i++) {
-      step++;
-      const loss = 1 / step;
-      run.log({ "train/loss": loss, "train/loss_ema": loss, "train/grad_norm": loss, "train/lr": 1e-3, "train/epoch": step / stepsPerEpoch, "train/samples": step * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": loss * loss, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step });
+      const s = probeStep++;
+      const loss = 1 / s;
+      run.log({ "train/loss": loss, "train/loss_ema": loss, "train/grad_norm": loss, "train/lr": 1e-3, "train/epoch": s / stepsPerEpoch, "train/samples": s * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": loss * loss, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step: s });
     }
     await run.flush();
-    await new Promise((r) => setTimeout(r, 30));
-    const cpu = process.cpuUsage(cpu0);
-    return (cpu.user + cpu.system) / 1000;
+    await new Promise((r) => setTimeout(r, 20));
+    return cpuMs() - c0;
   };
   const sdkA: number[] = [];
   const sdkB: number[] = [];
-  for (let b = 0; b < PROBE; b++) {
-    const order = b % 2 === 0 ? [online, disabled, disabled, online] : [disabled, online, online, disabled];
+  for (let i = 0; i < PROBE; i++) {
+    const order = i % 2 === 0 ? [online, disabled, disabled, online] : [disabled, online, online, disabled];
     for (const run of order) (run === online ? sdkA : sdkB).push(await sdkOnly(run));
   }
   await online.finish({ timeoutMs: 30_000 });
   await disabled.finish();
-  opt.dispose();
-  model.dispose();
+  a.dispose();
+  b.dispose();
 
-  const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
-  const total = (xs: Sample[], k: keyof Sample) => xs.reduce((s, x) => s + x[k], 0);
-  const blockRatios = (k: keyof Sample) => Array.from({ length: BLOCKS }, (_, b) => (A[2 * b]![k] + A[2 * b + 1]![k]) / (B[2 * b]![k] + B[2 * b + 1]![k]) - 1);
+  const sum = (xs: number[]) => xs.reduce((t, x) => t + x, 0);
   const pct = (x: number) => Number((x * 100).toFixed(2));
-  const stats = (k: keyof Sample) => {
-    const r = blockRatios(k).sort((a, b) => a - b);
-    // 95 % confidence interval of the median from order statistics (binomial, normal approx.)
-    const half = 0.98 * Math.sqrt(r.length);
-    const ci = [r[Math.max(0, Math.floor(r.length / 2 - half))]!, r[Math.min(r.length - 1, Math.ceil(r.length / 2 + half))]!];
-    return { median: pct(median(r)), ci: ci.map(pct), iqr: [pct(quantile(r, 0.25)), pct(quantile(r, 0.75))], pooled: pct(total(A, k) / total(B, k) - 1) };
-  };
-  const cpu = stats("cpu");
-  const thread = stats("thread");
-  const wall = stats("wall");
-  const stepCpuMs = total(B, "cpu") / (B.length * ROUND_STEPS);
-  // per step: median online round − median disabled round
+  const total = (w: "a" | "b") => blocks.map((x) => x[w].cut + x[w].step + x[w].turn);
+  /** ΣA/ΣB − 1, and its 95 % interval from the spread of the per-batch differences (t ≈ 1.96) */
+  const A = total("a");
+  const B = total("b");
+  const d = A.map((x, i) => x - B[i]!);
+  const meanB = sum(B) / B.length;
+  const meanD = sum(d) / d.length;
+  const half = (1.96 * Math.sqrt(sum(d.map((x) => (x - meanD) ** 2)) / (d.length - 1))) / Math.sqrt(d.length);
+  const cpu = { pct: pct(meanD / meanB), ci: [pct((meanD - half) / meanB), pct((meanD + half) / meanB)] };
+  const part = (w: "a" | "b", k: Part) => sum(blocks.map((x) => x[w][k]));
+  const parts = (["cut", "step", "turn"] as const).map((k) => `${k === "cut" ? "chunks that cut a batch" : k === "step" ? "other steps" : "event-loop turns"} ${(part("a", k) - part("b", k)).toFixed(0)} ms`).join(", ");
+  const stepCpuMs = sum(B) / TOTAL;
   const sdkUsPerStep = ((median(sdkA) - median(sdkB)) / ROUND_STEPS) * 1000;
   const sdkPct = (sdkUsPerStep / 1000 / stepCpuMs) * 100;
-  const fmt = (s: typeof cpu) => `median ${s.median} % (95 % CI ${s.ci[0]} … ${s.ci[1]}, IQR ${s.iqr[0]} … ${s.iqr[1]}, pooled ${s.pooled} %)`;
   console.log(
-    `train: MNIST MLP 784-128-10, batch 64, Adam, ${backend.name}; ${BLOCKS} ABBA blocks × 4 rounds × ${ROUND_STEPS} steps (one SDK batch per 0.5 s at ${stepWallMs.toFixed(2)} ms/step), 10 keys logged per step; ` +
-      `a step (disabled) takes ${stepCpuMs.toFixed(2)} ms process CPU\n` +
-      `  online vs disabled — process CPU ${fmt(cpu)}\n  training-thread CPU ${fmt(thread)}\n  wall ${fmt(wall)}\n` +
-      `  the SDK alone (${PROBE} ABBA blocks of the same rounds without training): ${sdkUsPerStep.toFixed(1)} µs CPU per step = ${sdkPct.toFixed(2)} % of a training step (online round median ${median(sdkA).toFixed(2)} ms, disabled ${median(sdkB).toFixed(2)} ms)`,
+    `train: MNIST MLP 784-128-10, batch 64, Adam, ${backend.name}; ${EPOCHS} epochs (${TOTAL} steps) trained twice side by side, each step by A (online) and B (disabled) in ABBA order; ` +
+      `10 keys logged per step, one SDK batch per ${ROUND_STEPS} steps (0.5 s at ${stepWallMs.toFixed(2)} ms/step), cut chunks of ${CHUNK} steps, late acks ${lateAcks}; a step (B) takes ${stepCpuMs.toFixed(2)} ms process CPU\n` +
+      `  slowdown of an epoch, online vs disabled — process CPU ${cpu.pct} % (95 % CI ${cpu.ci[0]} … ${cpu.ci[1]}, ${blocks.length} batches); A − B: ${parts}\n` +
+      `  the SDK alone (${PROBE} ABBA blocks of the same batches without training): ${sdkUsPerStep.toFixed(1)} µs CPU per step = ${sdkPct.toFixed(2)} % of a training step`,
   );
   console.log(
     JSON.stringify({
       bench: "sdk",
-      train_steps_per_batch: ROUND_STEPS,
       log_call_us: Number(p50.toFixed(3)),
       log_call_p99_us: Number(p99.toFixed(3)),
       log_call_mean_us: Number(mean.toFixed(3)),
-      train_overhead_pct: cpu.median,
+      train_overhead_pct: cpu.pct,
       train_overhead_ci95_pct: cpu.ci,
-      train_overhead_iqr_pct: cpu.iqr,
-      train_overhead_pooled_pct: cpu.pooled,
-      train_overhead_thread_pct: thread.median,
-      train_overhead_wall_pct: wall.median,
+      train_steps: TOTAL,
+      train_steps_per_batch: ROUND_STEPS,
+      train_late_acks: lateAcks,
+      train_step_cpu_ms: Number(stepCpuMs.toFixed(3)),
       train_sdk_cpu_us_per_step: Number(sdkUsPerStep.toFixed(1)),
       train_sdk_cpu_pct: Number(sdkPct.toFixed(3)),
     }),

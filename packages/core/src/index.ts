@@ -6,6 +6,7 @@ export * from "./schemas/job-spec";
 export * from "./schemas/distill-spec";
 export * from "./schemas/finetune-spec";
 export * from "./protocol/events";
+export * from "./protocol/packed-points";
 export * from "./errors";
 export * from "./jobs/job-context";
 export * from "./charts/smoothing";

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { unpackPoints } from "@heron/core";
 import type { TestServer } from "./harness";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,7 +114,11 @@ export function walPoints(dir: string): Map<string, number> {
     for (const line of fs.readFileSync(path.join(dir, "wal", f), "utf8").split("\n")) {
       if (!line) continue;
       try {
-        for (const [key, step, value] of (JSON.parse(line) as { points: [string, number, number][] }).points) out.set(`${key}@${step}`, value);
+        const b = JSON.parse(line) as { packed?: { keys: string[]; data: string } };
+        if (!b.packed) continue;
+        const r = unpackPoints({ keys: b.packed.keys, data: Buffer.from(b.packed.data, "base64") });
+        if ("error" in r) throw new Error(`a corrupt WAL line: ${r.error}`);
+        for (const { key, step, value } of r.points) out.set(`${key}@${step}`, value as number);
       } catch {
         // the torn last line of a killed writer
       }

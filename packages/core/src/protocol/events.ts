@@ -2,6 +2,7 @@ import { z } from "zod";
 import { IdSchema, JsonObjectSchema, MetricKeySchema, ProjectNameSchema, RunStatusSchema, StepSchema } from "../schemas/common";
 import { MAX_POINTS_PER_BATCH, MetricPointSchema } from "../schemas/metrics";
 import { JobSpecSchema } from "../schemas/job-spec";
+import { PackedPointsSchema, unpackPoints } from "./packed-points";
 
 /**
  * socket.io protocol between the server and its three kinds of clients:
@@ -78,7 +79,10 @@ export const RunLogSchema = z.object({
   seq: z.number().int().min(1),
   /** identifies one writer (a process / rank) so sequences of ranks don't collide */
   writer: z.string().min(1).max(100).default("0"),
-  points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`),
+  /** points as objects (any client); the SDK sends `packed` instead — one of the two */
+  points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`).optional(),
+  /** points in the SDK's binary column form (see packed-points.ts) */
+  packed: PackedPointsSchema.optional(),
   rewind: RunRewindSchema.optional(),
   texts: z.array(RunTextSchema).max(1000).optional(),
   images: z.array(RunImageSchema).max(100).optional(),
@@ -91,8 +95,22 @@ export const RunLogSchema = z.object({
   environment: JsonObjectSchema.optional(),
   /** the run's end: applied after everything else in the batch */
   end: RunEndSchema.optional(),
-});
-export type RunLog = z.infer<typeof RunLogSchema>;
+})
+  // what the server works with: always `points` as objects
+  .transform(({ packed, ...batch }, ctx) => {
+    if (!packed) return { ...batch, points: batch.points ?? [] };
+    if (batch.points) {
+      ctx.issues.push({ code: "custom", message: "send points or packed, not both", path: ["packed"], input: packed });
+      return z.NEVER;
+    }
+    const r = unpackPoints(packed);
+    if ("error" in r) {
+      ctx.issues.push({ code: "custom", message: r.error, path: ["packed"], input: packed });
+      return z.NEVER;
+    }
+    return { ...batch, points: r.points };
+  });
+export type RunLog = z.output<typeof RunLogSchema>;
 export type RunLogAck = Ack<{ ackSeq: number; written: number }>;
 
 export const RunFinishSchema = z.object({

@@ -1,12 +1,13 @@
 import { encode as encodePng } from "fast-png";
-import { encodeValue, MAX_POINTS_PER_BATCH } from "../../schemas/metrics";
+import { MAX_POINTS_PER_BATCH } from "../../schemas/metrics";
 import { rankKey } from "../../schemas/common";
 import type { RunLogLine } from "../../protocol/events";
 import { ConsoleCapture } from "./console-capture";
 import { readTfjs } from "./environment";
 import type { Sender } from "./sender";
 import { SystemMetrics } from "./system-metrics";
-import type { WalBatch, WalPoint, WriteAheadLog } from "./wal";
+import type { WalBatch, WriteAheadLog } from "./wal";
+import { PointBuffer } from "./point-buffer";
 import { writeWriterMeta } from "./run-dir";
 
 export type RunState = "finished" | "crashed" | "aborted";
@@ -57,7 +58,7 @@ export class Run {
   readonly config: { update: (values: Record<string, unknown>) => void };
   private step: number;
   private seq: number;
-  private pending: WalPoint[] = [];
+  private pending = new PointBuffer();
   private texts: NonNullable<WalBatch["texts"]> = [];
   private images: NonNullable<WalBatch["images"]> = [];
   private logs: RunLogLine[] = [];
@@ -141,6 +142,11 @@ export class Run {
     await this.p.wal?.written();
   }
 
+  /** online: batches cut but not yet acknowledged by the server (0 once everything logged before the last cut arrived) */
+  get unacknowledgedBatches(): number {
+    return this.p.sender?.unacknowledged ?? 0;
+  }
+
   /**
    * Resolves once what earlier processes of this run left unsent (see takeover.ts) has reached
    * the server — at once when there was nothing. `init` waits for it only up to
@@ -217,7 +223,7 @@ export class Run {
         // ranks > 0 log their own series (see rankKey); the branch keeps rank 0's path as it was
         const series = this.rank === 0 ? key : rankKey(key, this.rank);
         if (series.length > MAX_KEY || key.length === 0) this.warnOnce(`key:${key}`, `log(): metric key "${series.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
-        else this.pending.push([series, step, v, ts]);
+        else this.pending.push(series, step, v, ts);
       } else if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) this.addPoints(v as Record<string, unknown>, key, step, ts);
       else this.warnOnce(`type:${key}`, `log(): "${key}" must be a number, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v} — skipped (other keys were logged)`);
     }
@@ -228,7 +234,7 @@ export class Run {
     const step = Math.max(0, Math.floor((Date.now() - this.p.startedAt) / 1000));
     const ts = Date.now();
     // sys/<host>/… is per host; what is per process (RSS, tfjs memory) is per rank too
-    for (const [key, value] of Object.entries(sample)) this.pending.push([this.rank > 0 && PER_PROCESS.test(key) ? `${key}@rank${this.rank}` : key, step, value, ts]);
+    for (const [key, value] of Object.entries(sample)) this.pending.push(this.rank > 0 && PER_PROCESS.test(key) ? `${key}@rank${this.rank}` : key, step, value, ts);
     const backend = readTfjs()?.backend ?? null;
     if (backend && backend !== this.tfjsBackend) {
       this.tfjsBackend = backend;
@@ -264,14 +270,9 @@ export class Run {
     }
     const hasExtra = this.texts.length || this.images.length || this.logs.length || this.pendingConfig || this.pendingEnv || Object.keys(extra).length;
     if (!this.pending.length && !hasExtra) return;
-    let points = this.pending;
-    this.pending = [];
     // the server takes at most MAX_POINTS_PER_BATCH points per batch
-    while (points.length > MAX_POINTS_PER_BATCH) {
-      this.append({ seq: ++this.seq, points: encodePoints(points.slice(0, MAX_POINTS_PER_BATCH)) });
-      points = points.slice(MAX_POINTS_PER_BATCH);
-    }
-    const batch: WalBatch = { seq: ++this.seq, points: encodePoints(points) };
+    while (this.pending.length > MAX_POINTS_PER_BATCH) this.append({ seq: ++this.seq, packed: this.pending.take(MAX_POINTS_PER_BATCH) });
+    const batch: WalBatch = { seq: ++this.seq, ...(this.pending.length ? { packed: this.pending.take() } : {}) };
     if (extra.rewind) batch.rewind = extra.rewind;
     if (this.texts.length) batch.texts = this.texts.splice(0);
     if (this.images.length) batch.images = this.images.splice(0);
@@ -300,11 +301,6 @@ export class Run {
     this.warned.add(id);
     console.warn(`[heron] ${message}`);
   }
-}
-
-function encodePoints(points: WalPoint[]): WalPoint[] {
-  for (const p of points) if (!Number.isFinite(p[2])) p[2] = encodeValue(p[2] as number);
-  return points;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

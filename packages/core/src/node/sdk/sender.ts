@@ -1,5 +1,6 @@
 import { io, type Socket } from "socket.io-client";
 import { PROTOCOL_VERSION, type ClientToServerEvents, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "../../protocol/events";
+import { packPoints } from "../../protocol/packed-points";
 import type { WalBatch, WriteAheadLog } from "./wal";
 
 type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -92,6 +93,11 @@ export class Sender {
 
   get connected(): boolean {
     return this.ready;
+  }
+
+  /** batches handed over but not acknowledged yet */
+  get unacknowledged(): number {
+    return this.lastSeq - this.ackedSeq;
   }
 
   get runId(): string | undefined {
@@ -279,14 +285,15 @@ export class Sender {
   }
 }
 
-/** WAL batch → run:log payload (objects for points, binary for images) */
+/** WAL batch → run:log payload (points packed in binary columns, images binary) */
 export function toWire(b: WalBatch, runId: string, writer: string) {
   return {
     v: PROTOCOL_VERSION,
     runId,
     seq: b.seq,
     writer,
-    points: b.points.map(([key, step, value, ts]) => ({ key, step, value, ts })),
+    // batches from logs of earlier SDK versions hold tuples: packed here
+    packed: b.packed ?? packPoints(b.points ?? []),
     ...(b.rewind ? { rewind: b.rewind } : {}),
     ...(b.texts ? { texts: b.texts } : {}),
     ...(b.images ? { images: b.images.map((i) => ({ ...i, png: Buffer.from(i.png, "base64") })) } : {}),

@@ -3,7 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { collapse } from "./console-capture";
-import { WriteAheadLog } from "./wal";
+import { toWire } from "./sender";
+import { packPoints, unpackPoints } from "../../protocol/packed-points";
+import { lastLoggedStep, WriteAheadLog } from "./wal";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "heron-wal-"));
 
@@ -22,6 +24,20 @@ describe("write-ahead log", () => {
     expect(again.read(0)[4]!.points).toEqual([["loss", 5, 0.5, 1]]);
     wal.close();
     again.close();
+  });
+
+  it("keeps packed points (base64 in the line) and still reads the tuple lines of earlier versions", async () => {
+    const dir = tmp();
+    const wal = new WriteAheadLog(dir, "0-p");
+    wal.append({ seq: 1, points: [["loss", 3, "NaN", 1]] }); // as an earlier SDK wrote it
+    wal.append({ seq: 2, packed: packPoints([["loss", 4, Infinity, 2], ["sys/h/cpu", 90, 1, 2]]) });
+    await wal.written();
+    const [old, cur] = new WriteAheadLog(dir, "0-p").read(0);
+    expect(cur!.packed!.data).toBeInstanceOf(Uint8Array);
+    const wire = [old!, cur!].map((b) => unpackPoints(toWire(b, "run1", "0-p").packed));
+    expect(wire).toEqual([{ points: [{ key: "loss", step: 3, value: NaN, ts: 1 }] }, { points: [{ key: "loss", step: 4, value: Infinity, ts: 2 }, { key: "sys/h/cpu", step: 90, value: 1, ts: 2 }] }]);
+    expect(lastLoggedStep(dir, "0-p")).toBe(4); // sys/ series are stepped in seconds: not counted
+    wal.close();
   });
 
   it("trims acknowledged segments but keeps the open one (it remembers the last seq)", async () => {
