@@ -17,7 +17,7 @@ import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@her
 import { freePort, startChild } from "../apps/web/src/testing/sdk-helpers";
 
 const CALLS = Number(process.env.SDK_BENCH_CALLS ?? 1_000_000);
-const EPOCHS = Number(process.env.SDK_BENCH_EPOCHS ?? 10);
+const EPOCHS = Number(process.env.SDK_BENCH_EPOCHS ?? 20);
 const PIN = process.env.SDK_BENCH_PIN !== "0" && os.cpus().length >= 2;
 const MIRROR = process.env.SDK_BENCH_MIRROR !== "0";
 const AA = process.env.SDK_BENCH_AA === "1";
