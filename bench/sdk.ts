@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { init, type Run } from "@heron/core/node";
 import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@heron/core/ml";
 import { freePort, startChild } from "../apps/web/src/testing/sdk-helpers";
+import { BENCH_BATCH, tenKeys } from "./helpers/ten-keys";
 
 const CALLS = Number(process.env.SDK_BENCH_CALLS ?? 1_000_000);
 const EPOCHS = Number(process.env.SDK_BENCH_EPOCHS ?? 20);
@@ -108,7 +109,7 @@ try {
   // hundred bytes a step beside the training's tensors).
   const backend = await selectBackend();
   const ds = loadDataset("mnist");
-  const BATCH = 64;
+  const BATCH = BENCH_BATCH;
   const [h, w, c] = ds.inputShape;
   const stepsPerEpoch = Math.floor(ds.train.count / BATCH);
   /** one model + optimizer + its own batch buffers, trained the way runTrainJob trains */
@@ -135,7 +136,7 @@ try {
       r.value.dispose();
       opt.apply(grads, 1e-3);
       ema = ema * 0.99 + loss * 0.01;
-      run.log({ "train/loss": loss, "train/loss_ema": ema, "train/grad_norm": gradNorm, "train/lr": 1e-3, "train/epoch": step / stepsPerEpoch, "train/samples": step * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": gradNorm * gradNorm, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step });
+      run.log(tenKeys(step, loss, ema, gradNorm), { step });
     };
     return { step, dispose: () => (opt.dispose(), model.dispose()) };
   };
@@ -261,8 +262,7 @@ try {
     const c0 = cpuMs();
     for (let i = 0; i < ROUND_STEPS; i++) {
       const s = probeStep++;
-      const loss = 1 / s;
-      run.log({ "train/loss": loss, "train/loss_ema": loss, "train/grad_norm": loss, "train/lr": 1e-3, "train/epoch": s / stepsPerEpoch, "train/samples": s * BATCH, "train/log_loss": Math.log(loss), "train/grad_norm_sq": loss * loss, "train/loss_x_lr": loss * 1e-3, "train/batch": BATCH }, { step: s });
+      run.log(tenKeys(s, 1 / s), { step: s });
     }
     await run.flush();
     await new Promise((r) => setTimeout(r, 20));

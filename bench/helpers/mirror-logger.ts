@@ -7,6 +7,7 @@
 // Args: <host> <apiKey> <dir>
 import readline from "node:readline";
 import { init } from "@heron/core/node";
+import { tenKeys } from "./ten-keys";
 
 const [host, apiKey, dir] = process.argv.slice(2);
 const run = await init({ project: "bench-sdk", name: "mirror", host, apiKey, dir, captureSystem: false, captureConsole: false, captureExit: false, flushIntervalMs: 3_600_000, flushPoints: 1_000_000 });
@@ -14,8 +15,8 @@ let step = 0;
 /** logs the next batch's points ahead, so a trigger only has to cut and send it */
 const prepare = (n: number) => {
   for (let i = 0; i < n; i++) {
-    const loss = 1 / ++step;
-    run.log({ "train/loss": loss, "train/loss_ema": loss, "train/grad_norm": loss, "train/lr": 1e-3, "train/epoch": step / 937, "train/samples": step * 64, "train/log_loss": Math.log(loss), "train/grad_norm_sq": loss * loss, "train/loss_x_lr": loss * 1e-3, "train/batch": 64 }, { step });
+    step++;
+    run.log(tenKeys(step, 1 / step), { step });
   }
 };
 let prepared = 0;

@@ -1,4 +1,4 @@
-import { PACKED_POINT_BYTES, type PackedPoints } from "../../protocol/packed-points";
+import { PACKED_POINT_BYTES, packPoints, type PackedPoints } from "../../protocol/packed-points";
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -40,17 +40,23 @@ export class PointBuffer {
   /** removes the first `count` points (all by default) and returns them packed */
   take(count = this.n): PackedPoints {
     const n = Math.min(count, this.n);
+    const out = LITTLE_ENDIAN ? this.packColumns(n) : packPoints(Array.from({ length: n }, (_, i) => [this.names[this.keys[i]!]!, this.steps[i]!, this.values[i]!, this.times[i]!] as const));
+    if (n < this.n) for (const col of [this.keys, this.steps, this.values, this.times]) col.copyWithin(0, n, this.n);
+    this.n -= n;
+    return out;
+  }
+
+  /** the wire layout (packed-points.ts) by block copies of the columns — little-endian hosts */
+  private packColumns(n: number): PackedPoints {
     const data = new Uint8Array(n * PACKED_POINT_BYTES);
+    const cols = new Float64Array(data.buffer, 0, n * 3);
+    cols.set(this.steps.subarray(0, n), 0);
+    cols.set(this.values.subarray(0, n), n);
+    cols.set(this.times.subarray(0, n), n * 2);
+    // key ids of the whole run → indices into this batch's own key list
+    const index = new Uint32Array(data.buffer, n * 24, n);
     const local = new Int32Array(this.names.length).fill(-1);
     const keys: string[] = [];
-    const view = LITTLE_ENDIAN ? null : new DataView(data.buffer);
-    if (LITTLE_ENDIAN) {
-      const cols = new Float64Array(data.buffer, 0, n * 3);
-      cols.set(this.steps.subarray(0, n), 0);
-      cols.set(this.values.subarray(0, n), n);
-      cols.set(this.times.subarray(0, n), n * 2);
-    }
-    const index = LITTLE_ENDIAN ? new Uint32Array(data.buffer, n * 24, n) : null;
     for (let i = 0; i < n; i++) {
       const id = this.keys[i]!;
       let k = local[id]!;
@@ -58,18 +64,8 @@ export class PointBuffer {
         k = local[id] = keys.length;
         keys.push(this.names[id]!);
       }
-      if (index) index[i] = k;
-      else {
-        view!.setFloat64(i * 8, this.steps[i]!, true);
-        view!.setFloat64(n * 8 + i * 8, this.values[i]!, true);
-        view!.setFloat64(n * 16 + i * 8, this.times[i]!, true);
-        view!.setUint32(n * 24 + i * 4, k, true);
-      }
+      index[i] = k;
     }
-    if (n < this.n) {
-      for (const col of [this.keys, this.steps, this.values, this.times]) col.copyWithin(0, n, this.n);
-    }
-    this.n -= n;
     return { keys, data };
   }
 
