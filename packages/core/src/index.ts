@@ -11,3 +11,4 @@ export * from "./errors";
 export * from "./jobs/job-context";
 export * from "./charts/smoothing";
 export * from "./sorted";
+export * from "./glob";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 
@@ -76,8 +77,8 @@ export const LoraSpecSchema = z
     r: pos("lora.r", 4096).default(8),
     alpha: z.number({ error: "lora.alpha must be a number" }).positive("lora.alpha must be > 0").max(4096).default(16),
     dropout: z.number({ error: "lora.dropout must be a number" }).min(0, "lora.dropout must be in [0, 1)").lt(1, "lora.dropout must be in [0, 1)").default(0),
-    /** PEFT target_modules: layer names, suffixes ("q_proj") or globs ("classifier.*") */
-    targets: z.array(z.string().min(1, "lora.targets entries must not be empty")).min(1, "lora.targets must name at least one layer"),
+    /** PEFT target_modules: layer names, dotted suffixes ("q_proj") or globs ("classifier.*", "layers.**") */
+    targets: globListSchema("lora.targets").min(1, "lora.targets must name at least one layer"),
   })
   .strict();
 export type LoraSpec = z.infer<typeof LoraSpecSchema>;
@@ -185,16 +186,13 @@ export function denseLayersOf(model: { image: string; input: [number, number, nu
 }
 
 /**
- * PEFT-style target matching: a pattern matches a layer when it equals the full name, the
- * name ends with "." + pattern (so "q_proj" hits every attention block), or, with "*", as a
- * glob over the full name ("classifier.*").
+ * PEFT-style target matching: a pattern matches a layer when it matches the full name or a
+ * dotted suffix of it (so "q_proj" hits every attention block). Patterns are dotted globs
+ * (see glob.ts): `*` inside one segment ("*_proj", "classifier.*"), `**` across segments
+ * ("layers.**").
  */
 export function matchesLoraTarget(layer: string, pattern: string): boolean {
-  if (pattern.includes("*")) {
-    const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    return re.test(layer);
-  }
-  return layer === pattern || layer.endsWith(`.${pattern}`);
+  return matchGlob(compileGlob(pattern, { suffix: true }), layer);
 }
 
 /**

@@ -58,7 +58,7 @@ describe("LoRA", () => {
 
   it("merged adapters give the same outputs as base + adapters", () => {
     const m = new CharTransformer(cfg, 1);
-    const ads = createLoraAdapters(selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["layers.*"] }), { r: 4, alpha: 16, dropout: 0, targets: [] }, 3);
+    const ads = createLoraAdapters(selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["layers.**"] }), { r: 4, alpha: 16, dropout: 0, targets: [] }, 3);
     for (const ad of ads.values()) ad.B.assign(tf.randomNormal(ad.B.shape, 0, 0.2, "float32", 7));
     const ids = tf.tensor2d([encodePrompt("be brief.", "what do people keep?")], undefined, "int32");
     const withAd = m.forward(ids, { adapters: ads }).dataSync();
