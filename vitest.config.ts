@@ -1,6 +1,14 @@
 import { defineConfig } from "vitest/config";
 
+// Workspace packages that ship built JavaScript (@heron/sdk) export their .ts sources under the
+// "heron-source" condition: tests run the sources, no build first. NODE_OPTIONS carries the same
+// condition to the node processes tests start (server, runners, their jobs, SDK scripts).
+const SOURCE_CONDITION = "heron-source";
+const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} --conditions=${SOURCE_CONDITION}`.trim();
+
 export default defineConfig({
+  // Vite's defaults for node (server) code, plus ours first
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, "module", "node", "development|production"], externalConditions: [SOURCE_CONDITION, "node", "module-sync"] } },
   test: {
     include: ["apps/**/*.test.ts", "packages/**/*.test.ts", "scripts/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/.next/**", "**/generated/**"],
@@ -10,6 +18,6 @@ export default defineConfig({
     // 2 cores: two test files at a time; heavy files mark themselves sequential
     maxWorkers: 2,
     reporters: ["default"],
-    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn" },
+    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", NODE_OPTIONS: nodeOptions },
   },
 });

@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { init, type Run } from "@heron/core/node";
+import { init, type Run } from "@heron/sdk";
 import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@heron/core/ml";
 import { freePort, startChild } from "../apps/web/src/testing/sdk-helpers";
 import { BENCH_BATCH, tenKeys } from "./helpers/ten-keys";

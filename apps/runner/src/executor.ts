@@ -44,7 +44,8 @@ export type DaemonToJob = { type: "rewound"; id: number; error?: string };
 export function createProcessExecutor(): Executor {
   return {
     start(lease, ctx) {
-      const child = spawn(process.execPath, ["--import", "tsx", JOB_ENTRY], {
+      // the job runs from this checkout's sources (tsx): so do the workspace packages it imports
+      const child = spawn(process.execPath, ["--conditions=heron-source", "--import", "tsx", JOB_ENTRY], {
         env: {
           ...process.env,
           HERON_HOST: ctx.serverUrl,

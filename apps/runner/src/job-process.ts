@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import { JobSpecSchema, type JobContext } from "@heron/core";
-import { init, runJob } from "@heron/core/node";
+import { runJob } from "@heron/core/node";
+import { init } from "@heron/sdk";
 import { EXIT_FAILED, EXIT_STOPPED, type DaemonToJob, type JobToDaemon } from "./executor";
 
 type LeaseEnv = { jobId: string; runId: string; projectName: string; attempt: number; spec: unknown };

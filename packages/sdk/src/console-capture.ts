@@ -1,4 +1,4 @@
-import type { RunLogLine } from "../../protocol/events";
+import type { RunLogLine } from "@heron/core";
 
 const MAX_LINE = 4_000;
 

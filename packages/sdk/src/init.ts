@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ProjectNameSchema } from "../../schemas/common";
+import { ProjectNameSchema } from "@heron/core";
 import { captureEnvironment, readTfjs } from "./environment";
 import { attachProcessHooks } from "./lifecycle";
 import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writeRunMeta, writeWriterMeta } from "./run-dir";

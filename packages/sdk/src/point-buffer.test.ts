@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unpackPoints } from "../../protocol/packed-points";
+import { unpackPoints } from "@heron/core";
 import { PointBuffer } from "./point-buffer";
 
 const unpack = (p: Parameters<typeof unpackPoints>[0]) => {

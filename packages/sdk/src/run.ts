@@ -1,7 +1,5 @@
 import { encode as encodePng } from "fast-png";
-import { MAX_POINTS_PER_BATCH } from "../../schemas/metrics";
-import { rankKey } from "../../schemas/common";
-import type { RunLogLine } from "../../protocol/events";
+import { MAX_POINTS_PER_BATCH, rankKey, type RunLogLine } from "@heron/core";
 import { ConsoleCapture } from "./console-capture";
 import { readTfjs } from "./environment";
 import type { Sender } from "./sender";
@@ -72,6 +70,7 @@ export class Run {
   private tfjsBackend: string | null;
   detach: () => void = () => undefined;
 
+  /** @internal runs are made by init(); the parts are the SDK's own plumbing, not public API */
   constructor(private readonly p: RunParts) {
     this.id = p.id;
     this.url = p.url;

@@ -1,6 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import { PROTOCOL_VERSION, type ClientToServerEvents, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "../../protocol/events";
-import { packPoints } from "../../protocol/packed-points";
+import { packPoints, PROTOCOL_VERSION, type ClientToServerEvents, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "@heron/core";
 import type { WalBatch, WriteAheadLog } from "./wal";
 
 type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

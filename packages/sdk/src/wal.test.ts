@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { collapse } from "./console-capture";
 import { toWire } from "./sender";
-import { packPoints, unpackPoints } from "../../protocol/packed-points";
+import { packPoints, unpackPoints } from "@heron/core";
 import { lastLoggedStep, WriteAheadLog } from "./wal";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "heron-wal-"));

@@ -1,8 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { RunLogLine } from "../../protocol/events";
-import { unpackPoints, type PackedPoints } from "../../protocol/packed-points";
-import { isSystemKey } from "../../schemas/common";
+import { isSystemKey, unpackPoints, type PackedPoints, type RunLogLine } from "@heron/core";
 
 /** A metric point as earlier SDK versions wrote it: [key, step, value, ts] — NaN/±Inf as strings. */
 export type WalPoint = [string, number, number | "NaN" | "Infinity" | "-Infinity", number];

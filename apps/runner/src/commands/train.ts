@@ -21,7 +21,8 @@ export function register(program: Command) {
         console.error(`invalid spec ${file}: ${formatIssues(parsed.error.issues)}`);
         process.exit(2);
       }
-      const { init, runJob, jobContextFromRun } = await import("@heron/core/node");
+      const { runJob, jobContextFromRun } = await import("@heron/core/node");
+      const { init } = await import("@heron/sdk");
       const run = await init({ project: opts.project, name: opts.name, mode: "offline", dir: opts.dir, config: parsed.data as unknown as Record<string, unknown>, captureConsole: false });
       const bar = new SingleBar({ format: "{bar} {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | {rate} samples/s | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
       let started = false;

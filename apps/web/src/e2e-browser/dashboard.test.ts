@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { PROTOCOL_VERSION } from "@heron/core";
 import fs from "node:fs";
 import path from "node:path";
-import { init } from "@heron/core/node";
+import { init } from "@heron/sdk";
 import { RunnerDaemon } from "@heron/runner";
 import { startTestServer, waitFor, type TestServer } from "../testing/harness";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";

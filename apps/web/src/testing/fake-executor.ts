@@ -1,5 +1,5 @@
 import type { Executor } from "@heron/runner";
-import { init } from "@heron/core/node";
+import { init } from "@heron/sdk";
 
 /**
  * A fast stand-in for the real training process (browser tests watch the dashboard, not

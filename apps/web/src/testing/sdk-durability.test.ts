@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { init, type Run } from "@heron/core/node";
+import { init, type Run } from "@heron/sdk";
 import { createApi, startTestServer, type TestServer } from "./harness";
 import { freePort, startChild, startProxy, valueAt, type Child } from "./sdk-helpers";
 

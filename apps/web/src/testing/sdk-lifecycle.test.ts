@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { init, syncRunDir } from "@heron/core/node";
+import { init, syncRunDir } from "@heron/sdk";
 import { startTestServer, waitFor, type TestServer } from "./harness";
 import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
 

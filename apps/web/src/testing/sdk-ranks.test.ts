@@ -4,7 +4,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "@heron/core";
-import { init } from "@heron/core/node";
+import { init } from "@heron/sdk";
 import { startTestServer, type TestServer } from "./harness";
 import { valueAt } from "./sdk-helpers";
 

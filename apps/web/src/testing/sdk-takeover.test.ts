@@ -3,7 +3,7 @@
 // running `heron sync`, each flushed point exactly once, and the run ends as the new process
 // ends it (not "crashed" for the process that died).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { syncRunDir } from "@heron/core/node";
+import { syncRunDir } from "@heron/sdk";
 import { startTestServer, type TestServer } from "./harness";
 import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
 

@@ -1,5 +1,5 @@
-// Node-only entry (@heron/core/node): tracking SDK, secrets, host info. Never import from the browser.
+// Node-only entry (@heron/core/node): secrets and job dispatch. Never import from the browser.
+// The tracking SDK is its own package, @heron/sdk (packages/sdk).
 export * from "./secrets";
-export * from "./sdk";
 export { runJob } from "../jobs/run-job";
 export { jobContextFromRun, type RunContextOptions } from "./job-context";

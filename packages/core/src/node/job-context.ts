@@ -1,5 +1,14 @@
 import type { JobContext, JobProgress } from "../jobs/job-context";
-import type { Run } from "./sdk";
+
+/**
+ * What a job needs of a tracking run: @heron/sdk's Run has this shape. Structural, so core
+ * does not depend on the SDK package (which bundles core's protocol and schemas).
+ */
+export type TrackedRun = {
+  log(metrics: Record<string, number>, opts: { step?: number }): void;
+  logText(key: string, rows: { text: string; caption?: string }[], opts: { step?: number }): void;
+  readonly summary: Record<string, unknown>;
+};
 
 export type RunContextOptions = {
   checkpointDir: string;
@@ -10,7 +19,7 @@ export type RunContextOptions = {
 };
 
 /** Adapts a tracking-SDK run into the JobContext jobs see: used by runner jobs and `heron train`. */
-export function jobContextFromRun(run: Run, opts: RunContextOptions): JobContext {
+export function jobContextFromRun(run: TrackedRun, opts: RunContextOptions): JobContext {
   return {
     log: (metrics, step) => run.log(metrics, { step }),
     logText: (key, rows, step) => run.logText(key, rows, { step }),
