@@ -4,7 +4,7 @@ import { captureEnvironment, readTfjs } from "./environment";
 import { attachProcessHooks } from "./lifecycle";
 import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writeRunMeta, writeWriterMeta } from "./run-dir";
 import { listWriters, WriteAheadLog } from "./wal";
-import { Run, type Mode } from "./run";
+import { Run, syncCommand, type Mode } from "./run";
 import { Sender, type InitOk } from "./sender";
 import { leftoverLastStep, leftoverWriters, Takeover } from "./takeover";
 
@@ -42,11 +42,17 @@ export type InitOptions = {
   heartbeatIntervalMs?: number;
   flushIntervalMs?: number;
   flushPoints?: number;
-  /** how long init waits for the server before carrying on buffered (default 15 s) */
+  /**
+   * how long init waits for the server (default 5 s): then it carries on offline-first — logging
+   * to the WAL while it keeps reconnecting in the background — instead of holding up training
+   */
   initTimeoutMs?: number;
-  /** how long finish() waits for the server's acks (default 10 min) */
+  /** how long finish() waits for the server's acks by default (30 s); what is left stays for `heron sync` */
   finishTimeoutMs?: number;
 };
+
+const DEFAULT_INIT_TIMEOUT_MS = 5_000;
+const DEFAULT_FINISH_TIMEOUT_MS = 30_000;
 
 function readMode(value: string | undefined): Mode | undefined {
   return value === "online" || value === "offline" || value === "disabled" ? value : undefined;
@@ -68,7 +74,7 @@ export async function init(opts: InitOptions): Promise<Run> {
     startedAt,
     flushIntervalMs: opts.flushIntervalMs ?? 500,
     flushPoints: opts.flushPoints ?? 10_000,
-    finishTimeoutMs: opts.finishTimeoutMs ?? 10 * 60_000,
+    finishTimeoutMs: opts.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS,
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
     systemIntervalMs: opts.systemIntervalMs ?? 10_000,
     tfjsBackend: readTfjs()?.backend ?? null,
@@ -141,7 +147,7 @@ export async function init(opts: InitOptions): Promise<Run> {
     const starting = takeover ? takeover.ready.then(() => own.start()) : own.start();
     let timer: NodeJS.Timeout | undefined;
     try {
-      const deadline = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? 15_000)));
+      const deadline = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS)));
       ack = await Promise.race([starting, deadline]);
       // the leftovers reach the server before init returns (within the same time budget): a
       // caller that rewinds the run right after init — a job's next attempt does, through its
@@ -155,13 +161,17 @@ export async function init(opts: InitOptions): Promise<Run> {
     } finally {
       clearTimeout(timer);
     }
-    if (!ack) console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading once it answers`);
   }
+  const url = ack?.url ?? `${host}/runs/${id}`;
+  // where to look: the link works now, or once the data is there (named so the user knows what to do)
+  if (ack) console.warn(`[heron] run ${id}: ${url}`);
+  else if (mode === "online") console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading in the background — the run appears at ${url} once it arrives`);
+  else console.warn(`[heron] offline: logging run ${id} to ${dir}; it appears on a server after: ${syncCommand(dir)}`);
 
   const isJobToken = typeof apiKey === "string" && apiKey.startsWith("hj_");
   const run = new Run({
     ...common,
-    url: ack?.url ?? `${host}/runs/${id}`,
+    url,
     mode,
     dir,
     // the server does not know the leftovers' steps yet: continue after them too

@@ -170,7 +170,9 @@ export class Run {
 
   /**
    * Ends the run: everything logged goes to the WAL, then (online) waits until the server
-   * acknowledged it all or `finishTimeoutMs` passed (the data stays in `dir` for `heron sync`).
+   * acknowledged it all or `timeoutMs` (default `finishTimeoutMs` of init, 30 s) passed. On a
+   * timeout it returns anyway: the data stays in `dir`, and one line tells the `heron sync`
+   * command that uploads it; the process can exit.
    */
   finish(opts: { state?: RunState; error?: string; timeoutMs?: number } = {}): Promise<void> {
     if (this.finishing) return this.finishing;
@@ -193,7 +195,8 @@ export class Run {
     await this.p.wal?.written().catch(() => undefined);
     if (this.p.sender) {
       const ok = await this.p.sender.drained(timeoutMs);
-      if (!ok) console.warn(`[heron] not everything reached the server within ${Math.round(timeoutMs / 1000)} s; it is kept in ${this.dir} — upload it with: npx heron sync ${this.dir}`);
+      // one line, with the command to paste: the process is free to exit, the data is safe on disk
+      if (!ok) console.warn(`[heron] run ${this.id}: not everything reached the server within ${formatSeconds(timeoutMs)}; it is kept in ${this.dir} — upload it with: ${syncCommand(this.dir!)}`);
       // all acknowledged: a process resuming this run later has nothing of ours to upload
       else if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, ackedSeq: this.p.sender.ackedSeq });
       this.p.sender.close();
@@ -300,6 +303,15 @@ export class Run {
     this.warned.add(id);
     console.warn(`[heron] ${message}`);
   }
+}
+
+/** the exact command that uploads a run directory, quoted for a POSIX shell when it needs to be */
+export function syncCommand(dir: string): string {
+  return `npx heron sync ${/^[\w@%+=:,./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, "'\\''")}'`}`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
