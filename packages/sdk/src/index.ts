@@ -4,3 +4,4 @@ export { flattenMetrics } from "./flatten";
 export { syncRunDir, type SyncResult } from "./sync";
 export { syncDirs, type SyncCommandOptions } from "./sync-command";
 export { collapse as collapseCarriageReturns } from "./console-capture";
+export { heronCallback, type HeronCallback, type HeronCallbackOptions, type TfModelLike } from "./tfjs-callback";
