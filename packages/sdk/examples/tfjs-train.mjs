@@ -20,7 +20,8 @@ await model.fit(xs, ys, {
   epochs,
   batchSize: 32,
   validationSplit: 0.2,
-  // batch metrics every 4 batches, epoch metrics every epoch; finishes the run at the end
-  callbacks: heronCallback(run, { logEveryNBatches: 4, finishOnEnd: true }),
+  // batch metrics every 4 batches, epoch metrics every epoch, the model's summary and learning
+  // rate; finishes the run at the end
+  callbacks: heronCallback(run, { model, logEveryNBatches: 4, finishOnEnd: true }),
 });
 console.log(`trained ${epochs} epochs: ${run.url}`);

@@ -15,7 +15,11 @@ export type TfModelLike = {
 export type HeronCallbackOptions = {
   /** log batch metrics every N batches (default 1); epoch metrics are logged at every epoch end */
   logEveryNBatches?: number;
-  /** the model being trained; by default the one tfjs hands its callbacks in fit() / fitDataset() */
+  /**
+   * the model being trained: its summary, parameter counts and optimizer go into the config, and
+   * its learning rate is logged. tfjs does not hand plain-object callbacks their model, so without
+   * this only the metrics are logged.
+   */
   model?: TfModelLike;
   /** record the model summary, parameter counts, optimizer and fit parameters in the run's config (default true) */
   logModel?: boolean;
@@ -36,8 +40,8 @@ export type HeronCallback = {
   onTrainEnd(logs?: Logs): Promise<void>;
 };
 
-/** what tfjs sets on the callback object it wraps ours in (BaseCallback.setModel / setParams) */
-type TfCallbackThis = { model?: TfModelLike; params?: Record<string, unknown> } | undefined;
+/** what tfjs sets on the CustomCallback it wraps ours in (BaseCallback.setParams: fit()'s epochs, batch size …) */
+type TfCallbackThis = { params?: Record<string, unknown> } | undefined;
 
 /**
  * Logs a tfjs training into a run: loss and every metric per batch (every `logEveryNBatches`)
@@ -45,23 +49,22 @@ type TfCallbackThis = { model?: TfModelLike; params?: Record<string, unknown> } 
  * one, and the model summary and parameter count into the config. Steps count batches across
  * epochs (and across fit() calls given the same callback).
  *
- *   await model.fit(xs, ys, { epochs: 5, callbacks: heronCallback(run, { finishOnEnd: true }) });
+ *   await model.fit(xs, ys, { epochs: 5, callbacks: heronCallback(run, { model, finishOnEnd: true }) });
  */
 export function heronCallback(run: Run, options: HeronCallbackOptions = {}): HeronCallback {
   const every = Math.max(1, Math.floor(options.logEveryNBatches ?? 1));
   const batchPrefix = options.batchPrefix ?? "batch";
   const epochPrefix = options.epochPrefix ?? "epoch";
   let step = 0;
-  let model = options.model;
+  const model = options.model;
   const withLr = (metrics: Record<string, number>, prefix: string) => {
     const lr = learningRate(model);
     if (lr !== null) metrics[`${prefix}/lr`] = lr;
     return metrics;
   };
   return {
-    // tfjs calls these as methods of its CustomCallback, which holds the model and fit's params
+    // tfjs calls these as methods of its CustomCallback, which holds fit()'s params
     async onTrainBegin(this: TfCallbackThis) {
-      model ??= this?.model;
       if (options.logModel === false) return;
       const params = this?.params ?? {};
       run.config.update({
