@@ -18,7 +18,7 @@ const { services } = server;
 const tokenFile = path.join(env.HERON_HOME, "local-runner.token");
 let token = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, "utf8").trim() : "";
 if (!token || !(await services.auth.authenticate(token))) {
-  token = (await services.runners.createToken("local")).token;
+  token = (await services.runners.createToken("local", ["default"])).token;
   fs.writeFileSync(tokenFile, token, { mode: 0o600 });
 }
 const runner = new RunnerDaemon({

@@ -5,8 +5,8 @@ import { z } from "zod";
 const EnvSchema = z.object({
   /** HTTP port for dashboard, tRPC, socket.io and health (one port for everything) */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** interface to bind; 0.0.0.0 to serve other hosts */
-  HOST: z.string().default("0.0.0.0"),
+  /** interface to bind; default 127.0.0.1 in local mode (this machine only), 0.0.0.0 otherwise. 0.0.0.0 with local mode on turns local mode off. */
+  HOST: z.string().optional(),
   /** holds heron.db (SQLite), logs and artifacts */
   HERON_HOME: z.string().default("./.heron"),
   /** postgres://… switches from embedded SQLite to PostgreSQL */
@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   HERON_LOCAL_MODE: z.enum(["0", "1"]).default("1"),
   /** public URL used in run links */
   HERON_PUBLIC_URL: z.string().optional(),
+  /** failed authentications (keys, passwords) one client address may make per minute before it gets 429 for a minute */
+  HERON_AUTH_FAILURES_PER_MIN: z.coerce.number().int().min(1).default(30),
   /** lease TTL for job claims, seconds */
   HERON_LEASE_TTL_S: z.coerce.number().positive().default(30),
   NODE_ENV: z.string().default("development"),

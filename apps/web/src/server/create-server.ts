@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { pino, type Logger } from "pino";
 import { openDatabase, type Database } from "@heron/db";
@@ -13,6 +14,12 @@ import { startStaleSweep } from "./services/runs";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
 import { streamMetricsCsv } from "./http/metrics-csv";
+import { handleAuthRoute } from "./http/auth-routes";
+import { sendJson } from "./http/json-body";
+import { mayReceiveLocalKey } from "./http/local-access";
+import { authenticateRequest, clientIp, isSameOrigin } from "./http/request-auth";
+import { setSecurityHeaders } from "./http/security-headers";
+import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
 
 export type ServerOptions = Partial<Env> & {
   /** serve the Next.js dashboard (tests of the API alone skip it: faster, less memory) */
@@ -22,6 +29,8 @@ export type ServerOptions = Partial<Env> & {
   /** PostgreSQL schema (tests use a fresh one per run) */
   pgSchema?: string;
   logger?: Logger;
+  /** failed-authentication limits (tests lower them) */
+  authLimits?: Partial<typeof DEFAULT_AUTH_LIMITS>;
 };
 
 export type HeronServer = {
@@ -39,8 +48,28 @@ const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../.
 /** the header the server sets (never trusts from clients) to hand the local key to the dashboard page */
 export const LOCAL_KEY_HEADER = "x-heron-local-key";
 
-function isLoopback(addr: string | undefined) {
-  return !!addr && (addr === "::1" || addr.startsWith("127.") || addr.startsWith("::ffff:127."));
+/**
+ * Local mode serves this machine only: bind loopback unless told otherwise, and a server
+ * told to listen on every interface stops handing out the local key (it would reach anyone
+ * who can spoof or proxy their way to a loopback peer).
+ */
+function resolveBinding(env: Env, log: Logger): { host: string; localMode: boolean } {
+  const localMode = env.HERON_LOCAL_MODE === "1";
+  if (!env.HOST) return { host: localMode ? "127.0.0.1" : "0.0.0.0", localMode };
+  const loopbackHost = env.HOST === "localhost" || env.HOST === "::1" || env.HOST.startsWith("127.");
+  if (localMode && !loopbackHost) {
+    log.warn({ host: env.HOST }, "HOST is not a loopback address: local mode is OFF (sign in or use an API key). Set HERON_LOCAL_MODE=0 to silence this.");
+    return { host: env.HOST, localMode: false };
+  }
+  return { host: env.HOST, localMode };
+}
+
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }
 
 /** ONE process: Next.js pages, tRPC (/api/trpc), socket.io (/socket.io), health, CSV export. */
@@ -51,7 +80,18 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   // The local key lives only in this process's memory: it reaches browsers on this machine
   // through the page (LOCAL_KEY_HEADER), never the network.
   const localKey = "hk_local_" + crypto.randomBytes(24).toString("base64url");
+  const { host, localMode } = resolveBinding(env, log);
   const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey) });
+  const limiter = await createAuthLimiter({ ...DEFAULT_AUTH_LIMITS, failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN, ...options.authLimits, redisUrl: env.REDIS_URL });
+  const publicUrl = env.HERON_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  const publicHost = (() => {
+    try {
+      return new URL(publicUrl).host;
+    } catch {
+      return null;
+    }
+  })();
+  const allowedHost = (h: string) => h === publicHost;
   if (env.HERON_BOOTSTRAP_API_KEY) await services.auth.ensureBootstrapKey(env.HERON_BOOTSTRAP_API_KEY);
 
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
@@ -69,36 +109,45 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     basePath: "/api/trpc/",
     maxBodySize: 8 * 1024 * 1024,
     createContext: async ({ req }) => {
-      const header = req.headers.authorization;
-      const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
-      return { services, principal: await services.auth.authenticate(token) };
+      const auth = await authenticateRequest(req.headers, clientIp(req), services, limiter);
+      if (auth.retryAfterS > 0) throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `too many failed authentications from this address; try again in ${auth.retryAfterS} s` });
+      return { services, principal: auth.principal, ip: auth.ip, viaCookie: auth.viaCookie, sameOrigin: isSameOrigin(req.headers, allowedHost) };
     },
     onError: ({ error, path: p }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") log.error({ err: error.cause ?? error, path: p }, "tRPC procedure failed");
     },
   });
 
-  const server = http.createServer((req, res) => {
+  const secureCookies = publicUrl.startsWith("https:");
+  async function route(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = req.url ?? "/";
     delete req.headers[LOCAL_KEY_HEADER];
+    setSecurityHeaders(res, !!options.dev);
     if (url === "/api/health" || url.startsWith("/api/health?")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true, provider: db.provider, version: "0.1.0", localMode: env.HERON_LOCAL_MODE === "1" }));
-      return;
+      return sendJson(res, 200, { ok: true, provider: db.provider, version: "0.1.0", localMode });
     }
     if (url.startsWith("/api/trpc/")) return void trpc(req, res);
+    if (url.startsWith("/api/auth/")) return handleAuthRoute(req, res, url.split("?")[0]!, { services, limiter, secureCookies, allowedHost });
     const csv = url.match(/^\/api\/runs\/([^/?]+)\/metrics\.csv(?:\?.*)?$/);
-    if (csv) return void streamMetricsCsv(req, res, decodeURIComponent(csv[1]!), services, log);
-    if (url.startsWith("/socket.io")) return; // handled by socket.io's own listener
-    if (!nextHandler) {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("dashboard disabled");
-      return;
+    if (csv) {
+      const runId = safeDecode(csv[1]!);
+      if (runId === null) return sendJson(res, 400, { error: "malformed percent-encoding in the run id" });
+      const auth = await authenticateRequest(req.headers, clientIp(req), services, limiter);
+      if (auth.retryAfterS > 0) return sendJson(res, 429, { error: `too many failed authentications; try again in ${auth.retryAfterS} s` }, { "retry-after": String(auth.retryAfterS) });
+      return streamMetricsCsv(res, runId, auth.principal, services, log);
     }
-    if (env.HERON_LOCAL_MODE === "1" && isLoopback(req.socket.remoteAddress)) req.headers[LOCAL_KEY_HEADER] = localKey;
-    nextHandler(req, res).catch((err) => {
-      log.error({ err }, "page failed");
-      if (!res.headersSent) res.end();
+    if (url.startsWith("/socket.io")) return; // handled by socket.io's own listener
+    if (!nextHandler) return sendJson(res, 404, { error: "dashboard disabled" });
+    if (localMode && mayReceiveLocalKey(req, env.HERON_PUBLIC_URL)) req.headers[LOCAL_KEY_HEADER] = localKey;
+    await nextHandler(req, res);
+  }
+
+  const server = http.createServer((req, res) => {
+    // whatever a route throws becomes an answer at once: a hung socket is a slow leak
+    route(req, res).catch((err) => {
+      log.error({ err, url: req.url?.slice(0, 200) }, "request failed");
+      if (!res.headersSent) sendJson(res, err instanceof URIError ? 400 : 500, { error: err instanceof URIError ? "malformed URL" : "internal server error" });
+      else res.end();
     });
   });
 
@@ -108,20 +157,19 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  const publicUrl = env.HERON_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
-  const io = attachSocketServer(server, services, log, publicUrl);
+  const io = attachSocketServer(server, services, log, { publicUrl, limiter, allowedHost });
   const closeRedis = env.REDIS_URL ? await attachRedisAdapter(io, env.REDIS_URL) : async () => undefined;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(env.PORT, env.HOST, () => resolve());
+    server.listen(env.PORT, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
   const sweep = setInterval(() => {
     services.jobs.expireLeases().catch((err) => log.error({ err }, "lease sweep failed"));
   }, 1000);
   const stopStaleSweep = startStaleSweep(services, log);
-  log.info({ port, provider: db.provider, home: env.HERON_HOME }, "heron server listening");
+  log.info({ port, host, localMode, provider: db.provider, home: env.HERON_HOME }, "heron server listening");
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -139,6 +187,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
       server.closeAllConnections();
       await closed;
       await closeRedis();
+      await limiter.close();
       await nextApp?.close?.().catch(() => undefined);
       await db.close();
     },

@@ -49,7 +49,10 @@ describe.each<Provider>(["sqlite", "postgres"])("end to end on %s", (provider) =
     await expect(t.api.run.get.query({ runId: "missing" })).rejects.toThrow(/run "missing" not found/);
     await expect(t.api.job.get.query({ jobId: "missing" })).rejects.toThrow(/job "missing" not found/);
     const s = await t.connect();
-    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: "x", seq: "one", points: [] });
+    expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: "x", seq: 1, points: [] })).toEqual({ ok: false, error: 'run "x" not found' });
+    const init = await s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "e2e", name: "bad-input" });
+    const runId = init.ok ? init.runId : "";
+    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: "one", points: [] });
     expect(ack).toEqual({ ok: false, error: expect.stringMatching(/seq/) });
     expect((await t.api.job.list.query({ projectId: "e2e" })).length).toBe(0);
   });

@@ -21,7 +21,7 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
   const homes: string[] = [];
 
   async function startRunner(name: string, queues: string[], slots = 1) {
-    const { token } = await t.api.runner.createToken.mutate({ name });
+    const { token } = await t.api.runner.createToken.mutate({ name, queues });
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `heron-${name}-`));
     homes.push(home);
     const d = new RunnerDaemon({ server: t.server.url, token, name, slots, queues, home, executor: createProcessExecutor(), logger: pino({ level: "warn" }) });
@@ -59,7 +59,7 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
     // the server refuses reads the spec does not name (a raw runner socket holding a lease)
     const { jobId: otherJob } = await t.api.job.submit.mutate({ projectId: "fetch", spec: { ...TEACHER, seed: 2 }, queue: "parked" });
     await t.api.job.submit.mutate({ projectId: "fetch", spec: { ...DISTILL, teacher: { runId: tj.runId! } }, queue: "probe" });
-    const { token } = await t.api.runner.createToken.mutate({ name: "probe" });
+    const { token } = await t.api.runner.createToken.mutate({ name: "probe", queues: ["probe"] });
     const probe = await t.connect(token);
     const ask = <T,>(event: string, payload: object) =>
       new Promise<{ ok: boolean; error?: string } & T>((resolve) => (probe as unknown as { emit: (e: string, p: unknown, cb: (a: never) => void) => void }).emit(event, { v: PROTOCOL_VERSION, ...payload }, resolve));

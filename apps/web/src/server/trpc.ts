@@ -2,10 +2,20 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { AppError, formatIssues } from "@heron/core";
-import type { Principal } from "./services/auth";
+import { PROCEDURE_POLICY } from "./auth/policy";
+import type { Principal, UserPrincipal } from "./auth/principal";
 import type { Services } from "./services";
 
-export type Context = { services: Services; principal: Principal | null };
+export type Context = {
+  services: Services;
+  principal: Principal | null;
+  /** the client's address, for the audit log */
+  ip: string | null;
+  /** authenticated by the session cookie (not a header): mutations must come from our own origin */
+  viaCookie: boolean;
+  /** the request's Origin is ours (or absent, as for scripts) */
+  sameOrigin: boolean;
+};
 
 const CODE_MAP = {
   BAD_REQUEST: "BAD_REQUEST",
@@ -14,6 +24,7 @@ const CODE_MAP = {
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const;
 
@@ -41,16 +52,17 @@ const errorMapping = t.middleware(async ({ next }) => {
   return result;
 });
 
-const requireAuth = t.middleware(({ ctx, next }) => {
-  // runner and job tokens only speak the socket protocol; the API needs an API key
-  if (!ctx.principal || (ctx.principal.kind !== "api" && ctx.principal.kind !== "local")) {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>)" });
-  }
-  return next({ ctx: { ...ctx, principal: ctx.principal } });
+/** Authentication, CSRF, then the policy table (auth/policy.ts) for this procedure and its input. */
+const requireAuth = t.middleware(async ({ ctx, path, type, getRawInput, next }) => {
+  if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>, or sign in)" });
+  if (ctx.viaCookie && type === "mutation" && !ctx.sameOrigin) throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused (Origin does not match this server)" });
+  await ctx.services.access.authorize(ctx.principal, PROCEDURE_POLICY[path], path, await getRawInput());
+  // every tRPC rule admits user principals only: runner and job tokens speak the socket protocol
+  return next({ ctx: { ...ctx, principal: ctx.principal as UserPrincipal } });
 });
 
 export const router = t.router;
 export const publicProcedure = t.procedure.use(errorMapping);
-/** Every procedure that reads or writes data: a valid key is required. */
+/** Every procedure that reads or writes data: authenticated and authorized by the policy table. */
 export const authedProcedure = publicProcedure.use(requireAuth);
 export const createCallerFactory = t.createCallerFactory;

@@ -1,18 +1,21 @@
 import type http from "node:http";
 import type { Logger } from "pino";
+import { AppError } from "@heron/core";
+import { ROUTE_POLICY } from "../auth/policy";
+import type { Principal } from "../auth/principal";
 import type { Services } from "../services";
+import { sendError } from "./json-body";
 
 /** GET /api/runs/:id/metrics.csv — every point at full resolution, streamed in (key, step) order. */
-export async function streamMetricsCsv(req: http.IncomingMessage, res: http.ServerResponse, runId: string, services: Services, log: Logger) {
+export async function streamMetricsCsv(res: http.ServerResponse, runId: string, principal: Principal | null, services: Services, log: Logger) {
   try {
-    const header = req.headers.authorization;
-    const url = new URL(req.url ?? "/", "http://x");
-    // browsers can't set headers on a download link, so ?key= is accepted too
-    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : (url.searchParams.get("key") ?? undefined);
-    if (!(await services.auth.authenticate(token))) {
+    // keys travel only in the Authorization header (or the session cookie): a key in a URL
+    // ends up in proxy logs, browser history and Referer headers
+    if (!principal) {
       res.writeHead(401, { "content-type": "application/json" });
-      return void res.end(JSON.stringify({ error: "missing or invalid API key" }));
+      return void res.end(JSON.stringify({ error: "missing or invalid API key (send Authorization: Bearer <key>, or sign in)" }));
     }
+    await services.access.authorize(principal, ROUTE_POLICY.metricsCsv, "metrics.csv", { runId });
     const run = await services.prisma.run.findUnique({ where: { id: runId } });
     if (!run) {
       res.writeHead(404, { "content-type": "application/json" });
@@ -26,8 +29,7 @@ export async function streamMetricsCsv(req: http.IncomingMessage, res: http.Serv
     }
     res.end();
   } catch (err) {
-    log.error({ err }, "csv export failed");
-    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-    res.end(res.headersSent ? "" : JSON.stringify({ error: "internal server error" }));
+    if (!(err instanceof AppError)) log.error({ err }, "csv export failed");
+    sendError(res, err);
   }
 }

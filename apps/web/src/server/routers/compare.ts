@@ -37,9 +37,9 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
  * row per run (method, student model, accuracy, parameter counts). Values come from the
  * runs' last logged metrics (test/accuracy, distill/*), falling back to the run summary.
  */
-export async function buildCompareTable(services: Services, input: z.infer<typeof CompareTableInputSchema>): Promise<CompareTable> {
+export async function buildCompareTable(services: Services, input: z.infer<typeof CompareTableInputSchema>, visibleProjectIds: string[] | null = null): Promise<CompareTable> {
   const runs = input.group
-    ? await services.prisma.run.findMany({ where: { group: input.group }, orderBy: { createdAt: "asc" }, take: 200 })
+    ? await services.prisma.run.findMany({ where: { group: input.group, ...(visibleProjectIds ? { projectId: { in: visibleProjectIds } } : {}) }, orderBy: { createdAt: "asc" }, take: 200 })
     : await services.prisma.run.findMany({ where: { id: { in: input.runIds! } }, orderBy: { createdAt: "asc" } });
   if (!runs.length) throw new AppError("NOT_FOUND", input.group ? `no runs in group "${input.group}"` : "none of these runs exist");
   const summaries = await services.metrics.summaries(runs.map((r) => r.id));
@@ -72,4 +72,4 @@ export async function buildCompareTable(services: Services, input: z.infer<typeo
 }
 
 /** `run.compareTable({runIds} | {group})` */
-export const compareTableProcedure = authedProcedure.input(CompareTableInputSchema).query(({ ctx, input }) => buildCompareTable(ctx.services, input));
+export const compareTableProcedure = authedProcedure.input(CompareTableInputSchema).query(async ({ ctx, input }) => buildCompareTable(ctx.services, input, await ctx.services.access.visibleProjectIds(ctx.principal)));

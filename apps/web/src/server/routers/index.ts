@@ -1,9 +1,12 @@
 import { router } from "../trpc";
+import { apiKeyRouter } from "./api-key";
+import { auditRouter } from "./audit";
 import { jobRouter } from "./job";
 import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
 import { runRouter } from "./run";
 import { runnerRouter } from "./runner";
+import { userRouter } from "./user";
 
 export const appRouter = router({
   project: projectRouter,
@@ -11,6 +14,9 @@ export const appRouter = router({
   metric: metricRouter,
   job: jobRouter,
   runner: runnerRouter,
+  user: userRouter,
+  apiKey: apiKeyRouter,
+  audit: auditRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

@@ -3,7 +3,7 @@ import { IdSchema, JobStatusSchema } from "@heron/core";
 import { authedProcedure, router } from "../trpc";
 import { submitDistillOrFinetune } from "../services/distill-submit";
 
-const QueueNameSchema = z
+export const QueueNameSchema = z
   .string()
   .min(1, "queue must not be empty")
   .max(100, "queue is longer than 100 characters")
@@ -23,7 +23,8 @@ export const jobRouter = router({
         group: z.string().min(1).max(200).optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input: given }) => {
+      const input = { ...given, submittedBy: ctx.principal.userId };
       // distill/finetune: submit-time checks; several distill methods → one job per method (one group)
       const grouped = await submitDistillOrFinetune(ctx.services, input);
       if (grouped) return grouped;
@@ -46,9 +47,13 @@ export const jobRouter = router({
     )
     .query(async ({ ctx, input }) => {
       const projectId = input.projectId ? (await ctx.services.projects.get(input.projectId)).id : undefined;
-      return ctx.services.jobs.list({ ...input, projectId });
+      return ctx.services.jobs.list({ ...input, projectId, visibleProjectIds: await ctx.services.access.visibleProjectIds(ctx.principal) });
     }),
-  cancel: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(({ ctx, input }) => ctx.services.jobs.cancel(input.jobId)),
+  cancel: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(async ({ ctx, input }) => {
+    const job = await ctx.services.jobs.cancel(input.jobId);
+    await ctx.services.audit.record(ctx.principal, { action: "job.cancelled", target: `job:${input.jobId}`, detail: { status: job.status }, ip: ctx.ip });
+    return job;
+  }),
   retry: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(({ ctx, input }) => ctx.services.jobs.retry(input.jobId)),
   /** the history: queued, leased, started, checkpoint, lost, requeued, rewound, cancel-requested, succeeded/failed/cancelled */
   events: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.events(input.jobId)),

@@ -16,7 +16,7 @@ import {
 import type { Services } from "./index";
 import { createCheckpointStore } from "./job-checkpoints";
 
-export type SubmitInput = { projectId: string; spec: unknown; queue?: string; priority?: number; maxAttempts?: number; group?: string };
+export type SubmitInput = { projectId: string; spec: unknown; queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null };
 export type SubmitResult = { jobId: string; jobIds: string[]; group: string | null };
 
 type Json = Record<string, unknown>;

@@ -1,11 +1,16 @@
 import type { Database, MetricsStore } from "@heron/db";
 import { createMetricsStore } from "@heron/db";
+import { createAuthorizer } from "../auth/authorize";
+import { createApiKeyService } from "./api-keys";
+import { createAuditService } from "./audit";
 import { createAuthService } from "./auth";
 import { createJobService } from "./jobs";
+import { createMemberService } from "./members";
 import { createLateNotifier } from "./notifier";
 import { createProjectService } from "./projects";
 import { createRunnerService } from "./runners";
 import { createRunService } from "./runs";
+import { createUserService } from "./users";
 
 export type ServicesOptions = { leaseTtlMs: number; localKeyHash: string | null };
 
@@ -18,6 +23,11 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const jobs = createJobService(db, projects, runs, notifier, { leaseTtlMs: opts.leaseTtlMs });
   const runners = createRunnerService(db.prisma);
   const auth = createAuthService(db.prisma, opts.localKeyHash);
-  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth };
+  const access = createAuthorizer(db.prisma);
+  const users = createUserService(db.prisma);
+  const apiKeys = createApiKeyService(db.prisma);
+  const members = createMemberService(db.prisma);
+  const audit = createAuditService(db.prisma);
+  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit };
 }
 export type Services = ReturnType<typeof createServices>;

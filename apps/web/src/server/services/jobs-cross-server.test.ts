@@ -43,7 +43,7 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
   });
 
   it("pushes a cancel issued on A to the runner's socket on B", async () => {
-    const { runnerId, token } = await a.api.runner.createToken.mutate({ name: "raw-on-b" });
+    const { runnerId, token } = await a.api.runner.createToken.mutate({ name: "raw-on-b", queues: ["raw"] });
     const runner = await b.connect(token);
     await runner.emitWithAck("runner:hello", { v: PROTOCOL_VERSION, name: "raw-on-b", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots: 1, queues: ["raw"] });
     const { jobId } = await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "raw" });
@@ -62,7 +62,7 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
 
   it("takes concurrent reports for many jobs on both servers at once without a database error", { timeout: 60_000 }, async () => {
     const N = 20;
-    const { token } = await a.api.runner.createToken.mutate({ name: "burst" });
+    const { token } = await a.api.runner.createToken.mutate({ name: "burst", queues: ["burst"] });
     // one runner, a socket on each server (as after a reconnect to the other one)
     const [onA, onB] = [await a.connect(token), await b.connect(token)];
     for (const s of [onA, onB]) await s.emitWithAck("runner:hello", { v: PROTOCOL_VERSION, name: "burst", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots: N, queues: ["burst"] });
@@ -95,7 +95,7 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
   });
 
   it("cancels, through A, a job running on a runner process connected to B, within 5 s", { timeout: 60_000 }, async () => {
-    const { runnerId, token } = await a.api.runner.createToken.mutate({ name: "daemon-on-b" });
+    const { runnerId, token } = await a.api.runner.createToken.mutate({ name: "daemon-on-b", queues: ["daemon"] });
     // its fake jobs never end by themselves: only the cancel ends this one
     const r = spawnRunner({ server: b.url, token, name: "daemon-on-b", home: home(), slots: 1, queues: ["daemon"], fakeJobMs: 3_600_000 });
     procs.push(r);
@@ -123,7 +123,7 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
   });
 
   it("shows a dashboard on B the live points and status of a run whose job reports through A", { timeout: 60_000 }, async () => {
-    const { token } = await a.api.runner.createToken.mutate({ name: "daemon-on-a" });
+    const { token } = await a.api.runner.createToken.mutate({ name: "daemon-on-a", queues: ["live"] });
     // in-process daemon whose fake job logs through the real SDK (to A, the runner's server)
     const d = new RunnerDaemon({ server: a.url, token, name: "daemon-on-a", slots: 1, queues: ["live"], home: home(), executor: createFakeExecutor({ stepMs: 50, stepsPerEpoch: 20 }), logger: pino({ level: "warn" }) });
     daemons.push(d);

@@ -18,7 +18,7 @@ describe("job queue", () => {
   const homes: string[] = [];
   const daemons: RunnerDaemon[] = [];
   const startDaemon = async (name: string, durationMs: number, queues = ["default"]) => {
-    const { token } = await t.api.runner.createToken.mutate({ name });
+    const { token } = await t.api.runner.createToken.mutate({ name, queues });
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-q-"));
     homes.push(home);
     const executor = createFakeExecutor({ durationMs });
@@ -38,8 +38,10 @@ describe("job queue", () => {
   });
 
   it("grants by priority, then first in first out, only from the runner's queues", async () => {
-    const { token } = await t.api.runner.createToken.mutate({ name: "raw" });
+    const { token } = await t.api.runner.createToken.mutate({ name: "raw", queues: ["gpu"] });
     const s = await t.connect(token);
+    // the token fixes its queues: asking for another one at hello is refused
+    expect(await s.emitWithAck("runner:hello", hello(10, ["gpu", "cpu"]))).toEqual({ ok: false, error: expect.stringMatching(/may serve only the queues gpu; refused: cpu/) });
     await s.emitWithAck("runner:hello", hello(10, ["gpu"]));
     const low = (await t.api.job.submit.mutate({ projectId: "q", spec: SPEC, queue: "gpu" })).jobId;
     const other = (await t.api.job.submit.mutate({ projectId: "q", spec: SPEC, queue: "cpu" })).jobId;
@@ -93,9 +95,10 @@ describe("job queue", () => {
     expect(failed.attemptHistory).toEqual([expect.objectContaining({ status: "failed", exitCode: 2, runnerName: "raw" })]);
     // retry puts it back in the queue
     expect((await t.api.job.retry.mutate({ jobId })).status).toBe("queued");
-    // revoked: refused at connect, and its heartbeats no longer extend leases
+    // revoked: its open connection is cut at once, and it is refused at connect
+    const cut = new Promise<void>((resolve) => sa.once("disconnect", () => resolve()));
     await t.api.runner.revoke.mutate({ runnerId: a.runnerId });
-    expect(await sa.emitWithAck("runner:heartbeat", { v: PROTOCOL_VERSION, leases: [] })).toEqual({ ok: false, error: expect.stringMatching(/revoked/) });
+    await cut;
     await expect(t.connect(a.token)).rejects.toThrow(/unauthorized/);
     sa.close();
     sb.close();

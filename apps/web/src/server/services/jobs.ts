@@ -60,21 +60,22 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     leaseTtlMs: opts.leaseTtlMs,
     get,
     assertLease,
-    async submit(projectIdOrName: string, rawSpec: unknown, options: { queue?: string; priority?: number; maxAttempts?: number; group?: string } = {}) {
+    async submit(projectIdOrName: string, rawSpec: unknown, options: { queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null } = {}) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
       const project = await projects.get(projectIdOrName);
       const job = await prisma.job.create({
-        data: { projectId: project.id, spec: parsed.data as object, kind: parsed.data.kind, queue: options.queue ?? "default", priority: options.priority ?? 0, maxAttempts: options.maxAttempts ?? 3, group: options.group ?? null },
+        data: { projectId: project.id, spec: parsed.data as object, kind: parsed.data.kind, queue: options.queue ?? "default", priority: options.priority ?? 0, maxAttempts: options.maxAttempts ?? 3, group: options.group ?? null, submittedBy: options.submittedBy ?? null },
       });
       await event(job.id, "queued", 0, `queue ${job.queue}, priority ${job.priority}`);
       notifier.workAvailable();
       return job;
     },
-    async list(filter: { projectId?: string; status?: string; queue?: string; runnerId?: string; limit?: number }) {
+    /** `visibleProjectIds`: only jobs of these projects (null: every project) */
+    async list(filter: { projectId?: string; status?: string; queue?: string; runnerId?: string; limit?: number; visibleProjectIds?: string[] | null }) {
       const jobs = await prisma.job.findMany({
         where: {
-          ...(filter.projectId ? { projectId: filter.projectId } : {}),
+          ...(filter.projectId ? { projectId: filter.projectId } : filter.visibleProjectIds ? { projectId: { in: filter.visibleProjectIds } } : {}),
           ...(filter.status ? { status: filter.status } : {}),
           ...(filter.queue ? { queue: filter.queue } : {}),
           ...(filter.runnerId ? { runnerId: filter.runnerId } : {}),

@@ -7,6 +7,8 @@ export type Notifier = {
   runStatus(runId: string, status: RunStatus): void;
   /** disconnects the SDK sockets of a job attempt whose lease ended (a late process can't keep writing) */
   revokeJob(jobId: string, fencingToken: number): void;
+  /** disconnects every socket opened with this credential ("key:<id>", "session:<id>", "runner:<id>") on every server */
+  revokeCredential(room: string): void;
 };
 
 export function createLateNotifier(): Notifier & { bind(n: Notifier): void } {
@@ -19,5 +21,6 @@ export function createLateNotifier(): Notifier & { bind(n: Notifier): void } {
     cancelJob: (runnerId, jobId) => target?.cancelJob(runnerId, jobId),
     runStatus: (runId, status) => target?.runStatus(runId, status),
     revokeJob: (jobId, fencingToken) => target?.revokeJob(jobId, fencingToken),
+    revokeCredential: (room) => target?.revokeCredential(room),
   };
 }

@@ -5,10 +5,10 @@ import type { PrismaClient } from "@heron/db";
 export function createRunnerService(prisma: PrismaClient) {
   return {
     /** A runner token is shown once; only its hash is stored. */
-    async createToken(name: string) {
+    async createToken(name: string, allowedQueues: string[]) {
       const token = generateSecret("runner");
-      const runner = await prisma.runner.create({ data: { name, tokenHash: hashSecret(token) } });
-      return { runnerId: runner.id, token };
+      const runner = await prisma.runner.create({ data: { name, tokenHash: hashSecret(token), allowedQueues } });
+      return { runnerId: runner.id, token, queues: allowedQueues };
     },
     async revoke(runnerId: string) {
       const r = await prisma.runner.updateMany({ where: { id: runnerId }, data: { revokedAt: new Date(), status: "offline" } });

@@ -1,4 +1,4 @@
-import { AppError, type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
+import { type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
@@ -8,12 +8,8 @@ import type { HeronIo, HeronSocket } from "./types";
 
 /** Events from tracking SDKs (users' scripts and jobs) and dashboards. */
 export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Principal, services: Services, ingest: IngestService, log: Logger, publicUrl: string) {
-/** A job's SDK may only touch its own run; API keys may touch any run. */
-function assertRunAccess(p: Principal, runId: string) {
-  if (p.kind === "job" && p.runId !== runId) throw new AppError("FORBIDDEN", `this job's credentials cannot write to run ${runId}`);
-  if (p.kind === "runner") throw new AppError("FORBIDDEN", "runner tokens cannot write runs directly");
-}
-
+  // Who may send which event about which run is decided before these handlers run
+  // (authorize-events.ts, from the policy table): a job token reaches only its own run.
   /** the rank each writer of this connection announced in run:init ("runId\0writer" → rank) */
   const ranks = new Map<string, number>();
   socket.on(
@@ -25,7 +21,10 @@ function assertRunAccess(p: Principal, runId: string) {
       // its state: another rank joining (or coming back) changes none of it, and must not bring
       // a run rank 0 already ended back to running
       const asInit = rank === 0 ? input : { ...input, config: undefined, environment: undefined, name: undefined, tags: undefined, group: undefined, notes: undefined, host: undefined, sync: true };
+      const isNewProject = p.kind === "user" && !!p.userId && !(await services.prisma.project.findUnique({ where: { name: input.project }, select: { id: true } }));
       const { run, project, resumed, lastStep } = await services.runs.init(asInit, { forcedRunId });
+      // a project created by a user's first run is theirs to manage
+      if (isNewProject && p.kind === "user" && p.userId) await services.members.set(project.id, p.userId, "maintainer");
       const writer = input.writer ?? String(rank);
       ranks.set(`${run.id}\0${writer}`, rank);
       const lastSeq = await ingest.lastSeq(run.id, writer);
@@ -45,7 +44,6 @@ function assertRunAccess(p: Principal, runId: string) {
       // guard: backpressure (stop reading this socket while the database lags)
       const next = ingest.guard(source, batch.points.length, () =>
         chain.then(async () => {
-          assertRunAccess(p, batch.runId);
           // records beside the points are applied only for a batch not yet acked: a late
           // duplicate of an old batch must not rewind or end the run again
           const fresh = batch.seq > (await ingest.lastSeq(batch.runId, batch.writer));
@@ -72,7 +70,6 @@ function assertRunAccess(p: Principal, runId: string) {
   socket.on(
     "run:finish",
     handle(log, "run:finish", RunFinishSchema, async (input) => {
-      assertRunAccess(p, input.runId);
       await services.runs.finish(input.runId, input.state, input.error, input.summary);
       io.to(`run:${input.runId}`).emit("run:status", { runId: input.runId, status: input.state });
       return {};
@@ -81,7 +78,6 @@ function assertRunAccess(p: Principal, runId: string) {
   socket.on(
     "run:config",
     handle(log, "run:config", RunConfigUpdateSchema, async (input) => {
-      assertRunAccess(p, input.runId);
       await services.runs.updateConfig(input.runId, input.config);
       return {};
     }),
@@ -89,7 +85,6 @@ function assertRunAccess(p: Principal, runId: string) {
   socket.on(
     "run:heartbeat",
     handle(log, "run:heartbeat", SubscribeSchema, async (input) => {
-      assertRunAccess(p, input.runId);
       await services.runs.heartbeat(input.runId);
       await revive(input.runId);
       return {};

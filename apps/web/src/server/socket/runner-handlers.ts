@@ -15,6 +15,7 @@ import {
   SourceCheckpointReadSchema,
 } from "@heron/core";
 import type { Logger } from "pino";
+import type { RunnerPrincipal } from "../auth/principal";
 import type { Services } from "../services";
 import { createCheckpointStore, createSourceCheckpointAccess } from "../services/job-checkpoints";
 import { handle } from "./handle";
@@ -29,7 +30,8 @@ export const heartbeatIntervalMs = (leaseTtlMs: number) => Math.max(100, Math.mi
  * Each runner's sockets join `runner:<id>` so a cancel issued on any server process reaches
  * it through the Redis adapter.
  */
-export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerId: string, services: Services, log: Logger) {
+export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, principal: RunnerPrincipal, services: Services, log: Logger) {
+  const { runnerId, allowedQueues } = principal;
   const leaseTtlMs = services.jobs.leaseTtlMs;
   void socket.join([`runner:${runnerId}`, "runners"]);
   // the queues this connection asked for (claims need no database read for them)
@@ -37,6 +39,9 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, runnerI
   socket.on(
     "runner:hello",
     handle(log, "runner:hello", RunnerHelloSchema, async (info) => {
+      // the token fixes the queues: a runner cannot pick up another team's work by asking for it
+      const refused = info.queues.filter((q) => !allowedQueues.includes(q));
+      if (refused.length) throw new AppError("FORBIDDEN", `this runner token may serve only the queues ${allowedQueues.join(", ")}; refused: ${refused.join(", ")}`);
       await services.runners.hello(runnerId, info);
       queues = info.queues;
       return { runnerId, leaseTtlMs, heartbeatMs: heartbeatIntervalMs(leaseTtlMs) };

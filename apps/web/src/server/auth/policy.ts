@@ -1,0 +1,113 @@
+import type { ProjectRole, Scope } from "./principal";
+
+/**
+ * Where a call's project comes from, read from its input:
+ * project (`projectId` | `project`, an id or a name), run (`runId`), job (`jobId`),
+ * runs (`runIds`, every one checked), projectName (`project`, created on first use).
+ * No target: the call is not about one project (lists filter by what the caller may see).
+ */
+export type Target = "project" | "run" | "job" | "runs" | "projectName";
+
+export type Rule = {
+  /** which kinds of principal may call at all */
+  principals: readonly ("user" | "job" | "runner")[];
+  /** the least key scope (sessions have every scope) */
+  scope?: Scope;
+  /** instance admins only */
+  admin?: true;
+  /** the least project role on the target's project(s) */
+  role?: ProjectRole;
+  target?: Target;
+  /** below maintainer, only on the caller's own job (members cancel and retry their own jobs) */
+  ownJob?: true;
+};
+
+const USER = ["user"] as const;
+const read = (role: ProjectRole | undefined, target?: Target): Rule => ({ principals: USER, scope: "read", role, target });
+const write = (role: ProjectRole | undefined, target?: Target): Rule => ({ principals: USER, scope: "write", role, target });
+const adminOnly = (scope: Scope): Rule => ({ principals: USER, scope, admin: true });
+
+/**
+ * Every tRPC procedure × who may call it. The tRPC middleware refuses a procedure missing
+ * here, and a test walks the router so none can be added without a line in this table.
+ */
+export const PROCEDURE_POLICY: Record<string, Rule> = {
+  "project.list": read(undefined),
+  "project.get": read("viewer", "project"),
+  "project.create": write(undefined),
+  "project.members": read("viewer", "project"),
+  "project.addMember": { principals: USER, scope: "admin", role: "maintainer", target: "project" },
+  "project.removeMember": { principals: USER, scope: "admin", role: "maintainer", target: "project" },
+
+  "run.list": read("viewer", "project"),
+  "run.get": read("viewer", "run"),
+  "run.logs": read("viewer", "run"),
+  "run.texts": read("viewer", "run"),
+  "run.media": read("viewer", "run"),
+  "run.mediaData": read("viewer", "run"),
+  "run.compareTable": read("viewer", "runs"),
+  "run.rewind": write("maintainer", "run"),
+
+  "metric.keys": read("viewer", "run"),
+  "metric.series": read("viewer", "run"),
+  "metric.compare": read("viewer", "runs"),
+  "metric.summaries": read("viewer", "runs"),
+
+  "job.submit": write("member", "project"),
+  "job.get": read("viewer", "job"),
+  "job.list": read("viewer", "project"),
+  "job.events": read("viewer", "job"),
+  "job.cancel": { ...write("member", "job"), ownJob: true },
+  "job.retry": { ...write("member", "job"), ownJob: true },
+
+  "runner.list": read(undefined),
+  "runner.get": read(undefined),
+  "runner.createToken": adminOnly("admin"),
+  "runner.revoke": adminOnly("admin"),
+
+  "user.me": read(undefined),
+  "user.list": adminOnly("read"),
+  "user.create": adminOnly("admin"),
+  "user.setRole": adminOnly("admin"),
+
+  // a user manages their own keys; naming another user's key or user needs an admin (checked in the service)
+  "apiKey.create": { principals: USER, scope: "admin" },
+  "apiKey.list": read(undefined),
+  "apiKey.revoke": { principals: USER, scope: "admin" },
+
+  "audit.list": adminOnly("read"),
+};
+
+const RUNNER = ["runner"] as const;
+const runnerEvent: Rule = { principals: RUNNER };
+const runWrite: Rule = { principals: ["user", "job"], scope: "write", role: "member", target: "run" };
+
+/** Every socket.io event a peer may send × who may send it. Unlisted events are refused. */
+export const EVENT_POLICY: Record<string, Rule> = {
+  "run:init": { principals: ["user", "job"], scope: "write", role: "member", target: "projectName" },
+  "run:log": runWrite,
+  "run:finish": runWrite,
+  "run:config": runWrite,
+  "run:heartbeat": runWrite,
+  subscribe: { principals: ["user", "job"], scope: "read", role: "viewer", target: "run" },
+  unsubscribe: { principals: ["user", "job"] },
+
+  "runner:hello": runnerEvent,
+  "runner:claim": runnerEvent,
+  "runner:heartbeat": runnerEvent,
+  "runner:drain": runnerEvent,
+  "job:report": runnerEvent,
+  "job:logs": runnerEvent,
+  "job:rewind": runnerEvent,
+  "job:checkpoint:chunk": runnerEvent,
+  "job:checkpoint:commit": runnerEvent,
+  "job:checkpoint:latest": runnerEvent,
+  "job:checkpoint:read": runnerEvent,
+  "job:source-checkpoint:latest": runnerEvent,
+  "job:source-checkpoint:read": runnerEvent,
+};
+
+/** Raw HTTP routes outside tRPC, under the same rules. */
+export const ROUTE_POLICY = {
+  metricsCsv: read("viewer", "run"),
+} satisfies Record<string, Rule>;
