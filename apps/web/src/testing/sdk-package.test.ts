@@ -88,6 +88,26 @@ describe.sequential("@heron/sdk installed from its tarball", () => {
     await expectEveryPoint(t, runId);
   });
 
+  it("installed from the monorepo path (a link to packages/sdk): the ESM example logs every point", async () => {
+    const linked = fs.mkdtempSync(path.join(os.tmpdir(), "heron-sdk-path-"));
+    cleanups.push(linked);
+    fs.writeFileSync(path.join(linked, "package.json"), JSON.stringify({ name: "heron-sdk-path-user", version: "1.0.0", private: true }));
+    const npm = await run("npm", ["install", "--offline", "--no-audit", "--no-fund", path.join(ROOT, "packages/sdk")], linked, {});
+    expect(npm.code, npm.stderr).toBe(0);
+    fs.copyFileSync(path.join(ROOT, "packages/sdk/examples/log-metrics.mjs"), path.join(linked, "log-metrics.mjs"));
+    const r = await run(process.execPath, ["log-metrics.mjs"], linked, { ...env, HERON_HOME: path.join(linked, ".heron") });
+    expect(r.code, r.stderr).toBe(0);
+    await expectEveryPoint(t, new URL(/logged \d+ steps: (\S+)/.exec(r.stdout)![1]!).pathname.split("/").pop()!);
+  });
+
+  it("as a workspace dependency, without the source condition: import and require load the built package", async () => {
+    const probe = (code: string, type: string) => run(process.execPath, ["--input-type", type, "-e", code], ROOT, {});
+    const esm = await probe(`const m = await import("@heron/sdk"); console.log(typeof m.init, typeof m.heronCallback, import.meta.resolve("@heron/sdk"))`, "module");
+    expect(esm.stdout.trim()).toBe(`function function ${pathToFileURL(path.join(ROOT, "packages/sdk/dist/index.js")).href}`);
+    const cjs = await probe(`const m = require("@heron/sdk"); console.log(typeof m.init, require.resolve("@heron/sdk"))`, "commonjs");
+    expect(cjs.stdout.trim()).toBe(`function ${path.join(ROOT, "packages/sdk/dist/index.cjs")}`);
+  });
+
   it("the TypeScript example typechecks against the package's .d.ts", async () => {
     const r = await run(process.execPath, [TSC, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--typeRoots", path.join(ROOT, "node_modules/@types"), "--types", "node", "log-metrics.ts"], project, {});
     expect(r.code, r.stdout + r.stderr).toBe(0);
