@@ -12,5 +12,12 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>\navailable: ${available.sort().join(", ")}`);
   process.exit(name ? 1 : 0);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", path.join(dir, `${name}.ts`), ...process.argv.slice(3)], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+// a benchmark of the SDK measures the package users install (dist/, built by tsup) — not its
+// sources: build it first, and run without the "heron-source" condition (the default)
+const file = path.join(dir, `${name}.ts`);
+if (fs.readFileSync(file, "utf8").includes("@heron/sdk")) {
+  const build = spawnSync("npm", ["run", "build", "-w", "@heron/sdk", "--silent"], { cwd: path.join(dir, ".."), stdio: ["ignore", "ignore", "inherit"] });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+const r = spawnSync(process.execPath, ["--import", "tsx", file, ...process.argv.slice(3)], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
 process.exit(r.status ?? 1);
