@@ -47,12 +47,16 @@ export type InitOptions = {
    * to the WAL while it keeps reconnecting in the background — instead of holding up training
    */
   initTimeoutMs?: number;
-  /** how long finish() waits for the server's acks by default (30 s); what is left stays for `heron sync` */
+  /**
+   * how long finish() waits for the server's acks by default (30 s; 10 min for a runner's job);
+   * what is left stays for `heron sync`
+   */
   finishTimeoutMs?: number;
 };
 
 const DEFAULT_INIT_TIMEOUT_MS = 5_000;
 const DEFAULT_FINISH_TIMEOUT_MS = 30_000;
+const JOB_FINISH_TIMEOUT_MS = 10 * 60_000;
 
 function readMode(value: string | undefined): Mode | undefined {
   return value === "online" || value === "offline" || value === "disabled" ? value : undefined;
@@ -66,6 +70,7 @@ export async function init(opts: InitOptions): Promise<Run> {
   const host = (opts.host ?? process.env.HERON_HOST ?? "http://127.0.0.1:3000").replace(/\/+$/, "");
   const apiKey = opts.apiKey ?? process.env.HERON_API_KEY;
   const rank = opts.rank ?? 0;
+  const isJobToken = typeof apiKey === "string" && apiKey.startsWith("hj_");
   const id = opts.id ?? newRunId();
   const startedAt = Date.now();
   const common = {
@@ -74,7 +79,8 @@ export async function init(opts: InitOptions): Promise<Run> {
     startedAt,
     flushIntervalMs: opts.flushIntervalMs ?? 500,
     flushPoints: opts.flushPoints ?? 10_000,
-    finishTimeoutMs: opts.finishTimeoutMs ?? DEFAULT_FINISH_TIMEOUT_MS,
+    // a runner's job (job token) has nobody to run `heron sync` after it: it waits longer
+    finishTimeoutMs: opts.finishTimeoutMs ?? (isJobToken ? JOB_FINISH_TIMEOUT_MS : DEFAULT_FINISH_TIMEOUT_MS),
     heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 10_000,
     systemIntervalMs: opts.systemIntervalMs ?? 10_000,
     tfjsBackend: readTfjs()?.backend ?? null,
@@ -168,7 +174,6 @@ export async function init(opts: InitOptions): Promise<Run> {
   else if (mode === "online") console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading in the background — the run appears at ${url} once it arrives`);
   else console.warn(`[heron] offline: logging run ${id} to ${dir}; it appears on a server after: ${syncCommand(dir)}`);
 
-  const isJobToken = typeof apiKey === "string" && apiKey.startsWith("hj_");
   const run = new Run({
     ...common,
     url,
