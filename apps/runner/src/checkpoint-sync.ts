@@ -4,9 +4,20 @@
 // the server's newest one when its local folder lacks it.
 import fs from "node:fs";
 import path from "node:path";
-import { CHECKPOINT_CHUNK_BYTES, PROTOCOL_VERSION, type Ack, type CheckpointInfo } from "@heron/core";
+import {
+  CHECKPOINT_CHUNK_BYTES,
+  CheckpointLatestAckSchema,
+  CheckpointReadAckSchema,
+  EmptyAckSchema,
+  PROTOCOL_VERSION,
+  parseAck,
+  type AckSchema,
+  type CheckpointInfo,
+} from "@heron/core";
+import { containedPath } from "./contained-path";
 
-export type Emit = <T extends object>(event: string, payload: unknown) => Promise<Ack<T>>;
+/** sends one event and resolves with the server's raw, unchecked ack */
+export type Emit = (event: string, payload: unknown) => Promise<unknown>;
 type Held = { jobId: string; fencingToken: number };
 
 const CKPT = /^ckpt-(\d+)$/;
@@ -39,7 +50,9 @@ export function isRefusal(err: Error): boolean {
   return /stale fencing token|does not hold|does not start from/.test(err.message);
 }
 
-const must = <T extends object>(a: Ack<T>, what: string): T => {
+/** the ack checked against its schema; a refusal or a malformed answer throws */
+const must = <T extends { ok: true }>(schema: AckSchema<T>, raw: unknown, what: string): T => {
+  const a = parseAck(schema, raw);
   if (!a.ok) throw new Error(`${what}: ${a.error}`);
   return a;
 };
@@ -53,11 +66,11 @@ export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, nam
     const chunks = Math.max(1, Math.ceil(buf.byteLength / CHECKPOINT_CHUNK_BYTES));
     for (let i = 0; i < chunks; i++) {
       const data = buf.subarray(i * CHECKPOINT_CHUNK_BYTES, (i + 1) * CHECKPOINT_CHUNK_BYTES);
-      must(await emit("job:checkpoint:chunk", { v: PROTOCOL_VERSION, ...lease, step, file, index: i, data }), `upload of ${name}/${file}`);
+      must(EmptyAckSchema, await emit("job:checkpoint:chunk", { v: PROTOCOL_VERSION, ...lease, step, file, index: i, data }), `upload of ${name}/${file}`);
     }
     files.push({ name: file, bytes: buf.byteLength, chunks });
   }
-  must(await emit("job:checkpoint:commit", { v: PROTOCOL_VERSION, ...lease, step, files }), `commit of ${name}`);
+  must(EmptyAckSchema, await emit("job:checkpoint:commit", { v: PROTOCOL_VERSION, ...lease, step, files }), `commit of ${name}`);
 }
 
 /**
@@ -69,27 +82,27 @@ export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, nam
 export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string, sourceJobId?: string): Promise<number | null> {
   const [latestEvent, readEvent] = sourceJobId ? ["job:source-checkpoint:latest", "job:source-checkpoint:read"] : ["job:checkpoint:latest", "job:checkpoint:read"];
   const ask = { v: PROTOCOL_VERSION, ...lease, ...(sourceJobId ? { sourceJobId } : {}) };
-  const info = must(await emit<{ checkpoint: CheckpointInfo | null }>(latestEvent, ask), "checkpoint lookup").checkpoint;
+  const info = must(CheckpointLatestAckSchema, await emit(latestEvent, ask), "checkpoint lookup").checkpoint;
   if (!info) return null;
   const local = latestLocalStep(dir);
   if (local !== null && local >= info.step) return null;
   const name = `ckpt-${String(info.step).padStart(9, "0")}`;
   // unique per download: two jobs of this daemon may fetch the same teacher at once
-  const tmp = path.join(dir, `${name}.download-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  const tmp = containedPath(dir, `${name}.download-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   fs.mkdirSync(tmp, { recursive: true });
   try {
     for (const f of info.files) {
       const parts: Uint8Array[] = [];
       for (let i = 0; i < f.chunks; i++) {
-        parts.push(must(await emit<{ data: Uint8Array }>(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
+        parts.push(must(CheckpointReadAckSchema, await emit(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
       }
       const buf = Buffer.concat(parts);
       if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);
-      fs.writeFileSync(path.join(tmp, f.name), buf);
+      fs.writeFileSync(containedPath(tmp, f.name), buf);
     }
     // renamed only when complete, so a crash mid-download never leaves a half checkpoint;
     // a complete folder of the same step that appeared meanwhile holds the same bytes: kept
-    const final = path.join(dir, name);
+    const final = containedPath(dir, name);
     if (!fs.existsSync(path.join(final, "meta.json"))) {
       fs.rmSync(final, { recursive: true, force: true });
       try {

@@ -1,9 +1,26 @@
 import os from "node:os";
-import path from "node:path";
 import { io, type Socket } from "socket.io-client";
 import type { Logger } from "pino";
-import { PROTOCOL_VERSION, type Ack, type ClientToServerEvents, type JobReport, type Lease, type RunnerHelloAck, type ServerToClientEvents } from "@heron/core";
-import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep } from "./checkpoint-sync";
+import {
+  ClaimAckSchema,
+  EmptyAckSchema,
+  JobCancelPushSchema,
+  JobSpecSchema,
+  PROTOCOL_VERSION,
+  RewindAckSchema,
+  RunnerHeartbeatAckSchema,
+  RunnerHelloAckSchema,
+  formatIssues,
+  parseAck,
+  type AckSchema,
+  type ClientToServerEvents,
+  type JobReport,
+  type Lease,
+  type Refusal,
+  type ServerToClientEvents,
+} from "@heron/core";
+import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep, type Emit } from "./checkpoint-sync";
+import { containedPath } from "./contained-path";
 import { EXIT_OK, type ExecutionHandle, type ExecutionResult, type Executor } from "./executor";
 import { describeHost } from "./host-info";
 import { fetchSourceCheckpoints } from "./source-checkpoints";
@@ -79,7 +96,12 @@ export class RunnerDaemon {
     });
     socket.on("connect_error", (err) => this.opts.logger.warn({ err: err.message }, "cannot reach server; retrying"));
     socket.on("work:available", () => void this.claimLoop());
-    socket.on("job:cancel", ({ jobId }) => this.cancel(jobId));
+    // pushes are checked like acks: a malformed one is logged and ignored
+    socket.on("job:cancel", (raw: unknown) => {
+      const p = JobCancelPushSchema.safeParse(raw);
+      if (p.success) this.cancel(p.data.jobId);
+      else this.opts.logger.warn({ error: formatIssues(p.error.issues) }, "ignored a malformed job:cancel from the server");
+    });
     this.setHeartbeat(this.opts.heartbeatMs ?? 5000);
     this.timers.push(setInterval(() => this.flushLogs(), 300));
     this.timers.push(setInterval(() => this.syncCheckpoints(), this.opts.checkpointSyncMs ?? 1000));
@@ -101,18 +123,16 @@ export class RunnerDaemon {
   }
 
   private async onConnect(host: Awaited<ReturnType<typeof describeHost>>) {
-    const ack = (await this.emit<Extract<RunnerHelloAck, { ok: true }>>("runner:hello", {
-      v: PROTOCOL_VERSION,
-      name: this.opts.name ?? os.hostname(),
-      ...host,
-      slots: this.slots,
-      queues: this.opts.queues ?? ["default"],
-    })) as RunnerHelloAck;
+    const ack = await this.emit(
+      "runner:hello",
+      { v: PROTOCOL_VERSION, name: this.opts.name ?? os.hostname(), ...host, slots: this.slots, queues: this.opts.queues ?? ["default"] },
+      RunnerHelloAckSchema,
+    );
     if (!ack.ok) return this.opts.logger.error({ error: ack.error }, "server refused hello");
     this.registered = true;
     if (!this.opts.heartbeatMs && ack.heartbeatMs) this.setHeartbeat(ack.heartbeatMs);
     this.opts.logger.info({ slots: this.slots, backend: host.backend, running: this.running.size }, "runner registered");
-    if (this.draining) await this.emit("runner:drain", { v: PROTOCOL_VERSION });
+    if (this.draining) await this.emit("runner:drain", { v: PROTOCOL_VERSION }, EmptyAckSchema);
     // re-attach: the heartbeat re-extends leases still ours and names the ones we lost meanwhile
     await this.heartbeat();
     const reports = this.pendingReports.splice(0);
@@ -120,15 +140,20 @@ export class RunnerDaemon {
     await this.claimLoop();
   }
 
-  private emit<T extends object>(event: keyof ClientToServerEvents, payload: unknown): Promise<Ack<T>> {
-    return new Promise((resolve) => {
-      if (!this.socket?.connected) return resolve({ ok: false, error: "not connected" });
-      (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: Ack<T>) => void) => void }).emit(event, payload, (err, a) =>
-        resolve(err ? { ok: false, error: "not connected" } : a),
+  /** the server's raw ack, or a "not connected" refusal; never trusted as is (see emit) */
+  private readonly emitRaw: Emit = (event, payload) =>
+    new Promise((resolve) => {
+      const refusal: Refusal = { ok: false, error: "not connected" };
+      if (!this.socket?.connected) return resolve(refusal);
+      (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: unknown) => void) => void }).emit(event, payload, (err, a) =>
+        resolve(err ? refusal : a),
       );
     });
+
+  /** sends an event and checks the ack against its schema: a malformed ack is a refusal */
+  private async emit<T extends { ok: true }>(event: keyof ClientToServerEvents, payload: unknown, schema: AckSchema<T>): Promise<T | Refusal> {
+    return parseAck(schema, await this.emitRaw(event, payload));
   }
-  private readonly emitAny = <T extends object>(event: string, payload: unknown) => this.emit<T>(event as keyof ClientToServerEvents, payload);
 
   /** Claims until the slots are full or the queue is empty. A push during a claim triggers one more round. */
   private async claimLoop(): Promise<void> {
@@ -143,13 +168,16 @@ export class RunnerDaemon {
       do {
         this.claimAgain = false;
         while (!this.draining && this.running.size < this.slots) {
-          const ack = await this.emit<{ lease: Lease | null }>("runner:claim", { v: PROTOCOL_VERSION });
+          const ack = await this.emit("runner:claim", { v: PROTOCOL_VERSION }, ClaimAckSchema);
           if (!ack.ok) {
             if (ack.error !== "not connected") this.opts.logger.warn({ error: ack.error }, "claim refused");
             break;
           }
           if (!ack.lease) break;
-          this.startJob(ack.lease);
+          // the envelope is checked; a spec this runner cannot parse fails the job (not the claim loop)
+          const spec = JobSpecSchema.safeParse(ack.lease.spec);
+          if (spec.success) this.startJob({ ...ack.lease, spec: spec.data });
+          else await this.report({ v: PROTOCOL_VERSION, jobId: ack.lease.jobId, fencingToken: ack.lease.fencingToken, status: "failed", error: `the job spec cannot run on this runner: ${formatIssues(spec.error.issues)}` });
         }
       } while (this.claimAgain && !this.draining && this.running.size < this.slots);
     } finally {
@@ -175,19 +203,19 @@ export class RunnerDaemon {
   private async runJob(entry: Running) {
     const { lease } = entry;
     const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
-    const checkpointDir = path.join(this.opts.home, "checkpoints", lease.jobId);
+    const checkpointDir = containedPath(this.opts.home, "checkpoints", lease.jobId);
     // a requeued attempt may land on a host that never saw this job: fetch the server's newest checkpoint
     let stored: number | null = null;
     try {
-      stored = await downloadLatestCheckpoint(this.emitAny, held, checkpointDir);
+      stored = await downloadLatestCheckpoint(this.emitRaw, held, checkpointDir);
       if (stored !== null) this.log(entry, "system", `[runner] downloaded checkpoint at step ${stored} from the server`);
     } catch (err) {
       this.log(entry, "system", `[runner] could not download the server's checkpoint (${(err as Error).message}); using what this host has`);
     }
     // a teacher/base checkpoint of another job may have been trained on another host
-    const missing = await fetchSourceCheckpoints(this.emitAny, lease, this.opts.home, (line) => this.log(entry, "system", line));
+    const missing = await fetchSourceCheckpoints(this.emitRaw, lease, this.opts.home, (line) => this.log(entry, "system", line));
     if (missing) return this.failBeforeStart(entry, missing);
-    entry.uploader = new CheckpointUploader(this.emitAny, held, checkpointDir, stored ?? latestLocalStep(checkpointDir), (err) =>
+    entry.uploader = new CheckpointUploader(this.emitRaw, held, checkpointDir, stored ?? latestLocalStep(checkpointDir), (err) =>
       this.opts.logger.warn({ jobId: lease.jobId, err: err.message }, "checkpoint upload failed; will retry"),
     );
     this.log(entry, "system", `[runner] attempt ${lease.attempt} on ${os.hostname()} (${this.opts.name ?? ""})`);
@@ -199,7 +227,7 @@ export class RunnerDaemon {
       checkpointDir,
       onLog: (stream, line) => this.log(entry, stream, line),
       rewind: async (step) => {
-        const ack = await this.emit<{ deleted: number }>("job:rewind", { v: PROTOCOL_VERSION, ...held, step });
+        const ack = await this.emit("job:rewind", { v: PROTOCOL_VERSION, ...held, step }, RewindAckSchema);
         if (!ack.ok) throw new Error(ack.error);
       },
     });
@@ -221,7 +249,7 @@ export class RunnerDaemon {
     this.log(entry, "system", `[runner] ${error}`);
     this.running.delete(lease.jobId);
     // awaited, so the lines land before the report ends the lease that fences them
-    await this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, lines: entry.logs.splice(0, 5000) });
+    await this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, lines: entry.logs.splice(0, 5000) }, EmptyAckSchema);
     this.opts.logger.warn({ jobId: lease.jobId, error }, "job cannot start");
     await this.report({ v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, status: "failed", error });
     await this.claimLoop();
@@ -239,7 +267,7 @@ export class RunnerDaemon {
   }
 
   private async report(r: JobReport) {
-    const ack = await this.emit("job:report", r);
+    const ack = await this.emit("job:report", r, EmptyAckSchema);
     if (!ack.ok && ack.error === "not connected") this.pendingReports.push(r);
     else if (!ack.ok) this.opts.logger.warn({ jobId: r.jobId, error: ack.error }, "report refused");
   }
@@ -249,7 +277,7 @@ export class RunnerDaemon {
     for (const entry of this.running.values()) {
       if (!entry.logs.length) continue;
       const lines = entry.logs.splice(0, 5000);
-      void this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: entry.lease.jobId, fencingToken: entry.lease.fencingToken, lines });
+      void this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: entry.lease.jobId, fencingToken: entry.lease.fencingToken, lines }, EmptyAckSchema);
     }
   }
 
@@ -261,7 +289,7 @@ export class RunnerDaemon {
   private async heartbeat() {
     if (!this.socket?.connected) return;
     const leases = [...this.running.values()].map((r) => ({ jobId: r.lease.jobId, fencingToken: r.lease.fencingToken }));
-    const ack = await this.emit<{ stale: string[]; cancel?: string[] }>("runner:heartbeat", { v: PROTOCOL_VERSION, leases });
+    const ack = await this.emit("runner:heartbeat", { v: PROTOCOL_VERSION, leases }, RunnerHeartbeatAckSchema);
     if (!ack.ok) {
       if (ack.error !== "not connected") this.opts.logger.warn({ error: ack.error }, "heartbeat refused");
       return;
@@ -300,7 +328,7 @@ export class RunnerDaemon {
    */
   async stop(): Promise<void> {
     this.draining = true;
-    await this.emit("runner:drain", { v: PROTOCOL_VERSION });
+    await this.emit("runner:drain", { v: PROTOCOL_VERSION }, EmptyAckSchema);
     for (const r of this.running.values()) {
       if (r.stop) continue;
       r.stop = "drain";

@@ -3,9 +3,9 @@
 // host that trained it has — so before starting such a job the daemon fetches that job's
 // newest checkpoint from the server (under this job's lease; the server serves only the jobs
 // this job's spec names). Then the job runs on any runner.
-import path from "node:path";
 import type { Lease } from "@heron/core";
 import { downloadLatestCheckpoint, isRefusal, latestLocalStep, type Emit } from "./checkpoint-sync";
+import { containedPath } from "./contained-path";
 
 export type CheckpointSource = { role: "teacher" | "base"; runId: string; jobId: string };
 
@@ -39,8 +39,13 @@ function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
 export async function fetchSourceCheckpoints(emit: Emit, lease: Pick<Lease, "jobId" | "fencingToken" | "spec">, home: string, log: (line: string) => void): Promise<string | null> {
   const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
   for (const src of checkpointSourcesOf(lease.spec)) {
-    const dir = path.join(home, "checkpoints", src.jobId);
     const what = `${src.role} run ${src.runId} (job ${src.jobId})`;
+    let dir: string;
+    try {
+      dir = containedPath(home, "checkpoints", src.jobId);
+    } catch (err) {
+      return `${what}: ${(err as Error).message}`;
+    }
     let got: number | null = null;
     let failed: Error | null = null;
     // a network blip must not fail the job for good: a few tries (1, 2, 4 s) before falling

@@ -7,6 +7,7 @@ export * from "./schemas/distill-spec";
 export * from "./schemas/finetune-spec";
 export * from "./protocol/events";
 export * from "./protocol/packed-points";
+export * from "./protocol/runner-messages";
 export * from "./errors";
 export * from "./jobs/job-context";
 export * from "./charts/smoothing";
