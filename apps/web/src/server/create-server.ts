@@ -127,6 +127,8 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
       return sendJson(res, 200, { ok: true, provider: db.provider, version: "0.1.0", localMode });
     }
     if (url.startsWith("/api/trpc/")) return void trpc(req, res);
+    // a page that outlived a server restart fetches the new local key here (same rule as the page itself)
+    if (url === "/api/local-key") return sendJson(res, 200, { key: localMode && mayReceiveLocalKey(req, env.HERON_PUBLIC_URL) ? localKey : null });
     if (url.startsWith("/api/auth/")) return handleAuthRoute(req, res, url.split("?")[0]!, { services, limiter, secureCookies, allowedHost });
     const csv = url.match(/^\/api\/runs\/([^/?]+)\/metrics\.csv(?:\?.*)?$/);
     if (csv) {
