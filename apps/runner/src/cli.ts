@@ -19,6 +19,7 @@ const program = new Command("heron-runner")
     return n;
   }, "auto")
   .option("--home <dir>", "where checkpoints live", process.env.HERON_HOME ?? "./.heron")
+  .option("--data-dir <dir>", "the only folder job specs may read files from (data.path, cifarPath); default <home>/data", process.env.HERON_DATA_DIR)
   .option("--drain-grace <seconds>", "on SIGTERM: how long running jobs get to checkpoint and stop before they are killed and requeued", (v) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--drain-grace must be a number of seconds ≥ 0");
@@ -26,7 +27,7 @@ const program = new Command("heron-runner")
   }, 30);
 
 program.parse();
-const opts = program.opts<{ server: string; token: string; name?: string; queues: string; slots: number | "auto"; home: string; drainGrace: number }>();
+const opts = program.opts<{ server: string; token: string; name?: string; queues: string; slots: number | "auto"; home: string; dataDir?: string; drainGrace: number }>();
 const logger = createLogger("heron-runner");
 // test-only: HERON_RUNNER_FAKE_JOB_MS runs every job as an in-process sleep (queue tests, benchmarks)
 const fakeMs = process.env.HERON_RUNNER_FAKE_JOB_MS ? Number(process.env.HERON_RUNNER_FAKE_JOB_MS) : null;
@@ -37,6 +38,7 @@ const daemon = new RunnerDaemon({
   queues: opts.queues.split(",").map((q) => q.trim()).filter(Boolean),
   slots: opts.slots,
   home: path.resolve(opts.home),
+  dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined,
   executor: fakeMs !== null ? createFakeExecutor({ durationMs: fakeMs }) : createProcessExecutor(),
   logger,
   drainGraceMs: opts.drainGrace * 1000,

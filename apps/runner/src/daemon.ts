@@ -21,6 +21,7 @@ import {
 } from "@heron/core";
 import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep, type Emit } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
+import { confineJobData, defaultDataDir } from "./job-data";
 import { EXIT_OK, type ExecutionHandle, type ExecutionResult, type Executor } from "./executor";
 import { describeHost } from "./host-info";
 import { fetchSourceCheckpoints } from "./source-checkpoints";
@@ -33,6 +34,8 @@ export type DaemonOptions = {
   /** "auto": one per GPU, or 1 on a CPU host */
   slots?: number | "auto";
   home: string;
+  /** the only folder job specs may name files in (data.path, cifarPath); default defaultDataDir(home) */
+  dataDir?: string;
   executor: Executor;
   logger: Logger;
   /** default: what the server says at hello (a quarter of its lease TTL, ≤ 5 s) */
@@ -201,7 +204,12 @@ export class RunnerDaemon {
   }
 
   private async runJob(entry: Running) {
-    const { lease } = entry;
+    let lease: Lease;
+    try {
+      lease = { ...entry.lease, spec: confineJobData(entry.lease.spec, this.opts.dataDir ?? defaultDataDir(this.opts.home)) };
+    } catch (err) {
+      return this.failBeforeStart(entry, (err as Error).message);
+    }
     const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
     const checkpointDir = containedPath(this.opts.home, "checkpoints", lease.jobId);
     // a requeued attempt may land on a host that never saw this job: fetch the server's newest checkpoint
