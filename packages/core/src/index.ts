@@ -13,3 +13,4 @@ export * from "./jobs/job-context";
 export * from "./charts/smoothing";
 export * from "./sorted";
 export * from "./glob";
+export * from "./redact";

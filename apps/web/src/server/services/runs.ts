@@ -1,4 +1,4 @@
-import { AppError, isRankSeries, isSystemKey, type RunInit, type RunLog } from "@heron/core";
+import { AppError, isRankSeries, isSystemKey, redactEnvironment, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 import type { Logger } from "pino";
 import type { Notifier } from "./notifier";
@@ -63,7 +63,8 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
         name: input.name ?? existing?.name ?? `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}`,
         ...(keepEnd ? {} : { status: "running", finishedAt: null }),
         ...(input.config && (input.rank ?? 0) === 0 ? { config: { ...((existing?.config as Json | null) ?? {}), ...input.config } as object } : {}),
-        ...(input.environment ? { environment: input.environment as object } : {}),
+        // whatever client sent it: credentials in argv / git remotes are never stored or shown
+        ...(input.environment ? { environment: redactEnvironment(input.environment) as object } : {}),
         ...(input.tags ? { tags: input.tags } : {}),
         ...(input.group ? { group: input.group } : {}),
         ...(input.notes ? { notes: input.notes } : {}),
@@ -129,7 +130,7 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
           where: { id: runId },
           data: {
             ...(batch.config ? { config: { ...((run.config as Json | null) ?? {}), ...batch.config } as object } : {}),
-            ...(batch.environment ? { environment: { ...((run.environment as Json | null) ?? {}), ...batch.environment } as object } : {}),
+            ...(batch.environment ? { environment: { ...((run.environment as Json | null) ?? {}), ...redactEnvironment(batch.environment) } as object } : {}),
           },
         });
       }
