@@ -4,7 +4,9 @@
 // metadata, and `npm ci` (how CI installs this repository) caches tarballs but not that
 // metadata. So the fresh project gets a lockfile: the tarball plus the SDK's dependency closure
 // copied from this repository's package-lock.json (the versions the repository runs), and
-// `npm ci --offline` takes every tarball from the npm cache by its integrity.
+// `npm ci --offline` takes every tarball from the npm cache by its integrity. Where the cache
+// lacks one (cleaned since this checkout was installed), the installed copies in the
+// repository's node_modules — the same versions — are packed and installed from files instead.
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -75,7 +77,26 @@ export function installTarball(tarball: string, projectJson: Record<string, unkn
     for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) queue.push({ from: key, name: dep });
   }
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", private: true, ...projectJson, dependencies: { [sdk.name]: `file:${file}` } }, null, 2));
-  fs.writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", lockfileVersion: 3, requires: true, packages }, null, 2));
-  npm(["ci", "--offline", "--no-audit", "--no-fund"], dir);
+  const lockFile = path.join(dir, "package-lock.json");
+  const writeLock = () => fs.writeFileSync(lockFile, JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", lockfileVersion: 3, requires: true, packages }, null, 2));
+  writeLock();
+  try {
+    npm(["ci", "--offline", "--no-audit", "--no-fund"], dir);
+  } catch (err) {
+    if (!/ENOTCACHED/.test(String((err as { stderr?: string }).stderr))) throw err;
+    repackDependencies(dir, packages);
+    writeLock();
+    npm(["ci", "--offline", "--no-audit", "--no-fund"], dir);
+  }
   return dir;
+}
+
+/** points every dependency of the lock at a tarball packed from the repository's installed copy */
+function repackDependencies(dir: string, packages: Record<string, LockEntry>) {
+  const keys = Object.keys(packages).filter((k) => k.startsWith("node_modules/") && !packages[k]!.resolved?.startsWith("file:"));
+  const into = path.join(dir, "deps");
+  fs.mkdirSync(into);
+  const out = npm(["pack", "--ignore-scripts", "--json", "--silent", "--pack-destination", into, ...keys.map((k) => path.join(ROOT, k))], dir);
+  const packed = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; integrity: string }[];
+  keys.forEach((k, i) => Object.assign(packages[k]!, { resolved: `file:deps/${packed[i]!.filename}`, integrity: packed[i]!.integrity }));
 }
