@@ -5,6 +5,7 @@ import "./globals.css";
 import { KeyGate } from "../components/key-gate";
 import { NavLinks } from "../components/nav-links";
 import { ThemeToggle } from "../components/theme-toggle";
+import { UserMenu } from "../components/user-menu";
 
 export const metadata = { title: "Heron", description: "Experiment tracking and job runner" };
 export const dynamic = "force-dynamic";
@@ -26,6 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           <a href="/" className="brand">Heron</a>
           <NavLinks />
           <span className="spacer" />
+          <UserMenu />
           <ThemeToggle />
         </header>
         <main id="content">

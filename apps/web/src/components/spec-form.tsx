@@ -112,7 +112,7 @@ function hint(s: JsonSchema): string {
  * The job submit form, generated from JobSpecSchema (zod → JSON schema): one control per field,
  * validated with the same zod schema the server uses; errors appear under their field.
  */
-export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown>) => Promise<string | null> }) {
+export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record<string, unknown>) => Promise<string | null>; disabledReason?: string | null }) {
   const kinds = useMemo(describeKinds, []);
   const kindNames = [...kinds.keys()];
   const [kind, setKind] = useState(kindNames[0] ?? "train");
@@ -206,9 +206,10 @@ export function SpecForm({ onSubmit }: { onSubmit: (spec: Record<string, unknown
           );
         })}
       </div>
-      <button className="primary" type="submit" disabled={busy}>
+      <button className="primary" type="submit" disabled={busy || !!disabledReason} title={disabledReason ?? undefined}>
         {busy ? "Submitting…" : "Submit job"}
       </button>
+      {disabledReason && <p className="muted" data-testid="submit-disabled">{disabledReason}</p>}
       {formError && <p className="error" data-testid="submit-error" role="alert">{formError}</p>}
     </form>
   );

@@ -17,6 +17,11 @@ export function saveApiKey(key: string) {
   localStorage.setItem(STORAGE_KEY, key);
   apiKey = key;
 }
+/** Signing out also forgets a pasted key. */
+export function forgetApiKey() {
+  if (typeof localStorage !== "undefined") localStorage.removeItem(STORAGE_KEY);
+  apiKey = null;
+}
 export function hasApiKey() {
   return !!apiKey;
 }

@@ -1,5 +1,5 @@
 "use client";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api, errorMessage } from "../../lib/api";
 import { useQuery } from "../../components/use-query";
 import { SpecForm } from "../../components/spec-form";
@@ -13,6 +13,15 @@ export default function JobsPage() {
   const { data: jobs, error, reload } = useQuery(() => api.job.list.query(status ? { status: status as "queued" } : {}), [status], 2000);
   const projects = useQuery(() => api.project.list.query(), []);
   const [project, setProject] = useState("demo");
+  // the first project the user can see, rather than a "demo" they may not have
+  useEffect(() => {
+    const names = (projects.data ?? []).map((p) => p.name);
+    if (names.length && !names.includes(project)) setProject(names[0]!);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [projects.data]);
+  const role = useQuery(() => api.project.get.query({ project }).then((p) => p.myRole), [project]);
+  const disabledReason =
+    role.data === "viewer" ? `You are a viewer of "${project}": submitting jobs needs the member role.` : role.error && /needs the project role/.test(role.error) ? `You are not a member of "${project}".` : null;
   const [submitted, setSubmitted] = useState<string | null>(null);
   return (
     <>
@@ -25,6 +34,7 @@ export default function JobsPage() {
           <datalist id="project-names">{(projects.data ?? []).map((p) => <option key={p.id} value={p.name} />)}</datalist>
         </div>
         <SpecForm
+          disabledReason={disabledReason}
           onSubmit={async (spec) => {
             try {
               const { jobId } = await api.job.submit.mutate({ projectId: project, spec });

@@ -3,15 +3,18 @@ import { use } from "react";
 import { api } from "../../../lib/api";
 import { useQuery } from "../../../components/use-query";
 import { RunsTable } from "../../../components/runs-table";
+import { MembersPanel } from "../../../components/members-panel";
 
 export default function ProjectPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = use(params);
   const project = decodeURIComponent(name);
   const { data: runs, error, reload } = useQuery(() => api.run.list.query({ projectId: project }), [project], 3000);
+  const info = useQuery(() => api.project.get.query({ project }), [project]);
   return (
     <>
       <p className="crumbs"><a href="/">Projects</a> / {project}</p>
       <h1>{project}</h1>
+      {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
       {error && !runs && (
         <p className="error" role="alert">
           {error}. <button onClick={reload}>Retry</button>
