@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Lease } from "@heron/core";
+import { jobProcessEnv } from "./job-env";
 
 export type LogSink = (stream: "stdout" | "stderr", line: string) => void;
 export type ExecutionResult = { exitCode: number | null; signal: NodeJS.Signals | null };
@@ -46,13 +47,8 @@ export function createProcessExecutor(): Executor {
     start(lease, ctx) {
       // the job runs from this checkout's sources (tsx): so do the workspace packages it imports
       const child = spawn(process.execPath, ["--conditions=heron-source", "--import", "tsx", JOB_ENTRY], {
-        env: {
-          ...process.env,
-          HERON_HOST: ctx.serverUrl,
-          HERON_API_KEY: lease.jobToken,
-          HERON_LEASE: JSON.stringify({ jobId: lease.jobId, runId: lease.runId, projectName: lease.projectName, attempt: lease.attempt, spec: lease.spec }),
-          HERON_CHECKPOINT_DIR: ctx.checkpointDir,
-        },
+        // an allowlist of the daemon's environment: never its runner token or database URL
+        env: jobProcessEnv(process.env, lease, ctx),
         stdio: ["ignore", "pipe", "pipe", "ipc"],
       });
       child.on("message", (m: JobToDaemon) => {
