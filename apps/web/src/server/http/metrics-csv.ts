@@ -4,6 +4,7 @@ import { AppError } from "@heron/core";
 import { ROUTE_POLICY } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import type { Services } from "../services";
+import { metricCsvRow } from "./csv";
 import { sendError } from "./json-body";
 
 /** GET /api/runs/:id/metrics.csv — every point at full resolution, streamed in (key, step) order. */
@@ -24,7 +25,7 @@ export async function streamMetricsCsv(res: http.ServerResponse, runId: string, 
     res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${run.name.replace(/[^A-Za-z0-9._-]/g, "_")}-metrics.csv"` });
     res.write("key,step,value,timestamp\n");
     for await (const batch of services.metrics.scan(runId)) {
-      const chunk = batch.map((p) => `${JSON.stringify(p.key)},${p.step},${p.value},${new Date(p.ts).toISOString()}`).join("\n") + "\n";
+      const chunk = batch.map(metricCsvRow).join("\n") + "\n";
       if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
     }
     res.end();
