@@ -98,7 +98,7 @@ describe("policy table", () => {
       for (const c of callers) {
         const api = createApi(t.server.url, c.key) as unknown as Record<string, Record<string, { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> }>>;
         const [ns, name] = path.split(".") as [string, string];
-        const type = (appRouter._def.procedures as Record<string, { _def: { type: string } }>)[path]!._def.type;
+        const type = (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[path]!._def.type;
         const input = inputs[path];
         let code = "OK";
         let message = "";
