@@ -159,7 +159,10 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  const io = attachSocketServer(server, services, log, { publicUrl, limiter, allowedHost });
+  // with PORT=0 the port is known only once listening: run links use the real one
+  let boundPort = env.PORT;
+  const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
+  const io = attachSocketServer(server, services, log, { publicUrl: runLinkBase, limiter, allowedHost });
   const closeRedis = env.REDIS_URL ? await attachRedisAdapter(io, env.REDIS_URL) : async () => undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -167,6 +170,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     server.listen(env.PORT, host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  boundPort = port;
   const sweep = setInterval(() => {
     services.jobs.expireLeases().catch((err) => log.error({ err }, "lease sweep failed"));
   }, 1000);

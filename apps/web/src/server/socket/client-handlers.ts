@@ -2,12 +2,12 @@ import { type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, 
 import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
-import { batchForRank, socketSource, writerRank, type IngestService } from "../services/ingest";
+import { batchBytes, batchForRank, socketSource, writerRank, type IngestService } from "../services/ingest";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
 /** Events from tracking SDKs (users' scripts and jobs) and dashboards. */
-export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Principal, services: Services, ingest: IngestService, log: Logger, publicUrl: string) {
+export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Principal, services: Services, ingest: IngestService, log: Logger, publicUrl: () => string) {
   // Who may send which event about which run is decided before these handlers run
   // (authorize-events.ts, from the policy table): a job token reaches only its own run.
   /** the rank each writer of this connection announced in run:init ("runId\0writer" → rank) */
@@ -29,7 +29,7 @@ export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Prin
       ranks.set(`${run.id}\0${writer}`, rank);
       const lastSeq = await ingest.lastSeq(run.id, writer);
       io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: run.status as RunStatus });
-      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl}/runs/${run.id}`, status: run.status, startedAt: run.createdAt.getTime() };
+      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl()}/runs/${run.id}`, status: run.status, startedAt: run.createdAt.getTime() };
     }),
   );
   // Batches of one socket are applied one after another: a batch's rewind or end must not
@@ -41,8 +41,8 @@ export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Prin
     handle(log, "run:log", RunLogSchema, (input) => {
       const rank = writerRank(input.writer, ranks.get(`${input.runId}\0${input.writer}`));
       const batch = batchForRank(input, rank);
-      // guard: backpressure (stop reading this socket while the database lags)
-      const next = ingest.guard(source, batch.points.length, () =>
+      // guard: backpressure by bytes (stop reading this socket while the database lags)
+      const next = ingest.guard(source, batchBytes(batch), () =>
         chain.then(async () => {
           // records beside the points are applied only for a batch not yet acked: a late
           // duplicate of an old batch must not rewind or end the run again

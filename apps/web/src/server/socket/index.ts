@@ -12,7 +12,7 @@ import { registerRunnerHandlers } from "./runner-handlers";
 import type { HeronIo } from "./types";
 
 export type { HeronIo } from "./types";
-export type SocketServerOptions = { publicUrl: string; limiter: AuthLimiter; allowedHost: (host: string) => boolean };
+export type SocketServerOptions = { publicUrl: () => string; limiter: AuthLimiter; allowedHost: (host: string) => boolean };
 
 /** setTimeout's limit: a key expiring later than ~24 days is checked again on reconnect */
 const MAX_TIMER_MS = 2 ** 31 - 1;
