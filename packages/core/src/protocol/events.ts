@@ -63,6 +63,12 @@ export const RunImageSchema = z.object({
 });
 export type RunImage = z.infer<typeof RunImageSchema>;
 
+/** what one batch may carry beside its points: bounds the memory one message costs the server */
+export const MAX_BATCH_IMAGE_BYTES = 16 * 1024 * 1024;
+export const MAX_BATCH_TEXT_CHARS = 4 * 1024 * 1024;
+export const MAX_BATCH_TEXT_ROWS = 10_000;
+const textChars = (ts: RunText[]) => ts.reduce((n, t) => n + t.rows.reduce((m, r) => m + r.text.length + (r.caption?.length ?? 0), 0), 0);
+
 export const RunLogLineSchema = z.object({ stream: z.enum(["stdout", "stderr", "system"]), line: z.string().max(10_000), ts: z.number().finite().nonnegative() });
 export const RunLogsSchema = z.array(RunLogLineSchema).max(5000);
 export type RunLogLine = z.infer<typeof RunLogLineSchema>;
@@ -84,8 +90,17 @@ export const RunLogSchema = z.object({
   /** points in the SDK's binary column form (see packed-points.ts) */
   packed: PackedPointsSchema.optional(),
   rewind: RunRewindSchema.optional(),
-  texts: z.array(RunTextSchema).max(1000).optional(),
-  images: z.array(RunImageSchema).max(100).optional(),
+  texts: z
+    .array(RunTextSchema)
+    .max(1000)
+    .refine((ts) => ts.reduce((n, t) => n + t.rows.length, 0) <= MAX_BATCH_TEXT_ROWS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_ROWS} rows`)
+    .refine((ts) => textChars(ts) <= MAX_BATCH_TEXT_CHARS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_CHARS} characters`)
+    .optional(),
+  images: z
+    .array(RunImageSchema)
+    .max(100)
+    .refine((ms) => ms.reduce((n, m) => n + m.png.byteLength, 0) <= MAX_BATCH_IMAGE_BYTES, `images of one batch may hold at most ${MAX_BATCH_IMAGE_BYTES} bytes`)
+    .optional(),
   logs: RunLogsSchema.optional(),
   /** merged into the run's config (rank 0 only) */
   config: JsonObjectSchema.optional(),

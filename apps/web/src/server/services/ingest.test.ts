@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, type MetricPoint, type RunLog } from "@heron/core";
 import type { MetricsStore } from "@heron/db";
-import { createIngestService, type IngestSource } from "./ingest";
+import { batchBytes, createIngestService, type IngestSource } from "./ingest";
 
 /** a store that records writes and can be held (a slow database) */
 function fakeStore() {
@@ -57,22 +57,22 @@ describe("ingest service", () => {
 
   it("pauses a connection while its batches wait on a slow database and resumes it when drained", async () => {
     const f = fakeStore();
-    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 4, maxPendingPoints: 1_000_000 });
+    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 4, maxPendingBytes: 1_000_000 });
     const src = source();
     f.hold();
     const acks = [1, 2, 3, 4, 5, 6].map((seq) => ingest.guard(src, 10, () => ingest.ingest(batch(seq, 10))));
     await new Promise((r) => setTimeout(r, 10));
     expect(src.paused).toBe(1);
-    expect(ingest.stats()).toMatchObject({ pendingPoints: 60, pausedSources: 1 });
+    expect(ingest.stats()).toMatchObject({ pendingBytes: 60, pausedSources: 1 });
     f.release();
     expect((await Promise.all(acks)).at(-1)).toEqual({ ackSeq: 6, written: 10 });
     expect(src.resumed).toBe(1);
-    expect(ingest.stats()).toMatchObject({ pendingPoints: 0, pausedSources: 0 });
+    expect(ingest.stats()).toMatchObject({ pendingBytes: 0, pausedSources: 0 });
   });
 
   it("bounds memory across connections: over the global budget every sender pauses; a transport that cannot pause is refused", async () => {
     const f = fakeStore();
-    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, maxPendingPoints: 25 });
+    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, maxPendingBytes: 25 });
     const a = source();
     const b = source();
     f.hold();
@@ -84,6 +84,30 @@ describe("ingest service", () => {
     f.release();
     await Promise.all(pending);
     expect(a.resumed).toBe(1);
-    expect(ingest.stats().pendingPoints).toBe(0);
+    expect(ingest.stats().pendingBytes).toBe(0);
+  });
+
+  it("budgets by bytes: image batches without points pause their connection; over the budget a polling client is refused", async () => {
+    const f = fakeStore();
+    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, perSourceBytes: 20 * 2 ** 20, maxPendingBytes: 50 * 2 ** 20 });
+    const png = new Uint8Array(8 * 2 ** 20);
+    const imageBatch = (seq: number, runId = "run1"): RunLog => ({ ...batch(seq, 0, runId), images: [{ key: "img", step: seq, width: 1, height: 1, png, ts: 1 }] });
+    expect(batchBytes(imageBatch(1))).toBeGreaterThanOrEqual(png.byteLength);
+    expect(batchBytes(batch(1, 1000))).toBeGreaterThan(1000 * 16);
+    const a = source();
+    f.hold();
+    const pending = [1, 2, 3].map((seq) => ingest.guard(a, batchBytes(imageBatch(seq)), () => ingest.ingest(imageBatch(seq))));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(a.paused).toBe(1); // 24 MiB of images in flight > 20 MiB for one connection
+    const b = source();
+    const more = [1, 2, 3, 4].map((seq) => ingest.guard(b, batchBytes(imageBatch(seq, "run2")), () => ingest.ingest(imageBatch(seq, "run2"))));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ingest.stats().pendingBytes).toBeGreaterThan(50 * 2 ** 20);
+    const polling = { ...source(), canPause: false };
+    await expect(ingest.guard(polling, batchBytes(imageBatch(1, "run3")), () => ingest.ingest(imageBatch(1, "run3")))).rejects.toThrow(/server busy: .*bytes/);
+    await expect(ingest.guard(polling, 60 * 2 ** 20, async () => null)).rejects.toThrow(/larger than the server's in-flight budget/);
+    f.release();
+    await Promise.all([...pending, ...more]);
+    expect(ingest.stats()).toMatchObject({ pendingBytes: 0, pausedSources: 0 });
   });
 });

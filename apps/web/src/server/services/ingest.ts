@@ -9,13 +9,33 @@ export type IngestSource = { pause(): void; resume(): void; readonly canPause: b
 export type IngestOptions = {
   /** batches one connection may have in the server (queued or being written) before we stop reading it */
   perSourceBatches?: number;
-  /** points all connections together may have in the server before every sender is paused */
-  maxPendingPoints?: number;
+  /** bytes (batchBytes) one connection may have in the server before we stop reading it */
+  perSourceBytes?: number;
+  /** bytes all connections together may have in the server before every sender is paused */
+  maxPendingBytes?: number;
   /** a run's heartbeatAt is refreshed at most this often by its batches */
   heartbeatEveryMs?: number;
 };
 
 type WriterState = { lastSeq: number; ahead: Set<number>; touched: number };
+
+/** what one decoded point costs in memory (object, key reference, fan-out copy) */
+const POINT_BYTES = 160;
+/** the batch envelope and records counted flat (config, summary, environment are bounded by the message size) */
+const BATCH_OVERHEAD_BYTES = 4096;
+
+/**
+ * What a batch holds in server memory, estimated without walking every point: images by
+ * their bytes, texts and log lines by their characters (UTF-16), points at a flat rate.
+ * Back-pressure counts this, so a batch of images weighs what it weighs, not zero points.
+ */
+export function batchBytes(batch: RunLog): number {
+  let n = BATCH_OVERHEAD_BYTES + batch.points.length * POINT_BYTES;
+  for (const m of batch.images ?? []) n += m.png.byteLength + 2 * (m.key.length + (m.caption?.length ?? 0));
+  for (const t of batch.texts ?? []) for (const r of t.rows) n += 2 * (r.text.length + (r.caption?.length ?? 0)) + 64;
+  for (const l of batch.logs ?? []) n += 2 * l.line.length + 64;
+  return n;
+}
 
 /**
  * Ingestion of SDK batches (socket.io `run:log`, already validated against RunLogSchema):
@@ -30,50 +50,56 @@ type WriterState = { lastSeq: number; ahead: Set<number>; touched: number };
  *    but only acked once the gap fills (if the server restarts first, the SDK resends it).
  * 4. Fan out to dashboards in room run:<id>.
  *
- * Backpressure: every batch counts against its connection (≤ perSourceBatches) and against a
- * global budget of points (maxPendingPoints). Over either, we pause reading the connection's
- * socket (TCP backpressure: the SDK's own buffer/WAL absorbs it), and resume it when it drains.
- * A transport that cannot pause (HTTP long-polling) is refused with a retryable error when
- * over the global budget. So a slow database bounds server memory instead of growing it.
+ * Backpressure: every batch counts, by its bytes in memory (batchBytes), against its
+ * connection (≤ perSourceBatches batches, ≤ perSourceBytes) and against a global byte budget
+ * (maxPendingBytes). Over any, we pause reading the connection's socket (TCP backpressure:
+ * the SDK's own buffer/WAL absorbs it), and resume it when it drains. A transport that cannot
+ * pause (HTTP long-polling) is refused with a retryable error when over its own or the global
+ * budget, and a single batch larger than the global budget is refused outright. So a slow
+ * database — or a client queueing images — bounds server memory instead of growing it.
  */
 export function createIngestService(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout, opts: IngestOptions = {}) {
   const perSource = opts.perSourceBatches ?? 4;
-  const maxPending = opts.maxPendingPoints ?? 400_000;
+  const perSourceBytes = opts.perSourceBytes ?? 64 * 2 ** 20;
+  const maxPending = opts.maxPendingBytes ?? 256 * 2 ** 20;
   const heartbeatEvery = opts.heartbeatEveryMs ?? 5_000;
 
   const writers = new Map<string, WriterState>(); // "runId\0writer"
   const knownRuns = new Map<string, number>(); // runId → checked at (ms)
   const heartbeats = new Map<string, number>();
   const queues = new Map<string, Promise<unknown>>();
-  const sources = new Map<IngestSource, { batches: number; paused: boolean }>();
-  let pendingPoints = 0;
+  const sources = new Map<IngestSource, { batches: number; bytes: number; paused: boolean }>();
+  let pendingBytes = 0;
 
   function overGlobal() {
-    return pendingPoints > maxPending;
+    return pendingBytes > maxPending;
   }
+  const overOwn = (s: { batches: number; bytes: number }) => s.batches >= perSource || s.bytes >= perSourceBytes;
   function admit(source: IngestSource | undefined, n: number) {
-    pendingPoints += n;
+    pendingBytes += n;
     if (!source) return;
-    const s = sources.get(source) ?? { batches: 0, paused: false };
+    const s = sources.get(source) ?? { batches: 0, bytes: 0, paused: false };
     sources.set(source, s);
     s.batches++;
-    if (!s.paused && source.canPause && (s.batches >= perSource || overGlobal())) {
+    s.bytes += n;
+    if (!s.paused && source.canPause && (overOwn(s) || overGlobal())) {
       s.paused = true;
       source.pause();
     }
   }
   function release(source: IngestSource | undefined, n: number) {
-    pendingPoints -= n;
+    pendingBytes -= n;
     if (source) {
       const s = sources.get(source);
       if (s) {
         s.batches--;
+        s.bytes -= n;
         if (s.batches === 0 && !s.paused) sources.delete(source);
       }
     }
     if (overGlobal()) return;
     for (const [src, s] of sources) {
-      if (s.paused && s.batches < perSource) {
+      if (s.paused && !overOwn(s)) {
         s.paused = false;
         src.resume();
         if (s.batches === 0) sources.delete(src);
@@ -135,16 +161,23 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
 
   return {
     /**
-     * Runs `fn` (the whole handling of one batch, queueing included) counted against
-     * `source` and the global budget; pauses/resumes the source as described above.
+     * Runs `fn` (the whole handling of one batch, queueing included) counted by `bytes`
+     * (batchBytes) against `source` and the global budget; pauses/resumes the source as
+     * described above.
      */
-    async guard<T>(source: IngestSource | undefined, points: number, fn: () => Promise<T>): Promise<T> {
-      if (overGlobal() && !(source?.canPause ?? false)) throw new AppError("CONFLICT", "server busy: too many points waiting to be written; retry this batch later");
-      admit(source, points);
+    async guard<T>(source: IngestSource | undefined, bytes: number, fn: () => Promise<T>): Promise<T> {
+      if (bytes > maxPending) throw new AppError("BAD_REQUEST", `batch of ${bytes} bytes is larger than the server's in-flight budget (${maxPending} bytes): send fewer images or texts per batch`);
+      if (!(source?.canPause ?? false)) {
+        const own = source ? sources.get(source) : undefined;
+        if (overGlobal() || (own && own.bytes + bytes > perSourceBytes)) {
+          throw new AppError("CONFLICT", `server busy: ${pendingBytes} bytes of batches waiting to be written; retry this batch later`);
+        }
+      }
+      admit(source, bytes);
       try {
         return await fn();
       } finally {
-        release(source, points);
+        release(source, bytes);
       }
     },
     /** writes one batch (see above); batches of one run are applied in arrival order */
@@ -165,7 +198,7 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
       return (await writerState(runId, writer)).lastSeq;
     },
     /** for tests and metrics: what is held in memory right now */
-    stats: () => ({ pendingPoints, pausedSources: [...sources.values()].filter((s) => s.paused).length, queuedRuns: queues.size }),
+    stats: () => ({ pendingBytes, pausedSources: [...sources.values()].filter((s) => s.paused).length, queuedRuns: queues.size }),
   };
 }
 export type IngestService = ReturnType<typeof createIngestService>;
