@@ -14,7 +14,6 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
     <>
       <p className="crumbs"><a href="/">Projects</a> / {project}</p>
       <h1>{project}</h1>
-      {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
       {error && !runs && (
         <p className="error" role="alert">
           {error}. <button onClick={reload}>Retry</button>
@@ -25,6 +24,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         <p className="muted">No runs yet. Submit a job from the <a href="/jobs">Jobs</a> page, or log one with the SDK: <code>init({"{"} project: &quot;{project}&quot; {"}"})</code>.</p>
       )}
       {runs && runs.length > 0 && <RunsTable project={project} runs={runs} />}
+      {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
     </>
   );
 }
