@@ -138,7 +138,9 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
       if (auth.retryAfterS > 0) return sendJson(res, 429, { error: `too many failed authentications; try again in ${auth.retryAfterS} s` }, { "retry-after": String(auth.retryAfterS) });
       return streamMetricsCsv(res, runId, auth.principal, services, log);
     }
-    if (url.startsWith("/socket.io")) return; // handled by socket.io's own listener
+    // socket.io's own listener takes "/socket.io/…" before this one runs; what reaches here
+    // ("/socket.io", "/socket.iox") is nobody's, and returning without an answer hung the client
+    if (url.startsWith("/socket.io")) return sendJson(res, 404, { error: "not found" });
     if (!nextHandler) return sendJson(res, 404, { error: "dashboard disabled" });
     if (localMode && mayReceiveLocalKey(req, env.HERON_PUBLIC_URL)) req.headers[LOCAL_KEY_HEADER] = localKey;
     await nextHandler(req, res);

@@ -4,6 +4,7 @@ import { ZodError } from "zod";
 import { AppError, formatIssues } from "@heron/core";
 import { PROCEDURE_POLICY } from "./auth/policy";
 import type { Principal, UserPrincipal } from "./auth/principal";
+import { inputProblem } from "./input-shape";
 import type { Services } from "./services";
 
 export type Context = {
@@ -28,6 +29,17 @@ const CODE_MAP = {
   INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const;
 
+/**
+ * tRPC reports a native error thrown while it reads the input (JSON.parse, or superjson on a
+ * hostile `meta`) as BAD_REQUEST with that error's own message ("Cannot read properties of
+ * null…"): say what was wrong with the input instead.
+ */
+function malformedInput(cause: unknown): string | null {
+  if (cause instanceof SyntaxError) return "input is not valid JSON";
+  if (cause instanceof TypeError || cause instanceof RangeError) return "input is not a valid superjson envelope ({json, meta})";
+  return null;
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
@@ -36,7 +48,7 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: zod ? formatIssues(zod.issues) : internal ? "internal server error" : shape.message,
+      message: zod ? formatIssues(zod.issues) : internal ? "internal server error" : (error.code === "BAD_REQUEST" && malformedInput(error.cause)) || shape.message,
       data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : undefined },
     };
   },
@@ -56,7 +68,10 @@ const errorMapping = t.middleware(async ({ next }) => {
 const requireAuth = t.middleware(async ({ ctx, path, type, getRawInput, next }) => {
   if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>, or sign in)" });
   if (ctx.viaCookie && type === "mutation" && !ctx.sameOrigin) throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused (Origin does not match this server)" });
-  await ctx.services.access.authorize(ctx.principal, PROCEDURE_POLICY[path], path, await getRawInput());
+  const raw = await getRawInput();
+  const problem = inputProblem(raw);
+  if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });
+  await ctx.services.access.authorize(ctx.principal, PROCEDURE_POLICY[path], path, raw);
   // every tRPC rule admits user principals only: runner and job tokens speak the socket protocol
   return next({ ctx: { ...ctx, principal: ctx.principal as UserPrincipal } });
 });

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { z } from "zod";
 import { AppError, formatIssues } from "@heron/core";
+import { inputProblem } from "../input-shape";
 import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";
 import { readJsonBody, sendError, sendJson } from "./json-body";
@@ -30,7 +31,10 @@ export async function handleAuthRoute(req: http.IncomingMessage, res: http.Serve
     if (pathname !== "/api/auth/sign-in") throw new AppError("NOT_FOUND", `${pathname} is not a route`);
     const retry = ip ? await o.limiter.retryAfterS(ip) : 0;
     if (retry > 0) return sendJson(res, 429, { error: `too many failed sign-ins from this address; try again in ${retry} s` }, { "retry-after": String(retry) });
-    const parsed = SignInSchema.safeParse(await readJsonBody(req, 8 * 1024));
+    const body = await readJsonBody(req, 8 * 1024);
+    const problem = inputProblem(body);
+    if (problem) throw new AppError("BAD_REQUEST", problem);
+    const parsed = SignInSchema.safeParse(body);
     if (!parsed.success) throw new AppError("BAD_REQUEST", formatIssues(parsed.error.issues));
     const user = await o.services.users.verifyPassword(parsed.data.email, parsed.data.password);
     if (!user) {

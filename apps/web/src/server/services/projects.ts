@@ -10,7 +10,11 @@ export function createProjectService(prisma: PrismaClient) {
     async create(name: string, description?: string) {
       const existing = await prisma.project.findUnique({ where: { name } });
       if (existing) throw new AppError("CONFLICT", `project "${name}" already exists`);
-      return prisma.project.create({ data: { name, description } });
+      return prisma.project.create({ data: { name, description } }).catch((err: unknown) => {
+        // two creates of one name at once: both passed the check above, the second insert loses
+        if ((err as { code?: unknown }).code === "P2002") throw new AppError("CONFLICT", `project "${name}" already exists`);
+        throw err;
+      });
     },
     /** SDK init creates the project on first use, like wandb/swanlab do. */
     async ensure(name: string) {

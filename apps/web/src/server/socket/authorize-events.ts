@@ -1,6 +1,7 @@
 import { AppError } from "@heron/core";
 import type { Logger } from "pino";
 import { EVENT_POLICY } from "../auth/policy";
+import { inputProblem } from "../input-shape";
 import type { Services } from "../services";
 import type { HeronSocket } from "./types";
 
@@ -21,6 +22,11 @@ export function authorizeEvents(socket: HeronSocket, services: Services, log: Lo
   socket.use((packet, next) => {
     const [event, payload] = packet as [string, unknown];
     const ack = packet.at(-1);
+    const problem = inputProblem(payload);
+    if (problem) {
+      if (typeof ack === "function") (ack as (a: { ok: false; error: string }) => void)({ ok: false, error: `invalid ${event} payload: ${problem}` });
+      return;
+    }
     const rule = EVENT_POLICY[event];
     const runId = payload && typeof payload === "object" ? (payload as { runId?: unknown }).runId : undefined;
     const cacheKey = rule?.target === "run" && typeof runId === "string" ? `${rule.scope ?? ""}\0${runId}` : null;

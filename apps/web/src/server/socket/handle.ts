@@ -8,8 +8,11 @@ import type { Logger } from "pino";
  * generic message: internals never reach clients.
  */
 export function handle<S extends z.ZodType, R extends object>(log: Logger, event: string, schema: S, fn: (input: z.infer<S>) => Promise<R> | R) {
-  return async (payload: unknown, ack?: (a: Ack<R>) => void) => {
-    const reply = typeof ack === "function" ? ack : () => undefined;
+  return async (payload: unknown, ...rest: unknown[]) => {
+    // socket.io hands the ack over as the last argument: a client that sends extra arguments
+    // still gets its answer instead of waiting forever
+    const ack = rest.at(-1);
+    const reply = typeof ack === "function" ? (ack as (a: Ack<R>) => void) : () => undefined;
     const parsed = schema.safeParse(payload);
     if (!parsed.success) return reply({ ok: false, error: `invalid ${event} payload: ${formatIssues(parsed.error.issues)}` });
     try {
