@@ -34,14 +34,15 @@ const ALLOWED = new Set([
 ]);
 const ALLOWED_PREFIXES = ["LC_", "CUDA_", "NVIDIA_", "TF_", "XLA_", "OMP_"];
 
-export function jobBaseEnv(parent: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
+export function jobBaseEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // a cast: Next's type augmentation declares NODE_ENV required, which a filtered copy may lack
+  const out = {} as NodeJS.ProcessEnv;
   for (const [k, v] of Object.entries(parent)) if (v !== undefined && (ALLOWED.has(k) || ALLOWED_PREFIXES.some((p) => k.startsWith(p)))) out[k] = v;
   return out;
 }
 
 /** the full environment of one attempt's job process: the allowlist plus its own lease and job token */
-export function jobProcessEnv(parent: NodeJS.ProcessEnv, lease: Lease, ctx: { serverUrl: string; checkpointDir: string }): Record<string, string> {
+export function jobProcessEnv(parent: NodeJS.ProcessEnv, lease: Lease, ctx: { serverUrl: string; checkpointDir: string }): NodeJS.ProcessEnv {
   return {
     ...jobBaseEnv(parent),
     HERON_HOST: ctx.serverUrl,
