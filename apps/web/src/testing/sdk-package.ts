@@ -12,6 +12,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import { ROOT } from "./sdk-helpers";
 
 type LockEntry = { version?: string; resolved?: string; integrity?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; [k: string]: unknown };
@@ -30,9 +31,13 @@ export function withoutSourceCondition(env: NodeJS.ProcessEnv): NodeJS.ProcessEn
 
 /** `npm pack -w @heron/sdk` (its prepack builds dist/ first) → the tarball's path */
 export function packSdk(into: string): string {
-  const out = npm(["pack", "-w", "@heron/sdk", "--pack-destination", into, "--json", "--silent"], ROOT);
-  const [info] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string }[];
-  return path.join(into, info!.filename);
+  // the tarball is found on disk: npm's --json answer shares stdout with the build's own output
+  // (tsup prints bracketed lines on a fresh clone), so it cannot be parsed reliably
+  const before = new Set(fs.readdirSync(into));
+  npm(["pack", "-w", "@heron/sdk", "--pack-destination", into, "--silent"], ROOT);
+  const tarball = fs.readdirSync(into).find((f) => /^heron-sdk-.*\.tgz$/.test(f) && !before.has(f));
+  if (!tarball) throw new Error(`npm pack wrote no heron-sdk-*.tgz into ${into}`);
+  return path.join(into, tarball);
 }
 
 /** where a package resolves from `from` (a lockfile path), walking up node_modules folders as Node does */
