@@ -14,3 +14,4 @@ export * from "./charts/smoothing";
 export * from "./sorted";
 export * from "./glob";
 export * from "./redact";
+export * from "./sweeps";
