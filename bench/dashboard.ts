@@ -7,9 +7,11 @@
 // timed REPS times warm; the median warm load is the figure, the cold one is reported beside
 // it, and so is the server's share (the same series queries timed from Node).
 import { performance } from "node:perf_hooks";
-import { PROTOCOL_VERSION, type MetricPoint } from "@heron/core";
-import { startTestServer, type TestServer } from "../apps/web/src/testing/harness";
+
+import { type MetricPoint,PROTOCOL_VERSION } from "@heron/core";
+
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser } from "../apps/web/src/testing/browser";
+import { startTestServer, type TestServer } from "../apps/web/src/testing/harness";
 
 const KEYS = 20;
 const POINTS = 100_000;

@@ -17,13 +17,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { type MetricPoint, PROTOCOL_VERSION, type RunLogAck, type WireMetricPoint } from "@heron/core";
+import { createMetricsStore, type MetricsStore,openDatabase } from "@heron/db";
+import { startServer } from "@heron/web/server";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { pino } from "pino";
 import { io as connect, type Socket } from "socket.io-client";
-import { PROTOCOL_VERSION, type MetricPoint, type RunLogAck, type WireMetricPoint } from "@heron/core";
-import { createMetricsStore, openDatabase, type MetricsStore } from "@heron/db";
-import { startServer } from "@heron/web/server";
 
 const RUNS = 10;
 const KEYS = 10;

@@ -7,11 +7,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+import { type Lease,PROTOCOL_VERSION } from "@heron/core";
+import { createFakeExecutor,RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { io } from "socket.io-client";
-import { PROTOCOL_VERSION, type Lease } from "@heron/core";
-import { RunnerDaemon, createFakeExecutor } from "@heron/runner";
-import { postgresAvailable, startTestServer, type Provider } from "../apps/web/src/testing/harness";
+
+import { postgresAvailable, type Provider,startTestServer } from "../apps/web/src/testing/harness";
 
 const DISPATCH_SAMPLES = Number(process.env.BENCH_DISPATCH ?? 100);
 const QUEUED = Number(process.env.BENCH_JOBS ?? 1000);

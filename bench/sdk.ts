@@ -11,9 +11,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
-import { init, type Run } from "@heron/sdk";
+
 import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@heron/core/ml";
+import { init, type Run } from "@heron/sdk";
+import * as tf from "@tensorflow/tfjs";
+
 import { freePort, startChild } from "../apps/web/src/testing/sdk-helpers";
 import { BENCH_BATCH, tenKeys } from "./helpers/ten-keys";
 
@@ -49,7 +51,7 @@ const pin = (pid: number) => {
     return false;
   }
 };
-let pinned = false;
+let pinned: boolean;
 const quiet = { captureSystem: false, captureConsole: false, captureExit: false } as const;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -167,7 +169,7 @@ try {
   const mirror = MIRROR && !AA && MODE === "online" ? spawn(process.execPath, ["--import", "tsx", path.join(path.dirname(fileURLToPath(import.meta.url)), "helpers", "mirror-logger.ts"), host, key, path.join(home, "mirror")], { stdio: ["pipe", "pipe", "inherit"] }) : null;
   if (mirror) {
     await new Promise<void>((resolve, reject) => {
-      mirror.stdout!.on("data", (d: Buffer) => d.toString().includes("READY") && resolve());
+      mirror.stdout.on("data", (d: Buffer) => d.toString().includes("READY") && resolve());
       mirror.once("exit", (code) => reject(new Error(`mirror logger exited (${code})`)));
     });
     if (pinned) pin(mirror.pid!);
@@ -203,7 +205,10 @@ try {
       if (w === "b") mirror?.stdin!.write(`${ROUND_STEPS}\n`); // the server ingests a batch now, as it does after A's cut
       for (let done = 0; done < n; ) {
         const m = Math.min(CHUNK, n - done);
-        for (let i = 0; i < m; i++) (w === "a" ? la.step(online, s + done + i) : lb.step(disabled, s + done + i));
+        for (let i = 0; i < m; i++) {
+          if (w === "a") la.step(online, s + done + i);
+          else lb.step(disabled, s + done + i);
+        }
         done += m;
         await turn();
       }

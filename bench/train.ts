@@ -4,8 +4,9 @@
 // global grad norm (read back), Adam update. Run: npx tsx bench/train.ts
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus } from "node:os";
-import * as tf from "@tensorflow/tfjs";
+
 import { Batcher, buildModel, loadDataset, Optimizer, selectBackend } from "@heron/core/ml";
+import * as tf from "@tensorflow/tfjs";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 

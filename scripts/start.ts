@@ -2,10 +2,11 @@
 // the first start — a demo job training seed 000's MNIST MLP in project "demo".
 import fs from "node:fs";
 import path from "node:path";
-import { startServer } from "../apps/web/src/server/create-server";
-import { RunnerDaemon, createProcessExecutor } from "../apps/runner/src";
-import { readEnv } from "../apps/web/src/env";
+
+import { createProcessExecutor,RunnerDaemon } from "../apps/runner/src";
 import { createLogger } from "../apps/runner/src/logger";
+import { readEnv } from "../apps/web/src/env";
+import { startServer } from "../apps/web/src/server/create-server";
 
 const DEMO_SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 5, batchSize: 64, lr: 0.001, seed: 0 } as const;
 
@@ -42,11 +43,12 @@ console.log(`\n  Heron is running → http://localhost:${server.port}   (project
 
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.on(sig, async () => {
+  process.on(sig, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    await runner.stop();
-    await server.close();
-    process.exit(0);
+    void runner
+      .stop()
+      .then(() => server.close())
+      .finally(() => process.exit(0));
   });
 }

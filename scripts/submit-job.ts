@@ -1,9 +1,10 @@
 // Submit a job through tRPC, wait for it, print the run's final metrics.
 //   HERON_API_KEY=<key> npx tsx scripts/submit-job.ts [--host URL] [--project demo] [--spec '<json>'] [--timeout 600]
 import { parseArgs } from "node:util";
+
+import type { AppRouter } from "@heron/web/router";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import superjson from "superjson";
-import type { AppRouter } from "@heron/web/router";
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +25,8 @@ const heron = createTRPCClient<AppRouter>({
 });
 
 const projects = await heron.project.list.query();
-if (!projects.some((p) => p.name === values.project)) await heron.project.create.mutate({ name: values.project! });
-const { jobId } = await heron.job.submit.mutate({ projectId: values.project!, spec: JSON.parse(values.spec!) });
+if (!projects.some((p) => p.name === values.project)) await heron.project.create.mutate({ name: values.project });
+const { jobId } = await heron.job.submit.mutate({ projectId: values.project, spec: JSON.parse(values.spec) });
 console.log(`submitted job ${jobId}`);
 
 const deadline = Date.now() + Number(values.timeout) * 1000;

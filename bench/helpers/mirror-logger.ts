@@ -6,7 +6,9 @@
 // run of its own (so the batch reaches the server as soon after the trigger as A's does).
 // Args: <host> <apiKey> <dir>
 import readline from "node:readline";
+
 import { init } from "@heron/sdk";
+
 import { tenKeys } from "./ten-keys";
 
 const [host, apiKey, dir] = process.argv.slice(2);

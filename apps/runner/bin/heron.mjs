@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npx heron …` — the Heron CLI. Sources are TypeScript; tsx compiles them on the fly.
 import { register as registerHooks } from "node:module";
+
 import { register } from "tsx/esm/api";
 
 register();

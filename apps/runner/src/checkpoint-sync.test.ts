@@ -3,7 +3,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import { afterEach, describe, expect, it } from "vitest";
+
 import { CheckpointUploader, type Emit } from "./checkpoint-sync";
 
 describe("CheckpointUploader.syncFinal", () => {

@@ -4,16 +4,18 @@
 // the server's newest one when its local folder lacks it.
 import fs from "node:fs";
 import path from "node:path";
+
 import {
+  type AckSchema,
   CHECKPOINT_CHUNK_BYTES,
+  type CheckpointInfo,
   CheckpointLatestAckSchema,
   CheckpointReadAckSchema,
   EmptyAckSchema,
-  PROTOCOL_VERSION,
   parseAck,
-  type AckSchema,
-  type CheckpointInfo,
+  PROTOCOL_VERSION,
 } from "@heron/core";
+
 import { containedPath } from "./contained-path";
 
 /** sends one event and resolves with the server's raw, unchecked ack */

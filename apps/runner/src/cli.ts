@@ -1,6 +1,8 @@
 // `npm run runner -- --server URL --token T [--name N] [--queues a,b] [--slots auto|N]`
 import path from "node:path";
+
 import { Command, InvalidArgumentError } from "commander";
+
 import { RunnerDaemon } from "./daemon";
 import { createProcessExecutor } from "./executor";
 import { createLogger } from "./logger";

@@ -1,29 +1,31 @@
 import os from "node:os";
-import { io, type Socket } from "socket.io-client";
-import type { Logger } from "pino";
+
 import {
+  type AckSchema,
   ClaimAckSchema,
+  type ClientToServerEvents,
   EmptyAckSchema,
+  formatIssues,
   JobCancelPushSchema,
+  type JobReport,
   JobSpecSchema,
+  type Lease,
+  parseAck,
   PROTOCOL_VERSION,
+  type Refusal,
   RewindAckSchema,
   RunnerHeartbeatAckSchema,
   RunnerHelloAckSchema,
-  formatIssues,
-  parseAck,
-  type AckSchema,
-  type ClientToServerEvents,
-  type JobReport,
-  type Lease,
-  type Refusal,
   type ServerToClientEvents,
 } from "@heron/core";
-import { CheckpointUploader, downloadLatestCheckpoint, latestLocalStep, type Emit } from "./checkpoint-sync";
+import type { Logger } from "pino";
+import { io, type Socket } from "socket.io-client";
+
+import { CheckpointUploader, downloadLatestCheckpoint, type Emit,latestLocalStep } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
-import { confineJobData, defaultDataDir } from "./job-data";
-import { EXIT_OK, type ExecutionHandle, type ExecutionResult, type Executor } from "./executor";
+import { type ExecutionHandle, type ExecutionResult, type Executor,EXIT_OK } from "./executor";
 import { describeHost } from "./host-info";
+import { confineJobData, defaultDataDir } from "./job-data";
 import { fetchSourceCheckpoints } from "./source-checkpoints";
 
 export type DaemonOptions = {

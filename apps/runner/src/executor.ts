@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
 import type { Lease } from "@heron/core";
+
 import { jobProcessEnv } from "./job-env";
 
 export type LogSink = (stream: "stdout" | "stderr", line: string) => void;

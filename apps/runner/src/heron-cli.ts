@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
 import { Command } from "commander";
 
 export type RegisterCommand = (program: Command) => void;

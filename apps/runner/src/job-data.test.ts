@@ -3,9 +3,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+import { type JobSpec,JobSpecSchema } from "@heron/core";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { JobSpecSchema, type JobSpec } from "@heron/core";
+
 import { RunnerDaemon } from "./daemon";
 import { confineJobData } from "./job-data";
 import { createFakeExecutor } from "./testing/fake-executor";

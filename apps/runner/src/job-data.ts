@@ -1,4 +1,5 @@
 import path from "node:path";
+
 import type { JobSpec } from "@heron/core";
 
 /**

@@ -4,10 +4,12 @@
 // own script would. Exit codes: 0 done, 1 the job failed, 3 stopped by SIGTERM (cancel/drain).
 import fs from "node:fs";
 import os from "node:os";
-import { JobSpecSchema, type JobContext } from "@heron/core";
+
+import { type JobContext,JobSpecSchema } from "@heron/core";
 import { runJob } from "@heron/core/node";
 import { init } from "@heron/sdk";
-import { EXIT_FAILED, EXIT_STOPPED, type DaemonToJob, type JobToDaemon } from "./executor";
+
+import { type DaemonToJob, EXIT_FAILED, EXIT_STOPPED, type JobToDaemon } from "./executor";
 
 type LeaseEnv = { jobId: string; runId: string; projectName: string; attempt: number; spec: unknown };
 
@@ -59,7 +61,7 @@ async function main() {
     project: lease.projectName,
     id: lease.runId,
     resume: "allow",
-    config: spec as unknown as Record<string, unknown>,
+    config: spec,
     environment: { hostname: os.hostname(), node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, memoryBytes: os.totalmem(), jobId: lease.jobId, attempt: lease.attempt },
   });
   console.log(`[heron] job ${lease.jobId} attempt ${lease.attempt} → run ${run.id}`);

@@ -2,12 +2,14 @@
 // nor crash the daemon: every answer and push it sends is checked before the runner acts.
 import fs from "node:fs";
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
+
 import pino from "pino";
 import { Server } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
+
 import { downloadLatestCheckpoint, type Emit } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
 import { RunnerDaemon } from "./daemon";
@@ -115,7 +117,7 @@ describe("RunnerDaemon against a malicious server", () => {
       expect(daemon.busySlots).toBe(0);
     } finally {
       await daemon.stop();
-      ioServer.close();
+      void ioServer.close();
       httpServer.close();
     }
   });

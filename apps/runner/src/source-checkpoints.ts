@@ -4,7 +4,8 @@
 // newest checkpoint from the server (under this job's lease; the server serves only the jobs
 // this job's spec names). Then the job runs on any runner.
 import type { Lease } from "@heron/core";
-import { downloadLatestCheckpoint, isRefusal, latestLocalStep, type Emit } from "./checkpoint-sync";
+
+import { downloadLatestCheckpoint, type Emit,isRefusal, latestLocalStep } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
 
 export type CheckpointSource = { role: "teacher" | "base"; runId: string; jobId: string };

@@ -1,4 +1,5 @@
 import path from "node:path";
+
 import { z } from "zod";
 
 /** The server's configuration. process.env is read here and nowhere else in apps/web. */

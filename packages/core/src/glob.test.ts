@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { compileGlob, compileGlobs, globProblem, matchGlob } from "./glob";
 
 const m = (pattern: string, name: string) => matchGlob(compileGlob(pattern), name);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { redactEnvironment } from "./redact";
 
 const KEY = "hk_Q2xhc3NpZmllZFNlY3JldEtleTEyMzQ1Njc4";

@@ -7,8 +7,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import pg from "pg";
 import { expect, it } from "vitest";
+
 import { openDatabase } from "./client";
 import { describePg, pgTestUrl } from "./testing/pg";
 

@@ -1,11 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
-import BetterSqlite3 from "better-sqlite3";
-import pg from "pg";
+
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient } from "./generated/sqlite/client";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+
 import { PrismaClient as PgPrismaClient } from "./generated/postgres/client";
+import { PrismaClient } from "./generated/sqlite/client";
 import { runMigrations } from "./migrate";
 import { retryWhileBusy } from "./sqlite-busy";
 
@@ -49,7 +51,7 @@ function drainable(client: PrismaClient) {
         inFlight++;
         started++;
         try {
-          return await query(args);
+          return (await query(args)) as unknown;
         } finally {
           inFlight--;
         }
@@ -63,7 +65,7 @@ function drainable(client: PrismaClient) {
      * a service call is several queries in a row, and stopping it halfway would leave, say, a
      * requeued job without its "lost" attempt — then refuses new ones.
      */
-    async drain(ms: number) {
+    drain: async (ms: number) => {
       const end = Date.now() + ms;
       let seen = -1;
       while ((inFlight > 0 || seen !== started) && Date.now() < end) {

@@ -1,6 +1,6 @@
-export { openDatabase, isPostgresUrl, type Database, type DatabaseOptions } from "./client";
-export { withoutBusyWait } from "./sqlite-busy";
-export { runMigrations, listMigrations } from "./migrate";
+export { type Database, type DatabaseOptions,isPostgresUrl, openDatabase } from "./client";
 export type { PrismaClient } from "./generated/sqlite/client";
 export type * as Models from "./generated/sqlite/models";
-export { createMetricsStore, bucketPoints, type MetricsStore, type KeySummary } from "./metrics";
+export { bucketPoints, createMetricsStore, type KeySummary,type MetricsStore } from "./metrics";
+export { listMigrations,runMigrations } from "./migrate";
+export { withoutBusyWait } from "./sqlite-busy";

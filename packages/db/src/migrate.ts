@@ -1,6 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import type { Database as SqliteDatabase } from "better-sqlite3";
+import type { Pool as PgPool } from "pg";
+
 import type { Database } from "./client";
 
 /**
@@ -28,7 +32,7 @@ export async function runMigrations(db: Database): Promise<string[]> {
   return db.provider === "sqlite" ? migrateSqlite(db.sqlite, migrations) : migratePostgres(db.pool, db.schema, migrations);
 }
 
-function migrateSqlite(sqlite: import("better-sqlite3").Database, migrations: Migration[]): string[] {
+function migrateSqlite(sqlite: SqliteDatabase, migrations: Migration[]): string[] {
   sqlite.exec(`CREATE TABLE IF NOT EXISTS _heron_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
   const applied: string[] = [];
   const run = sqlite.transaction(() => {
@@ -44,7 +48,7 @@ function migrateSqlite(sqlite: import("better-sqlite3").Database, migrations: Mi
   return applied;
 }
 
-async function migratePostgres(pool: import("pg").Pool, schema: string, migrations: Migration[]): Promise<string[]> {
+async function migratePostgres(pool: PgPool, schema: string, migrations: Migration[]): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -62,7 +66,7 @@ async function migratePostgres(pool: import("pg").Pool, schema: string, migratio
         await client.query("COMMIT");
       } catch (err) {
         await client.query("ROLLBACK");
-        throw new Error(`migration ${m.id} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${m.id} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(m.id);
     }

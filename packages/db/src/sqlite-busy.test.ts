@@ -5,8 +5,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "./client";
+
+import { type Database,openDatabase } from "./client";
 import { createSqliteIo } from "./metrics/sqlite-ops";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,6 +3,7 @@
 // send every batch twice, and a leftover rewind could land after the other's new points.
 import fs from "node:fs";
 import path from "node:path";
+
 import { processAlive } from "./run-dir";
 
 const claimFile = (dir: string, writer: string) => path.join(dir, "wal", `${writer}.takeover`);

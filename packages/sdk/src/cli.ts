@@ -2,6 +2,7 @@
 // `npx heron sync <dir…>` from a project that installed @heron/sdk: uploads runs logged offline,
 // or left behind when the server was unreachable, from their run directories.
 import { parseArgs } from "node:util";
+
 import { syncDirs } from "./sync-command";
 
 const USAGE = `usage: heron sync <dir…> [--host <url>] [--api-key <key>]

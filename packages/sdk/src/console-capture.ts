@@ -18,17 +18,19 @@ export class ConsoleCapture {
   start(): void {
     for (const name of ["stdout", "stderr"] as const) {
       const stream = process[name];
+      // the stream's own write, called with the stream as `this` below
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- restored as a method of the same stream in stop()
       const original = stream.write;
       this.originals[name] = original;
-      const capture = this;
+      const feed = (n: Stream, text: string) => this.feed(n, text);
       stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
         try {
-          capture.feed(name, typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk));
+          feed(name, typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk));
         } catch {
           // capture must never break the user's output
         }
         return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-      } as typeof stream.write;
+      };
     }
   }
 

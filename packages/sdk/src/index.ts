@@ -1,7 +1,7 @@
-export { init, type InitOptions } from "./init";
-export { Run, type Mode, type RunState, type ImageInput, type TextRow } from "./run";
-export { flattenMetrics } from "./flatten";
-export { syncRunDir, type SyncResult } from "./sync";
-export { syncDirs, type SyncCommandOptions } from "./sync-command";
 export { collapse as collapseCarriageReturns } from "./console-capture";
-export { heronCallback, type HeronCallback, type HeronCallbackOptions, type TfModelLike } from "./tfjs-callback";
+export { flattenMetrics } from "./flatten";
+export { init, type InitOptions } from "./init";
+export { type ImageInput, type Mode, Run, type RunState, type TextRow } from "./run";
+export { type SyncResult,syncRunDir } from "./sync";
+export { type SyncCommandOptions,syncDirs } from "./sync-command";
+export { type HeronCallback, heronCallback, type HeronCallbackOptions, type TfModelLike } from "./tfjs-callback";

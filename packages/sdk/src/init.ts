@@ -1,12 +1,14 @@
 import path from "node:path";
+
 import { ProjectNameSchema } from "@heron/core";
+
 import { captureEnvironment, readTfjs } from "./environment";
 import { attachProcessHooks } from "./lifecycle";
+import { type Mode,Run, syncCommand } from "./run";
 import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writeRunMeta, writeWriterMeta } from "./run-dir";
-import { listWriters, WriteAheadLog } from "./wal";
-import { Run, syncCommand, type Mode } from "./run";
-import { Sender, type InitOk } from "./sender";
+import { type InitOk,Sender } from "./sender";
 import { leftoverLastStep, leftoverWriters, Takeover } from "./takeover";
+import { listWriters, WriteAheadLog } from "./wal";
 
 export type InitOptions = {
   project: string;

@@ -4,7 +4,9 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+
 import { afterEach, describe, expect, it, vi } from "vitest";
+
 import { init } from "./init";
 import { readWriterMeta } from "./run-dir";
 import { listWriters } from "./wal";

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
 import { unpackPoints } from "@heron/core";
+import { describe, expect, it } from "vitest";
+
 import { PointBuffer } from "./point-buffer";
 
 const unpack = (p: Parameters<typeof unpackPoints>[0]) => {

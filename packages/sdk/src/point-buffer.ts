@@ -1,4 +1,4 @@
-import { PACKED_POINT_BYTES, packPoints, type PackedPoints } from "@heron/core";
+import { PACKED_POINT_BYTES, type PackedPoints,packPoints } from "@heron/core";
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -1,12 +1,13 @@
-import { encode as encodePng } from "fast-png";
 import { MAX_POINTS_PER_BATCH, rankKey, type RunLogLine } from "@heron/core";
+import { encode as encodePng } from "fast-png";
+
 import { ConsoleCapture } from "./console-capture";
 import { readTfjs } from "./environment";
+import { PointBuffer } from "./point-buffer";
+import { writeWriterMeta } from "./run-dir";
 import type { Sender } from "./sender";
 import { SystemMetrics } from "./system-metrics";
 import type { WalBatch, WriteAheadLog } from "./wal";
-import { PointBuffer } from "./point-buffer";
-import { writeWriterMeta } from "./run-dir";
 
 export type RunState = "finished" | "crashed" | "aborted";
 export type Mode = "online" | "offline" | "disabled";

@@ -1,5 +1,6 @@
+import { type ClientToServerEvents, packPoints, PROTOCOL_VERSION, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "@heron/core";
 import { io, type Socket } from "socket.io-client";
-import { packPoints, PROTOCOL_VERSION, type ClientToServerEvents, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "@heron/core";
+
 import type { WalBatch, WriteAheadLog } from "./wal";
 
 type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,5 +1,5 @@
-import { readRunMeta, readWriterMeta, processAlive, writeWriterMeta, type RunMeta } from "./run-dir";
 import { claimant, claimWriter, releaseWriter } from "./claim";
+import { processAlive, readRunMeta, readWriterMeta, type RunMeta,writeWriterMeta } from "./run-dir";
 import { Sender } from "./sender";
 import { listWriters, WriteAheadLog } from "./wal";
 

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import os from "node:os";
+
 import { readTfjs } from "./environment";
 
 type Sample = Record<string, number>;

@@ -5,15 +5,17 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import { describe, expect, it } from "vitest";
-import { writeRunMeta, writeWriterMeta } from "./run-dir";
+
 import { claimWriter, releaseWriter } from "./claim";
+import { writeRunMeta, writeWriterMeta } from "./run-dir";
 import { syncRunDir } from "./sync";
 import { leftoverLastStep, leftoverWriters } from "./takeover";
 import { WriteAheadLog } from "./wal";
 
 /** a pid no process has any more */
-const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid!;
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid;
 
 async function deadWriter(dir: string, writer: string, rank: number, step: number) {
   const wal = new WriteAheadLog(dir, writer);

@@ -1,5 +1,5 @@
 import { claimant, claimWriter, releaseWriter } from "./claim";
-import { processAlive, readWriterMeta, writeWriterMeta, type RunMeta } from "./run-dir";
+import { processAlive, readWriterMeta, type RunMeta,writeWriterMeta } from "./run-dir";
 import type { Sender } from "./sender";
 import { recordedWriterSender } from "./sync";
 import { lastLoggedStep, listWriters, WriteAheadLog } from "./wal";

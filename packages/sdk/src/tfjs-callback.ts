@@ -104,7 +104,7 @@ function learningRate(model: TfModelLike | undefined): number | null {
 function describeModel(model: TfModelLike): Record<string, unknown> {
   const lines: string[] = [];
   try {
-    model.summary(100, undefined, (line) => lines.push(String(line ?? "")));
+    model.summary(100, undefined, (line) => lines.push(typeof line === "string" ? line : ""));
   } catch {
     // a model that is not built yet has no summary; the counts below may still work
   }

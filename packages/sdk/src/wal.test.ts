@@ -1,10 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
+import { packPoints, unpackPoints } from "@heron/core";
 import { describe, expect, it } from "vitest";
+
 import { collapse } from "./console-capture";
 import { toWire } from "./sender";
-import { packPoints, unpackPoints } from "@heron/core";
 import { lastLoggedStep, WriteAheadLog } from "./wal";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "heron-wal-"));

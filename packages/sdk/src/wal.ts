@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { isSystemKey, unpackPoints, type PackedPoints, type RunLogLine } from "@heron/core";
+
+import { isSystemKey, type PackedPoints, type RunLogLine,unpackPoints } from "@heron/core";
 
 /** A metric point as earlier SDK versions wrote it: [key, step, value, ts] — NaN/±Inf as strings. */
 export type WalPoint = [string, number, number | "NaN" | "Infinity" | "-Infinity", number];

@@ -1,6 +1,7 @@
 import fs from "node:fs";
+
+import { formatIssues,TrainSpecSchema } from "@heron/core";
 import type { Command } from "commander";
-import { TrainSpecSchema, formatIssues } from "@heron/core";
 
 /** `npx heron plan <spec.json>` — seed 000's memory breakdown for a job; batchSize "auto" picks the batch. */
 export function register(program: Command) {

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { syncDirs } from "@heron/sdk";
+import type { Command } from "commander";
 
 /** `npx heron sync <dir…>` — the same command as @heron/sdk's own `heron` bin. */
 export function register(program: Command) {

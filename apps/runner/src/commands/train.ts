@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+
+import { formatIssues,JobSpecSchema } from "@heron/core";
+import { Presets,SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { SingleBar, Presets } from "cli-progress";
-import { JobSpecSchema, formatIssues } from "@heron/core";
 
 /**
  * `npx heron train <spec.json>` — runs a job in this process, no server needed. It logs to a
@@ -23,7 +24,7 @@ export function register(program: Command) {
       }
       const { runJob, jobContextFromRun } = await import("@heron/core/node");
       const { init } = await import("@heron/sdk");
-      const run = await init({ project: opts.project, name: opts.name, mode: "offline", dir: opts.dir, config: parsed.data as unknown as Record<string, unknown>, captureConsole: false });
+      const run = await init({ project: opts.project, name: opts.name, mode: "offline", dir: opts.dir, config: parsed.data, captureConsole: false });
       const bar = new SingleBar({ format: "{bar} {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | {rate} samples/s | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
       let started = false;
       const controller = new AbortController();

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+
 import type { Command } from "commander";
 
 type Options = { email: string; role: string; name?: string; password?: string; server?: string; apiKey?: string };
@@ -33,10 +34,10 @@ export function register(program: Command) {
         );
         const body = (await res.json().catch(() => null)) as { result?: { data?: { json?: typeof created } }; error?: { json?: { message?: string } } } | null;
         if (!res.ok || !body?.result?.data?.json) program.error(`server refused: ${body?.error?.json?.message ?? res.status}`);
-        created = body!.result!.data!.json!;
+        created = body.result.data.json!;
       } else {
         // the server's own module, loaded only here: runners never need database access
-        const { createUserInDatabase } = (await import("@heron/web/admin")) as typeof import("@heron/web/admin");
+        const { createUserInDatabase } = (await import("@heron/web/admin"));
         created = await createUserInDatabase(input).catch((err: Error) => program.error(err.message));
       }
       console.log(`created ${created.role} ${created.email} (${created.id})`);

@@ -1,4 +1,5 @@
 import { openDatabase } from "@heron/db";
+
 import { readEnv } from "../env";
 import { createAuditService } from "../server/services/audit";
 import { createUserService } from "../server/services/users";

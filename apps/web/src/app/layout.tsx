@@ -1,7 +1,9 @@
-import type { ReactNode } from "react";
-import { headers } from "next/headers";
 import "uplot/dist/uPlot.min.css";
 import "./globals.css";
+
+import { headers } from "next/headers";
+import type { ReactNode } from "react";
+
 import { KeyGate } from "../components/key-gate";
 import { NavLinks } from "../components/nav-links";
 import { ThemeToggle } from "../components/theme-toggle";

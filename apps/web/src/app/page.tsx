@@ -1,7 +1,8 @@
 "use client";
 import { useState } from "react";
-import { api, errorMessage } from "../lib/api";
+
 import { useQuery } from "../components/use-query";
+import { api, errorMessage } from "../lib/api";
 import { formatDate } from "../lib/format";
 
 export default function ProjectsPage() {

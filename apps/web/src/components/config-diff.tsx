@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+
 import { flattenConfig } from "../lib/flatten";
 
 type Run = { id: string; name: string; color: string; config: unknown };

@@ -1,5 +1,6 @@
 "use client";
 import { useState } from "react";
+
 import { api, errorMessage } from "../lib/api";
 import { useQuery } from "./use-query";
 

@@ -1,8 +1,9 @@
 "use client";
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
+
+import { type ChartLine, type ChartSettings, type PreparedLine, prepareLine, type StepRange,stepRangesForWindow, timeAxisAvailable, unionRange } from "../lib/chart-data";
 import { withAlpha } from "../lib/colors";
-import { prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange, type ChartLine, type ChartSettings, type PreparedLine, type StepRange } from "../lib/chart-data";
 import { formatNumber, formatTick } from "../lib/format";
 
 export type { StepRange };
@@ -33,8 +34,15 @@ function buildTable(prepared: (PreparedLine | null)[], hasSmooth: boolean, hasBa
     if (!p) continue;
     const cols: (number | null)[][] = [p.y];
     const entry = { color: "", label: "", value: col++, smooth: null as number | null, lo: null as number | null, hi: null as number | null };
-    if (hasSmooth) (cols.push(p.smooth ?? p.y), (entry.smooth = col++));
-    if (hasBand) (cols.push(p.lo ?? p.y, p.hi ?? p.y), (entry.lo = col++), (entry.hi = col++));
+    if (hasSmooth) {
+      cols.push(p.smooth ?? p.y);
+      entry.smooth = col++;
+    }
+    if (hasBand) {
+      cols.push(p.lo ?? p.y, p.hi ?? p.y);
+      entry.lo = col++;
+      entry.hi = col++;
+    }
     tables.push([p.x, ...cols] as uPlot.AlignedData);
     layout.push(entry);
   }
@@ -165,11 +173,12 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
       if (Math.abs(w - u.width) > 2) u.setSize({ width: w, height });
     });
     ro.observe(el);
+    const rootEl = root.current;
     return () => {
       ro.disconnect();
       u.destroy();
       plot.current = null;
-      if (root.current) delete root.current.dataset.painted;
+      if (rootEl) delete rootEl.dataset.painted;
     };
   }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps
 

@@ -1,12 +1,13 @@
 "use client";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Series } from "@heron/core";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+
 import { api, errorMessage } from "../lib/api";
+import { type ChartSettings,groupKeys } from "../lib/chart-data";
 import { colorAt } from "../lib/colors";
-import { groupKeys, type ChartSettings } from "../lib/chart-data";
 import { MetricChart, type StepRange } from "./metric-chart";
-import { useLivePoints } from "./use-live-points";
 import { SectionToggle } from "./section-toggle";
+import { useLivePoints } from "./use-live-points";
 
 const MAX_POINTS = 1000;
 /** live points kept beside a stored series before it is refetched (keeps redraws cheap on long runs) */
@@ -50,7 +51,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       onNewKey?.();
     },
   });
-  const live = liveByRun[runId] ?? {};
+  const live = useMemo(() => liveByRun[runId] ?? {}, [liveByRun, runId]);
 
   const fetchKeys = useCallback(
     (ks: string[], ranges: Record<string, StepRange>) => {

@@ -1,6 +1,7 @@
 "use client";
 import { isSystemKey } from "@heron/core";
 import { useEffect, useState } from "react";
+
 import { api } from "../lib/api";
 import { flattenConfig } from "../lib/flatten";
 import { formatBytes, formatNumber } from "../lib/format";

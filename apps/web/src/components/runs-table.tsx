@@ -1,9 +1,10 @@
 "use client";
 import { isSystemKey } from "@heron/core";
-import { useEffect, useMemo, useState, type ReactNode } from "react";
+import { type ReactNode,useEffect, useMemo, useState } from "react";
+
 import type { api } from "../lib/api";
 import { colorAt } from "../lib/colors";
-import { toCsv, downloadText } from "../lib/csv";
+import { downloadText,toCsv } from "../lib/csv";
 import { flattenConfig } from "../lib/flatten";
 import { formatDate, formatDuration, formatNumber } from "../lib/format";
 

@@ -1,7 +1,7 @@
 "use client";
+import { JobSpecSchema } from "@heron/core";
 import { useMemo, useState } from "react";
 import { z } from "zod";
-import { JobSpecSchema } from "@heron/core";
 
 type JsonSchema = {
   type?: string;
@@ -66,7 +66,7 @@ function initialValues(kind: string, fields: Field[]): FormValues {
   for (const f of fields) {
     if (f.control === "checkbox") out[f.name] = f.schema.default === true;
     else if (f.control === "multi") out[f.name] = f.required && f.schema.items?.enum?.length ? [String(f.schema.items.enum[0])] : [];
-    else if (f.required && f.control === "select") out[f.name] = String(f.schema.enum?.[0] ?? "");
+    else if (f.required && f.control === "select") out[f.name] = optionText(f.schema.enum?.[0]);
     else out[f.name] = "";
   }
   return { ...out, ...(PRESETS[kind] ?? {}) };
@@ -112,6 +112,11 @@ function hint(s: JsonSchema): string {
  * The job submit form, generated from JobSpecSchema (zod → JSON schema): one control per field,
  * validated with the same zod schema the server uses; errors appear under their field.
  */
+/** enum members and defaults of JobSpecSchema are strings, numbers or booleans */
+function optionText(v: unknown): string {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : "";
+}
+
 export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record<string, unknown>) => Promise<string | null>; disabledReason?: string | null }) {
   const kinds = useMemo(describeKinds, []);
   const kindNames = [...kinds.keys()];
@@ -179,7 +184,7 @@ export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record
               </label>
               {f.control === "select" ? (
                 <select {...common} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)}>
-                  {!f.required && <option value="">{f.schema.default !== undefined ? `default (${String(f.schema.default)})` : "—"}</option>}
+                  {!f.required && <option value="">{f.schema.default !== undefined ? `default (${optionText(f.schema.default)})` : "—"}</option>}
                   {(f.schema.enum ?? []).map((o) => <option key={String(o)} value={String(o)}>{String(o)}</option>)}
                 </select>
               ) : f.control === "multi" ? (

@@ -1,5 +1,5 @@
 "use client";
-import { useRef, type KeyboardEvent } from "react";
+import { type KeyboardEvent,useRef } from "react";
 
 /** Accessible tab list: arrow keys move between tabs, Enter/Space or click selects. */
 export function Tabs<T extends string>({ tabs, value, onChange, label }: { tabs: { id: T; label: string }[]; value: T; onChange: (id: T) => void; label: string }) {

@@ -1,6 +1,7 @@
 "use client";
+import { type LivePointsEvent,PROTOCOL_VERSION } from "@heron/core";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { PROTOCOL_VERSION, type LivePointsEvent } from "@heron/core";
+
 import { getSocket } from "../lib/api";
 import type { LivePoints } from "../lib/chart-data";
 

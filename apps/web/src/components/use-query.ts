@@ -1,5 +1,6 @@
 "use client";
 import { useCallback, useEffect, useRef, useState } from "react";
+
 import { errorMessage } from "../lib/api";
 
 /** Minimal data hook: loads, optionally refreshes every `refreshMs`, exposes reload(). */

@@ -1,5 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
+
 import { api, forgetApiKey } from "../lib/api";
 
 /** Who is signed in, and the way out (team mode); "local" on this machine in local mode. */

@@ -3,17 +3,19 @@
 // form and watching its chart grow live, cancelling a running job, zooming long series against
 // steps and against time. Jobs run on a real runner daemon with a fast fake executor (the
 // dashboard is under test here, not tfjs).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { pino } from "pino";
-import { PROTOCOL_VERSION } from "@heron/core";
 import fs from "node:fs";
 import path from "node:path";
-import { init } from "@heron/sdk";
+
+import { PROTOCOL_VERSION } from "@heron/core";
 import { RunnerDaemon } from "@heron/runner";
-import { startTestServer, waitFor, type TestServer } from "../testing/harness";
+import { init } from "@heron/sdk";
+import { pino } from "pino";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
 import { createFakeExecutor } from "../testing/fake-executor";
+import { startTestServer, type TestServer,waitFor } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();
 
@@ -139,7 +141,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await saveScreenshot(page, "runs-table-1280");
     // CSV export: what the table shows, one line per visible run
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
-    const csv = fs.readFileSync((await download.path())!, "utf8").trim().split(/\r\n/);
+    const csv = fs.readFileSync((await download.path()), "utf8").trim().split(/\r\n/);
     expect(csv[0]).toContain("train/loss (min)");
     expect(csv).toHaveLength(4);
     expect(csv[1]).toContain("sgd-high-lr");

@@ -6,12 +6,14 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { PROTOCOL_VERSION } from "@heron/core";
+import { pino } from "pino";
 import type { Browser, Page } from "playwright-core";
 import { io } from "socket.io-client";
-import { pino } from "pino";
-import { PROTOCOL_VERSION } from "@heron/core";
-import { startServer, type HeronServer } from "../server/create-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type HeronServer,startServer } from "../server/create-server";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
 
 const hasChromium = chromiumAvailable();

@@ -5,12 +5,14 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
+
 import { pino } from "pino";
-import { startServer, type HeronServer } from "../server/create-server";
-import { createApi } from "../testing/harness";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type HeronServer,startServer } from "../server/create-server";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
+import { createApi } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();
 const key = "hk_test_" + crypto.randomBytes(12).toString("hex");

@@ -1,8 +1,9 @@
 "use client";
-import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
-import superjson from "superjson";
-import { io, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { io, type Socket } from "socket.io-client";
+import superjson from "superjson";
+
 import type { AppRouter } from "../server/routers";
 
 /** The key the dashboard sends: the server-provided local key, or one the user pasted (team mode). */
@@ -36,7 +37,7 @@ export const api = createTRPCClient<AppRouter>({
       fetch: async (url, init) => {
         const res = await fetch(url, init);
         if (res.status !== 401 || !(await refreshLocalKey())) return res;
-        return fetch(url, { ...init, headers: { ...((init?.headers as Record<string, string> | undefined) ?? {}), authorization: `Bearer ${apiKey}` } });
+        return fetch(url, { ...init, headers: { ...((init?.headers) ?? {}), authorization: `Bearer ${apiKey}` } });
       },
     }),
   ],

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { Series } from "@heron/core";
-import { groupKeys, prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange, DEFAULT_SETTINGS, type PreparedLine } from "./chart-data";
+import { describe, expect, it } from "vitest";
+
+import { DEFAULT_SETTINGS, groupKeys, type PreparedLine,prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange } from "./chart-data";
 import { toCsv } from "./csv";
 import { flattenConfig } from "./flatten";
 

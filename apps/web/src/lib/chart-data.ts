@@ -1,4 +1,4 @@
-import { lowerBound, smoothEma, smoothRunningAverage, type Series } from "@heron/core";
+import { lowerBound, type Series,smoothEma, smoothRunningAverage } from "@heron/core";
 
 export type XAxisMode = "step" | "relative" | "wall";
 export type ChartSettings = { ema: number; avgWindow: number; xAxis: XAxisMode; log: boolean };

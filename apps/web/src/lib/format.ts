@@ -24,7 +24,10 @@ export function formatBytes(n: number | null | undefined): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = Math.abs(n);
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${n < 0 ? "-" : ""}${v.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 

@@ -2,24 +2,26 @@ import crypto from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { hashSecret } from "@heron/core/node";
+import { type Database,openDatabase } from "@heron/db";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { pino, type Logger } from "pino";
-import { openDatabase, type Database } from "@heron/db";
-import { hashSecret } from "@heron/core/node";
-import { readEnv, type Env } from "../env";
-import { appRouter } from "./routers";
-import { createServices, type Services } from "./services";
-import { startStaleSweep } from "./services/runs";
-import { attachSocketServer, type HeronIo } from "./socket";
-import { attachRedisAdapter } from "./socket/redis";
-import { streamMetricsCsv } from "./http/metrics-csv";
+import { type Logger,pino } from "pino";
+
+import { type Env,readEnv } from "../env";
 import { handleAuthRoute } from "./http/auth-routes";
 import { sendJson } from "./http/json-body";
 import { mayReceiveLocalKey } from "./http/local-access";
+import { streamMetricsCsv } from "./http/metrics-csv";
 import { authenticateRequest, clientIp, isSameOrigin } from "./http/request-auth";
 import { setSecurityHeaders } from "./http/security-headers";
+import { appRouter } from "./routers";
+import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
+import { startStaleSweep } from "./services/runs";
+import { attachSocketServer, type HeronIo } from "./socket";
+import { attachRedisAdapter } from "./socket/redis";
 
 export type ServerOptions = Partial<Env> & {
   /** serve the Next.js dashboard (tests of the API alone skip it: faster, less memory) */
@@ -191,7 +193,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
       stopStaleSweep();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // keep-alive HTTP clients would hold close() open; sockets are told to go first
-      io.close();
+      void io.close();
       server.closeAllConnections();
       await closed;
       await closeRedis();

@@ -1,10 +1,11 @@
 // Seed 003 through the product: a teacher trained by a real job, then ONE job.submit of a
 // distillation spec with four methods → four jobs/runs in one group on a real runner, and
 // run.compareTable shows the seed's closing table. Fashion-MNIST, small sample counts.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunnerDaemon, createProcessExecutor } from "@heron/runner";
+import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
-import { startTestServer, waitFor, type TestServer } from "../testing/harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer,waitFor } from "../testing/harness";
 
 const TEACHER = { kind: "train", dataset: "fashion-mnist", model: "deep-cnn", epochs: 1, batchSize: 64, lr: 0.001, maxTrainSamples: 640, maxTestSamples: 300, seed: 1, logEvery: 5 };
 const DISTILL = { kind: "distill", student: "light-cnn", methods: ["ce", "kd", "cosine", "regressor"], dataset: "fashion-mnist", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 256, maxTestSamples: 300, seed: 1, logEvery: 2 };

@@ -1,11 +1,12 @@
 // The whole path, end to end: real server on a random port, a real runner daemon with the
 // process executor, a short real training job submitted through tRPC, live points at a
 // socket.io subscriber, and the finished run's stored metrics. Once on SQLite, once on PostgreSQL.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, type LivePointsEvent } from "@heron/core";
-import { RunnerDaemon, createProcessExecutor } from "@heron/runner";
+import { type LivePointsEvent,PROTOCOL_VERSION } from "@heron/core";
+import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
-import { createApi, postgresAvailable, startTestServer, waitFor, type Provider, type TestServer } from "../testing/harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer,waitFor } from "../testing/harness";
 
 const SHORT_JOB = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 2, batchSize: 64, lr: 0.002, maxTrainSamples: 3000, maxTestSamples: 500, seed: 1, logEvery: 5 };
 const pgUp = await postgresAvailable();

@@ -8,13 +8,14 @@ import fc from "fast-check";
 import { pino } from "pino";
 import type { Socket } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EVENT_POLICY, PROCEDURE_POLICY } from "./auth/policy";
-import { appRouter } from "./routers";
+
+import { assertEach, describe as show, emitWithin, encodeInput, envelopeArb, FUZZ_RUNS, hostileValue, leakIn, payloadFor, type RawAnswer,rawRequest, stillAnswers } from "../testing/fuzz";
+import { eventBases, type FuzzIds,procedureBases } from "../testing/fuzz-payloads";
+import { restrictTo, snapshotKept } from "../testing/fuzz-snapshot";
 import { startTestServer, type TestServer } from "../testing/harness";
 import { addTeamMember } from "../testing/team";
-import { assertEach, describe as show, emitWithin, encodeInput, envelopeArb, FUZZ_RUNS, hostileValue, leakIn, payloadFor, rawRequest, stillAnswers, type RawAnswer } from "../testing/fuzz";
-import { eventBases, procedureBases, type FuzzIds } from "../testing/fuzz-payloads";
-import { restrictTo, snapshotKept } from "../testing/fuzz-snapshot";
+import { EVENT_POLICY, PROCEDURE_POLICY } from "./auth/policy";
+import { appRouter } from "./routers";
 
 /** a property's case count scales with FUZZ_RUNS; so does the time it may take */
 const FUZZ_TIMEOUT_MS = 60_000 + FUZZ_RUNS * 500;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION, type RunLogAck } from "@heron/core";
-import { postgresAvailable, startTestServer, type Provider, type TestServer } from "../testing/harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { postgresAvailable, type Provider, startTestServer, type TestServer } from "../testing/harness";
 
 const pgOk = await postgresAvailable();
 

@@ -1,9 +1,11 @@
 // Attacks a real server the way a hostile page, a stolen-token holder or a careless client
 // would: each test failed on the server before its fix.
 import http from "node:http";
+
 import { PROTOCOL_VERSION } from "@heron/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApi, startTestServer, waitFor, type TestServer } from "../testing/harness";
+
+import { createApi, startTestServer, type TestServer,waitFor } from "../testing/harness";
 import { addTeamMember, signIn } from "../testing/team";
 
 /** A raw request (fetch cannot set Host/Origin freely) answering status, headers and body. */

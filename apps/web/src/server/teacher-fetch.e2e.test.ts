@@ -5,11 +5,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunnerDaemon, createProcessExecutor } from "@heron/runner";
-import { PROTOCOL_VERSION, type Lease } from "@heron/core";
+
+import { type Lease,PROTOCOL_VERSION } from "@heron/core";
+import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
-import { startTestServer, waitFor, type TestServer } from "../testing/harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer,waitFor } from "../testing/harness";
 
 const TEACHER = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 32, lr: 0.003, maxTrainSamples: 128, maxTestSamples: 64, seed: 1, logEvery: 2 };
 const DISTILL = { kind: "distill", student: "light-cnn", methods: ["kd"], dataset: "synthetic", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 64, maxTestSamples: 64, seed: 1, logEvery: 1 };

@@ -1,7 +1,8 @@
+import { AppError, formatIssues } from "@heron/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { AppError, formatIssues } from "@heron/core";
+
 import { PROCEDURE_POLICY } from "./auth/policy";
 import type { Principal, UserPrincipal } from "./auth/principal";
 import { inputProblem } from "./input-shape";

@@ -6,7 +6,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.HERON_CHROMIUM ?? "/usr/bin/chromium";
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

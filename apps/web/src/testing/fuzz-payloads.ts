@@ -2,7 +2,7 @@
 // Reads name the seeded ("kept") project, run and job, so mutations reach the deepest checks;
 // anything that writes names only scratch data or ids that do not exist, so even a mutation
 // that happens to be valid cannot touch what the suite checks afterwards.
-import { PROTOCOL_VERSION, packPoints } from "@heron/core";
+import { packPoints,PROTOCOL_VERSION } from "@heron/core";
 
 export type FuzzIds = {
   keptProjectId: string;

@@ -1,9 +1,10 @@
 // Generators and probes for the fuzz suite (server/fuzz.test.ts): hostile values, mutations of
 // a valid payload, and senders that time every answer out instead of waiting forever.
 import http from "node:http";
+
 import fc from "fast-check";
-import superjson from "superjson";
 import type { Socket } from "socket.io-client";
+import superjson from "superjson";
 
 /** cases per procedure / event / route family; `npm run fuzz` raises it */
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 50);
@@ -127,7 +128,7 @@ function applyMutation(root: unknown, m: Mutation): unknown {
     else delete parent[k];
   } else if (m.kind === "set") parent[k] = copy(m.value);
   else if (m.kind === "wrap") parent[k] = [parent[k]];
-  else parent[k] = typeof parent[k] === "object" ? describe(parent[k]) : String(parent[k]);
+  else parent[k] = typeof parent[k] === "object" ? describe(parent[k]) : JSON.stringify(parent[k]);
   return root;
 }
 
@@ -251,8 +252,8 @@ export async function assertEach<T, Ts>(targets: readonly T[], name: (t: T) => s
     } catch (err) {
       // fast-check keeps the property's own error as the cause: that is the line worth reading
       const cause = (err as Error).cause;
-      const why = cause instanceof Error ? (process.env.FUZZ_STACK ? (cause.stack ?? cause.message) : cause.message) : String(cause ?? "");
-      throw new Error(`${name(target)}: ${why}\n(rerun with FUZZ_SEED=${FUZZ_SEED}; this property's seed is ${opts.seed})\n${(err as Error).message}`);
+      const why = cause instanceof Error ? (process.env.FUZZ_STACK ? (cause.stack ?? cause.message) : cause.message) : JSON.stringify(cause ?? "");
+      throw new Error(`${name(target)}: ${why}\n(rerun with FUZZ_SEED=${FUZZ_SEED}; this property's seed is ${opts.seed})\n${(err as Error).message}`, { cause: err });
     }
   }
 }

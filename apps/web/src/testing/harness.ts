@@ -1,18 +1,20 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess,spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import superjson from "superjson";
-import { io, type Socket } from "socket.io-client";
-import { pino } from "pino";
+
 import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import { createTRPCClient, httpBatchLink } from "@trpc/client";
+import pg from "pg";
+import { pino } from "pino";
+import { io, type Socket } from "socket.io-client";
+import superjson from "superjson";
+
+import { type HeronServer, type ServerOptions,startServer } from "../server/create-server";
 import type { AppRouter } from "../server/routers";
-import { startServer, type HeronServer, type ServerOptions } from "../server/create-server";
 
 export type Provider = "sqlite" | "postgres";
 export const TEST_PG_URL = process.env.HERON_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -154,12 +156,15 @@ export async function startServerProcess(key: string, env: Record<string, string
   const exited = new Promise<void>((resolve) => child.once("exit", () => (liveServers.delete(child), resolve())));
   const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server process not ready after 60 s:\n${out.slice(-3000)}`)), 60_000);
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       stream.setEncoding("utf8");
       stream.on("data", (d: string) => {
         out += d;
         const m = out.match(/READY (\S+)/);
-        if (m) (clearTimeout(timer), resolve(m[1]!));
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
       });
     }
     void exited.then(() => (clearTimeout(timer), reject(new Error(`server process exited before READY:\n${out.slice(-3000)}`))));

@@ -4,6 +4,7 @@
 // Prints "RUN <id> <dir>" once the run exists, and "STEP <n>" as it goes.
 // HERON_TEST_RESUME=<id> <dir>: resume that run from that directory (resume "allow").
 import { init } from "@heron/sdk";
+
 import { valueAt } from "./sdk-helpers";
 
 const [scenario = "exit", project = "sdk-test"] = process.argv.slice(2);

@@ -5,10 +5,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+
 import { init, type Run } from "@heron/sdk";
+import { afterAll, describe, expect, it } from "vitest";
+
 import { createApi, startTestServer, type TestServer } from "./harness";
-import { freePort, startChild, startProxy, valueAt, type Child } from "./sdk-helpers";
+import { type Child,freePort, startChild, startProxy, valueAt } from "./sdk-helpers";
 
 const KEYS = 10;
 const STEPS = 10_000;

@@ -1,11 +1,13 @@
 // Shared helpers for the SDK durability tests: child processes (server, training scripts)
 // and a TCP proxy that can stop forwarding (a network drop).
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess,spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
 import { unpackPoints } from "@heron/core";
+
 import type { TestServer } from "./harness";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,8 +24,8 @@ export function startChild(script: string, args: string[], env: Record<string, s
     out += d.toString();
     for (const l of listeners) l();
   };
-  proc.stdout!.on("data", onData);
-  proc.stderr!.on("data", onData);
+  proc.stdout.on("data", onData);
+  proc.stderr.on("data", onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
   return {
     proc,
@@ -98,7 +100,10 @@ export async function startProxy(targetPort: number) {
       for (const pair of pairs) for (const s of pair) s.resume();
     },
     close() {
-      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -3,10 +3,12 @@
 // by `heron sync` from its directory (→ crashed); offline → sync → sync again is identical.
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { init, syncRunDir } from "@heron/sdk";
-import { startTestServer, waitFor, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer,waitFor } from "./harness";
+import { killWhileUnreachable,serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -61,17 +63,17 @@ describe("run lifecycle", () => {
     const proxy = await startProxy(t.server.port);
     try {
       const { runId, dir } = await killWhileUnreachable(client("kill", proxy.url), proxy);
-      const before = await serverPoints(t.api, runId!);
-      const flushed = walPoints(dir!);
+      const before = await serverPoints(t.api, runId);
+      const flushed = walPoints(dir);
       const expected = new Map([...before, ...flushed]);
       expect(expected.size).toBeGreaterThan(before.size + 500);
-      expect((await t.api.run.get.query({ runId: runId! })).status).toBe("running");
+      expect((await t.api.run.get.query({ runId: runId })).status).toBe("running");
 
-      const r = await syncRunDir(dir!, { host: t.server.url, apiKey: t.key });
+      const r = await syncRunDir(dir, { host: t.server.url, apiKey: t.key });
       expect(r.runId).toBe(runId);
-      const after = await serverPoints(t.api, runId!);
+      const after = await serverPoints(t.api, runId);
       expect(after).toEqual(expected);
-      const run = await t.api.run.get.query({ runId: runId! });
+      const run = await t.api.run.get.query({ runId: runId });
       expect(run.status).toBe("crashed");
       expect(run.error).toMatch(/ended without finishing/);
     } finally {

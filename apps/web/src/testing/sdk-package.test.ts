@@ -3,14 +3,16 @@
 // with the server unreachable for the whole run, then uploaded by the package's own `heron` bin.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startTestServer, type TestServer } from "./harness";
-import { installTarball, packSdk, withoutSourceCondition } from "./sdk-package";
 import { freePort, ROOT } from "./sdk-helpers";
+import { installTarball, packSdk, withoutSourceCondition } from "./sdk-package";
 
 const STEPS = 5_000; // two keys a step: 10,000 points a script
 const require = createRequire(import.meta.url);

@@ -2,9 +2,11 @@
 // logs is its own series `<key>@rank<r>` — two ranks logging "loss" at the same steps both
 // keep all their values; rank 0 owns the config and decides how the run ends.
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { PROTOCOL_VERSION } from "@heron/core";
 import { init } from "@heron/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startTestServer, type TestServer } from "./harness";
 import { valueAt } from "./sdk-helpers";
 

@@ -2,10 +2,11 @@
 // unsent in the run directory (SIGKILLed while the server was unreachable) — without the user
 // running `heron sync`, each flushed point exactly once, and the run ends as the new process
 // ends it (not "crashed" for the process that died).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syncRunDir } from "@heron/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startTestServer, type TestServer } from "./harness";
-import { startChild, startProxy, valueAt, walPoints, serverPoints, killWhileUnreachable } from "./sdk-helpers";
+import { killWhileUnreachable,serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {

@@ -1,9 +1,11 @@
 // The tfjs example (packages/sdk/examples/tfjs-train.mjs) trains a small model with
 // heronCallback against a real server: its curves, the model in the config, the run finished.
 import path from "node:path";
-import * as tf from "@tensorflow/tfjs";
+
 import { heronCallback, init } from "@heron/sdk";
+import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { startTestServer, type TestServer } from "./harness";
 import { ROOT, startChild } from "./sdk-helpers";
 

@@ -5,6 +5,7 @@
 // HERON_EXIT_WITH_PARENT=1: exit when stdin closes, i.e. when the test process dies.
 // Prints "READY <url>" once it listens.
 import { pino } from "pino";
+
 import { startServer } from "../server/create-server";
 
 const server = await startServer({

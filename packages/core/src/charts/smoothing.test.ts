@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { smoothEma, smoothRunningAverage } from "./smoothing";
 
 describe("chart smoothing", () => {

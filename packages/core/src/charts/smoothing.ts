@@ -10,7 +10,7 @@
 export function smoothEma(values: readonly (number | null)[], weight: number): (number | null)[] {
   if (!(weight > 0)) return values.slice();
   const w = Math.min(weight, 0.999);
-  const out: (number | null)[] = new Array(values.length);
+  const out = new Array<number | null>(values.length);
   let acc = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
@@ -30,7 +30,7 @@ export function smoothEma(values: readonly (number | null)[], weight: number): (
 export function smoothRunningAverage(values: readonly (number | null)[], window: number): (number | null)[] {
   const k = Math.floor(window);
   if (k <= 1) return values.slice();
-  const out: (number | null)[] = new Array(values.length);
+  const out = new Array<number | null>(values.length);
   const ring: number[] = [];
   let sum = 0;
   for (let i = 0; i < values.length; i++) {

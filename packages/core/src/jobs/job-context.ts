@@ -24,7 +24,7 @@ export type JobContext = {
   setSummary(values: Record<string, unknown>): void;
   /** human-readable line for the run's logs */
   info(message: string): void;
-  warn(message: string): void;
+  warn: (message: string) => void;
   /** directory private to this job (checkpoints live here, across attempts on one host) */
   checkpointDir: string;
   /** a job resuming from a checkpoint at `step` calls this first: points after it are dropped */

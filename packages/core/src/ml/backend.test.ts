@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { backendLoadErrors, selectBackend } from "./backend";
 import { conv3x3ReluFast } from "./models/conv-ops";
 import { Rng } from "./rng";

@@ -6,8 +6,10 @@
  * they are imported through a non-literal specifier so neither tsc nor a bundler needs
  * them, and any failure to load simply moves on to the next candidate.
  */
-import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+
+import * as tf from "@tensorflow/tfjs";
+
 import { registerWasmGradKernels } from "./wasm-kernels";
 
 export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;

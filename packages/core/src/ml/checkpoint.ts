@@ -6,7 +6,7 @@
  * are kept. Data order and dropout masks are pure functions of (seed, epoch, step), so
  * the position fully restores the RNG state.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export type CheckpointState = {
@@ -83,7 +83,7 @@ export function listCheckpoints(dir: string): string[] {
 
 export function readCheckpoint(path: string): CheckpointState {
   const meta = JSON.parse(readFileSync(join(path, "meta.json"), "utf8")) as Meta;
-  if (meta.version !== 1) throw new Error(`${path}: unsupported checkpoint version ${meta.version}`);
+  if (meta.version !== 1) throw new Error(`${path}: unsupported checkpoint version ${String(meta.version)}`);
   const bin = readFileSync(join(path, "tensors.bin"));
   if (bin.length !== meta.bytes) throw new Error(`${path}: tensors.bin has ${bin.length} bytes, meta says ${meta.bytes}`);
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.length));
@@ -110,7 +110,7 @@ export function loadLatestCheckpoint(dir: string, warn: (m: string) => void = ()
     try {
       if (statSync(p).isDirectory()) return readCheckpoint(p);
     } catch (e) {
-      warn(`skipping unreadable checkpoint ${p}: ${e instanceof Error ? e.message : e}`);
+      warn(`skipping unreadable checkpoint ${p}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   return undefined;

@@ -1,15 +1,15 @@
 /**
  * `@heron/core/ml` — node-only training core (tfjs). Keep browser code on `@heron/core`.
  */
-export { selectBackend, currentBackend, backendLoadErrors, BACKEND_NAMES, type BackendName, type SelectedBackend } from "./backend";
-export { registerWasmGradKernels } from "./wasm-kernels";
-export { runTrainJob, evaluate, type EvalResult } from "./trainer";
-export { buildModel, describeModel, isModelName, MODEL_NAMES, type ModelName, type SeedModel, type ModelDescription, type ForwardResult } from "./models/seed-models";
+export { BACKEND_NAMES, backendLoadErrors, type BackendName, currentBackend, selectBackend, type SelectedBackend } from "./backend";
+export { type CheckpointState,listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
+export { Batcher, CIFAR_CLASSES, type Dataset, DATASET_NAMES, encodeCifarRecords, FASHION_CLASSES, loadDataset, type LoadDatasetOptions,type Split } from "./datasets";
+export { chooseBatchSize, DATASET_INPUT_SHAPES, formatBytes, memoryBudget, type MemoryPlan, planMemory, type PlanOptions } from "./memory-planner";
 export type { ForwardOptions, LayerInfo } from "./models/layers";
+export { buildModel, describeModel, type ForwardResult,isModelName, MODEL_NAMES, type ModelDescription, type ModelName, type SeedModel } from "./models/seed-models";
 export { formatModelSummary, printModels } from "./models/summary";
-export { planMemory, chooseBatchSize, memoryBudget, formatBytes, DATASET_INPUT_SHAPES, type MemoryPlan, type PlanOptions } from "./memory-planner";
-export { loadDataset, Batcher, encodeCifarRecords, CIFAR_CLASSES, FASHION_CLASSES, DATASET_NAMES, type Dataset, type Split, type LoadDatasetOptions } from "./datasets";
 export { Optimizer, type OptimizerConfig } from "./optim";
+export { hash32,Rng } from "./rng";
 export { learningRate, type ScheduleName } from "./schedule";
-export { saveCheckpoint, loadLatestCheckpoint, readCheckpoint, listCheckpoints, type CheckpointState } from "./checkpoint";
-export { Rng, hash32 } from "./rng";
+export { type EvalResult,evaluate, runTrainJob } from "./trainer";
+export { registerWasmGradKernels } from "./wasm-kernels";

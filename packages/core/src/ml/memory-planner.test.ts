@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+
 import { chooseBatchSize, memoryBudget, planMemory } from "./memory-planner";
 import { fakeCtx } from "./test-helpers";
 import { runTrainJob } from "./trainer";

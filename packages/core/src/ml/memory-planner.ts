@@ -15,6 +15,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { totalmem } from "node:os";
+
 import type { TrainSpec } from "../schemas/train-spec";
 import { describeModel } from "./models/seed-models";
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { fakeCtx } from "./test-helpers";
 import { runTrainJob } from "./trainer";
 

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+
 import { selectBackend } from "./backend";
 import { buildModel, describeModel } from "./models/seed-models";
 import { printModels } from "./models/summary";

@@ -68,7 +68,7 @@ export class Optimizer {
       if (c.name === "adam") {
         const m = this.slot(`${name}/m`, p);
         const v = this.slot(`${name}/v`, p);
-        const m1 = tf.tidy(() => tf.add(tf.mul(m, c.beta1), tf.mul(g!, 1 - c.beta1)));
+        const m1 = tf.tidy(() => tf.add(tf.mul(m, c.beta1), tf.mul(g, 1 - c.beta1)));
         m.assign(m1);
         m1.dispose();
         const v1 = op(g, (x) => tf.tidy(() => tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(x), 1 - c.beta2))));

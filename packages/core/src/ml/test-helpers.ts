@@ -2,6 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import type { JobContext, JobProgress } from "../jobs/job-context";
 
 export type FakeCtx = JobContext & {

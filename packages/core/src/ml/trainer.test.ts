@@ -1,10 +1,12 @@
+import { join } from "node:path";
+
 import { describe, expect, it } from "vitest";
-import { TrainSpecSchema, type TrainSpecInput } from "../schemas/train-spec";
+
+import { type TrainSpecInput,TrainSpecSchema } from "../schemas/train-spec";
 import { listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
 import { learningRate } from "./schedule";
 import { fakeCtx, maxAbsDiff } from "./test-helpers";
 import { runTrainJob } from "./trainer";
-import { join } from "node:path";
 
 const base: TrainSpecInput = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 2, batchSize: 32, lr: 0.01, seed: 5, logEvery: 2 };
 

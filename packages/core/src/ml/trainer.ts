@@ -5,11 +5,12 @@
  * (seed, epoch, step) so a run resumed from a checkpoint replays exactly.
  */
 import * as tf from "@tensorflow/tfjs";
+
 import type { JobContext, JobResult } from "../jobs/job-context";
-import { TrainSpecSchema, type TrainSpec, type TrainSpecInput } from "../schemas/train-spec";
+import { type TrainSpec, type TrainSpecInput,TrainSpecSchema } from "../schemas/train-spec";
 import { selectBackend } from "./backend";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint";
-import { Batcher, loadDataset, type Dataset, type Split } from "./datasets";
+import { Batcher, type Dataset, loadDataset, type Split } from "./datasets";
 import { chooseBatchSize, formatBytes, memoryBudget, planMemory } from "./memory-planner";
 import { buildModel, type SeedModel } from "./models/seed-models";
 import { Optimizer } from "./optim";

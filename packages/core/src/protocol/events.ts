@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { IdSchema, JsonObjectSchema, MetricKeySchema, ProjectNameSchema, RunStatusSchema, StepSchema } from "../schemas/common";
+
+import { IdSchema, JsonObjectSchema, MetricKeySchema, ProjectNameSchema, type RunStatusSchema, StepSchema } from "../schemas/common";
+import { type JobSpecSchema } from "../schemas/job-spec";
 import { MAX_POINTS_PER_BATCH, MetricPointSchema } from "../schemas/metrics";
-import { JobSpecSchema } from "../schemas/job-spec";
 import { PackedPointsSchema, unpackPoints } from "./packed-points";
 
 /**

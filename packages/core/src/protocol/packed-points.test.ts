@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { PROTOCOL_VERSION, RunLogSchema } from "./events";
 import { packPoints, unpackPoints } from "./packed-points";
 

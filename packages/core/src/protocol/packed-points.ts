@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { MetricKeySchema } from "../schemas/common";
 import { MAX_POINTS_PER_BATCH, type WireMetricPoint } from "../schemas/metrics";
 
@@ -58,7 +59,7 @@ export function unpackPoints(p: PackedPoints): { points: WireMetricPoint[] } | {
   const n = bytes / PACKED_POINT_BYTES;
   if (n > MAX_POINTS_PER_BATCH) return { error: `a batch may hold at most ${MAX_POINTS_PER_BATCH} points` };
   const view = new DataView(p.data.buffer, p.data.byteOffset, bytes);
-  const points: WireMetricPoint[] = new Array(n);
+  const points = new Array<WireMetricPoint>(n);
   for (let i = 0; i < n; i++) {
     const step = view.getFloat64(i * 8, true);
     const value = view.getFloat64(n * 8 + i * 8, true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+
 import { PROTOCOL_VERSION, RunLogSchema } from "./events";
 
 const base = { v: PROTOCOL_VERSION, runId: "run1", seq: 1, writer: "0" };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { CHECKPOINT_CHUNK_BYTES } from "./events";
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { IdSchema } from "./common";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 

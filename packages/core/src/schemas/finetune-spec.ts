@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { DistillSpecSchema } from "./distill-spec";
 import { FinetuneSpecSchema } from "./finetune-spec";
 import { TrainSpecSchema } from "./train-spec";

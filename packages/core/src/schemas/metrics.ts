@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { IdSchema, MetricKeySchema, StepSchema } from "./common";
 
 /** Max points in one ingested batch; larger batches are refused with this number in the error. */
@@ -50,7 +51,7 @@ function isWirePoint(p: unknown): p is WireMetricPoint {
 export const MetricPointSchema = z.custom<WireMetricPoint>(() => true).check((ctx) => {
   if (isWirePoint(ctx.value)) return;
   const r = PointObjectSchema.safeParse(ctx.value);
-  for (const issue of r.error?.issues ?? []) ctx.issues.push({ code: "custom", message: issue.message, path: issue.path as PropertyKey[], input: ctx.value });
+  for (const issue of r.error?.issues ?? []) ctx.issues.push({ code: "custom", message: issue.message, path: issue.path, input: ctx.value });
 });
 export type MetricPoint = { key: string; step: number; value: number; ts: number };
 

@@ -1,4 +1,5 @@
 import type { Series } from "@heron/core";
+
 import { cellsOf } from "./cells";
 import { emptyPoints } from "./codec";
 import { bucketSeries, bucketWidth, exactSeries } from "./query";

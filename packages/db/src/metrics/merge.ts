@@ -1,4 +1,5 @@
 import { AppError, type MetricPoint } from "@heron/core";
+
 import { CHUNK_CAP, concatPoints, decodeChunk, emptyPoints, encodeChunk, type Points } from "./codec";
 import type { ChunkRow } from "./ops";
 

@@ -2,6 +2,7 @@
 // it applies (nullable columns added to full tables), the old rollups read with each bucket's
 // time taken from the chunks, and new writes merged into old cells stay correct.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Database } from "../client";
 import { runMigrations } from "../migrate";
 import { describePg, openTestPg } from "../testing/pg";

@@ -9,7 +9,7 @@ export type SeriesRow = Cell & { runId: string; key: string; firstStep: number; 
  * Everything that decides *what* to read and write lives in store.ts, shared, so both
  * providers have the same semantics by construction.
  */
-export interface MetricsOps {
+export type MetricsOps = {
   /** per range: the last chunk starting at or before lo, and every chunk starting in (that, hi] */
   chunksForMerge(runId: string, ranges: { key: string; lo: number; hi: number }[]): Promise<ChunkRow[]>;
   /** chunks of one series overlapping [lo, hi], by startStep */
@@ -37,7 +37,7 @@ export interface MetricsOps {
 }
 
 /** How a driver runs ops: writes serialized per run inside one transaction; reads. */
-export interface MetricsIo {
+export type MetricsIo = {
   write<T>(runId: string, fn: (ops: MetricsOps) => Promise<T>): Promise<T>;
   read<T>(fn: (ops: MetricsOps) => Promise<T>): Promise<T>;
 }

@@ -1,7 +1,8 @@
 import type pg from "pg";
+
 import type { CellRow, ChunkRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
-import { toSeries } from "./sqlite-ops";
 import { CELL_COLS, mergeSet, SERIES_MERGE_EXTRA } from "./sql";
+import { toSeries } from "./sqlite-ops";
 
 type Row = Record<string, unknown>;
 type Q = pg.Pool | pg.PoolClient;

@@ -1,6 +1,7 @@
-import { lowerBound, type CompareQuery, type Series, type SeriesQuery } from "@heron/core";
-import { SHIFTS, cellsOf, mergeCells, widthOf, type Cell, type IndexedCell } from "./cells";
-import { concatPoints, decodeChunk, emptyPoints, slicePoints, type Points } from "./codec";
+import { type CompareQuery, lowerBound, type Series, type SeriesQuery } from "@heron/core";
+
+import { type Cell, cellsOf, type IndexedCell,mergeCells, SHIFTS, widthOf } from "./cells";
+import { concatPoints, decodeChunk, emptyPoints, type Points,slicePoints } from "./codec";
 import type { MetricsOps, SeriesRow } from "./ops";
 
 /**

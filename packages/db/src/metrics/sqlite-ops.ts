@@ -1,7 +1,8 @@
 import type BetterSqlite3 from "better-sqlite3";
+
+import { withoutBusyWait } from "../sqlite-busy";
 import type { CellRow, ChunkRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
 import { CELL_COLS, mergeSet, SERIES_MERGE_EXTRA } from "./sql";
-import { withoutBusyWait } from "../sqlite-busy";
 
 type Row = Record<string, unknown>;
 const MULTI = 32;

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MetricPoint } from "@heron/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { Database } from "../client";
 import { describePg, openTestPg } from "../testing/pg";
 import { openTestSqlite } from "../testing/sqlite";
 import { createMetricsStore } from "./index";
-import type { MetricsStore } from "./types";
 import { BruteForce, randomPoints, rng, shuffle } from "./test-support";
+import type { MetricsStore } from "./types";
 
 type Opened = { db: Database; drop(): Promise<void> };
 

@@ -32,7 +32,8 @@
  * statements, so the two providers share their semantics by construction.
  */
 import { AppError, isSystemKey, lowerBound, type MetricPoint } from "@heron/core";
-import { SHIFTS, TOP_LEVEL, cellsOf, chooseBaseLevel, mergeCells, summarize, widthOf, type Cell } from "./cells";
+
+import { type Cell,cellsOf, chooseBaseLevel, mergeCells, SHIFTS, summarize, TOP_LEVEL, widthOf } from "./cells";
 import { CHUNK_CAP, decodeChunk, encodeChunk, slicePoints } from "./codec";
 import { normalizeBatch, planKeyWrite } from "./merge";
 import type { CellRow, ChunkRow, MetricsIo, SeriesRow } from "./ops";

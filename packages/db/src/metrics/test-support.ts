@@ -1,4 +1,5 @@
 import type { MetricPoint, Series } from "@heron/core";
+
 import { bucketWidth } from "./query";
 
 /** mulberry32: a small seeded PRNG so property tests replay exactly */
@@ -19,7 +20,7 @@ export class BruteForce {
   write(points: MetricPoint[]) {
     for (const p of points) {
       let m = this.series.get(p.key);
-      if (!m) this.series.set(p.key, (m = new Map()));
+      if (!m) this.series.set(p.key, (m = new Map<number, { value: number; ts: number }>()));
       if (!m.has(p.step)) m.set(p.step, { value: p.value, ts: p.ts });
     }
   }

@@ -2,9 +2,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+
 import pg from "pg";
 import { describe, it } from "vitest";
-import { openDatabase, type Database } from "../client";
+
+import { type Database,openDatabase } from "../client";
 
 /**
  * PostgreSQL in tests: a real server (HERON_TEST_PG_URL, default the local one), a fresh

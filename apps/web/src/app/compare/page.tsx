@@ -1,14 +1,15 @@
 "use client";
-import { useEffect, useMemo, useState } from "react";
 import { isSystemKey, type Series } from "@heron/core";
-import { api, callOptional, errorMessage } from "../../lib/api";
-import { colorAt } from "../../lib/colors";
-import { DEFAULT_SETTINGS, groupKeys, type ChartSettings } from "../../lib/chart-data";
+import { useEffect, useMemo, useState } from "react";
+
 import { ChartToolbar } from "../../components/chart-toolbar";
-import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { ConfigDiff } from "../../components/config-diff";
-import { useLivePoints } from "../../components/use-live-points";
+import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { SectionToggle } from "../../components/section-toggle";
+import { useLivePoints } from "../../components/use-live-points";
+import { api, callOptional, errorMessage } from "../../lib/api";
+import { type ChartSettings,DEFAULT_SETTINGS, groupKeys } from "../../lib/chart-data";
+import { colorAt } from "../../lib/colors";
 
 type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
 type CompareAnswer = { runId?: string; series?: Series } & Partial<Series>;

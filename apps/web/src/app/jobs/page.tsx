@@ -1,9 +1,10 @@
 "use client";
 import { useEffect, useState } from "react";
-import { api, errorMessage } from "../../lib/api";
-import { useQuery } from "../../components/use-query";
-import { SpecForm } from "../../components/spec-form";
+
 import { JobActions } from "../../components/job-panel";
+import { SpecForm } from "../../components/spec-form";
+import { useQuery } from "../../components/use-query";
+import { api, errorMessage } from "../../lib/api";
 import { formatDate, formatDuration } from "../../lib/format";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];

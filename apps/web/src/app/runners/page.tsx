@@ -1,7 +1,8 @@
 "use client";
 import { useState } from "react";
-import { api, errorMessage } from "../../lib/api";
+
 import { useQuery } from "../../components/use-query";
+import { api, errorMessage } from "../../lib/api";
 import { formatBytes, formatDate } from "../../lib/format";
 
 /** Seconds since a heartbeat, for "12 s ago" (the runner beats every few seconds). */

@@ -1,7 +1,8 @@
 import { AppError } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
+
 import type { Rule } from "./policy";
-import { isProjectRole, roleAtLeast, scopeAtLeast, type Principal, type ProjectRole, type UserPrincipal } from "./principal";
+import { isProjectRole, type Principal, type ProjectRole, roleAtLeast, scopeAtLeast, type UserPrincipal } from "./principal";
 
 type Raw = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);

@@ -3,11 +3,12 @@
 import { PROTOCOL_VERSION } from "@heron/core";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "../routers";
+
 import { createApi, startTestServer, type TestServer } from "../../testing/harness";
 import { addTeamMember } from "../../testing/team";
+import { appRouter } from "../routers";
 import { EVENT_POLICY, PROCEDURE_POLICY, type Rule } from "./policy";
-import { roleAtLeast, scopeAtLeast, type ProjectRole, type Scope } from "./principal";
+import { type ProjectRole, roleAtLeast, type Scope,scopeAtLeast } from "./principal";
 
 type Caller = { name: string; key: string; admin: boolean; role: ProjectRole | null; scope: Scope };
 

@@ -1,6 +1,8 @@
 import type http from "node:http";
-import { z } from "zod";
+
 import { AppError, formatIssues } from "@heron/core";
+import { z } from "zod";
+
 import { inputProblem } from "../input-shape";
 import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";

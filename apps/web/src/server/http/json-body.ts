@@ -1,4 +1,5 @@
 import type http from "node:http";
+
 import { AppError } from "@heron/core";
 
 /** Reads a JSON body up to `maxBytes` (refused beyond, without buffering the rest). */

@@ -1,6 +1,8 @@
 import type http from "node:http";
-import type { Logger } from "pino";
+
 import { AppError } from "@heron/core";
+import type { Logger } from "pino";
+
 import { ROUTE_POLICY } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import type { Services } from "../services";

@@ -1,4 +1,5 @@
 import type http from "node:http";
+
 import type { Principal } from "../auth/principal";
 import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";

@@ -1,5 +1,6 @@
-import { z } from "zod";
 import { AppError } from "@heron/core";
+import { z } from "zod";
+
 import { SCOPES, type UserPrincipal } from "../auth/principal";
 import { authedProcedure, router } from "../trpc";
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { authedProcedure, router } from "../trpc";
 
 export const auditRouter = router({

@@ -1,7 +1,8 @@
-import { z } from "zod";
 import { AppError, IdSchema } from "@heron/core";
-import { authedProcedure } from "../trpc";
+import { z } from "zod";
+
 import type { Services } from "../services";
+import { authedProcedure } from "../trpc";
 
 export const CompareTableInputSchema = z
   .object({
@@ -61,8 +62,8 @@ export async function buildCompareTable(services: Services, input: z.infer<typeo
       runId: r.id,
       name: r.name,
       status: r.status,
-      method: isDistill ? methods.join("+") : String(cfg.kind ?? "run"),
-      model: isDistill ? String(cfg.student ?? "light-cnn") : typeof cfg.model === "string" ? cfg.model : null,
+      method: isDistill ? methods.join("+") : (typeof cfg.kind === "string" ? cfg.kind : "run"),
+      model: isDistill ? (typeof cfg.student === "string" ? cfg.student : "light-cnn") : typeof cfg.model === "string" ? cfg.model : null,
       accuracy: last("test/accuracy"),
       params: isDistill ? last("distill/student_params") : num(s.param_count),
       trainableParams: isDistill ? last("distill/trainable_params") : num(s.param_count),

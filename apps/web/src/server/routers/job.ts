@@ -1,7 +1,8 @@
-import { z } from "zod";
 import { IdSchema, JobStatusSchema } from "@heron/core";
-import { authedProcedure, router } from "../trpc";
+import { z } from "zod";
+
 import { submitDistillOrFinetune } from "../services/distill-submit";
+import { authedProcedure, router } from "../trpc";
 
 export const QueueNameSchema = z
   .string()

@@ -1,5 +1,6 @@
-import { z } from "zod";
 import { AppError, CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
+import { z } from "zod";
+
 import { authedProcedure, router } from "../trpc";
 
 /**

@@ -1,5 +1,6 @@
-import { z } from "zod";
 import { AppError, ProjectNameSchema } from "@heron/core";
+import { z } from "zod";
+
 import { PROJECT_ROLES } from "../auth/principal";
 import { authedProcedure, router } from "../trpc";
 

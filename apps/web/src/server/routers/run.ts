@@ -1,5 +1,6 @@
-import { z } from "zod";
 import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
+import { z } from "zod";
+
 import { authedProcedure, router } from "../trpc";
 import { compareTableProcedure } from "./compare";
 

@@ -1,7 +1,8 @@
-import { z } from "zod";
 import { IdSchema } from "@heron/core";
-import { QueueNameSchema } from "./job";
+import { z } from "zod";
+
 import { authedProcedure, router } from "../trpc";
+import { QueueNameSchema } from "./job";
 
 export const runnerRouter = router({
   /** runners with host info, `slots`, `busySlots`, `runningJobIds`, `status` (online|offline|draining), `lastHeartbeatAt` */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+
 import { authedProcedure, router } from "../trpc";
 
 const PasswordSchema = z.string().min(8, "password must be at least 8 characters").max(200, "password is longer than 200 characters");

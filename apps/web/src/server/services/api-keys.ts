@@ -1,6 +1,7 @@
 import { AppError } from "@heron/core";
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { PrismaClient } from "@heron/db";
+
 import type { Scope } from "../auth/principal";
 
 export type CreateKeyInput = { name: string; scope?: Scope; projectIds?: string[]; expiresAt?: Date; userId: string | null };

@@ -1,4 +1,5 @@
 import type { PrismaClient } from "@heron/db";
+
 import { actorOf, type Principal } from "../auth/principal";
 
 export type AuditInput = { action: string; target?: string | null; detail?: Record<string, unknown>; ip?: string | null };

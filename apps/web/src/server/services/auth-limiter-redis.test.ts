@@ -1,7 +1,9 @@
 // With REDIS_URL every server process counts failed authentications together: an address
 // blocked on one process is blocked on all.
 import crypto from "node:crypto";
+
 import { expect, it } from "vitest";
+
 import { redisAvailable, TEST_REDIS_URL } from "../../testing/harness";
 import { createAuthLimiter } from "./auth-limiter";
 

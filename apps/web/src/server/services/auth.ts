@@ -1,7 +1,9 @@
 import crypto from "node:crypto";
+
 import { hashSecret, secretKind } from "@heron/core/node";
 import type { PrismaClient } from "@heron/db";
-import { LOCAL_PRINCIPAL, SCOPES, type Principal, type Scope, type UserPrincipal } from "../auth/principal";
+
+import { LOCAL_PRINCIPAL, type Principal, type Scope, SCOPES, type UserPrincipal } from "../auth/principal";
 
 export type { Principal } from "../auth/principal";
 

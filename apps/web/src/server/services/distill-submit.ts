@@ -1,18 +1,19 @@
 import {
   AppError,
   DATASET_SHAPES,
-  DistillSpecSchema,
-  FinetuneSpecSchema,
-  TEXT_VOCAB_SIZE,
-  TextModelConfigSchema,
   denseLayersOf,
+  type DistillSpec,
+  DistillSpecSchema,
   featureAlignmentError,
+  type FinetuneSpec,
+  FinetuneSpecSchema,
   formatIssues,
   selectLoraTargets,
-  type DistillSpec,
-  type FinetuneSpec,
+  TEXT_VOCAB_SIZE,
   type TextModelConfig,
+  TextModelConfigSchema,
 } from "@heron/core";
+
 import type { Services } from "./index";
 import { createCheckpointStore } from "./job-checkpoints";
 
@@ -126,7 +127,7 @@ async function resolveSourceRun(services: Services, runId: string, what: "teache
 /** the image model a source job's checkpoint holds */
 function modelOfSpec(spec: Json): string | null {
   if (spec.kind === "train") return String(spec.model);
-  if (spec.kind === "distill") return String(spec.student ?? "light-cnn");
+  if (spec.kind === "distill") return typeof spec.student === "string" ? spec.student : "light-cnn";
   if (spec.kind === "finetune" && spec.task === "image") {
     const base = spec.base as Json;
     return base && "pretrain" in base ? String((base.pretrain as Json).model) : null;

@@ -1,5 +1,6 @@
 import type { Database, MetricsStore } from "@heron/db";
 import { createMetricsStore } from "@heron/db";
+
 import { createAuthorizer } from "../auth/authorize";
 import { createApiKeyService } from "./api-keys";
 import { createAuditService } from "./audit";

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { PROTOCOL_VERSION, type MetricPoint, type RunLog } from "@heron/core";
+import { type MetricPoint, PROTOCOL_VERSION, type RunLog } from "@heron/core";
 import type { MetricsStore } from "@heron/db";
+import { describe, expect, it } from "vitest";
+
 import { batchBytes, createIngestService, type IngestSource } from "./ingest";
 
 /** a store that records writes and can be held (a slow database) */

@@ -1,4 +1,4 @@
-import { AppError, decodeValue, rankKey, type LivePointsEvent, type MetricPoint, type RunLog } from "@heron/core";
+import { AppError, decodeValue, type LivePointsEvent, type MetricPoint, rankKey, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 export type Fanout = (runId: string, event: LivePointsEvent) => void;
@@ -139,7 +139,7 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
       next++;
       while (st.ahead.has(next + 1)) next++;
     }
-    const points: MetricPoint[] = new Array(batch.points.length);
+    const points = new Array<MetricPoint>(batch.points.length);
     for (let i = 0; i < points.length; i++) {
       const p = batch.points[i]!;
       points[i] = { key: p.key, step: p.step, value: decodeValue(p.value), ts: p.ts };

@@ -6,7 +6,9 @@
 //   SQLite: one synchronous better-sqlite3 write transaction (BEGIN IMMEDIATE): writers are
 //     serialised by the database, and nothing else in this process runs in between.
 import crypto from "node:crypto";
-import { withoutBusyWait, type Database } from "@heron/db";
+
+import { type Database,withoutBusyWait } from "@heron/db";
+import type { Statement as SqliteStatement } from "better-sqlite3";
 
 export type ClaimInput = {
   runnerId: string;
@@ -92,7 +94,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     };
   }
   const sql = db.sqlite;
-  const pickByQueues = new Map<number, import("better-sqlite3").Statement>();
+  const pickByQueues = new Map<number, SqliteStatement>();
   const pick = (n: number) => {
     let st = pickByQueues.get(n);
     if (!st) {

@@ -5,12 +5,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { type Lease, type LivePointsEvent, PROTOCOL_VERSION, type RunStatusEvent } from "@heron/core";
+import { RunnerDaemon, type RunnerProcess,spawnRunner } from "@heron/runner";
 import { pino } from "pino";
-import { PROTOCOL_VERSION, type Lease, type LivePointsEvent, type RunStatusEvent } from "@heron/core";
-import { RunnerDaemon, spawnRunner, type RunnerProcess } from "@heron/runner";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { createFakeExecutor } from "../../testing/fake-executor";
-import { postgresAvailable, redisAvailable, startServerProcesses, waitFor, type ServerProcess } from "../../testing/harness";
+import { postgresAvailable, redisAvailable, type ServerProcess,startServerProcesses, waitFor } from "../../testing/harness";
 
 const SPEC = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 };
 const skip = !(await postgresAvailable()) || !(await redisAvailable());

@@ -6,11 +6,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+
+import { type ClientToServerEvents, PROTOCOL_VERSION, type ServerToClientEvents } from "@heron/core";
+import { type RunnerProcess,spawnRunner } from "@heron/runner";
 import type { Socket } from "socket.io-client";
-import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from "@heron/core";
-import { spawnRunner, type RunnerProcess } from "@heron/runner";
-import { createApi, postgresAvailable, redisAvailable, startServerProcesses, startTestServer, waitFor } from "../../testing/harness";
+import { afterAll, describe, expect, it } from "vitest";
+
+import { type createApi, postgresAvailable, redisAvailable, startServerProcesses, startTestServer, waitFor } from "../../testing/harness";
 
 const TTL_S = 2;
 const JOBS = 30;

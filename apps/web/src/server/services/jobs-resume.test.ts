@@ -4,10 +4,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { createProcessExecutor, RunnerDaemon, type RunnerProcess,spawnRunner } from "@heron/runner";
 import { pino } from "pino";
-import { RunnerDaemon, createProcessExecutor, spawnRunner, type RunnerProcess } from "@heron/runner";
-import { startTestServer, waitFor, type TestServer } from "../../testing/harness";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer,waitFor } from "../../testing/harness";
 
 // short enough that the killed host's lease expires quickly, long enough that a live runner
 // on a loaded 2-core CI machine (heartbeats every TTL/3) never misses one
@@ -81,7 +83,7 @@ describe("real training jobs on runners", () => {
 
     // the run's charts continue: one point per logged step, no fork, and the model trained
     const loss = await t.api.metric.series.query({ runId: done.runId!, key: "train/loss", maxPoints: 100_000 });
-    const steps = loss.steps as number[];
+    const steps = loss.steps;
     expect(steps.every((s, i) => i === 0 || s > steps[i - 1]!)).toBe(true);
     const totalSteps = Math.ceil(12000 / 32) * 3;
     expect(steps.at(-1)).toBe(Math.floor(totalSteps / 5) * 5);

@@ -4,11 +4,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
+
 import { PROTOCOL_VERSION } from "@heron/core";
-import { RunnerDaemon, createFakeExecutor } from "@heron/runner";
-import { startTestServer, waitFor, type TestServer } from "../../testing/harness";
+import { createFakeExecutor,RunnerDaemon } from "@heron/runner";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer,waitFor } from "../../testing/harness";
 
 const SPEC = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 };
 const hello = (slots: number, queues = ["default"]) => ({ v: PROTOCOL_VERSION, name: "raw", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots, queues });

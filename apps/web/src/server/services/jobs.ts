@@ -1,6 +1,7 @@
-import { AppError, JobSpecSchema, formatIssues, type CheckpointCommit, type JobReport, type Lease, type RunStatus } from "@heron/core";
+import { AppError, type CheckpointCommit, formatIssues, type JobReport, JobSpecSchema, type Lease, type RunStatus } from "@heron/core";
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { Database } from "@heron/db";
+
 import { createCheckpointStore } from "./job-checkpoints";
 import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";

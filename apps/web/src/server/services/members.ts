@@ -1,5 +1,6 @@
 import { AppError } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
+
 import type { ProjectRole } from "../auth/principal";
 
 /** Who has which role in a project. */

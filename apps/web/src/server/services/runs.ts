@@ -1,6 +1,7 @@
 import { AppError, isRankSeries, isSystemKey, redactEnvironment, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 import type { Logger } from "pino";
+
 import type { Notifier } from "./notifier";
 import type { ProjectService } from "./projects";
 

@@ -1,6 +1,7 @@
-import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { AppError } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
+import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
+
 import type { InstanceRole } from "../auth/principal";
 
 /** argon2id with OWASP's second recommended setting (19 MiB, 2 passes); the library's default algorithm is argon2id. */

@@ -1,5 +1,6 @@
 import { AppError } from "@heron/core";
 import type { Logger } from "pino";
+
 import { EVENT_POLICY } from "../auth/policy";
 import { inputProblem } from "../input-shape";
 import type { Services } from "../services";
@@ -21,7 +22,7 @@ export function authorizeEvents(socket: HeronSocket, services: Services, log: Lo
 
   socket.use((packet, next) => {
     const [event, payload] = packet as [string, unknown];
-    const ack = packet.at(-1);
+    const ack: unknown = packet.at(-1);
     const problem = inputProblem(payload);
     if (problem) {
       if (typeof ack === "function") (ack as (a: { ok: false; error: string }) => void)({ ok: false, error: `invalid ${event} payload: ${problem}` });

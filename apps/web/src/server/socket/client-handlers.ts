@@ -1,8 +1,9 @@
-import { type RunStatus, RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, SubscribeSchema } from "@heron/core";
+import { RunConfigUpdateSchema, RunFinishSchema, RunInitSchema, RunLogSchema, type RunStatus, SubscribeSchema } from "@heron/core";
 import type { Logger } from "pino";
+
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
-import { batchBytes, batchForRank, socketSource, writerRank, type IngestService } from "../services/ingest";
+import { batchBytes, batchForRank, type IngestService,socketSource, writerRank } from "../services/ingest";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 

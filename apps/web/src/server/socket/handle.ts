@@ -1,6 +1,6 @@
-import type { z } from "zod";
-import { AppError, formatIssues, type Ack } from "@heron/core";
+import { type Ack,AppError, formatIssues } from "@heron/core";
 import type { Logger } from "pino";
+import type { z } from "zod";
 
 /**
  * Wraps a socket.io handler: validates the payload with its zod schema, runs it, and acks

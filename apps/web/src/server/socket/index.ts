@@ -1,7 +1,9 @@
 import type http from "node:http";
-import { Server } from "socket.io";
-import type { Logger } from "pino";
+
 import type { LivePointsEvent } from "@heron/core";
+import type { Logger } from "pino";
+import { Server } from "socket.io";
+
 import { authenticateRequest, isSameOrigin } from "../http/request-auth";
 import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";
@@ -9,7 +11,7 @@ import { createIngestService } from "../services/ingest";
 import { authorizeEvents } from "./authorize-events";
 import { registerClientHandlers } from "./client-handlers";
 import { registerRunnerHandlers } from "./runner-handlers";
-import type { HeronIo } from "./types";
+import type { HeronIo, HeronSocket } from "./types";
 
 export type { HeronIo } from "./types";
 export type SocketServerOptions = { publicUrl: () => string; limiter: AuthLimiter; allowedHost: (host: string) => boolean };
@@ -39,7 +41,8 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
   });
 
   // the same authentication as HTTP requests: handshake auth token, then Authorization, then the session cookie
-  io.use(async (socket, next) => {
+  io.use((socket, next) => void authenticateSocket(socket, next));
+  async function authenticateSocket(socket: HeronSocket, next: (err?: Error) => void) {
     try {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
       const token = typeof auth?.token === "string" ? auth.token : undefined;
@@ -54,7 +57,7 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
       log.error({ err }, "socket auth failed");
       next(new Error("internal server error"));
     }
-  });
+  }
 
   io.on("connection", (socket) => {
     const p = socket.data.principal;

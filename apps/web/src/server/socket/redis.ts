@@ -1,5 +1,6 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+
 import type { HeronIo } from ".";
 
 /** With REDIS_URL, several server processes share rooms: a point ingested on one reaches dashboards on all. */

@@ -15,6 +15,7 @@ import {
   SourceCheckpointReadSchema,
 } from "@heron/core";
 import type { Logger } from "pino";
+
 import type { RunnerPrincipal } from "../auth/principal";
 import type { Services } from "../services";
 import { createCheckpointStore, createSourceCheckpointAccess } from "../services/job-checkpoints";

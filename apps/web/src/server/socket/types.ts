@@ -1,5 +1,6 @@
-import type { Server, Socket } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import type { Server, Socket } from "socket.io";
+
 import type { Principal } from "../services/auth";
 
 export type SocketData = { principal: Principal };

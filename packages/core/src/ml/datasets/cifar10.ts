@@ -4,8 +4,9 @@
  * + 1,024 B bytes (row-major 32×32). Nothing is downloaded: the user points `cifarPath` at
  * the folder (or its `cifar-10-batches-bin` child) holding data_batch_1..5.bin + test_batch.bin.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+
 import type { Dataset, Split } from "./dataset";
 
 const RECORD = 3073;

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+
 import { Rng } from "../rng";
 import type { Dataset, Split } from "./dataset";
 
@@ -22,7 +23,7 @@ export const FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "
 function validRow(r: unknown): r is number[] {
   if (!Array.isArray(r) || r.length !== PIXELS) return false;
   for (let i = 0; i < PIXELS; i++) {
-    const v = r[i];
+    const v: unknown = r[i];
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 255) return false;
   }
   return true;
@@ -52,7 +53,7 @@ export function loadFashionMnist(clothesDir?: string): Dataset {
     try {
       data = (JSON.parse(readFileSync(file, "utf8")) as { data?: unknown }).data;
     } catch (e) {
-      throw new Error(`fashion-mnist: cannot read ${file}: ${e instanceof Error ? e.message : e}`);
+      throw new Error(`fashion-mnist: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     if (!Array.isArray(data)) throw new Error(`fashion-mnist: ${file} has no "data" array`);
     let kept = 0;

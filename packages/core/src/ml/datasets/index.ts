@@ -1,11 +1,11 @@
 import { loadCifar10 } from "./cifar10";
-import { limitSplit, type Dataset } from "./dataset";
+import { type Dataset,limitSplit } from "./dataset";
 import { loadFashionMnist } from "./fashion-mnist";
 import { loadMnist } from "./mnist";
 import { loadSynthetic, type SyntheticOptions } from "./synthetic";
 
+export { CIFAR_CLASSES,encodeCifarRecords } from "./cifar10";
 export { Batcher, type Dataset, type Split } from "./dataset";
-export { encodeCifarRecords, CIFAR_CLASSES } from "./cifar10";
 export { FASHION_CLASSES } from "./fashion-mnist";
 
 export const DATASET_NAMES = ["mnist", "fashion-mnist", "cifar10", "synthetic"] as const;

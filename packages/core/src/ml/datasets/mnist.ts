@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+
 import type { Dataset, Split } from "./dataset";
 
 function idxImages(file: string): { images: Uint8Array; count: number; rows: number; cols: number } {

@@ -15,19 +15,21 @@
  * their keys prefixed "<method>/".
  */
 import { join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
+
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import { DistillSpecSchema, featureAlignmentError, type DistillMethod, type DistillSpec, type DistillSpecInput } from "../../schemas/distill-spec";
+import { type DistillMethod, type DistillSpec, type DistillSpecInput,DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { Batcher, loadDataset, type Dataset } from "../datasets";
+import { Batcher, type Dataset,loadDataset } from "../datasets";
+import { type LossOut,optimizerStep } from "../finetune/step";
 import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
 import { buildModel, type SeedModel } from "../models/seed-models";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
 import { evaluate } from "../trainer";
-import { optimizerStep, type LossOut } from "../finetune/step";
-import { createRegressor, applyRegressor, type Regressor } from "./regressor";
+import { applyRegressor, createRegressor, type Regressor } from "./regressor";
 import { loadTeacherFromRun, trainTeacherStage } from "./teacher";
 
 type TeacherOut = { logits?: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
@@ -39,7 +41,7 @@ export function teacherOutputs(teacher: SeedModel, x: tf.Tensor4D, method: Disti
     if (method === "kd") return { logits: out.logits };
     if (method === "cosine") {
       const f = out.features!;
-      const k = f.shape[1]! / studentFeatures;
+      const k = f.shape[1] / studentFeatures;
       return { features: k > 1 ? avgPool1d(f, k) : f };
     }
     if (method === "regressor") return { featureMap: out.featureMap! };
@@ -61,7 +63,7 @@ export function distillLoss(method: DistillMethod, spec: Pick<DistillSpec, "T" |
     let s = out.features!;
     const tf_ = t.features!;
     // a student wider than its teacher is pooled instead (the seed only needs the other way)
-    if (s.shape[1]! > tf_.shape[1]!) s = avgPool1d(s, s.shape[1]! / tf_.shape[1]!);
+    if (s.shape[1] > tf_.shape[1]) s = avgPool1d(s, s.shape[1] / tf_.shape[1]);
     hidden = cosineEmbeddingLoss(s, tf_);
   } else hidden = mseLoss(applyRegressor(regressor!, out.featureMap!), t.featureMap!);
   return { loss: tf.add(tf.mul(hidden, spec.hiddenWeight), tf.mul(ce, spec.ceWeight)) as tf.Scalar, parts: { "loss/ce": ce, "loss/hidden": hidden } };
@@ -133,7 +135,7 @@ async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Datase
         const t = teacherOutputs(teacher, xt, method, studentFeatures);
         const dropoutSeed = hash32(seed, "dropout", epoch, s);
         const r = optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
-        tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined) as tf.Tensor[]);
+        tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined));
         step++;
         seconds += (performance.now() - t0) / 1000;
         samples += n;

@@ -3,15 +3,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { JobContext, TextSample } from "../../jobs/job-context";
-import { DistillSpecSchema, describeDistillFeatures, type DistillSpecInput } from "../../schemas/distill-spec";
+import { describeDistillFeatures, type DistillSpecInput,DistillSpecSchema } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
+import { accumulateGradients, optimizerStep } from "../finetune/step";
 import { buildModel, MODEL_NAMES } from "../models/seed-models";
 import { Optimizer } from "../optim";
-import { accumulateGradients, optimizerStep } from "../finetune/step";
 import { distillLoss, runDistillJob, teacherOutputs } from "./distill-job";
 import { createRegressor } from "./regressor";
 import { freezeModel } from "./teacher";
@@ -92,7 +94,7 @@ describe("distillation", () => {
       for (let i = 0; i < 2; i++) optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, reg, x, y, t, i) }], opt, 1e-3);
       expect(student.getWeights()["classifier.3.weight"]).not.toEqual(s0);
       opt.dispose();
-      tf.dispose([t.logits, t.features, t.featureMap].filter((v) => v !== undefined) as tf.Tensor[]);
+      tf.dispose([t.logits, t.features, t.featureMap].filter((v) => v !== undefined));
     }
     const after = teacher.getWeights();
     for (const k of Object.keys(before)) expect(after[k]).toEqual(before[k]);

@@ -5,6 +5,7 @@
  * PyTorch default init, U(±1/√fan_in), seeded.
  */
 import * as tf from "@tensorflow/tfjs";
+
 import { describeDistillFeatures } from "../../schemas/distill-spec";
 import type { SeedModel } from "../models/seed-models";
 import { Rng } from "../rng";

@@ -6,16 +6,18 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
+
 import type { JobContext } from "../../jobs/job-context";
 import type { DistillSpec } from "../../schemas/distill-spec";
-import { loadLatestCheckpoint, saveCheckpoint, type CheckpointState } from "../checkpoint";
+import { type CheckpointState,loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset } from "../datasets";
+import { optimizerStep } from "../finetune/step";
+import { crossEntropy } from "../losses";
 import { buildModel, type SeedModel } from "../models/seed-models";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
-import { crossEntropy } from "../losses";
-import { optimizerStep } from "../finetune/step";
 
 export function freezeModel(m: SeedModel): SeedModel {
   for (const v of m.params.values()) v.trainable = false;
@@ -53,7 +55,7 @@ export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: D
     model = buildModel(ck.model, ds.inputShape, ds.numClasses);
     model.setWeights(ck.weights);
   } catch (e) {
-    throw new Error(`teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   ctx.info(`teacher: ${ck.model} from run ${ref.runId} (checkpoint at step ${ck.step}), ${model.paramCount.toLocaleString("en-US")} params, frozen`);
   return freezeModel(model);

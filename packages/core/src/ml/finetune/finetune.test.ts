@@ -4,13 +4,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import type { JobContext, TextSample } from "../../jobs/job-context";
-import { FinetuneSpecSchema, denseLayersOf, selectLoraTargets, type FinetuneSpecInput } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpecInput,FinetuneSpecSchema, selectLoraTargets } from "../../schemas/finetune-spec";
 import { selectBackend } from "../backend";
-import { IGNORE_INDEX } from "../losses";
 import { createLoraAdapters, mergeLoraWeights } from "../lora/lora";
+import { IGNORE_INDEX } from "../losses";
 import { buildModel, MODEL_NAMES } from "../models/seed-models";
 import { CharTransformer } from "../text/char-transformer";
 import { loadSftPairs, processPair } from "../text/sft-data";

@@ -9,16 +9,18 @@
  * dropout 0 — the schema refuses lora.dropout > 0 for image models.
  */
 import { join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
+
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import { ImagePretrainSchema, denseLayersOf, selectLoraTargets, type FinetuneSpec } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpec,ImagePretrainSchema, selectLoraTargets } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { Batcher, loadDataset, type Dataset, type Split } from "../datasets";
+import { Batcher, type Dataset, loadDataset, type Split } from "../datasets";
 import { loadRunCheckpoint } from "../distill/teacher";
+import { createLoraAdapters, disposeAdapters, effectiveWeight, type LoraAdapter,mergeLoraWeights } from "../lora/lora";
 import { crossEntropy } from "../losses";
-import { createLoraAdapters, disposeAdapters, effectiveWeight, mergeLoraWeights, type LoraAdapter } from "../lora/lora";
-import { buildModel, type ForwardResult, type SeedModel } from "../models/seed-models";
 import type { ForwardOptions } from "../models/layers";
+import { buildModel, type ForwardResult, type SeedModel } from "../models/seed-models";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
 import { evaluate } from "../trainer";

@@ -6,6 +6,7 @@
  * like transformers' Trainer logs it).
  */
 import * as tf from "@tensorflow/tfjs";
+
 import type { Optimizer } from "../optim";
 
 export type LossOut = { loss: tf.Scalar; parts?: Record<string, tf.Scalar> };

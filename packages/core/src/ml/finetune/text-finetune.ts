@@ -11,13 +11,15 @@
  * are checked against base + adapters.
  */
 import { join } from "node:path";
+
 import * as tf from "@tensorflow/tfjs";
+
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
-import { TextPretrainSchema, denseLayersOf, selectLoraTargets, type FinetuneSpec, type SftPair, type TextModelConfig } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, type TextModelConfig,TextPretrainSchema } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { loadRunCheckpoint } from "../distill/teacher";
+import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter,mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { maskedLmLoss } from "../losses";
-import { adapterWeights, createLoraAdapters, disposeAdapters, mergeLoraWeights, setAdapterWeights, type LoraAdapter } from "../lora/lora";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
 import { CharTransformer } from "../text/char-transformer";

@@ -6,6 +6,7 @@
  * Merging folds the adapter into the weight, W' = W + scale·A·B, for export.
  */
 import * as tf from "@tensorflow/tfjs";
+
 import type { DenseLayerRef } from "../../schemas/finetune-spec";
 import { Rng } from "../rng";
 
@@ -74,7 +75,7 @@ export function mergeLoraWeights(weights: Record<string, Float32Array>, adapters
     const key = `${ad.layer}.weight`;
     const w = weights[key];
     if (!w) throw new Error(`cannot merge adapter: weights lack ${key}`);
-    const merged = tf.tidy(() => effectiveWeight(tf.tensor2d(w, [ad.A.shape[0]!, ad.B.shape[1]!]), ad).dataSync() as Float32Array);
+    const merged = tf.tidy(() => effectiveWeight(tf.tensor2d(w, [ad.A.shape[0], ad.B.shape[1]!]), ad).dataSync() as Float32Array);
     out[key] = merged;
   }
   return out;

@@ -16,8 +16,8 @@ export const IGNORE_INDEX = -100;
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits);
-    const onehot = tf.oneHot(tf.cast(labels, "int32"), logits.shape[1]!);
-    return tf.neg(tf.div(tf.sum(tf.mul(onehot, logp)), logits.shape[0]!)) as tf.Scalar;
+    const onehot = tf.oneHot(tf.cast(labels, "int32"), logits.shape[1]);
+    return tf.neg(tf.div(tf.sum(tf.mul(onehot, logp)), logits.shape[0])) as tf.Scalar;
   });
 }
 
@@ -33,7 +33,7 @@ export function kdSoftLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2
     const logT = tf.logSoftmax(tf.div(teacherLogits, T));
     const logS = tf.logSoftmax(tf.div(studentLogits, T));
     const kl = tf.sum(tf.mul(tf.exp(logT), tf.sub(logT, logS)));
-    return tf.mul(tf.div(kl, studentLogits.shape[0]!), T * T) as tf.Scalar;
+    return tf.mul(tf.div(kl, studentLogits.shape[0]), T * T) as tf.Scalar;
   });
 }
 

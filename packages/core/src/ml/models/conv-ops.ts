@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export function conv3x3ReluFast(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, needInputGrad = true): tf.Tensor4D {
-  const op = tf.customGrad(((...args: unknown[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const save = args[3] as (ts: tf.Tensor[]) => void;
     const [xi, wi, bi] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
     const y = tf.fused.conv2d({ x: xi, filter: wi, strides: 1, pad: "same", bias: bi, activation: "relu" });
@@ -35,6 +35,6 @@ export function conv3x3ReluFast(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
         return [dx, dw, db];
       }),
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x, w, b) as tf.Tensor4D;
+  });
+  return op(x, w, b);
 }

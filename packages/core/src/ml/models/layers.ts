@@ -5,6 +5,7 @@
  * map, and gives the distillation code direct access to intermediate features.
  */
 import * as tf from "@tensorflow/tfjs";
+
 import { conv3x3ReluFast } from "./conv-ops";
 
 export type Shape3 = [number, number, number]; // H, W, C (NHWC without the batch)
@@ -135,7 +136,7 @@ export function runLayers(
       case "dense": {
         const W = w(`${s.name}.weight`) as unknown as tf.Tensor2D;
         const b = w(`${s.name}.bias`);
-        h = tf.fused.matMul({ a: h as tf.Tensor2D, b: W, bias: b, activation: nextIsRelu ? "relu" : "linear" });
+        h = tf.fused.matMul({ a: h, b: W, bias: b, activation: nextIsRelu ? "relu" : "linear" });
         if (nextIsRelu) i++;
         break;
       }
@@ -147,7 +148,7 @@ export function runLayers(
         break;
       case "flatten":
         if (s.order === "chw" && h.shape.length === 4) h = tf.transpose(h, [0, 3, 1, 2]);
-        h = tf.reshape(h, [h.shape[0]!, -1]);
+        h = tf.reshape(h, [h.shape[0], -1]);
         break;
       case "dropout":
         if (opts.training && s.rate > 0) h = tf.dropout(h, s.rate, undefined, opts.seed ?? 0);

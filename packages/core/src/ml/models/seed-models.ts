@@ -16,8 +16,9 @@
  * Weights are NHWC/[in,out] (tfjs layout): conv [kh,kw,in,out], linear [in,out].
  */
 import * as tf from "@tensorflow/tfjs";
+
 import { Rng } from "../rng";
-import { inferLayers, runLayers, type ForwardOptions, type ForwardTap, type LayerInfo, type LayerSpec } from "./layers";
+import { type ForwardOptions, type ForwardTap, inferLayers, type LayerInfo, type LayerSpec,runLayers } from "./layers";
 import { formatModelSummary } from "./summary";
 
 export const MODEL_NAMES = ["mlp-mnist", "mlp-cifar", "deep-cnn", "light-cnn"] as const;
@@ -95,7 +96,7 @@ function def(name: string): ModelDef {
 /** Shapes and parameter counts without allocating any tensor (planner, CLI, validation). */
 export function describeModel(name: string, inputShape?: number[], numClasses = 10): ModelDescription {
   const d = def(name);
-  const shape = (inputShape ?? d.defaultInput) as number[];
+  const shape = (inputShape ?? d.defaultInput);
   if (shape.length !== 3 || shape.some((v) => !Number.isInteger(v) || v < 1))
     throw new Error(`${name}: input shape must be H,W,C positive integers, got [${shape}]`);
   const layers = inferLayers(name, d.layers(numClasses), shape);
@@ -110,7 +111,7 @@ export function describeModel(name: string, inputShape?: number[], numClasses = 
 
 export type ForwardResult = { logits: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
 
-export interface SeedModel {
+export type SeedModel = {
   readonly name: ModelName;
   readonly inputShape: [number, number, number];
   readonly numClasses: number;

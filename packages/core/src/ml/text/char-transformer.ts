@@ -6,8 +6,9 @@
  * N(0, 0.02) like GPT-2, biases 0, LayerNorm 1/0. Any dense layer may carry a LoRA adapter.
  */
 import * as tf from "@tensorflow/tfjs";
+
 import { denseLayersOf, type TextModelConfig } from "../../schemas/finetune-spec";
-import { loraDense, type LoraAdapter } from "../lora/lora";
+import { type LoraAdapter,loraDense } from "../lora/lora";
 import { hash32, Rng } from "../rng";
 import { END, VOCAB_SIZE } from "./tokenizer";
 
@@ -79,7 +80,7 @@ export class CharTransformer {
     if (L > context) throw new Error(`sequence of ${L} tokens exceeds the model's context of ${context}`);
     const dh = d / heads;
         // one-hot × table rather than gather: wasm has no gradient kernel for gather (UnsortedSegmentSum)
-    const emb = tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), this.vocab), this.p("tok_emb") as tf.Tensor2D);
+    const emb = tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), this.vocab), this.p("tok_emb"));
     let x = tf.add(tf.reshape(emb, [B, L, d]), tf.slice(this.p("pos_emb"), [0, 0], [L, d]));
     // causal mask: position t attends to ≤ t
     const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([L, L]), -1, 0)), -1e9);

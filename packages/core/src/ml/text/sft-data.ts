@@ -6,11 +6,12 @@
  * and DataCollatorForSeq2Seq's padding: ids with <pad>, labels with −100, mask with 0.
  */
 import { readFileSync } from "node:fs";
-import { SftPairSchema, type SftData, type SftPair } from "../../schemas/finetune-spec";
+
 import { formatIssues } from "../../errors";
+import { type SftData, type SftPair,SftPairSchema } from "../../schemas/finetune-spec";
 import { IGNORE_INDEX } from "../losses";
 import { almanacPairs } from "./corpus";
-import { END, PAD, encode, encodePrompt } from "./tokenizer";
+import { encode, encodePrompt,END, PAD } from "./tokenizer";
 
 export type SftExample = { inputIds: number[]; attentionMask: number[]; labels: number[] };
 
@@ -44,7 +45,7 @@ export function loadSftPairs(data: SftData, seed: number): SftPair[] {
   try {
     text = readFileSync(data.path, "utf8");
   } catch (e) {
-    throw new Error(`data.path: cannot read ${data.path} on this runner: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`data.path: cannot read ${data.path} on this runner: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   const pairs: SftPair[] = [];
   text.split("\n").forEach((line, i) => {

@@ -1,9 +1,10 @@
 "use client";
 import { use } from "react";
-import { api } from "../../../lib/api";
-import { useQuery } from "../../../components/use-query";
-import { RunsTable } from "../../../components/runs-table";
+
 import { MembersPanel } from "../../../components/members-panel";
+import { RunsTable } from "../../../components/runs-table";
+import { useQuery } from "../../../components/use-query";
+import { api } from "../../../lib/api";
 
 export default function ProjectPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = use(params);

@@ -1,14 +1,15 @@
 "use client";
 import { isSystemKey } from "@heron/core";
 import { use, useEffect, useState } from "react";
-import { api, getSocket } from "../../../lib/api";
-import { useQuery } from "../../../components/use-query";
-import { RunCharts } from "../../../components/run-charts";
+
 import { ChartToolbar } from "../../../components/chart-toolbar";
-import { Tabs } from "../../../components/tabs";
-import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
 import { JobPanel } from "../../../components/job-panel";
-import { DEFAULT_SETTINGS, type ChartSettings } from "../../../lib/chart-data";
+import { RunCharts } from "../../../components/run-charts";
+import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
+import { Tabs } from "../../../components/tabs";
+import { useQuery } from "../../../components/use-query";
+import { api, getSocket } from "../../../lib/api";
+import { type ChartSettings,DEFAULT_SETTINGS } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
 
 const TABS = [
