@@ -8,7 +8,9 @@ const nodeOptions = `${process.env.NODE_OPTIONS ?? ""} --conditions=${SOURCE_CON
 
 export default defineConfig({
   // Vite's defaults for node (server) code, plus ours first
-  ssr: { resolve: { conditions: [SOURCE_CONDITION, "module", "node", "development|production"], externalConditions: [SOURCE_CONDITION, "node", "module-sync"] } },
+  ssr: {
+    resolve: { conditions: [SOURCE_CONDITION, "module", "node", "development|production"], externalConditions: [SOURCE_CONDITION, "node", "module-sync"] },
+  },
   test: {
     include: ["apps/**/*.test.ts", "packages/**/*.test.ts", "scripts/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/.next/**", "**/generated/**"],

@@ -8,7 +8,7 @@
 // it, and so is the server's share (the same series queries timed from Node).
 import { performance } from "node:perf_hooks";
 
-import { type MetricPoint,PROTOCOL_VERSION } from "@heron/core";
+import { type MetricPoint, PROTOCOL_VERSION } from "@heron/core";
 
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser } from "../apps/web/src/testing/browser";
 import { startTestServer, type TestServer } from "../apps/web/src/testing/harness";
@@ -73,7 +73,10 @@ async function main() {
       const start = performance.now();
       await page.goto(`${t.server.url}${url}`, { waitUntil: "commit" });
       await page.waitForFunction(
-        (n) => document.querySelectorAll("[data-chart][data-painted]").length >= n && !document.querySelector("[data-chart][data-loading]") && [...document.querySelectorAll<HTMLElement>("[data-chart][data-painted]")].every((el) => Number(el.dataset.painted) > 0),
+        (n) =>
+          document.querySelectorAll("[data-chart][data-painted]").length >= n &&
+          !document.querySelector("[data-chart][data-loading]") &&
+          [...document.querySelectorAll<HTMLElement>("[data-chart][data-painted]")].every((el) => Number(el.dataset.painted) > 0),
         charts,
         { polling: "raf", timeout: 60_000 },
       );
@@ -89,10 +92,16 @@ async function main() {
       runMs.push(await time(runUrl, KEYS));
       cmpMs.push(await time(cmpUrl, 1));
     }
-    const painted = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>("[data-chart][data-painted]")].map((el) => Number(el.dataset.painted)));
+    const painted = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>("[data-chart][data-painted]")].map((el) => Number(el.dataset.painted)),
+    );
     await browser.close();
-    console.error(`run page (${KEYS} charts): cold ${runCold.toFixed(0)} ms, warm ${runMs.map((x) => x.toFixed(0)).join("/")} ms; server queries ${runQueryMs.toFixed(0)} ms`);
-    console.error(`compare (${COMPARE_RUNS} runs): cold ${cmpCold.toFixed(0)} ms, warm ${cmpMs.map((x) => x.toFixed(0)).join("/")} ms; server query ${compareQueryMs.toFixed(0)} ms; points drawn per run ≈ ${painted[0] ?? 0}`);
+    console.error(
+      `run page (${KEYS} charts): cold ${runCold.toFixed(0)} ms, warm ${runMs.map((x) => x.toFixed(0)).join("/")} ms; server queries ${runQueryMs.toFixed(0)} ms`,
+    );
+    console.error(
+      `compare (${COMPARE_RUNS} runs): cold ${cmpCold.toFixed(0)} ms, warm ${cmpMs.map((x) => x.toFixed(0)).join("/")} ms; server query ${compareQueryMs.toFixed(0)} ms; points drawn per run ≈ ${painted[0] ?? 0}`,
+    );
     console.log(
       JSON.stringify({
         bench: "dashboard",

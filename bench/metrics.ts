@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { type MetricPoint, PROTOCOL_VERSION, type RunLogAck, type WireMetricPoint } from "@heron/core";
-import { createMetricsStore, type MetricsStore,openDatabase } from "@heron/db";
+import { createMetricsStore, type MetricsStore, openDatabase } from "@heron/db";
 import { startServer } from "@heron/web/server";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -66,7 +66,9 @@ function sqliteBaseline(): number {
   const db = new BetterSqlite3(path.join(dir, "raw.db"));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.exec(`CREATE TABLE p ("runId" TEXT NOT NULL, "key" TEXT NOT NULL, "step" BIGINT NOT NULL, "value" REAL, "ts" REAL NOT NULL, PRIMARY KEY ("runId","key","step"))`);
+  db.exec(
+    `CREATE TABLE p ("runId" TEXT NOT NULL, "key" TEXT NOT NULL, "step" BIGINT NOT NULL, "value" REAL, "ts" REAL NOT NULL, PRIMARY KEY ("runId","key","step"))`,
+  );
   const ins = db.prepare(`INSERT INTO p VALUES (?,?,?,?,?)`);
   const t = process.hrtime.bigint();
   db.transaction(() => {
@@ -93,7 +95,11 @@ async function clientMain(url: string) {
       socket.once("connect_error", reject);
     });
     sockets.push(socket);
-    const ack = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "bench", name: `bench-${r}` })) as { ok: boolean; runId: string; error?: string };
+    const ack = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "bench", name: `bench-${r}` })) as {
+      ok: boolean;
+      runId: string;
+      error?: string;
+    };
     if (!ack.ok) throw new Error(ack.error);
     runs.push({ socket, runId: ack.runId, batches: [...runBatches(r)] });
   }
@@ -106,7 +112,13 @@ async function clientMain(url: string) {
         Array.from({ length: WINDOW }, async () => {
           while (next < run.batches.length) {
             const seq = ++next;
-            const ack = (await run.socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: run.runId, seq, writer: "0", points: run.batches[seq - 1]! })) as RunLogAck;
+            const ack = (await run.socket.emitWithAck("run:log", {
+              v: PROTOCOL_VERSION,
+              runId: run.runId,
+              seq,
+              writer: "0",
+              points: run.batches[seq - 1]!,
+            })) as RunLogAck;
             if (!ack.ok) throw new Error(ack.error);
             written += ack.written;
           }
@@ -122,9 +134,22 @@ async function clientMain(url: string) {
 /** the real path: socket.io client (child process) → server → store, each batch acked */
 async function ingestE2E(opts: { databaseUrl?: string; pgSchema?: string }) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-bench-"));
-  const server = await startServer({ HERON_HOME: home, PORT: 0, HOST: "127.0.0.1", DATABASE_URL: opts.databaseUrl, pgSchema: opts.pgSchema, HERON_BOOTSTRAP_API_KEY: API_KEY, dashboard: false, logger: pino({ level: "warn" }) });
+  const server = await startServer({
+    HERON_HOME: home,
+    PORT: 0,
+    HOST: "127.0.0.1",
+    DATABASE_URL: opts.databaseUrl,
+    pgSchema: opts.pgSchema,
+    HERON_BOOTSTRAP_API_KEY: API_KEY,
+    dashboard: false,
+    logger: pino({ level: "warn" }),
+  });
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--client", server.url, "--points-per-batch", String(PER_BATCH), "--window", String(WINDOW)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), "--client", server.url, "--points-per-batch", String(PER_BATCH), "--window", String(WINDOW)],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -155,7 +180,7 @@ async function queries(store: MetricsStore) {
   }
   // 20 ranges: the whole series, then random windows from 2% to 100% of it (seeded)
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const ranges: { stepMin?: number; stepMax?: number }[] = [{}];
   while (ranges.length < 20) {
     const width = Math.floor(N * (0.02 + 0.98 * rand()));
@@ -217,7 +242,9 @@ if (process.argv.includes("--client")) {
   process.exit(0);
 }
 
-log(`metrics bench: ${RUNS} runs × ${KEYS} keys × ${STEPS} steps, ${PER_BATCH} points per batch, window ${WINDOW} per run; ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(2)}`);
+log(
+  `metrics bench: ${RUNS} runs × ${KEYS} keys × ${STEPS} steps, ${PER_BATCH} points per batch, window ${WINDOW} per run; ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(2)}`,
+);
 if (process.argv.includes("--e2e-only")) {
   // for profiling the server side: node --cpu-prof --import tsx bench/metrics.ts --e2e-only
   const e = await ingestE2E({});
@@ -231,14 +258,18 @@ const e2es: number[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   baselines.push(sqliteBaseline());
   e2es.push((await ingestE2E({})).pointsPerS);
-  log(`round ${round}: sqlite baseline (raw prepared INSERTs, one transaction) ${Math.round(baselines.at(-1)!)} points/s; e2e (socket.io → server → store, acked) ${Math.round(e2es.at(-1)!)} points/s`);
+  log(
+    `round ${round}: sqlite baseline (raw prepared INSERTs, one transaction) ${Math.round(baselines.at(-1)!)} points/s; e2e (socket.io → server → store, acked) ${Math.round(e2es.at(-1)!)} points/s`,
+  );
 }
 const baseline = median(baselines);
 const e2e = { pointsPerS: median(e2es) };
 log(`sqlite medians: baseline ${Math.round(baseline)}, e2e ${Math.round(e2e.pointsPerS)} points/s → ratio ${(e2e.pointsPerS / baseline).toFixed(2)}`);
 const sq = await withStore({}, async (store) => ({ storeRate: await ingestStore(store), q: await queries(store) }));
 log(`sqlite store-level ingest: ${Math.round(sq.storeRate)} points/s`);
-log(`sqlite query 1M → 1000 buckets: p50 ${sq.q.p50.toFixed(2)} ms, p90 ${sq.q.p90.toFixed(2)} ms (avg ${Math.round(sq.q.avgBuckets)} buckets); full read ${sq.q.fullMs.toFixed(1)} ms → speedup ${(sq.q.fullMs / sq.q.p50).toFixed(1)}`);
+log(
+  `sqlite query 1M → 1000 buckets: p50 ${sq.q.p50.toFixed(2)} ms, p90 ${sq.q.p90.toFixed(2)} ms (avg ${Math.round(sq.q.avgBuckets)} buckets); full read ${sq.q.fullMs.toFixed(1)} ms → speedup ${(sq.q.fullMs / sq.q.p50).toFixed(1)}`,
+);
 
 let pgIngest: number | null = null;
 let pgP50: number | null = null;
@@ -255,7 +286,9 @@ if (await pgReachable()) {
     const pq = await withStore({ databaseUrl: PG_URL, pgSchema: schema }, async (store) => ({ storeRate: await ingestStore(store), q: await queries(store) }));
     pgP50 = pq.q.p50;
     log(`pg store-level ingest: ${Math.round(pq.storeRate)} points/s`);
-    log(`pg query 1M → 1000 buckets: p50 ${pq.q.p50.toFixed(2)} ms, p90 ${pq.q.p90.toFixed(2)} ms; full read ${pq.q.fullMs.toFixed(1)} ms → speedup ${(pq.q.fullMs / pq.q.p50).toFixed(1)}`);
+    log(
+      `pg query 1M → 1000 buckets: p50 ${pq.q.p50.toFixed(2)} ms, p90 ${pq.q.p90.toFixed(2)} ms; full read ${pq.q.fullMs.toFixed(1)} ms → speedup ${(pq.q.fullMs / pq.q.p50).toFixed(1)}`,
+    );
   } finally {
     await dropSchema(schema);
   }

@@ -6,7 +6,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const available = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.endsWith(".test.ts")).map((f) => f.replace(/\.ts$/, ""));
+const available = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".ts") && f !== "run.ts" && !f.endsWith(".test.ts"))
+  .map((f) => f.replace(/\.ts$/, ""));
 const name = process.argv[2];
 if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <name>\navailable: ${available.sort().join(", ")}`);
@@ -19,5 +22,8 @@ if (fs.readFileSync(file, "utf8").includes("@heron/sdk")) {
   const build = spawnSync("npm", ["run", "build", "-w", "@heron/sdk", "--silent"], { cwd: path.join(dir, ".."), stdio: ["ignore", "ignore", "inherit"] });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", file, ...process.argv.slice(3)], { stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });
+const r = spawnSync(process.execPath, ["--import", "tsx", file, ...process.argv.slice(3)], {
+  stdio: "inherit",
+  env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+});
 process.exit(r.status ?? 1);

@@ -8,12 +8,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type Lease,PROTOCOL_VERSION } from "@heron/core";
-import { createFakeExecutor,RunnerDaemon } from "@heron/runner";
+import { type Lease, PROTOCOL_VERSION } from "@heron/core";
+import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { io } from "socket.io-client";
 
-import { postgresAvailable, type Provider,startTestServer } from "../apps/web/src/testing/harness";
+import { postgresAvailable, type Provider, startTestServer } from "../apps/web/src/testing/harness";
 
 const DISPATCH_SAMPLES = Number(process.env.BENCH_DISPATCH ?? 100);
 const QUEUED = Number(process.env.BENCH_JOBS ?? 1000);
@@ -71,7 +71,15 @@ async function claimRate(provider: Provider) {
         const { token } = await t.api.runner.createToken.mutate({ name: `sim-${i}` });
         const s = io(t.server.url, { path: "/socket.io", auth: { token }, transports: ["websocket"], reconnection: false });
         await new Promise<void>((resolve, reject) => (s.once("connect", () => resolve()), s.once("connect_error", reject)));
-        await s.emitWithAck("runner:hello", { v: PROTOCOL_VERSION, name: `sim-${i}`, hostname: "bench", cpus: 1, memoryBytes: 1, backend: "none", slots: 1024 });
+        await s.emitWithAck("runner:hello", {
+          v: PROTOCOL_VERSION,
+          name: `sim-${i}`,
+          hostname: "bench",
+          cpus: 1,
+          memoryBytes: 1,
+          backend: "none",
+          slots: 1024,
+        });
         return s;
       }),
     );

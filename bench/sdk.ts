@@ -77,7 +77,9 @@ try {
   // 10M points take the server a while to ingest: don't wait; a fresh server for part 2 so
   // its backlog does not slow the training measured there
   await run.finish({ timeoutMs: 1_000 });
-  console.log(`log(): ${CALLS} calls × 10 keys — p50 ${p50.toFixed(2)} µs, p99 ${p99.toFixed(2)} µs, mean ${mean.toFixed(2)} µs (incl. cutting + sending batches on this thread); loop ${(loopMs / 1000).toFixed(1)} s`);
+  console.log(
+    `log(): ${CALLS} calls × 10 keys — p50 ${p50.toFixed(2)} µs, p99 ${p99.toFixed(2)} µs, mean ${mean.toFixed(2)} µs (incl. cutting + sending batches on this thread); loop ${(loopMs / 1000).toFixed(1)} s`,
+  );
   stopping.add(server);
   server.proc.kill("SIGKILL");
   await server.exited;
@@ -127,7 +129,10 @@ try {
       const r = tf.tidy(() => {
         const xt = tf.tensor4d(x, [BATCH, h, w, c]);
         const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
-        return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: step }).logits) as tf.Scalar, model.trainableWeights);
+        return tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: step }).logits) as tf.Scalar,
+          model.trainableWeights,
+        );
       });
       const grads = new Map<string, tf.Tensor>();
       for (const [n, v] of model.params) grads.set(n, r.grads[v.name]!);
@@ -161,12 +166,30 @@ try {
   const ROUND_STEPS = Math.max(25, Math.min(500, Math.round(500 / stepWallMs)));
   // SDK_BENCH_AA=1: A logs to a disabled run too — a check of the method, which must then
   // show no slowdown (0 inside the interval)
-  const online = AA ? await init({ project: "bench-sdk", mode: "disabled", ...quiet }) : await init({ project: "bench-sdk", host, apiKey: key, dir: path.join(home, "train-online"), ...quiet, flushIntervalMs: 3_600_000, flushPoints: ROUND_STEPS * 10, mode: MODE });
+  const online = AA
+    ? await init({ project: "bench-sdk", mode: "disabled", ...quiet })
+    : await init({
+        project: "bench-sdk",
+        host,
+        apiKey: key,
+        dir: path.join(home, "train-online"),
+        ...quiet,
+        flushIntervalMs: 3_600_000,
+        flushPoints: ROUND_STEPS * 10,
+        mode: MODE,
+      });
   // The server's ingest of a batch runs on the other core while a learner trains; so that it
   // overlaps B's windows as much as A's, a helper process sends the server an equal batch at
   // the start of each of B's cut chunks (the pipe write is charged to B: ~10 µs a batch).
   // SDK_BENCH_MIRROR=0 turns it off; an A/A check or an offline A needs none.
-  const mirror = MIRROR && !AA && MODE === "online" ? spawn(process.execPath, ["--import", "tsx", path.join(path.dirname(fileURLToPath(import.meta.url)), "helpers", "mirror-logger.ts"), host, key, path.join(home, "mirror")], { stdio: ["pipe", "pipe", "inherit"] }) : null;
+  const mirror =
+    MIRROR && !AA && MODE === "online"
+      ? spawn(
+          process.execPath,
+          ["--import", "tsx", path.join(path.dirname(fileURLToPath(import.meta.url)), "helpers", "mirror-logger.ts"), host, key, path.join(home, "mirror")],
+          { stdio: ["pipe", "pipe", "inherit"] },
+        )
+      : null;
   if (mirror) {
     await new Promise<void>((resolve, reject) => {
       mirror.stdout.on("data", (d: Buffer) => d.toString().includes("READY") && resolve());
@@ -203,7 +226,7 @@ try {
     for (const w of aFirst ? (["a", "b"] as const) : (["b", "a"] as const)) {
       const c0 = cpuMs();
       if (w === "b") mirror?.stdin!.write(`${ROUND_STEPS}\n`); // the server ingests a batch now, as it does after A's cut
-      for (let done = 0; done < n; ) {
+      for (let done = 0; done < n;) {
         const m = Math.min(CHUNK, n - done);
         for (let i = 0; i < m; i++) {
           if (w === "a") la.step(online, s + done + i);
@@ -227,7 +250,7 @@ try {
   let lastTurn = performance.now();
   /** A − B CPU ms of each pair of ordinary steps (no cut in either) */
   const pairDiffs: number[] = [];
-  for (let s = 300, j = 0; s < 300 + TOTAL; ) {
+  for (let s = 300, j = 0; s < 300 + TOTAL;) {
     // the learners swap roles every batch, so a difference between the two models (memory
     // placement) cancels out too
     [la, lb] = j % 2 === 0 ? [a, b] : [b, a];
@@ -243,7 +266,8 @@ try {
       continue;
     }
     const pair = { a: 0, b: 0 };
-    for (const w of s % 4 === 0 || s % 4 === 3 ? (["a", "b"] as const) : (["b", "a"] as const)) pair[w] = w === "a" ? timed(la, online, s) : timed(lb, disabled, s); // ABBA
+    for (const w of s % 4 === 0 || s % 4 === 3 ? (["a", "b"] as const) : (["b", "a"] as const))
+      pair[w] = w === "a" ? timed(la, online, s) : timed(lb, disabled, s); // ABBA
     block.a.step += pair.a;
     block.b.step += pair.b;
     pairDiffs.push(pair.a - pair.b);
@@ -323,7 +347,9 @@ try {
     return { pct: pct(diff / sumB), ci: [pct((diff - half) / sumB), pct((diff + half) / sumB)], stepUs: tmean * 1000 };
   })();
   const part = (w: "a" | "b", k: Part) => sum(blocks.map((x) => x[w][k]));
-  const parts = (["cut", "step", "turn"] as const).map((k) => `${k === "cut" ? "chunks that cut a batch" : k === "step" ? "other steps" : "event-loop turns"} ${(part("a", k) - part("b", k)).toFixed(0)} ms`).join(", ");
+  const parts = (["cut", "step", "turn"] as const)
+    .map((k) => `${k === "cut" ? "chunks that cut a batch" : k === "step" ? "other steps" : "event-loop turns"} ${(part("a", k) - part("b", k)).toFixed(0)} ms`)
+    .join(", ");
   const stepCpuMs = sumB / TOTAL;
   const sdkUsPerStep = ((median(sdkA) - median(sdkB)) / ROUND_STEPS) * 1000;
   const sdkPct = (sdkUsPerStep / 1000 / stepCpuMs) * 100;

@@ -29,7 +29,10 @@ async function heron(c: Case, backend: string): Promise<number> {
     const r = tf.tidy(() => {
       const xt = tf.tensor4d(x, [c.batch, ...c.shape]);
       const yt = tf.oneHot(tf.tensor1d(y, "int32"), 10);
-      return tf.variableGrads(() => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: i }).logits) as tf.Scalar, model.trainableWeights);
+      return tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(yt, model.forward(xt, { training: true, seed: i }).logits) as tf.Scalar,
+        model.trainableWeights,
+      );
     });
     const grads = new Map<string, tf.Tensor>();
     for (const [n, v] of model.params) grads.set(n, r.grads[v.name]!);
@@ -82,7 +85,12 @@ function torchBaseline(): Record<string, number> | undefined {
   const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
   if (probe.status !== 0) return undefined;
   const run = (threads: number) =>
-    JSON.parse(execFileSync("/usr/bin/python3", ["-c", TORCH, String(SECONDS), String(threads)], { encoding: "utf8" }).trim().split("\n").at(-1)!) as Record<string, number>;
+    JSON.parse(
+      execFileSync("/usr/bin/python3", ["-c", TORCH, String(SECONDS), String(threads)], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .at(-1)!,
+    ) as Record<string, number>;
   // compare against the faster of 1 thread and all cores (the honest baseline)
   const runs = [run(1), run(cpus().length)];
   for (const r of runs) console.log(`torch ${r.version} ${r.threads} thread(s): mlp ${r.mlp!.toFixed(0)}, cnn ${r.cnn!.toFixed(0)} samples/s`);

@@ -35,7 +35,15 @@ function prisma(args, provider) {
     cwd: root,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, HERON_PRISMA_PROVIDER: provider, DATABASE_URL: provider === "postgres" ? (process.env.HERON_MIGRATIONS_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres") : "file:" + path.join(os.tmpdir(), "heron-prisma-cli.db"), PRISMA_HIDE_UPDATE_MESSAGE: "1" },
+    env: {
+      ...process.env,
+      HERON_PRISMA_PROVIDER: provider,
+      DATABASE_URL:
+        provider === "postgres"
+          ? (process.env.HERON_MIGRATIONS_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres")
+          : "file:" + path.join(os.tmpdir(), "heron-prisma-cli.db"),
+      PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    },
   });
 }
 
@@ -43,7 +51,10 @@ function writeMigrations(provider, name) {
   const source = provider === "postgres" ? pgDir : schemaDir;
   const migrationsDir = path.join(root, "prisma", "migrations", provider);
   fs.mkdirSync(migrationsDir, { recursive: true });
-  const existing = fs.readdirSync(migrationsDir).filter((d) => /^\d{4}_/.test(d)).sort();
+  const existing = fs
+    .readdirSync(migrationsDir)
+    .filter((d) => /^\d{4}_/.test(d))
+    .sort();
   const last = existing.at(-1);
   const from = last ? ["--from-schema-datamodel", path.join(migrationsDir, last, "schema")] : ["--from-empty"];
   const sql = prisma(["migrate", "diff", ...from, "--to-schema-datamodel", source, "--script"], provider);

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { createProcessExecutor,RunnerDaemon } from "../apps/runner/src";
+import { createProcessExecutor, RunnerDaemon } from "../apps/runner/src";
 import { createLogger } from "../apps/runner/src/logger";
 import { readEnv } from "../apps/web/src/env";
 import { startServer } from "../apps/web/src/server/create-server";

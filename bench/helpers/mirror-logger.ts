@@ -12,7 +12,18 @@ import { init } from "@heron/sdk";
 import { tenKeys } from "./ten-keys";
 
 const [host, apiKey, dir] = process.argv.slice(2);
-const run = await init({ project: "bench-sdk", name: "mirror", host, apiKey, dir, captureSystem: false, captureConsole: false, captureExit: false, flushIntervalMs: 3_600_000, flushPoints: 1_000_000 });
+const run = await init({
+  project: "bench-sdk",
+  name: "mirror",
+  host,
+  apiKey,
+  dir,
+  captureSystem: false,
+  captureConsole: false,
+  captureExit: false,
+  flushIntervalMs: 3_600_000,
+  flushPoints: 1_000_000,
+});
 let step = 0;
 /** logs the next batch's points ahead, so a trigger only has to cut and send it */
 const prepare = (n: number) => {

@@ -43,7 +43,9 @@ describe("CheckpointUploader.syncFinal", () => {
     let commits = 0;
     const emit = (async (event: string) => {
       if (event === "job:checkpoint:commit") commits++;
-      return event === "job:checkpoint:commit" ? { ok: false, error: "stale fencing token for job job: this runner does not hold its current lease" } : { ok: true };
+      return event === "job:checkpoint:commit"
+        ? { ok: false, error: "stale fencing token for job job: this runner does not hold its current lease" }
+        : { ok: true };
     }) as Emit;
     const up = new CheckpointUploader(emit, lease, jobDir(), null, () => undefined);
     await up.syncFinal(4);

@@ -82,7 +82,9 @@ export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, nam
  * under this job's lease: the server checks that this job's spec references it.
  */
 export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string, sourceJobId?: string): Promise<number | null> {
-  const [latestEvent, readEvent] = sourceJobId ? ["job:source-checkpoint:latest", "job:source-checkpoint:read"] : ["job:checkpoint:latest", "job:checkpoint:read"];
+  const [latestEvent, readEvent] = sourceJobId
+    ? ["job:source-checkpoint:latest", "job:source-checkpoint:read"]
+    : ["job:checkpoint:latest", "job:checkpoint:read"];
   const ask = { v: PROTOCOL_VERSION, ...lease, ...(sourceJobId ? { sourceJobId } : {}) };
   const info = must(CheckpointLatestAckSchema, await emit(latestEvent, ask), "checkpoint lookup").checkpoint;
   if (!info) return null;
@@ -96,7 +98,9 @@ export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: str
     for (const f of info.files) {
       const parts: Uint8Array[] = [];
       for (let i = 0; i < f.chunks; i++) {
-        parts.push(must(CheckpointReadAckSchema, await emit(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
+        parts.push(
+          must(CheckpointReadAckSchema, await emit(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data,
+        );
       }
       const buf = Buffer.concat(parts);
       if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);

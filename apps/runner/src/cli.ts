@@ -14,22 +14,41 @@ const program = new Command("heron-runner")
   .requiredOption("--token <token>", "runner token (create one with runner.createToken or `npx heron runner-token`)", process.env.HERON_RUNNER_TOKEN)
   .option("--name <name>", "runner name shown in the dashboard")
   .option("--queues <list>", "comma-separated queues to take work from", "default")
-  .option("--slots <n>", "concurrent jobs: auto (one per GPU, 1 on CPU hosts) or a number", (v) => {
-    if (v === "auto") return v;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--slots must be auto or a positive integer");
-    return n;
-  }, "auto")
+  .option(
+    "--slots <n>",
+    "concurrent jobs: auto (one per GPU, 1 on CPU hosts) or a number",
+    (v) => {
+      if (v === "auto") return v;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--slots must be auto or a positive integer");
+      return n;
+    },
+    "auto",
+  )
   .option("--home <dir>", "where checkpoints live", process.env.HERON_HOME ?? "./.heron")
   .option("--data-dir <dir>", "the only folder job specs may read files from (data.path, cifarPath); default <home>/data", process.env.HERON_DATA_DIR)
-  .option("--drain-grace <seconds>", "on SIGTERM: how long running jobs get to checkpoint and stop before they are killed and requeued", (v) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--drain-grace must be a number of seconds ≥ 0");
-    return n;
-  }, 30);
+  .option(
+    "--drain-grace <seconds>",
+    "on SIGTERM: how long running jobs get to checkpoint and stop before they are killed and requeued",
+    (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--drain-grace must be a number of seconds ≥ 0");
+      return n;
+    },
+    30,
+  );
 
 program.parse();
-const opts = program.opts<{ server: string; token: string; name?: string; queues: string; slots: number | "auto"; home: string; dataDir?: string; drainGrace: number }>();
+const opts = program.opts<{
+  server: string;
+  token: string;
+  name?: string;
+  queues: string;
+  slots: number | "auto";
+  home: string;
+  dataDir?: string;
+  drainGrace: number;
+}>();
 const logger = createLogger("heron-runner");
 // test-only: HERON_RUNNER_FAKE_JOB_MS runs every job as an in-process sleep (queue tests, benchmarks)
 const fakeMs = process.env.HERON_RUNNER_FAKE_JOB_MS ? Number(process.env.HERON_RUNNER_FAKE_JOB_MS) : null;
@@ -37,7 +56,10 @@ const daemon = new RunnerDaemon({
   server: opts.server,
   token: opts.token,
   name: opts.name,
-  queues: opts.queues.split(",").map((q) => q.trim()).filter(Boolean),
+  queues: opts.queues
+    .split(",")
+    .map((q) => q.trim())
+    .filter(Boolean),
   slots: opts.slots,
   home: path.resolve(opts.home),
   dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined,

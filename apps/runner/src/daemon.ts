@@ -21,9 +21,9 @@ import {
 import type { Logger } from "pino";
 import { io, type Socket } from "socket.io-client";
 
-import { CheckpointUploader, downloadLatestCheckpoint, type Emit,latestLocalStep } from "./checkpoint-sync";
+import { CheckpointUploader, downloadLatestCheckpoint, type Emit, latestLocalStep } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
-import { type ExecutionHandle, type ExecutionResult, type Executor,EXIT_OK } from "./executor";
+import { type ExecutionHandle, type ExecutionResult, type Executor, EXIT_OK } from "./executor";
 import { describeHost } from "./host-info";
 import { confineJobData, defaultDataDir } from "./job-data";
 import { fetchSourceCheckpoints } from "./source-checkpoints";
@@ -52,7 +52,15 @@ export type DaemonOptions = {
 
 /** why the daemon stopped a job (decides what it reports) */
 type StopReason = "cancel" | "drain" | "lost";
-type Running = { lease: Lease; handle: ExecutionHandle | null; stop: StopReason | null; logs: { stream: "stdout" | "stderr" | "system"; line: string }[]; tail: string[]; uploader: CheckpointUploader | null; ended: Promise<void> };
+type Running = {
+  lease: Lease;
+  handle: ExecutionHandle | null;
+  stop: StopReason | null;
+  logs: { stream: "stdout" | "stderr" | "system"; line: string }[];
+  tail: string[];
+  uploader: CheckpointUploader | null;
+  ended: Promise<void>;
+};
 type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const TAIL_LINES = 200;
@@ -90,7 +98,13 @@ export class RunnerDaemon {
   async start(): Promise<void> {
     const host = await describeHost();
     this.slots = this.opts.slots === "auto" || this.opts.slots === undefined ? Math.max(1, host.gpus.length) : this.opts.slots;
-    const socket: HeronSocket = io(this.opts.server, { path: "/socket.io", auth: { token: this.opts.token }, transports: ["websocket"], reconnectionDelay: 200, reconnectionDelayMax: 2000 });
+    const socket: HeronSocket = io(this.opts.server, {
+      path: "/socket.io",
+      auth: { token: this.opts.token },
+      transports: ["websocket"],
+      reconnectionDelay: 200,
+      reconnectionDelayMax: 2000,
+    });
     this.socket = socket;
     socket.on("connect", () => void this.onConnect(host));
     socket.on("disconnect", (reason) => {
@@ -150,8 +164,10 @@ export class RunnerDaemon {
     new Promise((resolve) => {
       const refusal: Refusal = { ok: false, error: "not connected" };
       if (!this.socket?.connected) return resolve(refusal);
-      (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: unknown) => void) => void }).emit(event, payload, (err, a) =>
-        resolve(err ? refusal : a),
+      (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: unknown) => void) => void }).emit(
+        event,
+        payload,
+        (err, a) => resolve(err ? refusal : a),
       );
     });
 
@@ -182,7 +198,14 @@ export class RunnerDaemon {
           // the envelope is checked; a spec this runner cannot parse fails the job (not the claim loop)
           const spec = JobSpecSchema.safeParse(ack.lease.spec);
           if (spec.success) this.startJob({ ...ack.lease, spec: spec.data });
-          else await this.report({ v: PROTOCOL_VERSION, jobId: ack.lease.jobId, fencingToken: ack.lease.fencingToken, status: "failed", error: `the job spec cannot run on this runner: ${formatIssues(spec.error.issues)}` });
+          else
+            await this.report({
+              v: PROTOCOL_VERSION,
+              jobId: ack.lease.jobId,
+              fencingToken: ack.lease.fencingToken,
+              status: "failed",
+              error: `the job spec cannot run on this runner: ${formatIssues(spec.error.issues)}`,
+            });
         }
       } while (this.claimAgain && !this.draining && this.running.size < this.slots);
     } finally {
@@ -259,7 +282,11 @@ export class RunnerDaemon {
     this.log(entry, "system", `[runner] ${error}`);
     this.running.delete(lease.jobId);
     // awaited, so the lines land before the report ends the lease that fences them
-    await this.emit("job:logs", { v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, lines: entry.logs.splice(0, 5000) }, EmptyAckSchema);
+    await this.emit(
+      "job:logs",
+      { v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, lines: entry.logs.splice(0, 5000) },
+      EmptyAckSchema,
+    );
     this.opts.logger.warn({ jobId: lease.jobId, error }, "job cannot start");
     await this.report({ v: PROTOCOL_VERSION, jobId: lease.jobId, fencingToken: lease.fencingToken, status: "failed", error });
     await this.claimLoop();

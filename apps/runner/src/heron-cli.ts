@@ -10,7 +10,10 @@ export type RegisterCommand = (program: Command) => void;
 
 const program = new Command("heron").description("Heron: experiment tracking and job runner").showHelpAfterError();
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "commands");
-for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort()) {
+for (const file of fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+  .sort()) {
   const mod = (await import(path.join(dir, file))) as { register?: RegisterCommand };
   mod.register?.(program);
 }

@@ -1,5 +1,14 @@
-export { type DaemonOptions,RunnerDaemon } from "./daemon";
-export { createProcessExecutor, type ExecutionContext, type ExecutionHandle, type ExecutionResult,type Executor, EXIT_FAILED, EXIT_OK, EXIT_STOPPED } from "./executor";
+export { type DaemonOptions, RunnerDaemon } from "./daemon";
+export {
+  createProcessExecutor,
+  type ExecutionContext,
+  type ExecutionHandle,
+  type ExecutionResult,
+  type Executor,
+  EXIT_FAILED,
+  EXIT_OK,
+  EXIT_STOPPED,
+} from "./executor";
 export { describeHost, probeBackend } from "./host-info";
 export { createFakeExecutor, type FakeJobRecord } from "./testing/fake-executor";
-export { type RunnerProcess,spawnRunner } from "./testing/spawn-runner";
+export { type RunnerProcess, spawnRunner } from "./testing/spawn-runner";

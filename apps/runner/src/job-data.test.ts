@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type JobSpec,JobSpecSchema } from "@heron/core";
+import { type JobSpec, JobSpecSchema } from "@heron/core";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -16,7 +16,8 @@ import { startFakeServer } from "./testing/fake-server";
 const root = path.resolve("/srv/heron-data");
 const finetune = (data: unknown): JobSpec =>
   JobSpecSchema.parse({ kind: "finetune", task: "text", base: { runId: "r1" }, method: "full", data, epochs: 1, batchSize: 4, lr: 0.001 });
-const cifar = (cifarPath: string): JobSpec => JobSpecSchema.parse({ kind: "train", model: "mlp-cifar", dataset: "cifar10", cifarPath, epochs: 1, batchSize: 8, lr: 0.01 });
+const cifar = (cifarPath: string): JobSpec =>
+  JobSpecSchema.parse({ kind: "train", model: "mlp-cifar", dataset: "cifar10", cifarPath, epochs: 1, batchSize: 8, lr: 0.01 });
 
 describe("confineJobData", () => {
   it("resolves names relative to the data folder and keeps absolute paths inside it", () => {
@@ -29,7 +30,9 @@ describe("confineJobData", () => {
   });
 
   it("refuses a cifarPath outside, and leaves built-in datasets alone", () => {
-    expect(() => confineJobData(cifar("/home/someone/.ssh"), root)).toThrow(/cifarPath: .*outside this runner's data folder \/srv\/heron-data \(HERON_DATA_DIR\)/);
+    expect(() => confineJobData(cifar("/home/someone/.ssh"), root)).toThrow(
+      /cifarPath: .*outside this runner's data folder \/srv\/heron-data \(HERON_DATA_DIR\)/,
+    );
     const mnist = JobSpecSchema.parse({ kind: "train", model: "mlp-mnist", dataset: "mnist", epochs: 1, batchSize: 8, lr: 0.01 });
     expect(confineJobData(mnist, root)).toEqual(mnist);
     expect(confineJobData(finetune({ builtin: "almanac" }), root)).toEqual(finetune({ builtin: "almanac" }));
@@ -50,7 +53,10 @@ describe("RunnerDaemon with a spec naming a file outside the data folder", () =>
         if (leased) return { ok: true, lease: null };
         leased = true;
         const spec = finetune({ path: "/etc/passwd" });
-        return { ok: true, lease: { jobId: "job1", runId: "run1", projectName: "p", attempt: 1, fencingToken: 1, expiresAt: Date.now() + 60_000, jobToken: "t", spec } };
+        return {
+          ok: true,
+          lease: { jobId: "job1", runId: "run1", projectName: "p", attempt: 1, fencingToken: 1, expiresAt: Date.now() + 60_000, jobToken: "t", spec },
+        };
       },
       "runner:heartbeat": () => ({ ok: true, stale: [] }),
       "job:checkpoint:latest": () => ({ ok: true, checkpoint: null }),

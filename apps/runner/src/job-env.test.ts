@@ -44,9 +44,23 @@ describe("jobBaseEnv", () => {
   });
 
   it("the job process's environment: the allowlist plus this attempt's own credentials, never the runner's", () => {
-    const lease = { jobId: "j1", runId: "r1", projectName: "p", attempt: 2, fencingToken: 3, expiresAt: 0, jobToken: "hj_attempt", spec: { kind: "train" } } as never;
+    const lease = {
+      jobId: "j1",
+      runId: "r1",
+      projectName: "p",
+      attempt: 2,
+      fencingToken: 3,
+      expiresAt: 0,
+      jobToken: "hj_attempt",
+      spec: { kind: "train" },
+    } as never;
     const env = jobProcessEnv(daemonEnv, lease, { serverUrl: "http://heron:3000", checkpointDir: "/var/heron/checkpoints/j1" });
-    expect(env).toMatchObject({ HERON_HOST: "http://heron:3000", HERON_API_KEY: "hj_attempt", HERON_CHECKPOINT_DIR: "/var/heron/checkpoints/j1", PATH: "/usr/bin" });
+    expect(env).toMatchObject({
+      HERON_HOST: "http://heron:3000",
+      HERON_API_KEY: "hj_attempt",
+      HERON_CHECKPOINT_DIR: "/var/heron/checkpoints/j1",
+      PATH: "/usr/bin",
+    });
     expect(JSON.parse(env.HERON_LEASE!)).toEqual({ jobId: "j1", runId: "r1", projectName: "p", attempt: 2, spec: { kind: "train" } });
     expect(Object.values(env).join(" ")).not.toMatch(/hr_secret|postgres:|hk_boot|redis:|aws|ghp/);
   });

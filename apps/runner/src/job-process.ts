@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import os from "node:os";
 
-import { type JobContext,JobSpecSchema } from "@heron/core";
+import { type JobContext, JobSpecSchema } from "@heron/core";
 import { runJob } from "@heron/core/node";
 import { init } from "@heron/sdk";
 
@@ -62,13 +62,22 @@ async function main() {
     id: lease.runId,
     resume: "allow",
     config: spec,
-    environment: { hostname: os.hostname(), node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, memoryBytes: os.totalmem(), jobId: lease.jobId, attempt: lease.attempt },
+    environment: {
+      hostname: os.hostname(),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: os.cpus().length,
+      memoryBytes: os.totalmem(),
+      jobId: lease.jobId,
+      attempt: lease.attempt,
+    },
   });
   console.log(`[heron] job ${lease.jobId} attempt ${lease.attempt} → run ${run.id}`);
   const ctx: JobContext = {
     log: (metrics, step) => run.log(metrics, { step }),
     logText: (key, rows, step) => run.logText(key, rows, { step }),
-    progress: (p) => console.log(`[progress] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} ${p.samplesPerSec.toFixed(0)} samples/s ETA ${p.etaSec.toFixed(0)}s`),
+    progress: (p) =>
+      console.log(`[progress] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} ${p.samplesPerSec.toFixed(0)} samples/s ETA ${p.etaSec.toFixed(0)}s`),
     setSummary: (values) => Object.assign(run.summary, values),
     info: (m) => console.log(m),
     warn: (m) => console.warn(`[warn] ${m}`),

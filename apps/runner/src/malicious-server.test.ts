@@ -55,7 +55,9 @@ describe("checkpoint download from a malicious server", () => {
   it("refuses chunk data that is not bytes", async () => {
     const s = sandbox();
     const dir = path.join(s.home, "checkpoints", "job1");
-    await expect(downloadLatestCheckpoint(serve({ step: 1, files: [{ name: "meta.json", bytes: 2, chunks: 1 }] }, "{}"), held, dir)).rejects.toThrow(/malformed answer/);
+    await expect(downloadLatestCheckpoint(serve({ step: 1, files: [{ name: "meta.json", bytes: 2, chunks: 1 }] }, "{}"), held, dir)).rejects.toThrow(
+      /malformed answer/,
+    );
   });
 
   it("a spec whose source job id is a path fails the job instead of writing outside", async () => {

@@ -24,7 +24,16 @@ describe("fetchSourceCheckpoints", () => {
     const emit = (async (event: string, payload: unknown) => {
       if (event === "job:source-checkpoint:latest") {
         if (lookups++ < failFirst) return { ok: false, error };
-        return { ok: true, checkpoint: { step: 40, files: [{ name: "meta.json", bytes: 2, chunks: 1 }, { name: "weights.bin", bytes: weights.byteLength, chunks: 1 }] } };
+        return {
+          ok: true,
+          checkpoint: {
+            step: 40,
+            files: [
+              { name: "meta.json", bytes: 2, chunks: 1 },
+              { name: "weights.bin", bytes: weights.byteLength, chunks: 1 },
+            ],
+          },
+        };
       }
       if (event === "job:source-checkpoint:read") return { ok: true, data: (payload as { file: string }).file === "meta.json" ? Buffer.from("{}") : weights };
       return { ok: false, error: `unexpected ${event}` };

@@ -5,7 +5,7 @@
 // this job's spec names). Then the job runs on any runner.
 import type { Lease } from "@heron/core";
 
-import { downloadLatestCheckpoint, type Emit,isRefusal, latestLocalStep } from "./checkpoint-sync";
+import { downloadLatestCheckpoint, type Emit, isRefusal, latestLocalStep } from "./checkpoint-sync";
 import { containedPath } from "./contained-path";
 
 export type CheckpointSource = { role: "teacher" | "base"; runId: string; jobId: string };
@@ -37,7 +37,12 @@ function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
  * Returns why the job cannot start (no checkpoint on the server nor on this host), or null.
  * A server that cannot be asked is not fatal: the job then uses what this host has.
  */
-export async function fetchSourceCheckpoints(emit: Emit, lease: Pick<Lease, "jobId" | "fencingToken" | "spec">, home: string, log: (line: string) => void): Promise<string | null> {
+export async function fetchSourceCheckpoints(
+  emit: Emit,
+  lease: Pick<Lease, "jobId" | "fencingToken" | "spec">,
+  home: string,
+  log: (line: string) => void,
+): Promise<string | null> {
   const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
   for (const src of checkpointSourcesOf(lease.spec)) {
     const what = `${src.role} run ${src.runId} (job ${src.jobId})`;

@@ -30,7 +30,9 @@ export function globProblem(pattern: string): string | null {
 export function compileGlob(pattern: string, o: { suffix?: boolean } = {}): CompiledGlob {
   const problem = globProblem(pattern);
   if (problem) throw new Error(`glob "${pattern.slice(0, 40)}" ${problem}`);
-  const segments = (o.suffix ? ["**", ...pattern.split(".")] : pattern.split(".")).map((s): Segment => (s === "**" ? { globstar: true } : { globstar: false, parts: s.split("*") }));
+  const segments = (o.suffix ? ["**", ...pattern.split(".")] : pattern.split(".")).map((s): Segment =>
+    s === "**" ? { globstar: true } : { globstar: false, parts: s.split("*") },
+  );
   // consecutive globstars match what one does
   return { source: pattern, segments: segments.filter((s, i) => !(s.globstar && segments[i - 1]?.globstar)) };
 }

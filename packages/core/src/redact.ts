@@ -24,7 +24,9 @@ function redactString(s: string): string {
     .replace(URL_USERINFO, `$1${REDACTED}@`)
     .replace(HERON_SECRET, `$1${REDACTED}`)
     .replace(ASSIGNMENT, (all, lead: string, name: string) => (isSecretName(name.replace(/^-+/, "")) ? `${lead}${name}=${REDACTED}` : all))
-    .replace(FLAG_THEN_VALUE, (all, lead: string, flag: string, gap: string) => (isSecretName(flag.replace(/^-+/, "")) ? `${lead}${flag}${gap}${REDACTED}` : all));
+    .replace(FLAG_THEN_VALUE, (all, lead: string, flag: string, gap: string) =>
+      isSecretName(flag.replace(/^-+/, "")) ? `${lead}${flag}${gap}${REDACTED}` : all,
+    );
 }
 
 /** a flag without `=value` whose next argument is its value */

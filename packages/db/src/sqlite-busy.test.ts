@@ -8,7 +8,7 @@ import path from "node:path";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { type Database,openDatabase } from "./client";
+import { type Database, openDatabase } from "./client";
 import { createSqliteIo } from "./metrics/sqlite-ops";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,10 @@ export class ConsoleCapture {
       const feed = (n: Stream, text: string) => this.feed(n, text);
       stream.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
         try {
-          feed(name, typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk));
+          feed(
+            name,
+            typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString("utf8") : String(chunk),
+          );
         } catch {
           // capture must never break the user's output
         }

@@ -4,9 +4,9 @@ import { ProjectNameSchema } from "@heron/core";
 
 import { captureEnvironment, readTfjs } from "./environment";
 import { attachProcessHooks } from "./lifecycle";
-import { type Mode,Run, syncCommand } from "./run";
+import { type Mode, Run, syncCommand } from "./run";
 import { defaultRunDir, newRunId, newWriterId, readRunMeta, readWriterMeta, writeRunMeta, writeWriterMeta } from "./run-dir";
-import { type InitOk,Sender } from "./sender";
+import { type InitOk, Sender } from "./sender";
 import { leftoverLastStep, leftoverWriters, Takeover } from "./takeover";
 import { listWriters, WriteAheadLog } from "./wal";
 
@@ -125,7 +125,9 @@ export async function init(opts: InitOptions): Promise<Run> {
   let takeover: Takeover | null = null;
   if (mode === "online") {
     if (leftovers.length) {
-      console.warn(`[heron] uploading what earlier processes of run ${id} left unsent in ${dir} (${leftovers.length} writer${leftovers.length > 1 ? "s" : ""})`);
+      console.warn(
+        `[heron] uploading what earlier processes of run ${id} left unsent in ${dir} (${leftovers.length} writer${leftovers.length > 1 ? "s" : ""})`,
+      );
       // the leftovers' run:init first: with resume "must" the run may exist only through them
       takeover = new Takeover(dir, previous!, leftovers, { host, apiKey });
     }
@@ -173,7 +175,8 @@ export async function init(opts: InitOptions): Promise<Run> {
   const url = ack?.url ?? `${host}/runs/${id}`;
   // where to look: the link works now, or once the data is there (named so the user knows what to do)
   if (ack) console.warn(`[heron] run ${id}: ${url}`);
-  else if (mode === "online") console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading in the background — the run appears at ${url} once it arrives`);
+  else if (mode === "online")
+    console.warn(`[heron] cannot reach ${host} yet; logging to ${dir} and uploading in the background — the run appears at ${url} once it arrives`);
   else console.warn(`[heron] offline: logging run ${id} to ${dir}; it appears on a server after: ${syncCommand(dir)}`);
 
   const run = new Run({

@@ -34,7 +34,9 @@ describe("process hooks", () => {
     process.on("warning", onWarning);
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     try {
-      const runs = await Promise.all(Array.from({ length: 50 }, (_, i) => init({ project: "sweep", mode: "offline", dir: path.join(home, `r${i}`), ...quiet })));
+      const runs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => init({ project: "sweep", mode: "offline", dir: path.join(home, `r${i}`), ...quiet })),
+      );
       expect(process.listenerCount("exit")).toBe(before.exit + 1);
       expect(process.listenerCount("SIGINT")).toBe(before.sigint + 1);
       runs.forEach((run, i) => run.log({ loss: i }));

@@ -1,4 +1,4 @@
-import { PACKED_POINT_BYTES, type PackedPoints,packPoints } from "@heron/core";
+import { PACKED_POINT_BYTES, type PackedPoints, packPoints } from "@heron/core";
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -40,7 +40,9 @@ export class PointBuffer {
   /** removes the first `count` points (all by default) and returns them packed */
   take(count = this.n): PackedPoints {
     const n = Math.min(count, this.n);
-    const out = LITTLE_ENDIAN ? this.packColumns(n) : packPoints(Array.from({ length: n }, (_, i) => [this.names[this.keys[i]!]!, this.steps[i]!, this.values[i]!, this.times[i]!] as const));
+    const out = LITTLE_ENDIAN
+      ? this.packColumns(n)
+      : packPoints(Array.from({ length: n }, (_, i) => [this.names[this.keys[i]!]!, this.steps[i]!, this.values[i]!, this.times[i]!] as const));
     if (n < this.n) for (const col of [this.keys, this.steps, this.values, this.times]) col.copyWithin(0, n, this.n);
     this.n -= n;
     return out;

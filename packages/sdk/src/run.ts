@@ -87,7 +87,11 @@ export class Run {
     if (p.sender) this.every(p.heartbeatIntervalMs, () => p.sender?.heartbeat());
     if (p.captureSystem) {
       const sys = new SystemMetrics();
-      const tick = () => void sys.sample().then((s) => this.logSystem(s), () => undefined);
+      const tick = () =>
+        void sys.sample().then(
+          (s) => this.logSystem(s),
+          () => undefined,
+        );
       tick();
       this.every(p.systemIntervalMs, tick);
     }
@@ -104,7 +108,8 @@ export class Run {
    */
   log(metrics: Record<string, unknown>, opts: { step?: number } = {}): void {
     const step = opts.step ?? this.step + 1;
-    if (!Number.isSafeInteger(step) || step < 0) return this.warnOnce(`step:${step}`, `log(): step must be an integer in [0, 2^53), got ${step} — nothing logged`);
+    if (!Number.isSafeInteger(step) || step < 0)
+      return this.warnOnce(`step:${step}`, `log(): step must be an integer in [0, 2^53), got ${step} — nothing logged`);
     if (step > this.step) this.step = step;
     if (this.p.mode === "disabled") return;
     if (this.finishing) return this.warnOnce("finished", "log() after finish() — ignored");
@@ -127,7 +132,15 @@ export class Run {
     key = rankKey(key, this.rank);
     const png = toPng(image);
     if (typeof png === "string") return this.warnOnce(`img:${key}`, `logImage("${key}"): ${png} — not logged`);
-    this.images.push({ key, step: opts.step ?? Math.max(this.step, 0), caption: opts.caption, width: png.width, height: png.height, png: Buffer.from(png.bytes).toString("base64"), ts: Date.now() });
+    this.images.push({
+      key,
+      step: opts.step ?? Math.max(this.step, 0),
+      caption: opts.caption,
+      width: png.width,
+      height: png.height,
+      png: Buffer.from(png.bytes).toString("base64"),
+      ts: Date.now(),
+    });
     this.cut(); // images are big: don't let them pile up in memory
   }
 
@@ -197,7 +210,10 @@ export class Run {
     if (this.p.sender) {
       const ok = await this.p.sender.drained(timeoutMs);
       // one line, with the command to paste: the process is free to exit, the data is safe on disk
-      if (!ok) console.warn(`[heron] run ${this.id}: not everything reached the server within ${formatSeconds(timeoutMs)}; it is kept in ${this.dir} — upload it with: ${syncCommand(this.dir!)}`);
+      if (!ok)
+        console.warn(
+          `[heron] run ${this.id}: not everything reached the server within ${formatSeconds(timeoutMs)}; it is kept in ${this.dir} — upload it with: ${syncCommand(this.dir!)}`,
+        );
       // all acknowledged: a process resuming this run later has nothing of ours to upload
       else if (this.dir) writeWriterMeta(this.dir, this.p.wal!.writer, { rank: this.rank, ackedSeq: this.p.sender.ackedSeq });
       this.p.sender.close();
@@ -225,10 +241,15 @@ export class Run {
       if (typeof v === "number") {
         // ranks > 0 log their own series (see rankKey); the branch keeps rank 0's path as it was
         const series = this.rank === 0 ? key : rankKey(key, this.rank);
-        if (series.length > MAX_KEY || key.length === 0) this.warnOnce(`key:${key}`, `log(): metric key "${series.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
+        if (series.length > MAX_KEY || key.length === 0)
+          this.warnOnce(`key:${key}`, `log(): metric key "${series.slice(0, 60)}…" must be 1–${MAX_KEY} characters — skipped`);
         else this.pending.push(series, step, v, ts);
       } else if (v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) this.addPoints(v as Record<string, unknown>, key, step, ts);
-      else this.warnOnce(`type:${key}`, `log(): "${key}" must be a number, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v} — skipped (other keys were logged)`);
+      else
+        this.warnOnce(
+          `type:${key}`,
+          `log(): "${key}" must be a number, got ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v} — skipped (other keys were logged)`,
+        );
     }
   }
 
@@ -237,7 +258,8 @@ export class Run {
     const step = Math.max(0, Math.floor((Date.now() - this.p.startedAt) / 1000));
     const ts = Date.now();
     // sys/<host>/… is per host; what is per process (RSS, tfjs memory) is per rank too
-    for (const [key, value] of Object.entries(sample)) this.pending.push(this.rank > 0 && PER_PROCESS.test(key) ? `${key}@rank${this.rank}` : key, step, value, ts);
+    for (const [key, value] of Object.entries(sample))
+      this.pending.push(this.rank > 0 && PER_PROCESS.test(key) ? `${key}@rank${this.rank}` : key, step, value, ts);
     const backend = readTfjs()?.backend ?? null;
     if (backend && backend !== this.tfjsBackend) {
       this.tfjsBackend = backend;
@@ -268,7 +290,11 @@ export class Run {
     const wal = this.p.wal;
     if (!wal) return;
     if (this.droppedLogLines) {
-      this.logs.push({ stream: "system", line: `[heron] ${this.droppedLogLines} output lines dropped (more than ${MAX_LOG_LINES_PER_BATCH} per ${this.p.flushIntervalMs} ms)`, ts: Date.now() });
+      this.logs.push({
+        stream: "system",
+        line: `[heron] ${this.droppedLogLines} output lines dropped (more than ${MAX_LOG_LINES_PER_BATCH} per ${this.p.flushIntervalMs} ms)`,
+        ts: Date.now(),
+      });
       this.droppedLogLines = 0;
     }
     const hasExtra = this.texts.length || this.images.length || this.logs.length || this.pendingConfig || this.pendingEnv || Object.keys(extra).length;

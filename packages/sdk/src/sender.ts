@@ -130,10 +130,12 @@ export class Sender {
    */
   hold(until: Promise<unknown>): void {
     this.held = true;
-    void until.catch(() => undefined).then(() => {
-      this.held = false;
-      this.pump();
-    });
+    void until
+      .catch(() => undefined)
+      .then(() => {
+        this.held = false;
+        this.pump();
+      });
   }
 
   heartbeat(): void {
@@ -167,7 +169,16 @@ export class Sender {
 
   private onConnect() {
     const epoch = ++this.epoch;
-    const init = this.initialized ? { project: this.opts.init.project, id: this.opts.init.id, rank: this.opts.init.rank, writer: this.opts.writer, resume: "allow" as const, sync: this.opts.init.sync } : { ...this.opts.init, writer: this.opts.writer };
+    const init = this.initialized
+      ? {
+          project: this.opts.init.project,
+          id: this.opts.init.id,
+          rank: this.opts.init.rank,
+          writer: this.opts.writer,
+          resume: "allow" as const,
+          sync: this.opts.init.sync,
+        }
+      : { ...this.opts.init, writer: this.opts.writer };
     this.socket.timeout(this.ackTimeoutMs).emit("run:init", { v: PROTOCOL_VERSION, ...init }, (err: Error | null, ack: RunInitAck) => {
       if (epoch !== this.epoch || this.closed) return;
       if (err) return this.reconnect();

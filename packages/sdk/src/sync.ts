@@ -1,5 +1,5 @@
 import { claimant, claimWriter, releaseWriter } from "./claim";
-import { processAlive, readRunMeta, readWriterMeta, type RunMeta,writeWriterMeta } from "./run-dir";
+import { processAlive, readRunMeta, readWriterMeta, type RunMeta, writeWriterMeta } from "./run-dir";
 import { Sender } from "./sender";
 import { listWriters, WriteAheadLog } from "./wal";
 
@@ -21,7 +21,20 @@ export function recordedWriterSender(meta: RunMeta, wal: WriteAheadLog, rank: nu
     wal,
     writer: wal.writer,
     dropEnd: opts.dropEnd,
-    init: { project: meta.project, id: meta.id, resume: "allow", name: meta.name, config: rank === 0 ? meta.config : undefined, tags: meta.tags, group: meta.group, notes: meta.notes, environment: meta.environment, rank, startedAt: meta.startedAt, sync: true },
+    init: {
+      project: meta.project,
+      id: meta.id,
+      resume: "allow",
+      name: meta.name,
+      config: rank === 0 ? meta.config : undefined,
+      tags: meta.tags,
+      group: meta.group,
+      notes: meta.notes,
+      environment: meta.environment,
+      rank,
+      startedAt: meta.startedAt,
+      sync: true,
+    },
   });
 }
 
@@ -52,7 +65,11 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
     const wal = new WriteAheadLog(dir, writer);
     let endedAs = wmeta?.state;
     if (!endedAs) {
-      wal.append({ seq: wal.lastSeq() + 1, points: [], end: { state: "crashed", error: "the process ended without finishing the run (uploaded by heron sync)" } });
+      wal.append({
+        seq: wal.lastSeq() + 1,
+        points: [],
+        end: { state: "crashed", error: "the process ended without finishing the run (uploaded by heron sync)" },
+      });
       await wal.written();
       endedAs = "crashed";
       writeWriterMeta(dir, writer, { rank: wmeta?.rank ?? 0, state: endedAs, endedAt: Date.now() });
@@ -67,7 +84,8 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       result.url = ack.url;
       const before = sender.ackedSeq;
       sender.replayFromDisk(wal.lastSeq());
-      if (!(await sender.drained(timeoutMs))) throw new Error(`the server did not acknowledge everything within ${Math.round(timeoutMs / 1000)} s; run sync again`);
+      if (!(await sender.drained(timeoutMs)))
+        throw new Error(`the server did not acknowledge everything within ${Math.round(timeoutMs / 1000)} s; run sync again`);
       writeWriterMeta(dir, writer, { rank: wmeta?.rank ?? 0, ackedSeq: sender.ackedSeq });
       result.writers.push({ writer, sent: Math.max(0, sender.ackedSeq - before), endedAs });
     } finally {

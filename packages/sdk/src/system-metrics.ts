@@ -7,7 +7,12 @@ type Sample = Record<string, number>;
 
 function nvidiaSmi(): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile("nvidia-smi", ["--query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw", "--format=csv,noheader,nounits"], { timeout: 5_000 }, (err, stdout) => resolve(err ? null : stdout));
+    execFile(
+      "nvidia-smi",
+      ["--query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw", "--format=csv,noheader,nounits"],
+      { timeout: 5_000 },
+      (err, stdout) => resolve(err ? null : stdout),
+    );
   });
 }
 
@@ -65,7 +70,8 @@ export class SystemMetrics {
     out[`${p}/proc_rss_bytes`] = process.memoryUsage.rss();
     if (this.gpu) {
       const csv = await nvidiaSmi();
-      if (csv === null) this.gpu = false; // no nvidia-smi here: don't spawn it every 10 s
+      if (csv === null)
+        this.gpu = false; // no nvidia-smi here: don't spawn it every 10 s
       else Object.assign(out, parseNvidiaSmi(csv, p));
     }
     const tf = readTfjs();

@@ -1,5 +1,5 @@
 import { claimant, claimWriter, releaseWriter } from "./claim";
-import { processAlive, readWriterMeta, type RunMeta,writeWriterMeta } from "./run-dir";
+import { processAlive, readWriterMeta, type RunMeta, writeWriterMeta } from "./run-dir";
 import type { Sender } from "./sender";
 import { recordedWriterSender } from "./sync";
 import { lastLoggedStep, listWriters, WriteAheadLog } from "./wal";
@@ -23,7 +23,12 @@ export class Takeover {
   readonly done: Promise<void>;
   private readonly parts: { sender: Sender; wal: WriteAheadLog; writer: string }[] = [];
 
-  constructor(private readonly dir: string, meta: RunMeta, writers: string[], opts: { host: string; apiKey?: string }) {
+  constructor(
+    private readonly dir: string,
+    meta: RunMeta,
+    writers: string[],
+    opts: { host: string; apiKey?: string },
+  ) {
     const readies: Promise<unknown>[] = [];
     const dones: Promise<unknown>[] = [];
     for (const writer of writers) {
@@ -37,29 +42,36 @@ export class Takeover {
       this.parts.push({ sender, wal, writer });
       const started = sender.start().then(
         () => true,
-        (err: Error) => (console.warn(`[heron] cannot upload what an earlier process left in ${wal.dir} (${err.message}); upload it with: npx heron sync ${dir}`), false),
+        (err: Error) => (
+          console.warn(`[heron] cannot upload what an earlier process left in ${wal.dir} (${err.message}); upload it with: npx heron sync ${dir}`),
+          false
+        ),
       );
       readies.push(started);
       dones.push(
-        started.then(async (ok) => {
-          if (!ok) return;
-          if (wal.lastSeq() > sender.ackedSeq && !wal.read(sender.ackedSeq, sender.ackedSeq + 1).length) {
-            // the server lacks batches this log no longer has (another server, or a reset one):
-            // nothing sendable follows its ack, and the new process must not wait on it forever
-            console.warn(`[heron] the server has ${wal.writer}'s batches up to ${sender.ackedSeq} only and ${wal.dir} starts later; not uploading it`);
+        started
+          .then(async (ok) => {
+            if (!ok) return;
+            if (wal.lastSeq() > sender.ackedSeq && !wal.read(sender.ackedSeq, sender.ackedSeq + 1).length) {
+              // the server lacks batches this log no longer has (another server, or a reset one):
+              // nothing sendable follows its ack, and the new process must not wait on it forever
+              console.warn(`[heron] the server has ${wal.writer}'s batches up to ${sender.ackedSeq} only and ${wal.dir} starts later; not uploading it`);
+              sender.close();
+              wal.close();
+              releaseWriter(dir, writer);
+              return;
+            }
+            sender.replayFromDisk(wal.lastSeq());
+            await sender.whenDrained();
+            // uploaded: a later sync or takeover has nothing to do here, and must not end the run
+            writeWriterMeta(dir, writer, { rank, state: wmeta?.state ?? "crashed", ackedSeq: sender.ackedSeq, endedAt: wmeta?.endedAt ?? Date.now() });
             sender.close();
             wal.close();
             releaseWriter(dir, writer);
-            return;
-          }
-          sender.replayFromDisk(wal.lastSeq());
-          await sender.whenDrained();
-          // uploaded: a later sync or takeover has nothing to do here, and must not end the run
-          writeWriterMeta(dir, writer, { rank, state: wmeta?.state ?? "crashed", ackedSeq: sender.ackedSeq, endedAt: wmeta?.endedAt ?? Date.now() });
-          sender.close();
-          wal.close();
-          releaseWriter(dir, writer);
-        }).catch((err: Error) => console.warn(`[heron] uploading what an earlier process left in ${wal.dir} failed (${err.message}); upload it with: npx heron sync ${dir}`)),
+          })
+          .catch((err: Error) =>
+            console.warn(`[heron] uploading what an earlier process left in ${wal.dir} failed (${err.message}); upload it with: npx heron sync ${dir}`),
+          ),
       );
     }
     this.ready = Promise.all(readies).then(() => undefined);

@@ -69,7 +69,9 @@ export function heronCallback(run: Run, options: HeronCallbackOptions = {}): Her
       const params = this?.params ?? {};
       run.config.update({
         ...(model ? { model: describeModel(model) } : {}),
-        fit: Object.fromEntries(["epochs", "batchSize", "samples", "steps", "initialEpoch"].filter((k) => typeof params[k] === "number").map((k) => [k, params[k]])),
+        fit: Object.fromEntries(
+          ["epochs", "batchSize", "samples", "steps", "initialEpoch"].filter((k) => typeof params[k] === "number").map((k) => [k, params[k]]),
+        ),
       });
     },
     onBatchEnd(_batch, logs) {

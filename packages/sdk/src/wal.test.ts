@@ -32,12 +32,26 @@ describe("write-ahead log", () => {
     const dir = tmp();
     const wal = new WriteAheadLog(dir, "0-p");
     wal.append({ seq: 1, points: [["loss", 3, "NaN", 1]] }); // as an earlier SDK wrote it
-    wal.append({ seq: 2, packed: packPoints([["loss", 4, Infinity, 2], ["sys/h/cpu", 90, 1, 2]]) });
+    wal.append({
+      seq: 2,
+      packed: packPoints([
+        ["loss", 4, Infinity, 2],
+        ["sys/h/cpu", 90, 1, 2],
+      ]),
+    });
     await wal.written();
     const [old, cur] = new WriteAheadLog(dir, "0-p").read(0);
     expect(cur!.packed!.data).toBeInstanceOf(Uint8Array);
     const wire = [old!, cur!].map((b) => unpackPoints(toWire(b, "run1", "0-p").packed));
-    expect(wire).toEqual([{ points: [{ key: "loss", step: 3, value: NaN, ts: 1 }] }, { points: [{ key: "loss", step: 4, value: Infinity, ts: 2 }, { key: "sys/h/cpu", step: 90, value: 1, ts: 2 }] }]);
+    expect(wire).toEqual([
+      { points: [{ key: "loss", step: 3, value: NaN, ts: 1 }] },
+      {
+        points: [
+          { key: "loss", step: 4, value: Infinity, ts: 2 },
+          { key: "sys/h/cpu", step: 90, value: 1, ts: 2 },
+        ],
+      },
+    ]);
     expect(lastLoggedStep(dir, "0-p")).toBe(4); // sys/ series are stepped in seconds: not counted
     wal.close();
   });

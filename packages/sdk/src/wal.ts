@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { isSystemKey, type PackedPoints, type RunLogLine,unpackPoints } from "@heron/core";
+import { isSystemKey, type PackedPoints, type RunLogLine, unpackPoints } from "@heron/core";
 
 /** A metric point as earlier SDK versions wrote it: [key, step, value, ts] — NaN/±Inf as strings. */
 export type WalPoint = [string, number, number | "NaN" | "Infinity" | "-Infinity", number];
@@ -70,7 +70,18 @@ export class WriteAheadLog {
 
   /** queues a batch; `written()` resolves once it (and everything before it) is on disk */
   append(batch: WalBatch): number {
-    const line = JSON.stringify(batch.packed ? { ...batch, packed: { keys: batch.packed.keys, data: Buffer.from(batch.packed.data.buffer, batch.packed.data.byteOffset, batch.packed.data.byteLength).toString("base64") } } : batch) + "\n";
+    const line =
+      JSON.stringify(
+        batch.packed
+          ? {
+              ...batch,
+              packed: {
+                keys: batch.packed.keys,
+                data: Buffer.from(batch.packed.data.buffer, batch.packed.data.byteOffset, batch.packed.data.byteLength).toString("base64"),
+              },
+            }
+          : batch,
+      ) + "\n";
     this.queue.push({ seq: batch.seq, line });
     if (!this.writing) this.writing = this.drain();
     return line.length;

@@ -1,4 +1,4 @@
-import { type Command,InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 export function parseShape(v: string): number[] {
   const dims = v.split(",").map((d) => Number(d.trim()));

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 
-import { formatIssues,TrainSpecSchema } from "@heron/core";
+import { formatIssues, TrainSpecSchema } from "@heron/core";
 import type { Command } from "commander";
 
 /** `npx heron plan <spec.json>` — seed 000's memory breakdown for a job; batchSize "auto" picks the batch. */

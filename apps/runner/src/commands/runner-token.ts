@@ -16,7 +16,10 @@ export function register(program: Command) {
         headers: { "content-type": "application/json", authorization: `Bearer ${o.apiKey}` },
         body: JSON.stringify({ json: { name: o.name } }),
       }).catch((err: Error) => program.error(`cannot reach ${o.server}: ${err.message}`));
-      const body = (await res.json().catch(() => null)) as { result?: { data?: { json?: { runnerId: string; token: string } } }; error?: { json?: { message?: string } } } | null;
+      const body = (await res.json().catch(() => null)) as {
+        result?: { data?: { json?: { runnerId: string; token: string } } };
+        error?: { json?: { message?: string } };
+      } | null;
       const created = body?.result?.data?.json;
       if (!res.ok || !created) program.error(`server refused: ${body?.error?.json?.message ?? res.status}`);
       console.log(`runner ${created.runnerId}\ntoken  ${created.token}\n\nnpm run runner -- --server ${o.server} --token ${created.token} --name ${o.name}`);

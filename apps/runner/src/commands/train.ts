@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { formatIssues,JobSpecSchema } from "@heron/core";
-import { Presets,SingleBar } from "cli-progress";
+import { formatIssues, JobSpecSchema } from "@heron/core";
+import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 
 /**
@@ -25,7 +25,10 @@ export function register(program: Command) {
       const { runJob, jobContextFromRun } = await import("@heron/core/node");
       const { init } = await import("@heron/sdk");
       const run = await init({ project: opts.project, name: opts.name, mode: "offline", dir: opts.dir, config: parsed.data, captureConsole: false });
-      const bar = new SingleBar({ format: "{bar} {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | {rate} samples/s | ETA {eta_formatted}", hideCursor: true }, Presets.shades_classic);
+      const bar = new SingleBar(
+        { format: "{bar} {percentage}% | epoch {epoch}/{epochs} | step {value}/{total} | {rate} samples/s | ETA {eta_formatted}", hideCursor: true },
+        Presets.shades_classic,
+      );
       let started = false;
       const controller = new AbortController();
       process.once("SIGINT", () => controller.abort());

@@ -29,15 +29,17 @@ export function register(program: Command) {
       let created: { id: string; email: string; role: string };
       if (o.apiKey) {
         const server = (o.server ?? "http://127.0.0.1:3000").replace(/\/+$/, "");
-        const res = await fetch(`${server}/api/trpc/user.create`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${o.apiKey}` }, body: JSON.stringify({ json: input }) }).catch((err: Error) =>
-          program.error(`cannot reach ${server}: ${err.message}`),
-        );
+        const res = await fetch(`${server}/api/trpc/user.create`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${o.apiKey}` },
+          body: JSON.stringify({ json: input }),
+        }).catch((err: Error) => program.error(`cannot reach ${server}: ${err.message}`));
         const body = (await res.json().catch(() => null)) as { result?: { data?: { json?: typeof created } }; error?: { json?: { message?: string } } } | null;
         if (!res.ok || !body?.result?.data?.json) program.error(`server refused: ${body?.error?.json?.message ?? res.status}`);
         created = body.result.data.json!;
       } else {
         // the server's own module, loaded only here: runners never need database access
-        const { createUserInDatabase } = (await import("@heron/web/admin"));
+        const { createUserInDatabase } = await import("@heron/web/admin");
         created = await createUserInDatabase(input).catch((err: Error) => program.error(err.message));
       }
       console.log(`created ${created.role} ${created.email} (${created.id})`);

@@ -1,6 +1,6 @@
 import type { Lease } from "@heron/core";
 
-import { type ExecutionResult, type Executor,EXIT_OK, EXIT_STOPPED } from "../executor";
+import { type ExecutionResult, type Executor, EXIT_OK, EXIT_STOPPED } from "../executor";
 
 export type FakeJobRecord = { jobId: string; attempt: number; fencingToken: number; startedAt: number; endedAt?: number; result?: ExecutionResult };
 

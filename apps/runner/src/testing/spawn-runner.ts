@@ -1,4 +1,4 @@
-import { type ChildProcess,spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,8 +12,34 @@ export type RunnerProcess = { child: ChildProcess; output: string[]; registered:
  * Starts a runner daemon as its own OS process (the CLI), so tests can SIGKILL it like a
  * host dying. `fakeJobMs` runs every job as an in-process sleep instead of a real job.
  */
-export function spawnRunner(o: { server: string; token: string; name: string; home: string; slots?: number; queues?: string[]; fakeJobMs?: number }): RunnerProcess {
-  const args = ["--import", "tsx", "--import", EXIT_WITH_PARENT, CLI, "--server", o.server, "--token", o.token, "--name", o.name, "--home", o.home, "--slots", String(o.slots ?? 1), "--queues", (o.queues ?? ["default"]).join(",")];
+export function spawnRunner(o: {
+  server: string;
+  token: string;
+  name: string;
+  home: string;
+  slots?: number;
+  queues?: string[];
+  fakeJobMs?: number;
+}): RunnerProcess {
+  const args = [
+    "--import",
+    "tsx",
+    "--import",
+    EXIT_WITH_PARENT,
+    CLI,
+    "--server",
+    o.server,
+    "--token",
+    o.token,
+    "--name",
+    o.name,
+    "--home",
+    o.home,
+    "--slots",
+    String(o.slots ?? 1),
+    "--queues",
+    (o.queues ?? ["default"]).join(","),
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info" };
   if (o.fakeJobMs !== undefined) env.HERON_RUNNER_FAKE_JOB_MS = String(o.fakeJobMs);
   else delete env.HERON_RUNNER_FAKE_JOB_MS;

@@ -13,7 +13,11 @@ export async function createUserInDatabase(input: { email: string; password: str
   const db = await openDatabase({ home: env.HERON_HOME, databaseUrl: env.DATABASE_URL });
   try {
     const user = await createUserService(db.prisma).create(input);
-    await createAuditService(db.prisma).record(null, { action: "user.created", target: `user:${user.id}`, detail: { email: user.email, role: user.role, via: "cli" } });
+    await createAuditService(db.prisma).record(null, {
+      action: "user.created",
+      target: `user:${user.id}`,
+      detail: { email: user.email, role: user.role, via: "cli" },
+    });
     return user;
   } finally {
     await db.close();

@@ -24,9 +24,13 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
       </head>
       <body>
-        <a href="#content" className="skip">Skip to content</a>
+        <a href="#content" className="skip">
+          Skip to content
+        </a>
         <header className="topbar">
-          <a href="/" className="brand">Heron</a>
+          <a href="/" className="brand">
+            Heron
+          </a>
           <NavLinks />
           <span className="spacer" />
           <UserMenu />

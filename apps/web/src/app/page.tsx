@@ -17,12 +17,19 @@ export default function ProjectsPage() {
       {data && data.length > 0 && (
         <table>
           <thead>
-            <tr><th>Name</th><th>Runs</th><th>Jobs</th><th>Created</th></tr>
+            <tr>
+              <th>Name</th>
+              <th>Runs</th>
+              <th>Jobs</th>
+              <th>Created</th>
+            </tr>
           </thead>
           <tbody>
             {data.map((p) => (
               <tr key={p.id}>
-                <td><a href={`/projects/${encodeURIComponent(p.name)}`}>{p.name}</a></td>
+                <td>
+                  <a href={`/projects/${encodeURIComponent(p.name)}`}>{p.name}</a>
+                </td>
                 <td>{p.runCount}</td>
                 <td>{p.jobCount}</td>
                 <td>{formatDate(p.createdAt)}</td>

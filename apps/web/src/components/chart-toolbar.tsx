@@ -8,12 +8,28 @@ export function ChartToolbar({ settings, onChange }: { settings: ChartSettings; 
     <div className="toolbar" role="toolbar" aria-label="chart settings">
       <label title="exponential moving average (debiased); 0 = raw values">
         Smoothing
-        <input type="range" min={0} max={0.99} step={0.01} value={settings.ema} aria-label="EMA smoothing" onChange={(e) => set({ ema: Number(e.target.value) })} />
+        <input
+          type="range"
+          min={0}
+          max={0.99}
+          step={0.01}
+          value={settings.ema}
+          aria-label="EMA smoothing"
+          onChange={(e) => set({ ema: Number(e.target.value) })}
+        />
         <output>{settings.ema.toFixed(2)}</output>
       </label>
       <label title="running average over the last N points; 1 = off">
         Running avg
-        <input type="number" min={1} max={1000} value={settings.avgWindow} aria-label="running average window" style={{ width: 64 }} onChange={(e) => set({ avgWindow: Math.max(1, Math.min(1000, Math.floor(Number(e.target.value) || 1))) })} />
+        <input
+          type="number"
+          min={1}
+          max={1000}
+          value={settings.avgWindow}
+          aria-label="running average window"
+          style={{ width: 64 }}
+          onChange={(e) => set({ avgWindow: Math.max(1, Math.min(1000, Math.floor(Number(e.target.value) || 1))) })}
+        />
       </label>
       <label>
         X axis

@@ -36,7 +36,9 @@ export function ConfigDiff({ runs }: { runs: Run[] }) {
               <tr key={k} className={differs(k) ? "diff" : undefined} data-key={k} data-differs={differs(k) ? "1" : "0"}>
                 <th scope="row">{k}</th>
                 {flat.map((f, i) => (
-                  <td key={runs[i]!.id} className="mono">{f[k] ?? <span className="muted">—</span>}</td>
+                  <td key={runs[i]!.id} className="mono">
+                    {f[k] ?? <span className="muted">—</span>}
+                  </td>
                 ))}
               </tr>
             ))}

@@ -48,21 +48,66 @@ export function JobPanel({ jobId }: { jobId: string | null }) {
     <div>
       <table className="kv" data-testid="job-summary">
         <tbody>
-          <tr><th scope="row">job</th><td className="mono">{j.id}</td></tr>
-          <tr><th scope="row">status</th><td><span className={`status status-${j.status}`} data-testid="job-status">{j.status}</span>{j.cancelRequested && j.status === "running" ? " (cancel requested)" : ""}</td></tr>
-          <tr><th scope="row">attempts</th><td>{j.attempts} of {j.maxAttempts}</td></tr>
-          <tr><th scope="row">runner</th><td>{j.runner ? `${j.runner.name}${j.runner.hostname ? ` on ${j.runner.hostname}` : ""}` : "—"}</td></tr>
-          <tr><th scope="row">queue</th><td>{j.queue} (priority {j.priority})</td></tr>
-          {j.error && <tr><th scope="row">error</th><td><pre className="error">{j.error}</pre></td></tr>}
+          <tr>
+            <th scope="row">job</th>
+            <td className="mono">{j.id}</td>
+          </tr>
+          <tr>
+            <th scope="row">status</th>
+            <td>
+              <span className={`status status-${j.status}`} data-testid="job-status">
+                {j.status}
+              </span>
+              {j.cancelRequested && j.status === "running" ? " (cancel requested)" : ""}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">attempts</th>
+            <td>
+              {j.attempts} of {j.maxAttempts}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">runner</th>
+            <td>{j.runner ? `${j.runner.name}${j.runner.hostname ? ` on ${j.runner.hostname}` : ""}` : "—"}</td>
+          </tr>
+          <tr>
+            <th scope="row">queue</th>
+            <td>
+              {j.queue} (priority {j.priority})
+            </td>
+          </tr>
+          {j.error && (
+            <tr>
+              <th scope="row">error</th>
+              <td>
+                <pre className="error">{j.error}</pre>
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
-      <p><JobActions jobId={j.id} status={j.status} onDone={() => (job.reload(), events.reload())} /></p>
+      <p>
+        <JobActions jobId={j.id} status={j.status} onDone={() => (job.reload(), events.reload())} />
+      </p>
       <h3>Events</h3>
       <table>
-        <thead><tr><th>time</th><th>attempt</th><th>event</th><th>detail</th></tr></thead>
+        <thead>
+          <tr>
+            <th>time</th>
+            <th>attempt</th>
+            <th>event</th>
+            <th>detail</th>
+          </tr>
+        </thead>
         <tbody>
           {(events.data ?? []).map((e) => (
-            <tr key={e.id}><td>{formatDate(e.createdAt)}</td><td>{e.attempt}</td><td>{e.type}</td><td className="wrap">{e.message ?? ""}</td></tr>
+            <tr key={e.id}>
+              <td>{formatDate(e.createdAt)}</td>
+              <td>{e.attempt}</td>
+              <td>{e.type}</td>
+              <td className="wrap">{e.message ?? ""}</td>
+            </tr>
           ))}
         </tbody>
       </table>

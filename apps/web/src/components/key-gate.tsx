@@ -1,5 +1,5 @@
 "use client";
-import { type ReactNode,useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 
 import { api, saveApiKey, setApiKey } from "../lib/api";
 
@@ -26,7 +26,11 @@ export function KeyGate({ localKey, children }: { localKey: string | null; child
   if (state === "ready") return <>{children}</>;
   const signIn = async () => {
     setError(null);
-    const res = await fetch("/api/auth/sign-in", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
+    const res = await fetch("/api/auth/sign-in", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
     if (!res.ok) return setError(((await res.json().catch(() => null)) as { error?: string } | null)?.error ?? `sign-in failed (${res.status})`);
     // everything on the page (header included) now renders as this user
     location.reload();
@@ -61,10 +65,18 @@ export function KeyGate({ localKey, children }: { localKey: string | null; child
         </div>
       )}
       <p>
-        <button className="primary" type="submit">{mode === "password" ? "Sign in" : "Continue"}</button>{" "}
-        <button type="button" onClick={() => setMode(mode === "password" ? "key" : "password")}>{mode === "password" ? "Use an API key instead" : "Use email and password"}</button>
+        <button className="primary" type="submit">
+          {mode === "password" ? "Sign in" : "Continue"}
+        </button>{" "}
+        <button type="button" onClick={() => setMode(mode === "password" ? "key" : "password")}>
+          {mode === "password" ? "Use an API key instead" : "Use email and password"}
+        </button>
       </p>
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

@@ -23,37 +23,81 @@ export function MembersPanel({ project, canManage }: { project: string; canManag
   };
   return (
     <details className="card" data-testid="members-panel">
-      <summary><strong>Members</strong> {members.data ? `(${members.data.length})` : ""}</summary>
+      <summary>
+        <strong>Members</strong> {members.data ? `(${members.data.length})` : ""}
+      </summary>
       {members.data && (
         <table>
-          <thead><tr><th>Email</th><th>Role</th>{canManage && <th />}</tr></thead>
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Role</th>
+              {canManage && <th />}
+            </tr>
+          </thead>
           <tbody>
             {members.data.map((m) => (
               <tr key={m.userId}>
                 <td>{m.email}</td>
                 <td>
                   {canManage ? (
-                    <select aria-label={`role of ${m.email}`} value={m.role} onChange={(e) => act(() => api.project.addMember.mutate({ projectId: project, userId: m.userId, role: e.target.value as (typeof ROLES)[number] }))}>
-                      {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                    <select
+                      aria-label={`role of ${m.email}`}
+                      value={m.role}
+                      onChange={(e) =>
+                        act(() => api.project.addMember.mutate({ projectId: project, userId: m.userId, role: e.target.value as (typeof ROLES)[number] }))
+                      }
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>
+                          {r}
+                        </option>
+                      ))}
                     </select>
-                  ) : m.role}
+                  ) : (
+                    m.role
+                  )}
                 </td>
-                {canManage && <td><button onClick={() => confirm(`Remove ${m.email} from ${project}?`) && act(() => api.project.removeMember.mutate({ projectId: project, userId: m.userId }))}>Remove</button></td>}
+                {canManage && (
+                  <td>
+                    <button
+                      onClick={() =>
+                        confirm(`Remove ${m.email} from ${project}?`) && act(() => api.project.removeMember.mutate({ projectId: project, userId: m.userId }))
+                      }
+                    >
+                      Remove
+                    </button>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
       )}
       {canManage && (
-        <form className="toolbar" onSubmit={(e) => { e.preventDefault(); void act(() => api.project.addMember.mutate({ projectId: project, email, role })).then(() => setEmail("")); }}>
+        <form
+          className="toolbar"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(() => api.project.addMember.mutate({ projectId: project, email, role })).then(() => setEmail(""));
+          }}
+        >
           <input aria-label="member email" type="email" placeholder="email of a user" value={email} onChange={(e) => setEmail(e.target.value)} />
           <select aria-label="member role" value={role} onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}>
-            {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
           </select>
           <button type="submit">Add member</button>
         </form>
       )}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
     </details>
   );
 }

@@ -2,7 +2,16 @@
 import { useEffect, useMemo, useRef } from "react";
 import uPlot from "uplot";
 
-import { type ChartLine, type ChartSettings, type PreparedLine, prepareLine, type StepRange,stepRangesForWindow, timeAxisAvailable, unionRange } from "../lib/chart-data";
+import {
+  type ChartLine,
+  type ChartSettings,
+  type PreparedLine,
+  prepareLine,
+  type StepRange,
+  stepRangesForWindow,
+  timeAxisAvailable,
+  unionRange,
+} from "../lib/chart-data";
 import { withAlpha } from "../lib/colors";
 import { formatNumber, formatTick } from "../lib/format";
 
@@ -48,12 +57,29 @@ function buildTable(prepared: (PreparedLine | null)[], hasSmooth: boolean, hasBa
   }
   if (tables.length === 0) return { data: [[]], layout };
   // several runs have different x values: align them (null keeps NaN gaps, missing x stays undefined and is bridged)
-  const data = tables.length === 1 ? tables[0]! : uPlot.join(tables, tables.map((t) => t.slice(1).map(() => 1)));
+  const data =
+    tables.length === 1
+      ? tables[0]!
+      : uPlot.join(
+          tables,
+          tables.map((t) => t.slice(1).map(() => 1)),
+        );
   return { data, layout };
 }
 
 function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
-  return a.length === b.length && a.every((l, i) => l.series === b[i]!.series && l.live === b[i]!.live && l.color === b[i]!.color && l.label === b[i]!.label && l.id === b[i]!.id && l.startTs === b[i]!.startTs);
+  return (
+    a.length === b.length &&
+    a.every(
+      (l, i) =>
+        l.series === b[i]!.series &&
+        l.live === b[i]!.live &&
+        l.color === b[i]!.color &&
+        l.label === b[i]!.label &&
+        l.id === b[i]!.id &&
+        l.startTs === b[i]!.startTs,
+    )
+  );
 }
 
 /**
@@ -94,22 +120,44 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
     const colored = layout.map((e, i) => ({ ...e, color: loaded[i]!.color, label: loaded[i]!.label }));
     const series: uPlot.Series[] = [{ label: effective.xAxis === "step" ? "step" : "time" }];
     for (const e of colored) {
-      series.push({ label: e.label, stroke: hasSmooth ? withAlpha(e.color, 0.28) : e.color, width: hasSmooth ? 1 : 1.5, spanGaps: false, points: { show: false } });
+      series.push({
+        label: e.label,
+        stroke: hasSmooth ? withAlpha(e.color, 0.28) : e.color,
+        width: hasSmooth ? 1 : 1.5,
+        spanGaps: false,
+        points: { show: false },
+      });
       if (e.smooth !== null) series.push({ label: `${e.label} (smoothed)`, stroke: e.color, width: 1.6, points: { show: false } });
-      if (e.lo !== null) series.push({ label: "min", stroke: "transparent", width: 0, points: { show: false } }, { label: "max", stroke: "transparent", width: 0, points: { show: false } });
+      if (e.lo !== null)
+        series.push(
+          { label: "min", stroke: "transparent", width: 0, points: { show: false } },
+          { label: "max", stroke: "transparent", width: 0, points: { show: false } },
+        );
     }
-    const bands: uPlot.Band[] = colored.filter((e) => e.lo !== null).map((e) => ({ series: [e.hi!, e.lo!] as [number, number], fill: withAlpha(e.color, 0.14) }));
+    const bands: uPlot.Band[] = colored
+      .filter((e) => e.lo !== null)
+      .map((e) => ({ series: [e.hi!, e.lo!] as [number, number], fill: withAlpha(e.color, 0.14) }));
     const writeLegend = (u: uPlot) => {
       const idx = u.cursor.idx;
       const out = legend.current;
       if (!out) return;
       const x = idx !== null && idx !== undefined ? u.data[0][idx] : null;
-      const head = x === null || x === undefined ? "" : effective.xAxis === "wall" ? new Date(x * 1000).toLocaleString() : effective.xAxis === "relative" ? `${formatNumber(x)} s` : `step ${x}`;
+      const head =
+        x === null || x === undefined
+          ? ""
+          : effective.xAxis === "wall"
+            ? new Date(x * 1000).toLocaleString()
+            : effective.xAxis === "relative"
+              ? `${formatNumber(x)} s`
+              : `step ${x}`;
       const rows = colored.map((e) => {
         const v = idx !== null && idx !== undefined ? u.data[e.smooth ?? e.value]![idx] : null;
         const lo = e.lo !== null && idx !== null && idx !== undefined ? u.data[e.lo]![idx] : null;
         const hi = e.hi !== null && idx !== null && idx !== undefined ? u.data[e.hi]![idx] : null;
-        const range = lo !== null && lo !== undefined && hi !== null && hi !== undefined && lo !== hi ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>` : "";
+        const range =
+          lo !== null && lo !== undefined && hi !== null && hi !== undefined && lo !== hi
+            ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>`
+            : "";
         const label = e.label.replace(/[<>&]/g, "");
         return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatNumber(v)}</b>${range}` : ""}</span>`;
       });
@@ -126,7 +174,13 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
-          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID }, size: 56, values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : formatTick(v))) },
+          {
+            stroke: AXIS,
+            grid: { stroke: GRID, width: 1 },
+            ticks: { stroke: GRID },
+            size: 56,
+            values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : formatTick(v))),
+          },
         ],
         hooks: {
           setCursor: [writeLegend],
@@ -192,15 +246,31 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
     <div ref={root} className="chart" data-chart={title} data-points={points} data-loading={loaded.length < lines.length ? "1" : undefined}>
       <div className="chart-head">
         <h3 title={title}>{title}</h3>
-        {lines.some((l) => l.series?.bucketed) && <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">bucketed</span>}
-        {!timeOk && settings.xAxis !== "step" && <span className="badge" title="this answer carries no per-point time (an older server): drawn against steps">step axis</span>}
+        {lines.some((l) => l.series?.bucketed) && (
+          <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">
+            bucketed
+          </span>
+        )}
+        {!timeOk && settings.xAxis !== "step" && (
+          <span className="badge" title="this answer carries no per-point time (an older server): drawn against steps">
+            step axis
+          </span>
+        )}
         {zoomed && onZoom && (
           <button className="link" onClick={() => onZoom(null)}>
             Reset zoom
           </button>
         )}
       </div>
-      {loaded.length === 0 ? <div className="chart-placeholder" style={{ height }}>Loading…</div> : empty ? <div className="chart-placeholder" style={{ height }}>No points in this range.</div> : null}
+      {loaded.length === 0 ? (
+        <div className="chart-placeholder" style={{ height }}>
+          Loading…
+        </div>
+      ) : empty ? (
+        <div className="chart-placeholder" style={{ height }}>
+          No points in this range.
+        </div>
+      ) : null}
       <div ref={box} style={{ display: loaded.length === 0 || empty ? "none" : undefined }} />
       <div ref={legend} className="chart-legend" aria-live="off" />
     </div>

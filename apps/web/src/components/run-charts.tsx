@@ -3,7 +3,7 @@ import type { Series } from "@heron/core";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { api, errorMessage } from "../lib/api";
-import { type ChartSettings,groupKeys } from "../lib/chart-data";
+import { type ChartSettings, groupKeys } from "../lib/chart-data";
 import { colorAt } from "../lib/colors";
 import { MetricChart, type StepRange } from "./metric-chart";
 import { SectionToggle } from "./section-toggle";
@@ -41,7 +41,11 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   known.current = new Set(keys);
   const keysSig = keys.join("\n");
   const fetchRef = useRef<(ks: string[], ranges: Record<string, StepRange>) => Promise<void>>(() => Promise.resolve());
-  const { live: liveByRun, drop, ready } = useLivePoints([runId], {
+  const {
+    live: liveByRun,
+    drop,
+    ready,
+  } = useLivePoints([runId], {
     knownKeys: () => known.current,
     onUnknownKey: () => onNewKey?.(),
     // a server restart: refetch everything to catch up on what was written meanwhile
@@ -57,7 +61,9 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
     (ks: string[], ranges: Record<string, StepRange>) => {
       if (!ks.length) return Promise.resolve();
       // one HTTP request: the tRPC link batches these
-      return Promise.all(ks.map((key) => api.metric.series.query({ runId, key, maxPoints: MAX_POINTS, ...(ranges[key] ?? {}) }).then((s) => [key, s] as const))).then(
+      return Promise.all(
+        ks.map((key) => api.metric.series.query({ runId, key, maxPoints: MAX_POINTS, ...(ranges[key] ?? {}) }).then((s) => [key, s] as const)),
+      ).then(
         (pairs) => {
           setSeries((prev) => ({ ...prev, ...Object.fromEntries(pairs) }));
           // a zoomed read ends at its window: the live tail is dropped with it, as before
@@ -75,7 +81,11 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   // is confirmed, so no point falls between the read and the subscription
   const canRead = ready || status !== "running";
   useEffect(() => {
-    if (canRead) void fetchKeys(keys.filter((k) => !series[k]), zoom);
+    if (canRead)
+      void fetchKeys(
+        keys.filter((k) => !series[k]),
+        zoom,
+      );
   }, [runId, keysSig, canRead]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // the run ended: one last stored read replaces the live tail
@@ -87,7 +97,9 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
 
   // a long live run: fold accumulated live points back into a fresh bucketed read
   useEffect(() => {
-    const long = Object.entries(live).filter(([k, l]) => l.steps.length > LIVE_REFETCH_AT && !zoom[k]).map(([k]) => k);
+    const long = Object.entries(live)
+      .filter(([k, l]) => l.steps.length > LIVE_REFETCH_AT && !zoom[k])
+      .map(([k]) => k);
     if (long.length) void fetchKeys(long, {});
   }, [live, zoom, fetchKeys]);
 
@@ -110,7 +122,12 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       )}
       {sections.map(([section, ks]) => (
         <section key={section} className="section" data-section={section}>
-          <SectionToggle section={section} count={ks.length} collapsed={!!collapsed[section]} onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))} />
+          <SectionToggle
+            section={section}
+            count={ks.length}
+            collapsed={!!collapsed[section]}
+            onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+          />
           {!collapsed[section] && (
             <div className="charts">
               {ks.map((k) => (

@@ -33,15 +33,26 @@ export function LogsPanel({ runId, live }: { runId: string; live: boolean }) {
     const t = setTimeout(() => setQuery(search.trim()), 250);
     return () => clearTimeout(t);
   }, [search]);
-  const { data, error } = useQuery(() => api.run.logs.query({ runId, limit: 5000, ...(query ? { search: query } : {}) }), [runId, query], live ? 2000 : undefined);
+  const { data, error } = useQuery(
+    () => api.run.logs.query({ runId, limit: 5000, ...(query ? { search: query } : {}) }),
+    [runId, query],
+    live ? 2000 : undefined,
+  );
   return (
     <div>
       <div className="toolbar">
         <input type="search" placeholder="Search logs…" aria-label="search logs" value={search} onChange={(e) => setSearch(e.target.value)} />
-        {data && <span className="muted">{data.length} line{data.length === 1 ? "" : "s"}{query ? ` matching “${query}”` : ""}</span>}
+        {data && (
+          <span className="muted">
+            {data.length} line{data.length === 1 ? "" : "s"}
+            {query ? ` matching “${query}”` : ""}
+          </span>
+        )}
       </div>
       {error && <p className="error">{error}</p>}
-      {data && data.length === 0 && <p className="muted">{query ? "No line matches this search." : "No log lines yet. Jobs run by a runner stream their stdout/stderr here."}</p>}
+      {data && data.length === 0 && (
+        <p className="muted">{query ? "No line matches this search." : "No log lines yet. Jobs run by a runner stream their stdout/stderr here."}</p>
+      )}
       {data && data.length > 0 && (
         <pre className="logs" data-testid="logs">
           {data.map((l) => (
@@ -61,7 +72,12 @@ export function TextPanel({ runId, live }: { runId: string; live: boolean }) {
   const [picked, setPicked] = useState<Record<string, number>>({});
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p className="muted">Loading…</p>;
-  if (!data.length) return <p className="muted">No text samples. Log them with <code>run.logText(key, rows)</code> (e.g. predictions beside the ground truth).</p>;
+  if (!data.length)
+    return (
+      <p className="muted">
+        No text samples. Log them with <code>run.logText(key, rows)</code> (e.g. predictions beside the ground truth).
+      </p>
+    );
   const byKey = new Map<string, typeof data>();
   for (const t of data) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t]);
   return (
@@ -80,23 +96,35 @@ export function TextPanel({ runId, live }: { runId: string; live: boolean }) {
               <label>
                 step
                 <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
-                  {steps.map((st) => <option key={st} value={st}>{st}</option>)}
+                  {steps.map((st) => (
+                    <option key={st} value={st}>
+                      {st}
+                    </option>
+                  ))}
                 </select>
               </label>
-              <span className="muted small">{steps.length} step{steps.length === 1 ? "" : "s"} logged</span>
+              <span className="muted small">
+                {steps.length} step{steps.length === 1 ? "" : "s"} logged
+              </span>
             </div>
             <table>
               <thead>
                 <tr>
                   <th>#</th>
-                  {cols.map((c) => <th key={c}>{c}</th>)}
+                  {cols.map((c) => (
+                    <th key={c}>{c}</th>
+                  ))}
                 </tr>
               </thead>
               <tbody>
                 {objects.map((r, i) => (
                   <tr key={i}>
                     <td>{i + 1}</td>
-                    {cols.map((c) => <td key={c} className="wrap">{typeof r[c] === "string" ? (r[c] as string) : JSON.stringify(r[c] ?? "")}</td>)}
+                    {cols.map((c) => (
+                      <td key={c} className="wrap">
+                        {typeof r[c] === "string" ? (r[c] as string) : JSON.stringify(r[c] ?? "")}
+                      </td>
+                    ))}
                   </tr>
                 ))}
               </tbody>
@@ -113,11 +141,18 @@ function MediaImage({ runId, id, alt, width, height }: { runId: string; id: numb
   const [src, setSrc] = useState<string | null>(null);
   useEffect(() => {
     let stop = false;
-    api.run.mediaData.query({ runId, id }).then((m) => !stop && setSrc(`data:${m.mime};base64,${m.base64}`), () => undefined);
+    api.run.mediaData.query({ runId, id }).then(
+      (m) => !stop && setSrc(`data:${m.mime};base64,${m.base64}`),
+      () => undefined,
+    );
     return () => void (stop = true);
   }, [runId, id]);
   const scale = Math.max(1, Math.floor(160 / Math.max(width, height)));
-  return src ? <img src={src} alt={alt} width={width * scale} height={height * scale} className="pixelated" /> : <div className="img-placeholder" style={{ width: width * scale, height: height * scale }} />;
+  return src ? (
+    <img src={src} alt={alt} width={width * scale} height={height * scale} className="pixelated" />
+  ) : (
+    <div className="img-placeholder" style={{ width: width * scale, height: height * scale }} />
+  );
 }
 
 /** Images per key; a step picker shows that step's images (small images are scaled up, pixelated). */
@@ -126,7 +161,16 @@ export function ImagesPanel({ runId, live }: { runId: string; live: boolean }) {
   const [picked, setPicked] = useState<Record<string, number>>({});
   if (error) return <p className="error">{error}</p>;
   if (!data) return <p className="muted">Loading…</p>;
-  if (!data.length) return <p className="muted">No images. Log them with <code>run.logImage(key, image, {"{"} caption {"}"})</code>.</p>;
+  if (!data.length)
+    return (
+      <p className="muted">
+        No images. Log them with{" "}
+        <code>
+          run.logImage(key, image, {"{"} caption {"}"})
+        </code>
+        .
+      </p>
+    );
   const byKey = new Map<string, typeof data>();
   for (const m of data) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m]);
   return (
@@ -141,17 +185,23 @@ export function ImagesPanel({ runId, live }: { runId: string; live: boolean }) {
               <label>
                 step
                 <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
-                  {steps.map((st) => <option key={st} value={st}>{st}</option>)}
+                  {steps.map((st) => (
+                    <option key={st} value={st}>
+                      {st}
+                    </option>
+                  ))}
                 </select>
               </label>
             </div>
             <div className="gallery">
-              {items.filter((m) => m.step === step).map((m) => (
-                <figure key={m.id}>
-                  <MediaImage runId={runId} id={m.id} alt={m.caption ?? `${key} step ${m.step}`} width={m.width} height={m.height} />
-                  {m.caption && <figcaption>{m.caption}</figcaption>}
-                </figure>
-              ))}
+              {items
+                .filter((m) => m.step === step)
+                .map((m) => (
+                  <figure key={m.id}>
+                    <MediaImage runId={runId} id={m.id} alt={m.caption ?? `${key} step ${m.step}`} width={m.width} height={m.height} />
+                    {m.caption && <figcaption>{m.caption}</figcaption>}
+                  </figure>
+                ))}
             </div>
           </div>
         );
@@ -168,10 +218,19 @@ export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: S
   const planned = entries.filter(([k]) => /plan/i.test(k));
   const measuredSummary = entries.filter(([k]) => /measured|peak/i.test(k));
   const sampled: [string, { last: number | null; max: number | null }][] = Object.entries(metrics).filter(([k]) => isSystemKey(k) && /mem|rss|heap/i.test(k));
-  const measured: [string, { last: number | null; max: number | null }][] = [...measuredSummary.map(([k, v]) => [k, { last: v, max: v }] as [string, { last: number; max: number }]), ...sampled];
+  const measured: [string, { last: number | null; max: number | null }][] = [
+    ...measuredSummary.map(([k, v]) => [k, { last: v, max: v }] as [string, { last: number; max: number }]),
+    ...sampled,
+  ];
   const plan = planned.find(([k]) => k === "planned_bytes")?.[1];
   const peak = measuredSummary.find(([k]) => k === "measured_peak_bytes")?.[1];
-  if (!planned.length && !measured.length) return <p className="muted">No memory figures for this run. Training jobs record the planner&apos;s estimate (planned_bytes) and the measured peak; the SDK samples process memory under sys/.</p>;
+  if (!planned.length && !measured.length)
+    return (
+      <p className="muted">
+        No memory figures for this run. Training jobs record the planner&apos;s estimate (planned_bytes) and the measured peak; the SDK samples process memory
+        under sys/.
+      </p>
+    );
   const asBytes = (k: string, v: number | null) => (v === null ? "—" : /bytes|rss|heap|mem/i.test(k) ? formatBytes(v) : formatNumber(v));
   return (
     <div className="grid2">
@@ -184,12 +243,18 @@ export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: S
         <h3>Planned</h3>
         <table className="kv">
           <tbody>
-            {planned.length ? planned.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td>{asBytes(k, v)}</td>
+            {planned.length ? (
+              planned.map(([k, v]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td>{asBytes(k, v)}</td>
+                </tr>
+              ))
+            ) : (
+              <tr>
+                <td className="muted">no plan recorded</td>
               </tr>
-            )) : <tr><td className="muted">no plan recorded</td></tr>}
+            )}
           </tbody>
         </table>
       </div>
@@ -204,13 +269,21 @@ export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: S
             </tr>
           </thead>
           <tbody>
-            {measured.length ? measured.map(([k, s]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
-                <td>{asBytes(k, s.last)}</td>
-                <td>{asBytes(k, s.max)}</td>
+            {measured.length ? (
+              measured.map(([k, s]) => (
+                <tr key={k}>
+                  <th scope="row">{k}</th>
+                  <td>{asBytes(k, s.last)}</td>
+                  <td>{asBytes(k, s.max)}</td>
+                </tr>
+              ))
+            ) : (
+              <tr>
+                <td colSpan={3} className="muted">
+                  no memory samples
+                </td>
               </tr>
-            )) : <tr><td colSpan={3} className="muted">no memory samples</td></tr>}
+            )}
           </tbody>
         </table>
       </div>

@@ -1,10 +1,10 @@
 "use client";
 import { isSystemKey } from "@heron/core";
-import { type ReactNode,useEffect, useMemo, useState } from "react";
+import { type ReactNode, useEffect, useMemo, useState } from "react";
 
 import type { api } from "../lib/api";
 import { colorAt } from "../lib/colors";
-import { downloadText,toCsv } from "../lib/csv";
+import { downloadText, toCsv } from "../lib/csv";
 import { flattenConfig } from "../lib/flatten";
 import { formatDate, formatDuration, formatNumber } from "../lib/format";
 
@@ -19,7 +19,17 @@ function baseColumns(): Column[] {
   return [
     { id: "name", label: "Name", get: (r) => r.name, render: (r) => <a href={`/runs/${r.id}`}>{r.name}</a> },
     { id: "status", label: "Status", get: (r) => r.status, render: (r) => <span className={`status-pill status-${r.status}`}>{r.status}</span> },
-    { id: "tags", label: "Tags", get: (r) => tagsOf(r).join(" "), render: (r) => tagsOf(r).map((t) => <span key={t} className="tag">{t}</span>) },
+    {
+      id: "tags",
+      label: "Tags",
+      get: (r) => tagsOf(r).join(" "),
+      render: (r) =>
+        tagsOf(r).map((t) => (
+          <span key={t} className="tag">
+            {t}
+          </span>
+        )),
+    },
     { id: "group", label: "Group", get: (r) => r.group ?? null },
     { id: "host", label: "Host", get: (r) => r.host ?? null },
     { id: "created", label: "Created", get: (r) => new Date(r.createdAt).getTime(), render: (r) => formatDate(r.createdAt), numeric: true },
@@ -51,7 +61,13 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   const allColumns = useMemo<Column[]>(() => {
     const cfg: Column[] = configKeys.map((k) => ({ id: `config:${k}`, label: k, get: (r) => configs.get(r.id)?.[k] ?? null }));
     const met: Column[] = metricKeys.flatMap((k) =>
-      (["last", "min", "max"] as const).map((agg) => ({ id: `metric:${k}:${agg}`, label: `${k} (${agg})`, get: (r: RunRow) => r.metrics[k]?.[agg] ?? null, render: (r: RunRow) => formatNumber(r.metrics[k]?.[agg]), numeric: true })),
+      (["last", "min", "max"] as const).map((agg) => ({
+        id: `metric:${k}:${agg}`,
+        label: `${k} (${agg})`,
+        get: (r: RunRow) => r.metrics[k]?.[agg] ?? null,
+        render: (r: RunRow) => formatNumber(r.metrics[k]?.[agg]),
+        numeric: true,
+      })),
     );
     return [...baseColumns(), ...cfg, ...met];
   }, [configKeys, metricKeys, configs]);
@@ -61,7 +77,10 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   const defaults = useMemo(() => {
     // config keys whose recorded values differ (a key missing from some runs isn't a difference worth a column)
     const distinct = (k: string) => new Set([...configs.values()].map((c) => c[k]).filter((v) => v !== undefined)).size;
-    const varying = configKeys.filter((k) => distinct(k) > 1).sort((a, b) => distinct(b) - distinct(a)).slice(0, 4);
+    const varying = configKeys
+      .filter((k) => distinct(k) > 1)
+      .sort((a, b) => distinct(b) - distinct(a))
+      .slice(0, 4);
     const metrics = metricKeys.filter((k) => !isSystemKey(k)).slice(0, 4);
     return [...baseColumns().map((c) => c.id), ...varying.map((k) => `config:${k}`), ...metrics.map((k) => `metric:${k}:last`)];
   }, [configKeys, metricKeys, configs]);
@@ -78,7 +97,10 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   const [chooserFilter, setChooserFilter] = useState("");
   const { pins, toggle: togglePin } = usePins(project);
   const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
-  const cfgValues = useMemo(() => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []), [cfgKey, configs]);
+  const cfgValues = useMemo(
+    () => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []),
+    [cfgKey, configs],
+  );
 
   const rows = useMemo(() => {
     const needle = text.trim().toLowerCase();
@@ -87,7 +109,9 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
       if (tag && !tagsOf(r).includes(tag)) return false;
       if (cfgKey && cfgValue && configs.get(r.id)?.[cfgKey] !== cfgValue) return false;
       if (!needle) return true;
-      const hay = [r.name, r.id, r.group ?? "", r.host ?? "", ...tagsOf(r), ...Object.entries(configs.get(r.id) ?? {}).map(([k, v]) => `${k}=${v}`)].join(" ").toLowerCase();
+      const hay = [r.name, r.id, r.group ?? "", r.host ?? "", ...tagsOf(r), ...Object.entries(configs.get(r.id) ?? {}).map(([k, v]) => `${k}=${v}`)]
+        .join(" ")
+        .toLowerCase();
       return hay.includes(needle);
     });
     const col = allColumns.find((c) => c.id === sort.col);
@@ -117,57 +141,111 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
   return (
     <div>
       <div className="toolbar wrap-row">
-        <input type="search" placeholder="Filter runs…" title="matches name, tags, group, host and config values (e.g. lr=0.1)" aria-label="filter runs" value={text} onChange={(e) => setText(e.target.value)} style={{ minWidth: 220 }} />
+        <input
+          type="search"
+          placeholder="Filter runs…"
+          title="matches name, tags, group, host and config values (e.g. lr=0.1)"
+          aria-label="filter runs"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          style={{ minWidth: 220 }}
+        />
         <select aria-label="status filter" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">any status</option>
-          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
         <select aria-label="tag filter" value={tag} onChange={(e) => setTag(e.target.value)}>
           <option value="">any tag</option>
-          {allTags.map((t) => <option key={t} value={t}>{t}</option>)}
+          {allTags.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
         </select>
         <select aria-label="config filter key" value={cfgKey} onChange={(e) => (setCfgKey(e.target.value), setCfgValue(""))}>
           <option value="">config…</option>
-          {configKeys.map((k) => <option key={k} value={k}>{k}</option>)}
+          {configKeys.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
         </select>
         {cfgKey && (
           <select aria-label="config filter value" value={cfgValue} onChange={(e) => setCfgValue(e.target.value)}>
             <option value="">any value</option>
-            {cfgValues.map((v) => <option key={v} value={v}>{v}</option>)}
+            {cfgValues.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
           </select>
         )}
-        {filtersOn && <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>Clear filters</button>}
+        {filtersOn && (
+          <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>
+            Clear filters
+          </button>
+        )}
         <span className="spacer" />
         <details className="chooser">
           <summary>Columns</summary>
           <div className="chooser-menu">
-            <input type="search" placeholder="find a column…" aria-label="find a column" value={chooserFilter} onChange={(e) => setChooserFilter(e.target.value)} />
-            {allColumns.filter((c) => c.label.toLowerCase().includes(chooserFilter.toLowerCase())).map((c) => (
-              <label key={c.id}>
-                <input type="checkbox" checked={visible.includes(c.id)} onChange={() => toggleColumn(c.id)} /> {c.id.startsWith("config:") ? "config " : ""}{c.label}
-              </label>
-            ))}
+            <input
+              type="search"
+              placeholder="find a column…"
+              aria-label="find a column"
+              value={chooserFilter}
+              onChange={(e) => setChooserFilter(e.target.value)}
+            />
+            {allColumns
+              .filter((c) => c.label.toLowerCase().includes(chooserFilter.toLowerCase()))
+              .map((c) => (
+                <label key={c.id}>
+                  <input type="checkbox" checked={visible.includes(c.id)} onChange={() => toggleColumn(c.id)} /> {c.id.startsWith("config:") ? "config " : ""}
+                  {c.label}
+                </label>
+              ))}
           </div>
         </details>
         <button onClick={exportCsv}>Export CSV</button>
         {selected.length >= 2 ? (
-          <a className="button primary" href={`/compare?runs=${selected.map(encodeURIComponent).join(",")}`} data-testid="compare-link">Compare {selected.length} runs</a>
+          <a className="button primary" href={`/compare?runs=${selected.map(encodeURIComponent).join(",")}`} data-testid="compare-link">
+            Compare {selected.length} runs
+          </a>
         ) : (
           <span className="muted">Select 2+ runs to compare</span>
         )}
       </div>
-      <p className="muted small" data-testid="runs-count">{rows.length} of {runs.length} runs{pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned` : ""}</p>
+      <p className="muted small" data-testid="runs-count">
+        {rows.length} of {runs.length} runs{pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned` : ""}
+      </p>
       {rows.length === 0 ? (
-        <p className="muted">No run matches these filters. <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>Clear filters</button></p>
+        <p className="muted">
+          No run matches these filters.{" "}
+          <button className="link" onClick={() => (setText(""), setStatus(""), setTag(""), setCfgKey(""), setCfgValue(""))}>
+            Clear filters
+          </button>
+        </p>
       ) : (
         <div className="table-scroll">
           <table data-testid="runs-table" className="runs">
             <thead>
               <tr>
-                <th><span className="sr-only">select</span></th>
-                <th><span className="sr-only">pin</span></th>
+                <th>
+                  <span className="sr-only">select</span>
+                </th>
+                <th>
+                  <span className="sr-only">pin</span>
+                </th>
                 {columns.map((c) => (
-                  <th key={c.id} aria-sort={sort.col === c.id ? (sort.dir === 1 ? "ascending" : "descending") : "none"} className={c.numeric ? "num" : undefined}>
+                  <th
+                    key={c.id}
+                    aria-sort={sort.col === c.id ? (sort.dir === 1 ? "ascending" : "descending") : "none"}
+                    className={c.numeric ? "num" : undefined}
+                  >
                     <button className="th-sort" onClick={() => toggleSort(c.id)} title={`sort by ${c.label}`}>
                       {c.label} {sort.col === c.id ? (sort.dir === 1 ? "▲" : "▼") : ""}
                     </button>
@@ -185,12 +263,20 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
                       {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
                     </td>
                     <td>
-                      <button className={pins.includes(r.id) ? "pin on" : "pin"} aria-pressed={pins.includes(r.id)} aria-label={`pin ${r.name}`} title={pins.includes(r.id) ? "unpin" : "pin to top"} onClick={() => togglePin(r.id)}>
+                      <button
+                        className={pins.includes(r.id) ? "pin on" : "pin"}
+                        aria-pressed={pins.includes(r.id)}
+                        aria-label={`pin ${r.name}`}
+                        title={pins.includes(r.id) ? "unpin" : "pin to top"}
+                        onClick={() => togglePin(r.id)}
+                      >
                         ★
                       </button>
                     </td>
                     {columns.map((c) => (
-                      <td key={c.id} className={c.numeric ? "num" : undefined}>{c.render ? c.render(r) : (c.get(r) ?? "—")}</td>
+                      <td key={c.id} className={c.numeric ? "num" : undefined}>
+                        {c.render ? c.render(r) : (c.get(r) ?? "—")}
+                      </td>
                     ))}
                   </tr>
                 );

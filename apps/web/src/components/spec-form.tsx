@@ -35,7 +35,13 @@ function controlFor(schema: JsonSchema): Field["control"] {
 function jsonHint(s: JsonSchema): string {
   const variants = s.anyOf ?? s.oneOf ?? [s];
   return variants
-    .map((v) => (v.type === "object" ? `{${(v.required ?? Object.keys(v.properties ?? {}).slice(0, 2)).map((k) => `"${k}": …`).join(", ")}}` : v.type === "array" ? "[…]" : (v.type ?? "")))
+    .map((v) =>
+      v.type === "object"
+        ? `{${(v.required ?? Object.keys(v.properties ?? {}).slice(0, 2)).map((k) => `"${k}": …`).join(", ")}}`
+        : v.type === "array"
+          ? "[…]"
+          : (v.type ?? ""),
+    )
     .join("  or  ");
 }
 
@@ -52,7 +58,10 @@ export function describeKinds(): Map<string, Field[]> {
       .map(([name, schema]): Field => {
         return { name, schema, required: (v.required ?? []).includes(name), control: controlFor(schema) };
       });
-    kinds.set(kind, fields.sort((a, b) => Number(b.required) - Number(a.required)));
+    kinds.set(
+      kind,
+      fields.sort((a, b) => Number(b.required) - Number(a.required)),
+    );
   }
   return kinds;
 }
@@ -117,7 +126,13 @@ function optionText(v: unknown): string {
   return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : "";
 }
 
-export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record<string, unknown>) => Promise<string | null>; disabledReason?: string | null }) {
+export function SpecForm({
+  onSubmit,
+  disabledReason,
+}: {
+  onSubmit: (spec: Record<string, unknown>) => Promise<string | null>;
+  disabledReason?: string | null;
+}) {
   const kinds = useMemo(describeKinds, []);
   const kindNames = [...kinds.keys()];
   const [kind, setKind] = useState(kindNames[0] ?? "train");
@@ -167,7 +182,11 @@ export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record
       <div className="field">
         <label htmlFor="spec-kind">kind</label>
         <select id="spec-kind" value={kind} onChange={(e) => switchKind(e.target.value)}>
-          {kindNames.map((k) => <option key={k} value={k}>{k}</option>)}
+          {kindNames.map((k) => (
+            <option key={k} value={k}>
+              {k}
+            </option>
+          ))}
         </select>
       </div>
       <div className="fields">
@@ -180,12 +199,20 @@ export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record
             <div key={f.name} className={err ? "field invalid" : "field"}>
               <label htmlFor={id}>
                 {f.name}
-                {f.required && <span className="req" aria-label="required">*</span>}
+                {f.required && (
+                  <span className="req" aria-label="required">
+                    *
+                  </span>
+                )}
               </label>
               {f.control === "select" ? (
                 <select {...common} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)}>
                   {!f.required && <option value="">{f.schema.default !== undefined ? `default (${optionText(f.schema.default)})` : "—"}</option>}
-                  {(f.schema.enum ?? []).map((o) => <option key={String(o)} value={String(o)}>{String(o)}</option>)}
+                  {(f.schema.enum ?? []).map((o) => (
+                    <option key={String(o)} value={String(o)}>
+                      {String(o)}
+                    </option>
+                  ))}
                 </select>
               ) : f.control === "multi" ? (
                 <div {...common} role="group" aria-label={f.name} className="multi">
@@ -200,13 +227,31 @@ export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record
                   })}
                 </div>
               ) : f.control === "json" ? (
-                <textarea {...common} rows={2} className="mono" placeholder={jsonHint(f.schema)} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)} />
+                <textarea
+                  {...common}
+                  rows={2}
+                  className="mono"
+                  placeholder={jsonHint(f.schema)}
+                  value={String(values[f.name] ?? "")}
+                  onChange={(e) => set(e.target.value)}
+                />
               ) : f.control === "checkbox" ? (
                 <input {...common} type="checkbox" checked={values[f.name] === true} onChange={(e) => set(e.target.checked)} />
               ) : (
-                <input {...common} type="text" inputMode={f.control === "number" ? "decimal" : undefined} placeholder={hint(f.schema)} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)} />
+                <input
+                  {...common}
+                  type="text"
+                  inputMode={f.control === "number" ? "decimal" : undefined}
+                  placeholder={hint(f.schema)}
+                  value={String(values[f.name] ?? "")}
+                  onChange={(e) => set(e.target.value)}
+                />
               )}
-              {err && <span id={`${id}-err`} className="field-error" role="alert">{err}</span>}
+              {err && (
+                <span id={`${id}-err`} className="field-error" role="alert">
+                  {err}
+                </span>
+              )}
             </div>
           );
         })}
@@ -214,8 +259,16 @@ export function SpecForm({ onSubmit, disabledReason }: { onSubmit: (spec: Record
       <button className="primary" type="submit" disabled={busy || !!disabledReason} title={disabledReason ?? undefined}>
         {busy ? "Submitting…" : "Submit job"}
       </button>
-      {disabledReason && <p className="muted" data-testid="submit-disabled">{disabledReason}</p>}
-      {formError && <p className="error" data-testid="submit-error" role="alert">{formError}</p>}
+      {disabledReason && (
+        <p className="muted" data-testid="submit-disabled">
+          {disabledReason}
+        </p>
+      )}
+      {formError && (
+        <p className="error" data-testid="submit-error" role="alert">
+          {formError}
+        </p>
+      )}
     </form>
   );
 }

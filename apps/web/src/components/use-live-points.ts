@@ -1,5 +1,5 @@
 "use client";
-import { type LivePointsEvent,PROTOCOL_VERSION } from "@heron/core";
+import { type LivePointsEvent, PROTOCOL_VERSION } from "@heron/core";
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import { getSocket } from "../lib/api";
@@ -18,7 +18,10 @@ export type LiveByRun = Record<string, Record<string, LivePoints>>;
  * and subscribing after would lose what lands in between, for as long as the page stays open
  * (seen when the socket connected late on a loaded machine).
  */
-export function useLivePoints(runIds: string[], handlers: { onReconnect?: () => void; onUnknownKey?: (runId: string, key: string) => void; knownKeys?: (runId: string) => Set<string> } = {}) {
+export function useLivePoints(
+  runIds: string[],
+  handlers: { onReconnect?: () => void; onUnknownKey?: (runId: string, key: string) => void; knownKeys?: (runId: string) => Set<string> } = {},
+) {
   const [live, setLive] = useState<LiveByRun>({});
   const pending = useRef<LiveByRun>({});
   const h = useRef(handlers);

@@ -7,7 +7,10 @@ import { api, forgetApiKey } from "../lib/api";
 export function UserMenu() {
   const [me, setMe] = useState<{ label: string; viaSession: boolean; admin: boolean } | null>(null);
   useEffect(() => {
-    api.user.me.query().then((m) => setMe({ label: m.user?.email ?? m.label, viaSession: m.viaSession, admin: m.admin }), () => setMe(null));
+    api.user.me.query().then(
+      (m) => setMe({ label: m.user?.email ?? m.label, viaSession: m.viaSession, admin: m.admin }),
+      () => setMe(null),
+    );
   }, []);
   if (!me) return null;
   return (

@@ -15,14 +15,28 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
 import { createFakeExecutor } from "../testing/fake-executor";
-import { startTestServer, type TestServer,waitFor } from "../testing/harness";
+import { startTestServer, type TestServer, waitFor } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();
 
 /** Seeds a finished run straight through the services (fast, no SDK round trips). */
-async function seedRun(t: TestServer, project: string, name: string, opts: { config: Record<string, unknown>; tags?: string[]; group?: string; status?: "finished" | "crashed"; scale: number; steps?: number }) {
+async function seedRun(
+  t: TestServer,
+  project: string,
+  name: string,
+  opts: { config: Record<string, unknown>; tags?: string[]; group?: string; status?: "finished" | "crashed"; scale: number; steps?: number },
+) {
   const s = t.server.services;
-  const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project, name, resume: "never", config: opts.config, tags: opts.tags, group: opts.group, host: "gpu-box-1" });
+  const { run } = await s.runs.init({
+    v: PROTOCOL_VERSION,
+    project,
+    name,
+    resume: "never",
+    config: opts.config,
+    tags: opts.tags,
+    group: opts.group,
+    host: "gpu-box-1",
+  });
   const n = opts.steps ?? 200;
   const points = [];
   for (let step = 0; step < n; step++) {
@@ -60,7 +74,8 @@ async function countColor(page: Page, chartKey: string, hex: string): Promise<nu
       const n = parseInt(color.slice(1), 16);
       const [r, g, b] = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
       let count = 0;
-      for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 60 && data[i + 3]! > 200) count++;
+      for (let i = 0; i < data.length; i += 4)
+        if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 60 && data[i + 3]! > 200) count++;
       return count;
     },
     [chartKey, hex] as const,
@@ -84,11 +99,31 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await ensureDashboardBuilt();
     t = await startTestServer("sqlite", { dashboard: true });
     await t.api.project.create.mutate({ name: "vision" });
-    ids.a = await seedRun(t, "vision", "baseline-adam", { config: { lr: 0.001, optimizer: "adam", batchSize: 64 }, tags: ["baseline"], group: "sweep-1", scale: 2 });
+    ids.a = await seedRun(t, "vision", "baseline-adam", {
+      config: { lr: 0.001, optimizer: "adam", batchSize: 64 },
+      tags: ["baseline"],
+      group: "sweep-1",
+      scale: 2,
+    });
     ids.b = await seedRun(t, "vision", "sgd-high-lr", { config: { lr: 0.1, optimizer: "sgd", batchSize: 64 }, tags: ["sweep"], group: "sweep-1", scale: 1 });
-    ids.c = await seedRun(t, "vision", "crashed-try", { config: { lr: 0.5, optimizer: "sgd", batchSize: 128 }, tags: ["sweep"], status: "crashed", scale: 3, steps: 40 });
+    ids.c = await seedRun(t, "vision", "crashed-try", {
+      config: { lr: 0.5, optimizer: "sgd", batchSize: 128 },
+      tags: ["sweep"],
+      status: "crashed",
+      scale: 3,
+      steps: 40,
+    });
     const { token } = await t.api.runner.createToken.mutate({ name: "browser-e2e" });
-    runner = new RunnerDaemon({ server: t.server.url, token, name: "browser-e2e", slots: 1, home: t.home, executor: createFakeExecutor({ stepMs: 100 }), logger: pino({ level: "warn" }), killGraceMs: 2000 });
+    runner = new RunnerDaemon({
+      server: t.server.url,
+      token,
+      name: "browser-e2e",
+      slots: 1,
+      home: t.home,
+      executor: createFakeExecutor({ stepMs: 100 }),
+      logger: pino({ level: "warn" }),
+      killGraceMs: 2000,
+    });
     await runner.start();
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
@@ -141,7 +176,10 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await saveScreenshot(page, "runs-table-1280");
     // CSV export: what the table shows, one line per visible run
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
-    const csv = fs.readFileSync((await download.path()), "utf8").trim().split(/\r\n/);
+    const csv = fs
+      .readFileSync(await download.path(), "utf8")
+      .trim()
+      .split(/\r\n/);
     expect(csv[0]).toContain("train/loss (min)");
     expect(csv).toHaveLength(4);
     expect(csv[1]).toContain("sgd-high-lr");
@@ -204,7 +242,10 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
   });
 
   it("cancels a running job from the jobs page", async () => {
-    const { jobId } = await t.api.job.submit.mutate({ projectId: "vision", spec: { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 500, batchSize: 64, lr: 0.001 } });
+    const { jobId } = await t.api.job.submit.mutate({
+      projectId: "vision",
+      spec: { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 500, batchSize: 64, lr: 0.001 },
+    });
     await waitFor(async () => (await t.api.job.get.query({ jobId })).status === "running", 15_000, "the job to run");
     await page.goto(`${t.server.url}/jobs`);
     const row = page.locator(`tr[data-job="${jobId}"]`);
@@ -263,13 +304,20 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const n = 20_000;
     // 100 ms a step and a 10-minute pause halfway (an evaluation): time is not steps rescaled
     const tsOf = (step: number) => t0 + step * 100 + (step >= n / 2 ? 600_000 : 0);
-    await s.metrics.write(run.id, Array.from({ length: n }, (_, step) => ({ key: "train/loss", step, value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7), ts: tsOf(step) })));
+    await s.metrics.write(
+      run.id,
+      Array.from({ length: n }, (_, step) => ({ key: "train/loss", step, value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7), ts: tsOf(step) })),
+    );
     await s.runs.finish(run.id, "finished");
     await page.goto(`${t.server.url}/runs/${run.id}`);
     const chart = page.locator('[data-chart="train/loss"]');
     const painted = page.locator('[data-chart="train/loss"][data-painted]');
     await painted.waitFor();
-    const x = async () => ({ first: Number(await chart.getAttribute("data-x-first")), last: Number(await chart.getAttribute("data-x-last")), n: Number(await chart.getAttribute("data-painted")) });
+    const x = async () => ({
+      first: Number(await chart.getAttribute("data-x-first")),
+      last: Number(await chart.getAttribute("data-x-last")),
+      n: Number(await chart.getAttribute("data-painted")),
+    });
     expect((await x()).last).toBe(n - 1); // steps
     await page.getByLabel("x axis").selectOption("relative");
     // still bucketed, now against seconds since the run started: the last bucket's time is its last point's
@@ -305,10 +353,21 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const ids: string[] = [];
     // the fast run does a step every 50 ms, the slow one every 100 ms: the same seconds are
     // different steps in each, so one step range for both would be wrong for one of them
-    for (const [name, msPerStep] of [["timed-fast", 50], ["timed-slow", 100]] as const) {
+    for (const [name, msPerStep] of [
+      ["timed-fast", 50],
+      ["timed-slow", 100],
+    ] as const) {
       const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "vision", name, resume: "never", config: { msPerStep }, host: "gpu-box-1" });
       const t0 = new Date(run.createdAt).getTime();
-      await s.metrics.write(run.id, Array.from({ length: n }, (_, step) => ({ key: "train/loss", step, value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7), ts: t0 + step * msPerStep })));
+      await s.metrics.write(
+        run.id,
+        Array.from({ length: n }, (_, step) => ({
+          key: "train/loss",
+          step,
+          value: Math.exp(-step / 5000) + 0.1 * Math.sin(step / 7),
+          ts: t0 + step * msPerStep,
+        })),
+      );
       await s.runs.finish(run.id, "finished");
       ids.push(run.id);
     }
@@ -342,9 +401,20 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     const s = t.server.services;
     const ids: string[] = [];
     const teacher = { runId: "teacher-run", model: "deep-cnn" };
-    for (const [method, acc] of [["ce", 0.71], ["kd", 0.73]] as const) {
+    for (const [method, acc] of [
+      ["ce", 0.71],
+      ["kd", 0.73],
+    ] as const) {
       const config = { kind: "distill", teacher, student: "light-cnn", methods: [method], T: 2, dataset: "fashion-mnist" };
-      const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "vision", name: `distill-${method}`, resume: "never", config, group: "distill-demo", host: "gpu-box-1" });
+      const { run } = await s.runs.init({
+        v: PROTOCOL_VERSION,
+        project: "vision",
+        name: `distill-${method}`,
+        resume: "never",
+        config,
+        group: "distill-demo",
+        host: "gpu-box-1",
+      });
       await s.metrics.write(run.id, [
         { key: "test/accuracy", step: 10, value: acc, ts: Date.now() },
         { key: "distill/teacher_accuracy", step: 10, value: 0.78, ts: Date.now() },
@@ -369,7 +439,14 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
   it("shows a run's text samples per step and its images, logged through the SDK", async () => {
     const run = await init({ host: t.server.url, apiKey: t.key, project: "vision", name: "media-run", dir: path.join(t.home, "sdk-media") });
     run.log({ "train/loss": 1 }, { step: 1 });
-    run.logText("samples/pred", [{ text: "2 + 2 = 4", caption: "q1" }, { text: "3 + 3 = 7", caption: "q2" }], { step: 1 });
+    run.logText(
+      "samples/pred",
+      [
+        { text: "2 + 2 = 4", caption: "q1" },
+        { text: "3 + 3 = 7", caption: "q2" },
+      ],
+      { step: 1 },
+    );
     run.logText("samples/pred", [{ text: "3 + 3 = 6", caption: "q2" }], { step: 2 });
     const pixels = Uint8Array.from({ length: 8 * 8 }, (_, i) => ((i % 8) + Math.floor(i / 8)) * 16);
     run.logImage("samples/digit", { data: pixels, width: 8, height: 8, channels: 1 }, { step: 2, caption: "a gradient" });
@@ -397,10 +474,19 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
 
   it("looks right at 1280×800 and 1920×1080, light and dark", async () => {
     for (const scheme of ["light", "dark"] as const) {
-      for (const [w, h] of [[1280, 800], [1920, 1080]] as const) {
+      for (const [w, h] of [
+        [1280, 800],
+        [1920, 1080],
+      ] as const) {
         const ctx = await browser.newContext({ viewport: { width: w, height: h }, colorScheme: scheme });
         const p = await ctx.newPage();
-        for (const [name, url] of [["project", "/projects/vision"], ["run", `/runs/${ids.a}`], ["compare", `/compare?runs=${ids.a},${ids.b},${ids.c}`], ["jobs", "/jobs"], ["runners", "/runners"]] as const) {
+        for (const [name, url] of [
+          ["project", "/projects/vision"],
+          ["run", `/runs/${ids.a}`],
+          ["compare", `/compare?runs=${ids.a},${ids.b},${ids.c}`],
+          ["jobs", "/jobs"],
+          ["runners", "/runners"],
+        ] as const) {
           await p.goto(`${t.server.url}${url}`);
           if (name === "run" || name === "compare") await p.waitForSelector('[data-chart="train/loss"][data-painted]');
           else await p.waitForSelector("table");

@@ -13,12 +13,13 @@ import type { Browser, Page } from "playwright-core";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { type HeronServer,startServer } from "../server/create-server";
+import { type HeronServer, startServer } from "../server/create-server";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
 
 const hasChromium = chromiumAvailable();
 const key = "hk_test_" + crypto.randomBytes(12).toString("hex");
-const points = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ key: "train/loss", step: from + i, value: 1 / (from + i + 1), ts: Date.now() }));
+const points = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ key: "train/loss", step: from + i, value: 1 / (from + i + 1), ts: Date.now() }));
 
 describe.skipIf(!hasChromium)("live run page across a server restart", () => {
   let home: string;

@@ -10,7 +10,7 @@ import { pino } from "pino";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { type HeronServer,startServer } from "../server/create-server";
+import { type HeronServer, startServer } from "../server/create-server";
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
 import { createApi } from "../testing/harness";
 
@@ -36,11 +36,22 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
   beforeAll(async () => {
     await ensureDashboardBuilt();
     home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-team-"));
-    server = await startServer({ PORT: 0, HOST: "127.0.0.1", HERON_HOME: home, HERON_BOOTSTRAP_API_KEY: key, HERON_LOCAL_MODE: "0", dashboard: true, logger: pino({ level: "warn" }) });
+    server = await startServer({
+      PORT: 0,
+      HOST: "127.0.0.1",
+      HERON_HOME: home,
+      HERON_BOOTSTRAP_API_KEY: key,
+      HERON_LOCAL_MODE: "0",
+      dashboard: true,
+      logger: pino({ level: "warn" }),
+    });
     const admin = createApi(server.url, key);
     const a = await admin.project.create.mutate({ name: "team-a" });
     await admin.project.create.mutate({ name: "team-b" });
-    for (const [email, role] of [["viewer@team.test", "viewer"], ["member@team.test", "member"]] as const) {
+    for (const [email, role] of [
+      ["viewer@team.test", "viewer"],
+      ["member@team.test", "member"],
+    ] as const) {
       const u = await admin.user.create.mutate({ email, password: PASSWORD });
       await admin.project.addMember.mutate({ projectId: a.id, userId: u.id, role });
     }
@@ -61,7 +72,13 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
     expect(await page.getByRole("button", { name: "Submit job" }).isDisabled()).toBe(true);
     // the same session, straight at the API: refused by the server, not only by the page
     const status = await page.evaluate(async () => {
-      const res = await fetch("/api/trpc/job.submit", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: { projectId: "team-a", spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 } } }) });
+      const res = await fetch("/api/trpc/job.submit", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          json: { projectId: "team-a", spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 } },
+        }),
+      });
       return { status: res.status, body: await res.text() };
     });
     expect(status.status).toBe(403);
@@ -76,7 +93,10 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
     await expect.poll(() => page.locator("#job-project").inputValue()).toBe("team-a");
     await expect.poll(() => submit.isEnabled()).toBe(true);
     await submit.click();
-    await page.getByRole("status").filter({ hasText: /queued/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /queued/ })
+      .waitFor();
     const jobs = await createApi(server.url, key).job.list.query({ projectId: "team-a" });
     expect(jobs).toHaveLength(1);
     expect(jobs[0]!.submittedBy).not.toBeNull();

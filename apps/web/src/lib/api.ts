@@ -37,7 +37,7 @@ export const api = createTRPCClient<AppRouter>({
       fetch: async (url, init) => {
         const res = await fetch(url, init);
         if (res.status !== 401 || !(await refreshLocalKey())) return res;
-        return fetch(url, { ...init, headers: { ...((init?.headers) ?? {}), authorization: `Bearer ${apiKey}` } });
+        return fetch(url, { ...init, headers: { ...(init?.headers ?? {}), authorization: `Bearer ${apiKey}` } });
       },
     }),
   ],

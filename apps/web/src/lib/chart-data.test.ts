@@ -1,7 +1,7 @@
 import type { Series } from "@heron/core";
 import { describe, expect, it } from "vitest";
 
-import { DEFAULT_SETTINGS, groupKeys, type PreparedLine,prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange } from "./chart-data";
+import { DEFAULT_SETTINGS, groupKeys, type PreparedLine, prepareLine, stepRangesForWindow, timeAxisAvailable, unionRange } from "./chart-data";
 import { toCsv } from "./csv";
 import { flattenConfig } from "./flatten";
 
@@ -10,7 +10,10 @@ const bucketed: Series = { key: "k", bucketed: true, steps: [63, 127], values: [
 
 describe("chart data", () => {
   it("appends only live points after the last stored step (no duplicates after a refetch)", () => {
-    const p = prepareLine({ id: "r", label: "r", color: "#000000", series: exact, live: { steps: [1, 2, 3, 4], values: [0, 0, 4, 5], ts: [0, 0, 4000, 5000] } }, DEFAULT_SETTINGS)!;
+    const p = prepareLine(
+      { id: "r", label: "r", color: "#000000", series: exact, live: { steps: [1, 2, 3, 4], values: [0, 0, 4, 5], ts: [0, 0, 4000, 5000] } },
+      DEFAULT_SETTINGS,
+    )!;
     expect(p.x).toEqual([0, 1, 2, 3, 4]);
     expect(p.y).toEqual([1, null, 3, 4, 5]);
   });
@@ -66,7 +69,12 @@ describe("chart data", () => {
     ]);
   });
   it("writes CSV with quoting and flattens nested config", () => {
-    expect(toCsv([["a", 'b "c"', "x,y"], [1, null, undefined]])).toBe('a,"b ""c""","x,y"\r\n1,,\r\n');
+    expect(
+      toCsv([
+        ["a", 'b "c"', "x,y"],
+        [1, null, undefined],
+      ]),
+    ).toBe('a,"b ""c""","x,y"\r\n1,,\r\n');
     expect(flattenConfig({ opt: { lr: 0.1, betas: [0.9, 0.99] }, name: "x" })).toEqual({ "opt.lr": "0.1", "opt.betas": "[0.9,0.99]", name: "x" });
   });
 });

@@ -1,4 +1,4 @@
-import { lowerBound, type Series,smoothEma, smoothRunningAverage } from "@heron/core";
+import { lowerBound, type Series, smoothEma, smoothRunningAverage } from "@heron/core";
 
 export type XAxisMode = "step" | "relative" | "wall";
 export type ChartSettings = { ema: number; avgWindow: number; xAxis: XAxisMode; log: boolean };
@@ -8,7 +8,14 @@ export type LivePoints = { steps: number[]; values: (number | null)[]; ts: numbe
 export type ChartLine = { id: string; label: string; color: string; series: Series | null; live?: LivePoints; startTs?: number };
 
 /** One line ready to draw: x, raw y, smoothed y (or null when no smoothing), band lo/hi. */
-export type PreparedLine = { x: number[]; y: (number | null)[]; smooth: (number | null)[] | null; lo: (number | null)[] | null; hi: (number | null)[] | null; steps: number[] };
+export type PreparedLine = {
+  x: number[];
+  y: (number | null)[];
+  smooth: (number | null)[] | null;
+  lo: (number | null)[] | null;
+  hi: (number | null)[] | null;
+  steps: number[];
+};
 
 /** Stored series plus the live points logged after its last step (live points are exact). */
 function mergeLive(series: Series, live: LivePoints | undefined) {

@@ -4,12 +4,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { hashSecret } from "@heron/core/node";
-import { type Database,openDatabase } from "@heron/db";
+import { type Database, openDatabase } from "@heron/db";
 import { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { type Logger,pino } from "pino";
+import { type Logger, pino } from "pino";
 
-import { type Env,readEnv } from "../env";
+import { type Env, readEnv } from "../env";
 import { handleAuthRoute } from "./http/auth-routes";
 import { sendJson } from "./http/json-body";
 import { mayReceiveLocalKey } from "./http/local-access";
@@ -84,7 +84,12 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   const localKey = "hk_local_" + crypto.randomBytes(24).toString("base64url");
   const { host, localMode } = resolveBinding(env, log);
   const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey) });
-  const limiter = await createAuthLimiter({ ...DEFAULT_AUTH_LIMITS, failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN, ...options.authLimits, redisUrl: env.REDIS_URL });
+  const limiter = await createAuthLimiter({
+    ...DEFAULT_AUTH_LIMITS,
+    failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN,
+    ...options.authLimits,
+    redisUrl: env.REDIS_URL,
+  });
   const publicUrl = env.HERON_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const publicHost = (() => {
     try {
@@ -99,7 +104,9 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;
   if (options.dashboard !== false) {
-    const { default: next } = (await import("next")) as unknown as { default: (o: object) => { prepare(): Promise<void>; getRequestHandler(): typeof nextHandler; close?: () => Promise<void> } };
+    const { default: next } = (await import("next")) as unknown as {
+      default: (o: object) => { prepare(): Promise<void>; getRequestHandler(): typeof nextHandler; close?: () => Promise<void> };
+    };
     const app = next({ dev: !!options.dev, dir: WEB_DIR, quiet: true });
     await app.prepare();
     nextHandler = app.getRequestHandler();
@@ -112,7 +119,8 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     maxBodySize: 8 * 1024 * 1024,
     createContext: async ({ req }) => {
       const auth = await authenticateRequest(req.headers, clientIp(req), services, limiter);
-      if (auth.retryAfterS > 0) throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `too many failed authentications from this address; try again in ${auth.retryAfterS} s` });
+      if (auth.retryAfterS > 0)
+        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `too many failed authentications from this address; try again in ${auth.retryAfterS} s` });
       return { services, principal: auth.principal, ip: auth.ip, viaCookie: auth.viaCookie, sameOrigin: isSameOrigin(req.headers, allowedHost) };
     },
     onError: ({ error, path: p }) => {
@@ -137,7 +145,13 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
       const runId = safeDecode(csv[1]!);
       if (runId === null) return sendJson(res, 400, { error: "malformed percent-encoding in the run id" });
       const auth = await authenticateRequest(req.headers, clientIp(req), services, limiter);
-      if (auth.retryAfterS > 0) return sendJson(res, 429, { error: `too many failed authentications; try again in ${auth.retryAfterS} s` }, { "retry-after": String(auth.retryAfterS) });
+      if (auth.retryAfterS > 0)
+        return sendJson(
+          res,
+          429,
+          { error: `too many failed authentications; try again in ${auth.retryAfterS} s` },
+          { "retry-after": String(auth.retryAfterS) },
+        );
       return streamMetricsCsv(res, runId, auth.principal, services, log);
     }
     // socket.io's own listener takes "/socket.io/…" before this one runs; what reaches here

@@ -1,14 +1,37 @@
 // Seed 003 through the product: a teacher trained by a real job, then ONE job.submit of a
 // distillation spec with four methods → four jobs/runs in one group on a real runner, and
 // run.compareTable shows the seed's closing table. Fashion-MNIST, small sample counts.
-import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
+import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer,waitFor } from "../testing/harness";
+import { startTestServer, type TestServer, waitFor } from "../testing/harness";
 
-const TEACHER = { kind: "train", dataset: "fashion-mnist", model: "deep-cnn", epochs: 1, batchSize: 64, lr: 0.001, maxTrainSamples: 640, maxTestSamples: 300, seed: 1, logEvery: 5 };
-const DISTILL = { kind: "distill", student: "light-cnn", methods: ["ce", "kd", "cosine", "regressor"], dataset: "fashion-mnist", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 256, maxTestSamples: 300, seed: 1, logEvery: 2 };
+const TEACHER = {
+  kind: "train",
+  dataset: "fashion-mnist",
+  model: "deep-cnn",
+  epochs: 1,
+  batchSize: 64,
+  lr: 0.001,
+  maxTrainSamples: 640,
+  maxTestSamples: 300,
+  seed: 1,
+  logEvery: 5,
+};
+const DISTILL = {
+  kind: "distill",
+  student: "light-cnn",
+  methods: ["ce", "kd", "cosine", "regressor"],
+  dataset: "fashion-mnist",
+  epochs: 1,
+  batchSize: 32,
+  lr: 0.001,
+  maxTrainSamples: 256,
+  maxTestSamples: 300,
+  seed: 1,
+  logEvery: 2,
+};
 
 describe("distillation group end to end (sqlite)", () => {
   let t: TestServer;
@@ -16,7 +39,15 @@ describe("distillation group end to end (sqlite)", () => {
   beforeAll(async () => {
     t = await startTestServer("sqlite");
     const { token } = await t.api.runner.createToken.mutate({ name: "distill" });
-    runner = new RunnerDaemon({ server: t.server.url, token, name: "distill", slots: 2, home: t.home, executor: createProcessExecutor(), logger: pino({ level: "warn" }) });
+    runner = new RunnerDaemon({
+      server: t.server.url,
+      token,
+      name: "distill",
+      slots: 2,
+      home: t.home,
+      executor: createProcessExecutor(),
+      logger: pino({ level: "warn" }),
+    });
     await runner.start();
     await t.api.project.create.mutate({ name: "kd" });
   });
@@ -26,19 +57,29 @@ describe("distillation group end to end (sqlite)", () => {
   });
 
   const finished = (jobId: string, ms: number) =>
-    waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
-    }, ms, `job ${jobId} to finish`);
+    waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
+      },
+      ms,
+      `job ${jobId} to finish`,
+    );
 
   it("one submit launches one run per method; the comparison table shows teacher and students", async () => {
     const { jobId: teacherJob } = await t.api.job.submit.mutate({ projectId: "kd", spec: TEACHER });
     const claimed = await waitFor(async () => (await t.api.job.get.query({ jobId: teacherJob })).runId, 30_000, "the teacher job to start");
     // refused at submit, each with its reason
-    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, teacher: { runId: "nope" } } })).rejects.toThrow(/teacher: run "nope" not found/);
+    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, teacher: { runId: "nope" } } })).rejects.toThrow(
+      /teacher: run "nope" not found/,
+    );
     await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, teacher: { runId: claimed } } })).rejects.toThrow(/not finished/);
-    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, student: "mlp-mnist", teacher: { runId: claimed } } })).rejects.toThrow(/regressor needs a convolutional student/);
-    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, methods: ["ce", "magic"], teacher: { runId: claimed } } })).rejects.toThrow(/methods.1: method must be one of/);
+    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, student: "mlp-mnist", teacher: { runId: claimed } } })).rejects.toThrow(
+      /regressor needs a convolutional student/,
+    );
+    await expect(t.api.job.submit.mutate({ projectId: "kd", spec: { ...DISTILL, methods: ["ce", "magic"], teacher: { runId: claimed } } })).rejects.toThrow(
+      /methods.1: method must be one of/,
+    );
 
     const t0 = Date.now();
     const tj = await finished(teacherJob, 200_000);

@@ -1,14 +1,25 @@
 // The whole path, end to end: real server on a random port, a real runner daemon with the
 // process executor, a short real training job submitted through tRPC, live points at a
 // socket.io subscriber, and the finished run's stored metrics. Once on SQLite, once on PostgreSQL.
-import { type LivePointsEvent,PROTOCOL_VERSION } from "@heron/core";
-import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
+import { type LivePointsEvent, PROTOCOL_VERSION } from "@heron/core";
+import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer,waitFor } from "../testing/harness";
+import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer, waitFor } from "../testing/harness";
 
-const SHORT_JOB = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 2, batchSize: 64, lr: 0.002, maxTrainSamples: 3000, maxTestSamples: 500, seed: 1, logEvery: 5 };
+const SHORT_JOB = {
+  kind: "train",
+  dataset: "mnist",
+  model: "mlp-mnist",
+  epochs: 2,
+  batchSize: 64,
+  lr: 0.002,
+  maxTrainSamples: 3000,
+  maxTestSamples: 500,
+  seed: 1,
+  logEvery: 5,
+};
 const pgUp = await postgresAvailable();
 
 describe.each<Provider>(["sqlite", "postgres"])("end to end on %s", (provider) => {
@@ -20,7 +31,15 @@ describe.each<Provider>(["sqlite", "postgres"])("end to end on %s", (provider) =
     if (skip) return;
     t = await startTestServer(provider);
     const { token } = await t.api.runner.createToken.mutate({ name: "e2e" });
-    runner = new RunnerDaemon({ server: t.server.url, token, name: "e2e", slots: 1, home: t.home, executor: createProcessExecutor(), logger: pino({ level: "warn" }) });
+    runner = new RunnerDaemon({
+      server: t.server.url,
+      token,
+      name: "e2e",
+      slots: 1,
+      home: t.home,
+      executor: createProcessExecutor(),
+      logger: pino({ level: "warn" }),
+    });
     await runner.start();
   });
   afterAll(async () => {
@@ -60,19 +79,27 @@ describe.each<Provider>(["sqlite", "postgres"])("end to end on %s", (provider) =
 
   it.skipIf(skip)("runs a submitted job, streams its points live, and stores the finished run", async () => {
     const { jobId } = await t.api.job.submit.mutate({ projectId: "e2e", spec: SHORT_JOB });
-    const job = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return j.runId ? j : null;
-    }, 30_000, "the job to be claimed");
+    const job = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return j.runId ? j : null;
+      },
+      30_000,
+      "the job to be claimed",
+    );
     const sub = await t.connect();
     const live: LivePointsEvent["points"] = [];
     sub.on("points", (e) => e.runId === job.runId && live.push(...e.points));
     await sub.emitWithAck("subscribe", { v: PROTOCOL_VERSION, runId: job.runId! });
 
-    const done = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
-    }, 150_000, "the job to finish");
+    const done = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
+      },
+      150_000,
+      "the job to finish",
+    );
     expect(done.error ?? "").toBe("");
     expect(done.status).toBe("succeeded");
     expect(done.attempts).toBe(1);

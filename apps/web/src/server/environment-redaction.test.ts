@@ -20,7 +20,14 @@ describe("run environment redaction on the server", () => {
       environment: { argv: ["node", "train.js", "--api-key", "sk-live-123", "--lr=0.1"], git: { remote: "https://bob:ghp_tok@github.com/lab/x.git" } },
     })) as { ok: true; runId: string };
     expect(init.ok).toBe(true);
-    const ack = (await socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: init.runId, seq: 1, writer: "0", points: [], environment: { launcher: "WANDB_API_KEY=abc python x.py" } })) as RunLogAck;
+    const ack = (await socket.emitWithAck("run:log", {
+      v: PROTOCOL_VERSION,
+      runId: init.runId,
+      seq: 1,
+      writer: "0",
+      points: [],
+      environment: { launcher: "WANDB_API_KEY=abc python x.py" },
+    })) as RunLogAck;
     expect(ack.ok).toBe(true);
     const run = await t.api.run.get.query({ runId: init.runId });
     const env = run.environment as Record<string, unknown>;

@@ -20,8 +20,10 @@ function suite(provider: Provider) {
       return a.runId;
     };
     const runId = await init("a");
-    const send = (seq: number, points: unknown[]) => socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq, writer: "0", points }) as Promise<RunLogAck>;
-    const pts = (from: number, n: number, v = 0) => Array.from({ length: n }, (_, i) => ({ key: "loss", step: from + i, value: v + 1 / (from + i + 1), ts: 1_700_000_000_000 + from + i }));
+    const send = (seq: number, points: unknown[]) =>
+      socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq, writer: "0", points }) as Promise<RunLogAck>;
+    const pts = (from: number, n: number, v = 0) =>
+      Array.from({ length: n }, (_, i) => ({ key: "loss", step: from + i, value: v + 1 / (from + i + 1), ts: 1_700_000_000_000 + from + i }));
 
     expect(await send(1, pts(0, 3000))).toEqual({ ok: true, ackSeq: 1, written: 3000 });
     expect(await send(3, pts(6000, 3000))).toEqual({ ok: true, ackSeq: 1, written: 3000 }); // ahead of a gap
@@ -54,7 +56,13 @@ function suite(provider: Provider) {
     expect((await t.api.metric.series.query({ runId, key: "acc" })).values).toEqual([null]);
 
     const other = await init("b");
-    await socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: other, seq: 1, writer: "0", points: pts(0, 500).map((p) => ({ ...p, step: p.step * 10 })) });
+    await socket.emitWithAck("run:log", {
+      v: PROTOCOL_VERSION,
+      runId: other,
+      seq: 1,
+      writer: "0",
+      points: pts(0, 500).map((p) => ({ ...p, step: p.step * 10 })),
+    });
     const cmp = await t.api.metric.compare.query({ runIds: [runId, other], key: "loss", maxPoints: 200 });
     expect(cmp.map((c) => c.runId)).toEqual([runId, other]);
     expect(cmp[0]!.series.bucketWidth).toBe(cmp[1]!.series.bucketWidth);

@@ -5,11 +5,16 @@ import http from "node:http";
 import { PROTOCOL_VERSION } from "@heron/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createApi, startTestServer, type TestServer,waitFor } from "../testing/harness";
+import { createApi, startTestServer, type TestServer, waitFor } from "../testing/harness";
 import { addTeamMember, signIn } from "../testing/team";
 
 /** A raw request (fetch cannot set Host/Origin freely) answering status, headers and body. */
-function rawGet(url: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawGet(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, path, method, headers, timeout: 5000 }, (res) => {
@@ -83,7 +88,10 @@ describe("security", () => {
     const csv = await rawGet(t.server.url, `/api/runs/${runId}/metrics.csv`, { Authorization: `Bearer ${token}` });
     expect(csv.status).toBe(403);
     const runner = await t.connect(token);
-    expect(await runner.emitWithAck("subscribe", { runId })).toEqual({ ok: false, error: expect.stringMatching(/reserved for runner daemons|runner tokens cannot/) });
+    expect(await runner.emitWithAck("subscribe", { runId })).toEqual({
+      ok: false,
+      error: expect.stringMatching(/reserved for runner daemons|runner tokens cannot/),
+    });
     runner.close();
     // a user sees only their projects' runs
     const outsider = await addTeamMember(t, "outsider@sec.test");
@@ -116,19 +124,35 @@ describe("security", () => {
 
   it("signs users in with an httpOnly SameSite cookie, refuses cross-site mutations, and signs out", async () => {
     const u = await addTeamMember(t, "browser@sec.test", { project: "sec", role: "member" });
-    const bad = await fetch(`${t.server.url}/api/auth/sign-in`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: u.email, password: "wrong password" }) });
+    const bad = await fetch(`${t.server.url}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: u.email, password: "wrong password" }),
+    });
     expect(bad.status).toBe(401);
-    const res = await fetch(`${t.server.url}/api/auth/sign-in`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: u.email, password: "correct horse battery" }) });
+    const res = await fetch(`${t.server.url}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: u.email, password: "correct horse battery" }),
+    });
     const setCookie = res.headers.get("set-cookie") ?? "";
     expect(setCookie).toMatch(/heron_session=hs_[\w-]+; Path=\/; HttpOnly; SameSite=Lax/);
     const cookie = setCookie.split(";")[0]!;
     const me = await fetch(`${t.server.url}/api/trpc/user.me`, { headers: { cookie } });
     expect(((await me.json()) as { result: { data: { json: { user: { email: string } } } } }).result.data.json.user.email).toBe(u.email);
     const mutate = (origin: string) =>
-      fetch(`${t.server.url}/api/trpc/project.create`, { method: "POST", headers: { cookie, origin, "content-type": "application/json" }, body: JSON.stringify({ json: { name: `from-${origin.length}` } }) });
+      fetch(`${t.server.url}/api/trpc/project.create`, {
+        method: "POST",
+        headers: { cookie, origin, "content-type": "application/json" },
+        body: JSON.stringify({ json: { name: `from-${origin.length}` } }),
+      });
     expect((await mutate("http://evil.example")).status).toBe(403);
     expect((await mutate(t.server.url)).status).toBe(200);
-    const crossSiteSignIn = await fetch(`${t.server.url}/api/auth/sign-in`, { method: "POST", headers: { "content-type": "application/json", origin: "http://evil.example" }, body: "{}" });
+    const crossSiteSignIn = await fetch(`${t.server.url}/api/auth/sign-in`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: "http://evil.example" },
+      body: "{}",
+    });
     expect(crossSiteSignIn.status).toBe(403);
     await fetch(`${t.server.url}/api/auth/sign-out`, { method: "POST", headers: { cookie } });
     expect((await fetch(`${t.server.url}/api/trpc/user.me`, { headers: { cookie } })).status).toBe(401);
@@ -141,7 +165,11 @@ describe("security", () => {
       const wrong = createApi(fresh.server.url, "hk_wrong_key_000000000000");
       for (let i = 0; i < 4; i++) await expect(wrong.user.me.query()).rejects.toThrow(/missing or invalid/);
       await expect(wrong.user.me.query()).rejects.toThrow(/too many failed authentications/);
-      const signInRes = await fetch(`${fresh.server.url}/api/auth/sign-in`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "a@b.c", password: "x" }) });
+      const signInRes = await fetch(`${fresh.server.url}/api/auth/sign-in`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "a@b.c", password: "x" }),
+      });
       expect(signInRes.status).toBe(429);
     } finally {
       await fresh.close();

@@ -6,16 +6,51 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type Lease,PROTOCOL_VERSION } from "@heron/core";
-import { createProcessExecutor,RunnerDaemon } from "@heron/runner";
+import { type Lease, PROTOCOL_VERSION } from "@heron/core";
+import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer,waitFor } from "../testing/harness";
+import { startTestServer, type TestServer, waitFor } from "../testing/harness";
 
-const TEACHER = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 32, lr: 0.003, maxTrainSamples: 128, maxTestSamples: 64, seed: 1, logEvery: 2 };
-const DISTILL = { kind: "distill", student: "light-cnn", methods: ["kd"], dataset: "synthetic", epochs: 1, batchSize: 32, lr: 0.001, maxTrainSamples: 64, maxTestSamples: 64, seed: 1, logEvery: 1 };
-const FINETUNE = { kind: "finetune", task: "image", method: "head", dataset: "synthetic", epochs: 1, batchSize: 32, lr: 0.003, maxTrainSamples: 64, maxTestSamples: 64, seed: 1, logEvery: 1 };
+const TEACHER = {
+  kind: "train",
+  dataset: "synthetic",
+  model: "mlp-mnist",
+  epochs: 1,
+  batchSize: 32,
+  lr: 0.003,
+  maxTrainSamples: 128,
+  maxTestSamples: 64,
+  seed: 1,
+  logEvery: 2,
+};
+const DISTILL = {
+  kind: "distill",
+  student: "light-cnn",
+  methods: ["kd"],
+  dataset: "synthetic",
+  epochs: 1,
+  batchSize: 32,
+  lr: 0.001,
+  maxTrainSamples: 64,
+  maxTestSamples: 64,
+  seed: 1,
+  logEvery: 1,
+};
+const FINETUNE = {
+  kind: "finetune",
+  task: "image",
+  method: "head",
+  dataset: "synthetic",
+  epochs: 1,
+  batchSize: 32,
+  lr: 0.003,
+  maxTrainSamples: 64,
+  maxTestSamples: 64,
+  seed: 1,
+  logEvery: 1,
+};
 
 describe("teacher/base checkpoints travel through the server (sqlite)", () => {
   let t: TestServer;
@@ -32,10 +67,14 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
     return { daemon: d, home };
   }
   const finished = (jobId: string, ms = 60_000) =>
-    waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
-    }, ms, `job ${jobId} to finish`);
+    waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
+      },
+      ms,
+      `job ${jobId} to finish`,
+    );
   const logsOf = async (runId: string) => (await t.api.run.logs.query({ runId, limit: 10_000 })).map((l) => l.line).join("\n");
 
   beforeAll(async () => {
@@ -63,9 +102,13 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
     await t.api.job.submit.mutate({ projectId: "fetch", spec: { ...DISTILL, teacher: { runId: tj.runId! } }, queue: "probe" });
     const { token } = await t.api.runner.createToken.mutate({ name: "probe", queues: ["probe"] });
     const probe = await t.connect(token);
-    const ask = <T,>(event: string, payload: object) =>
-      new Promise<{ ok: boolean; error?: string } & T>((resolve) => (probe as unknown as { emit: (e: string, p: unknown, cb: (a: never) => void) => void }).emit(event, { v: PROTOCOL_VERSION, ...payload }, resolve));
-    expect((await ask("runner:hello", { name: "probe", hostname: "probe", cpus: 1, memoryBytes: 1, backend: "cpu", slots: 1, queues: ["probe"] })).ok).toBe(true);
+    const ask = <T>(event: string, payload: object) =>
+      new Promise<{ ok: boolean; error?: string } & T>((resolve) =>
+        (probe as unknown as { emit: (e: string, p: unknown, cb: (a: never) => void) => void }).emit(event, { v: PROTOCOL_VERSION, ...payload }, resolve),
+      );
+    expect((await ask("runner:hello", { name: "probe", hostname: "probe", cpus: 1, memoryBytes: 1, backend: "cpu", slots: 1, queues: ["probe"] })).ok).toBe(
+      true,
+    );
     const lease = (await ask<{ lease: Lease }>("runner:claim", {})).lease;
     const held = { jobId: lease.jobId, fencingToken: lease.fencingToken };
     expect(lease.spec).toMatchObject({ teacher: { runId: tj.runId, jobId: teacherJob } });
@@ -91,7 +134,9 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
     expect(dj.error ?? "").toBe("");
     expect(dj.status).toBe("succeeded");
     const dLogs = await logsOf(dj.runId!);
-    expect(dLogs).toMatch(new RegExp(`\\[runner\\] teacher checkpoint: downloaded step \\d+ of teacher run ${tj.runId} \\(job ${teacherJob}\\) from the server`));
+    expect(dLogs).toMatch(
+      new RegExp(`\\[runner\\] teacher checkpoint: downloaded step \\d+ of teacher run ${tj.runId} \\(job ${teacherJob}\\) from the server`),
+    );
     expect(dLogs).toMatch(/teacher: mlp-mnist from run .* frozen/);
     const fj = await finished(ftJob);
     expect(fj.error ?? "").toBe("");
@@ -105,7 +150,9 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
 
     // the teacher's checkpoint gone from the server: refused at submit, and a queued job fails with that reason
     await t.server.services.prisma.jobCheckpoint.deleteMany({ where: { jobId: teacherJob } });
-    await expect(t.api.job.submit.mutate({ projectId: "fetch", spec: { ...DISTILL, teacher: { runId: tj.runId! } } })).rejects.toThrow(/has no checkpoint stored on the server/);
+    await expect(t.api.job.submit.mutate({ projectId: "fetch", spec: { ...DISTILL, teacher: { runId: tj.runId! } } })).rejects.toThrow(
+      /has no checkpoint stored on the server/,
+    );
     await startRunner("late", ["late"]);
     const late = await finished(lateJob);
     expect(late.status).toBe("failed");

@@ -49,8 +49,17 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: zod ? formatIssues(zod.issues) : internal ? "internal server error" : (error.code === "BAD_REQUEST" && malformedInput(error.cause)) || shape.message,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : undefined },
+      message: zod
+        ? formatIssues(zod.issues)
+        : internal
+          ? "internal server error"
+          : (error.code === "BAD_REQUEST" && malformedInput(error.cause)) || shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        issues: zod ? zod.issues.map((i) => ({ path: i.path.map(String), message: i.message })) : undefined,
+      },
     };
   },
 });
@@ -68,7 +77,8 @@ const errorMapping = t.middleware(async ({ next }) => {
 /** Authentication, CSRF, then the policy table (auth/policy.ts) for this procedure and its input. */
 const requireAuth = t.middleware(async ({ ctx, path, type, getRawInput, next }) => {
   if (!ctx.principal) throw new TRPCError({ code: "UNAUTHORIZED", message: "missing or invalid API key (send Authorization: Bearer <key>, or sign in)" });
-  if (ctx.viaCookie && type === "mutation" && !ctx.sameOrigin) throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused (Origin does not match this server)" });
+  if (ctx.viaCookie && type === "mutation" && !ctx.sameOrigin)
+    throw new TRPCError({ code: "FORBIDDEN", message: "cross-site request refused (Origin does not match this server)" });
   const raw = await getRawInput();
   const problem = inputProblem(raw);
   if (problem) throw new TRPCError({ code: "BAD_REQUEST", message: problem });

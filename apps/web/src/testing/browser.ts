@@ -35,7 +35,7 @@ export async function launchBrowser(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
     ],
   });
 }
@@ -50,7 +50,13 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
 
 /** Newest mtime of the files the dashboard bundle is built from. */
 function newestSource(): number {
-  const roots = [path.join(WEB_DIR, "src/app"), path.join(WEB_DIR, "src/components"), path.join(WEB_DIR, "src/lib"), path.join(REPO_DIR, "packages/core/src"), path.join(WEB_DIR, "next.config.ts")];
+  const roots = [
+    path.join(WEB_DIR, "src/app"),
+    path.join(WEB_DIR, "src/components"),
+    path.join(WEB_DIR, "src/lib"),
+    path.join(REPO_DIR, "packages/core/src"),
+    path.join(WEB_DIR, "next.config.ts"),
+  ];
   let newest = 0;
   const walk = (p: string) => {
     const st = fs.statSync(p, { throwIfNoEntry: false });

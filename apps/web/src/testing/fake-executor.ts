@@ -13,7 +13,14 @@ export function createFakeExecutor(opts: { stepMs?: number; stepsPerEpoch?: numb
     start(lease, ctx) {
       let killed: NodeJS.Signals | null = null;
       const done = (async () => {
-        const run = await init({ host: ctx.serverUrl, apiKey: lease.jobToken, project: lease.projectName, id: lease.runId, resume: "allow", config: lease.spec });
+        const run = await init({
+          host: ctx.serverUrl,
+          apiKey: lease.jobToken,
+          project: lease.projectName,
+          id: lease.runId,
+          resume: "allow",
+          config: lease.spec,
+        });
         const epochs = "epochs" in lease.spec ? Number(lease.spec.epochs) : 1;
         const total = epochs * perEpoch;
         ctx.onLog("stdout", `[fake] job ${lease.jobId}: ${total} steps`);

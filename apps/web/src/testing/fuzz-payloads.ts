@@ -2,7 +2,7 @@
 // Reads name the seeded ("kept") project, run and job, so mutations reach the deepest checks;
 // anything that writes names only scratch data or ids that do not exist, so even a mutation
 // that happens to be valid cannot touch what the suite checks afterwards.
-import { packPoints,PROTOCOL_VERSION } from "@heron/core";
+import { packPoints, PROTOCOL_VERSION } from "@heron/core";
 
 export type FuzzIds = {
   keptProjectId: string;
@@ -39,8 +39,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "project.get": [{ project: "fuzz-kept" }, { project: kp }],
     "project.create": [{ name: "fuzz-new", description: "made by the fuzzer" }],
     "project.members": [{ projectId: kp }],
-    "project.addMember": [{ projectId: sp, email: "nobody@fuzz.test", role: "viewer" }, { projectId: sp, userId: "fuzz-missing-user", role: "member" }],
-    "project.removeMember": [{ projectId: sp, email: "nobody@fuzz.test" }, { projectId: sp, userId: "fuzz-missing-user" }],
+    "project.addMember": [
+      { projectId: sp, email: "nobody@fuzz.test", role: "viewer" },
+      { projectId: sp, userId: "fuzz-missing-user", role: "member" },
+    ],
+    "project.removeMember": [
+      { projectId: sp, email: "nobody@fuzz.test" },
+      { projectId: sp, userId: "fuzz-missing-user" },
+    ],
 
     "run.list": [{ projectId: kp, limit: 10 }],
     "run.get": [{ runId: kr }],
@@ -94,7 +100,20 @@ export function eventBases(ids: FuzzIds): Record<string, unknown[]> {
   const fenced = { v, jobId: sj, fencingToken: 1 };
   return {
     "run:init": [
-      { v, project: "fuzz-scratch", name: "n", config: { lr: 0.1, nested: { a: [1, 2] } }, tags: ["t"], group: "g", notes: "", host: "h", environment: {}, rank: 0, writer: "w", startedAt: now },
+      {
+        v,
+        project: "fuzz-scratch",
+        name: "n",
+        config: { lr: 0.1, nested: { a: [1, 2] } },
+        tags: ["t"],
+        group: "g",
+        notes: "",
+        host: "h",
+        environment: {},
+        rank: 0,
+        writer: "w",
+        startedAt: now,
+      },
       { v, project: "fuzz-scratch", id: sr, resume: "must", rank: 1, writer: "w1", sync: true },
     ],
     "run:log": [
@@ -111,7 +130,17 @@ export function eventBases(ids: FuzzIds): Record<string, unknown[]> {
         summary: { best: 1 },
         environment: { backend: "cpu" },
       },
-      { v, runId: sr, seq: 2, writer: "1", packed: packPoints([["loss", 3, 0.5, now], ["acc", 3, "Infinity", now]]), rewind: { step: 2 } },
+      {
+        v,
+        runId: sr,
+        seq: 2,
+        writer: "1",
+        packed: packPoints([
+          ["loss", 3, 0.5, now],
+          ["acc", 3, "Infinity", now],
+        ]),
+        rewind: { step: 2 },
+      },
       { v, runId: sr, seq: 3, points: [], end: { state: "crashed", error: "boom" } },
     ],
     "run:finish": [{ v, runId: sr, state: "finished", error: "e", summary: { s: 1 } }],
@@ -120,11 +149,26 @@ export function eventBases(ids: FuzzIds): Record<string, unknown[]> {
     subscribe: [{ v, runId: kr }],
     unsubscribe: [{ v, runId: kr }],
 
-    "runner:hello": [{ v, name: "fuzz-runner", hostname: "h", cpus: 2, memoryBytes: 1e9, backend: "cpu", gpus: [{ name: "g", memoryBytes: 1 }], slots: 1, queues: ["default"] }],
+    "runner:hello": [
+      {
+        v,
+        name: "fuzz-runner",
+        hostname: "h",
+        cpus: 2,
+        memoryBytes: 1e9,
+        backend: "cpu",
+        gpus: [{ name: "g", memoryBytes: 1 }],
+        slots: 1,
+        queues: ["default"],
+      },
+    ],
     "runner:claim": [{ v }],
     "runner:heartbeat": [{ v, leases: [{ jobId: sj, fencingToken: 1 }] }],
     "runner:drain": [{ v }],
-    "job:report": [{ ...fenced, status: "running", exitCode: null }, { ...fenced, status: "failed", exitCode: 1, error: "x" }],
+    "job:report": [
+      { ...fenced, status: "running", exitCode: null },
+      { ...fenced, status: "failed", exitCode: 1, error: "x" },
+    ],
     "job:logs": [{ ...fenced, lines: [{ stream: "stdout", line: "x" }] }],
     "job:rewind": [{ ...fenced, step: 1 }],
     "job:checkpoint:chunk": [{ ...fenced, step: 1, file: "model.json", index: 0, data: png }],

@@ -15,7 +15,9 @@ const byId = <T extends { id: string }>(rows: T[], fields: (r: T) => unknown): B
 export async function snapshotKept(t: TestServer, ids: FuzzIds): Promise<KeptSnapshot> {
   const runId = ids.keptRunId;
   const keys = await t.api.metric.keys.query({ runId });
-  const series = await Promise.all(keys.map((k) => t.api.metric.series.query({ runId, key: typeof k === "string" ? k : (k as { key: string }).key, maxPoints: 100_000 })));
+  const series = await Promise.all(
+    keys.map((k) => t.api.metric.series.query({ runId, key: typeof k === "string" ? k : (k as { key: string }).key, maxPoints: 100_000 })),
+  );
   const csv = await rawRequest(t.server.url, { method: "GET", path: `/api/runs/${runId}/metrics.csv`, headers: { authorization: `Bearer ${t.key}` } });
   const job = await t.api.job.get.query({ jobId: ids.keptJobId });
   return {
@@ -42,5 +44,10 @@ export async function snapshotKept(t: TestServer, ids: FuzzIds): Promise<KeptSna
 /** the snapshot restricted to the records `before` holds */
 export function restrictTo(after: KeptSnapshot, before: KeptSnapshot): KeptSnapshot {
   const pick = (a: ById, b: ById) => Object.fromEntries(Object.keys(b).map((id) => [id, a[id]]));
-  return { fixed: after.fixed, users: pick(after.users, before.users), apiKeys: pick(after.apiKeys, before.apiKeys), runners: pick(after.runners, before.runners) };
+  return {
+    fixed: after.fixed,
+    users: pick(after.users, before.users),
+    apiKeys: pick(after.apiKeys, before.apiKeys),
+    runners: pick(after.runners, before.runners),
+  };
 }

@@ -32,20 +32,92 @@ const PROTO_PAYLOADS = [
 ];
 
 const HOSTILE_STRINGS = [
-  "", " ", "\u0000", "\u0000\u0001\u001f\u007f", "\r\n\r\n", "a".repeat(10_000), "é".repeat(3000), "\ud800", "\udfff\ud800", "🦀".repeat(60), "\u202e\u200b",
-  "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf",
-  "../../../etc/passwd", "..\\..\\windows\\win.ini", "/dev/zero", "%00", "%ZZ", "%2e%2e%2f", "file:///etc/hosts",
-  "' OR 1=1 --", '"; DROP TABLE "Run"; --', "${7*7}", "{{7*7}}", "<script>alert(1)</script>",
-  "NaN", "Infinity", "-Infinity", "null", "undefined", "true", "0x10", "1e309", "-0", "1", "0",
+  "",
+  " ",
+  "\u0000",
+  "\u0000\u0001\u001f\u007f",
+  "\r\n\r\n",
+  "a".repeat(10_000),
+  "é".repeat(3000),
+  "\ud800",
+  "\udfff\ud800",
+  "🦀".repeat(60),
+  "\u202e\u200b",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "valueOf",
+  "../../../etc/passwd",
+  "..\\..\\windows\\win.ini",
+  "/dev/zero",
+  "%00",
+  "%ZZ",
+  "%2e%2e%2f",
+  "file:///etc/hosts",
+  "' OR 1=1 --",
+  '"; DROP TABLE "Run"; --',
+  "${7*7}",
+  "{{7*7}}",
+  "<script>alert(1)</script>",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "null",
+  "undefined",
+  "true",
+  "0x10",
+  "1e309",
+  "-0",
+  "1",
+  "0",
 ];
 
 /** LoRA targets / freeze lists are globs: patterns that would blow up a backtracking matcher */
 export const HOSTILE_GLOBS = [
-  "**", "**.**.**.**", "*".repeat(200), "a*".repeat(100), "**.".repeat(66) + "x", "*.".repeat(99) + "*", ".", "..", "a..b", ".a", "a.",
-  "[a-z]+", "(a+)+$", "\\", "**/**", "a".repeat(201), "x".repeat(200), "dense.*", "layers.**.q_proj", "*a*a*a*a*a*a*a*a*a*a*b",
+  "**",
+  "**.**.**.**",
+  "*".repeat(200),
+  "a*".repeat(100),
+  "**.".repeat(66) + "x",
+  "*.".repeat(99) + "*",
+  ".",
+  "..",
+  "a..b",
+  ".a",
+  "a.",
+  "[a-z]+",
+  "(a+)+$",
+  "\\",
+  "**/**",
+  "a".repeat(201),
+  "x".repeat(200),
+  "dense.*",
+  "layers.**.q_proj",
+  "*a*a*a*a*a*a*a*a*a*a*b",
 ];
 
-const HOSTILE_NUMBERS = [NaN, Infinity, -Infinity, -0, 0, -1, 0.5, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 1e308, 8.64e15 + 1];
+const HOSTILE_NUMBERS = [
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0,
+  -1,
+  0.5,
+  1.5,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  1e308,
+  8.64e15 + 1,
+];
 
 function nest(depth: number, leaf: unknown): unknown {
   let v = leaf;
@@ -141,7 +213,6 @@ function mutation(transport: Transport): fc.Arbitrary<Mutation> {
   });
 }
 
-
 /**
  * Payloads for one target: mostly 1–3 mutations of a valid payload (so validation past the
  * first field is reached), sometimes any value at all, sometimes the valid payload itself.
@@ -149,14 +220,33 @@ function mutation(transport: Transport): fc.Arbitrary<Mutation> {
 export function payloadFor(bases: readonly unknown[], transport: Transport): fc.Arbitrary<unknown> {
   const base = fc.constantFrom(...bases);
   return fc.oneof(
-    { weight: 7, arbitrary: fc.tuple(base, fc.array(mutation(transport), { minLength: 1, maxLength: 3 })).map(([b, ms]) => ms.reduce((v, m) => applyMutation(v, m), copy(b))) },
+    {
+      weight: 7,
+      arbitrary: fc
+        .tuple(base, fc.array(mutation(transport), { minLength: 1, maxLength: 3 }))
+        .map(([b, ms]) => ms.reduce((v, m) => applyMutation(v, m), copy(b))),
+    },
     { weight: 2, arbitrary: hostileValue(transport) },
     { weight: 1, arbitrary: base.map(copy) },
   );
 }
 
 /** what must never reach a client, unless the client sent it itself (messages may quote the input) */
-const LEAKS = [/\n\s+at /, /\bat [\w.<>$]+ \(/, /prisma/i, /\/work\//, /\/tmp\//, /node_modules/, /\bSELECT\b/i, /\bINSERT INTO\b/i, /SQLITE_/, /\.[cm]?[jt]s:\d+/, /\b(TypeError|ReferenceError|RangeError)\b/, /Cannot read propert/, /internal server error/i];
+const LEAKS = [
+  /\n\s+at /,
+  /\bat [\w.<>$]+ \(/,
+  /prisma/i,
+  /\/work\//,
+  /\/tmp\//,
+  /node_modules/,
+  /\bSELECT\b/i,
+  /\bINSERT INTO\b/i,
+  /SQLITE_/,
+  /\.[cm]?[jt]s:\d+/,
+  /\b(TypeError|ReferenceError|RangeError)\b/,
+  /Cannot read propert/,
+  /internal server error/i,
+];
 
 /** the first pattern `answer` leaks that `sent` does not already hold, or null */
 export function leakIn(answer: string, sent: string): string | null {
@@ -183,7 +273,9 @@ export function rawRequest(url: string, o: { method: string; path: string; heade
     const req = http.request({ host: u.hostname, port: u.port, method: o.method, path: o.path, headers: o.headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: Date.now() - started }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8"), ms: Date.now() - started }),
+      );
       res.on("error", reject);
     });
     req.setTimeout(ANSWER_MS, () => req.destroy(new Error(`no answer to ${o.method} ${o.path.slice(0, 120)} within ${ANSWER_MS} ms`)));
@@ -244,7 +336,13 @@ export async function stillAnswers(sock: Socket): Promise<boolean> {
 }
 
 /** runs each property of a family, naming the target and the seed in the failure */
-export async function assertEach<T, Ts>(targets: readonly T[], name: (t: T) => string, offset: number, check: (t: T) => fc.IAsyncPropertyWithHooks<Ts>, numRuns = FUZZ_RUNS) {
+export async function assertEach<T, Ts>(
+  targets: readonly T[],
+  name: (t: T) => string,
+  offset: number,
+  check: (t: T) => fc.IAsyncPropertyWithHooks<Ts>,
+  numRuns = FUZZ_RUNS,
+) {
   for (const [i, target] of targets.entries()) {
     const opts = fuzzOptions<Ts>(offset + i, numRuns);
     try {
@@ -253,7 +351,9 @@ export async function assertEach<T, Ts>(targets: readonly T[], name: (t: T) => s
       // fast-check keeps the property's own error as the cause: that is the line worth reading
       const cause = (err as Error).cause;
       const why = cause instanceof Error ? (process.env.FUZZ_STACK ? (cause.stack ?? cause.message) : cause.message) : JSON.stringify(cause ?? "");
-      throw new Error(`${name(target)}: ${why}\n(rerun with FUZZ_SEED=${FUZZ_SEED}; this property's seed is ${opts.seed})\n${(err as Error).message}`, { cause: err });
+      throw new Error(`${name(target)}: ${why}\n(rerun with FUZZ_SEED=${FUZZ_SEED}; this property's seed is ${opts.seed})\n${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess,spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -13,7 +13,7 @@ import { pino } from "pino";
 import { io, type Socket } from "socket.io-client";
 import superjson from "superjson";
 
-import { type HeronServer, type ServerOptions,startServer } from "../server/create-server";
+import { type HeronServer, type ServerOptions, startServer } from "../server/create-server";
 import type { AppRouter } from "../server/routers";
 
 export type Provider = "sqlite" | "postgres";
@@ -69,7 +69,12 @@ export async function startTestServer(provider: Provider, extra: ServerOptions =
     home,
     api: createApi(server.url, key),
     async connect(token = key) {
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.url, { path: "/socket.io", auth: { token }, transports: ["websocket"], reconnection: false });
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.url, {
+        path: "/socket.io",
+        auth: { token },
+        transports: ["websocket"],
+        reconnection: false,
+      });
       sockets.push(s);
       await new Promise<void>((resolve, reject) => {
         s.once("connect", () => resolve());
@@ -141,7 +146,15 @@ export type ServerProcess = {
 export async function startServerProcess(key: string, env: Record<string, string>): Promise<ServerProcess> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-srv-"));
   const child = spawn(process.execPath, ["--import", "tsx", SERVER_PROCESS], {
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn", ...env, PORT: "0", HERON_HOME: home, HERON_BOOTSTRAP_API_KEY: key, HERON_EXIT_WITH_PARENT: "1" },
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      ...env,
+      PORT: "0",
+      HERON_HOME: home,
+      HERON_BOOTSTRAP_API_KEY: key,
+      HERON_EXIT_WITH_PARENT: "1",
+    },
     // stdin is a pipe the child watches: it exits when this process dies, even by SIGKILL
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -195,7 +208,12 @@ export async function startServerProcess(key: string, env: Record<string, string
     child,
     output: () => out,
     async connect(token = key) {
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { path: "/socket.io", auth: { token }, transports: ["websocket"], reconnection: false });
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+        path: "/socket.io",
+        auth: { token },
+        transports: ["websocket"],
+        reconnection: false,
+      });
       sockets.push(s);
       await new Promise<void>((resolve, reject) => {
         s.once("connect", () => resolve());

@@ -10,7 +10,7 @@ import { init, type Run } from "@heron/sdk";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { createApi, startTestServer, type TestServer } from "./harness";
-import { type Child,freePort, startChild, startProxy, valueAt } from "./sdk-helpers";
+import { type Child, freePort, startChild, startProxy, valueAt } from "./sdk-helpers";
 
 const KEYS = 10;
 const STEPS = 10_000;
@@ -62,7 +62,17 @@ describe("the SDK never loses a point", () => {
     });
     await server.waitFor(/READY/);
     const url = `http://127.0.0.1:${port}`;
-    const run = await init({ project: "durable", host: url, apiKey: key, dir: path.join(home, "client"), captureSystem: false, captureConsole: false, captureExit: false, captureEnvironment: false, flushIntervalMs: 100 });
+    const run = await init({
+      project: "durable",
+      host: url,
+      apiKey: key,
+      dir: path.join(home, "client"),
+      captureSystem: false,
+      captureConsole: false,
+      captureExit: false,
+      captureEnvironment: false,
+      flushIntervalMs: 100,
+    });
 
     let restarted: Promise<unknown> = Promise.resolve();
     await logAll(run, 200, 30, async (step) => {
@@ -87,7 +97,17 @@ describe("the SDK never loses a point", () => {
       await proxy.close();
       await t.close();
     });
-    const run = await init({ project: "durable", host: proxy.url, apiKey: t.key, dir: path.join(t.home, "client"), captureSystem: false, captureConsole: false, captureExit: false, captureEnvironment: false, flushIntervalMs: 100 });
+    const run = await init({
+      project: "durable",
+      host: proxy.url,
+      apiKey: t.key,
+      dir: path.join(t.home, "client"),
+      captureSystem: false,
+      captureConsole: false,
+      captureExit: false,
+      captureEnvironment: false,
+      flushIntervalMs: 100,
+    });
     const statuses = new Set<string>();
     let restored: Promise<void> = Promise.resolve();
     await logAll(run, 100, 60, async (step) => {

@@ -7,8 +7,8 @@ import path from "node:path";
 import { init, syncRunDir } from "@heron/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer,waitFor } from "./harness";
-import { killWhileUnreachable,serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
+import { startTestServer, type TestServer, waitFor } from "./harness";
+import { killWhileUnreachable, serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -83,9 +83,24 @@ describe("run lifecycle", () => {
 
   it("offline → sync → sync again: identical data", async () => {
     const dir = path.join(t.home, "offline-run");
-    const run = await init({ project: "lifecycle", mode: "offline", dir, config: { lr: 0.01 }, captureSystem: false, captureConsole: false, captureExit: false });
+    const run = await init({
+      project: "lifecycle",
+      mode: "offline",
+      dir,
+      config: { lr: 0.01 },
+      captureSystem: false,
+      captureConsole: false,
+      captureExit: false,
+    });
     for (let step = 0; step < 2_000; step++) run.log({ a: valueAt(0, step), b: step % 500 === 0 ? NaN : valueAt(1, step) });
-    run.logText("samples", [{ text: "2+2?", caption: "question" }, { text: "4", caption: "answer" }], { step: 10 });
+    run.logText(
+      "samples",
+      [
+        { text: "2+2?", caption: "question" },
+        { text: "4", caption: "answer" },
+      ],
+      { step: 10 },
+    );
     run.logImage("digits", { data: new Float32Array(8 * 8).fill(0.5), width: 8, height: 8 }, { step: 10, caption: "a gray square" });
     run.config.update({ epochs: 3 });
     run.summary.best = 0.93;
@@ -108,7 +123,16 @@ describe("run lifecycle", () => {
     expect(once.run).toMatchObject({ status: "finished", config: { lr: 0.01, epochs: 3 }, summary: { best: 0.93 } });
     expect(once.points.length).toBe(4_000);
     expect(once.points.filter(([, v]) => v === null).length).toBe(4); // NaN kept (drawn as gaps)
-    expect(once.texts).toEqual([["samples", 10, [{ text: "2+2?", caption: "question" }, { text: "4", caption: "answer" }]]]);
+    expect(once.texts).toEqual([
+      [
+        "samples",
+        10,
+        [
+          { text: "2+2?", caption: "question" },
+          { text: "4", caption: "answer" },
+        ],
+      ],
+    ]);
     expect(once.media).toEqual([["digits", 10, "a gray square", 8, 8]]);
     const png = await t.api.run.mediaData.query({ runId: run.id, id: (await t.api.run.media.query({ runId: run.id }))[0]!.id });
     expect(Buffer.from(png.base64, "base64").subarray(1, 4).toString()).toBe("PNG");

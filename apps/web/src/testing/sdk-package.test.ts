@@ -36,7 +36,10 @@ async function expectEveryPoint(t: TestServer, runId: string) {
   const got = await t.api.run.get.query({ runId });
   expect(got.status).toBe("finished");
   const steps = Array.from({ length: STEPS }, (_, i) => i);
-  for (const [key, valueAt] of [["train/loss", lossAt], ["train/acc", (s: number) => 1 - lossAt(s)]] as const) {
+  for (const [key, valueAt] of [
+    ["train/loss", lossAt],
+    ["train/acc", (s: number) => 1 - lossAt(s)],
+  ] as const) {
     const s = await t.api.metric.series.query({ runId, key, maxPoints: 100_000 });
     expect(s.bucketed).toBe(false);
     // every step exactly once, with the exact value logged
@@ -57,7 +60,8 @@ describe.sequential("@heron/sdk installed from its tarball", () => {
     cleanups.push(packs);
     project = installTarball(packSdk(packs), { type: "module" });
     cleanups.push(project);
-    for (const example of ["log-metrics.mjs", "log-metrics.cjs", "log-metrics.ts"]) fs.copyFileSync(path.join(ROOT, "packages/sdk/examples", example), path.join(project, example));
+    for (const example of ["log-metrics.mjs", "log-metrics.cjs", "log-metrics.ts"])
+      fs.copyFileSync(path.join(ROOT, "packages/sdk/examples", example), path.join(project, example));
     env = { HERON_HOST: t.server.url, HERON_API_KEY: t.key, HERON_HOME: path.join(project, ".heron"), HERON_PROJECT: "sdk-package", STEPS: String(STEPS) };
   }, 180_000);
 
@@ -72,7 +76,8 @@ describe.sequential("@heron/sdk installed from its tarball", () => {
     expect(fs.existsSync(path.join(installed, "src"))).toBe(false);
     for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/cli.js"]) expect(fs.existsSync(path.join(installed, f))).toBe(true);
     // nothing of the workspace is imported at run time
-    for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts"]) expect(fs.readFileSync(path.join(installed, f), "utf8")).not.toMatch(/@heron\/(core|db|runner|web)/);
+    for (const f of ["dist/index.js", "dist/index.cjs", "dist/index.d.ts"])
+      expect(fs.readFileSync(path.join(installed, f), "utf8")).not.toMatch(/@heron\/(core|db|runner|web)/);
   });
 
   it.each([
@@ -104,14 +109,38 @@ describe.sequential("@heron/sdk installed from its tarball", () => {
 
   it("as a workspace dependency, without the source condition: import and require load the built package", async () => {
     const probe = (code: string, type: string) => run(process.execPath, ["--input-type", type, "-e", code], ROOT, {});
-    const esm = await probe(`const m = await import("@heron/sdk"); console.log(typeof m.init, typeof m.heronCallback, import.meta.resolve("@heron/sdk"))`, "module");
+    const esm = await probe(
+      `const m = await import("@heron/sdk"); console.log(typeof m.init, typeof m.heronCallback, import.meta.resolve("@heron/sdk"))`,
+      "module",
+    );
     expect(esm.stdout.trim()).toBe(`function function ${pathToFileURL(path.join(ROOT, "packages/sdk/dist/index.js")).href}`);
     const cjs = await probe(`const m = require("@heron/sdk"); console.log(typeof m.init, require.resolve("@heron/sdk"))`, "commonjs");
     expect(cjs.stdout.trim()).toBe(`function ${path.join(ROOT, "packages/sdk/dist/index.cjs")}`);
   });
 
   it("the TypeScript example typechecks against the package's .d.ts", async () => {
-    const r = await run(process.execPath, [TSC, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--skipLibCheck", "--typeRoots", path.join(ROOT, "node_modules/@types"), "--types", "node", "log-metrics.ts"], project, {});
+    const r = await run(
+      process.execPath,
+      [
+        TSC,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--moduleResolution",
+        "nodenext",
+        "--target",
+        "es2022",
+        "--skipLibCheck",
+        "--typeRoots",
+        path.join(ROOT, "node_modules/@types"),
+        "--types",
+        "node",
+        "log-metrics.ts",
+      ],
+      project,
+      {},
+    );
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 

@@ -15,10 +15,18 @@ import path from "node:path";
 
 import { ROOT } from "./sdk-helpers";
 
-type LockEntry = { version?: string; resolved?: string; integrity?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; [k: string]: unknown };
+type LockEntry = {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  [k: string]: unknown;
+};
 type Lock = { packages: Record<string, LockEntry> };
 
-const npm = (args: string[], cwd: string) => execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: withoutSourceCondition(process.env) });
+const npm = (args: string[], cwd: string) =>
+  execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: withoutSourceCondition(process.env) });
 
 /**
  * The environment of a process outside the repository: no "heron-source" condition (the tests'
@@ -42,7 +50,7 @@ export function packSdk(into: string): string {
 
 /** where a package resolves from `from` (a lockfile path), walking up node_modules folders as Node does */
 function locate(lock: Lock, from: string, name: string): string | null {
-  for (let dir = from; ; ) {
+  for (let dir = from; ;) {
     const key = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
     if (lock.packages[key]) return key;
     if (!dir) return null;
@@ -56,7 +64,13 @@ export function installTarball(tarball: string, projectJson: Record<string, unkn
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "heron-sdk-user-"));
   const file = path.basename(tarball);
   fs.copyFileSync(tarball, path.join(dir, file));
-  const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "packages/sdk/package.json"), "utf8")) as { name: string; version: string; dependencies: Record<string, string>; bin?: Record<string, string>; engines?: Record<string, string> };
+  const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "packages/sdk/package.json"), "utf8")) as {
+    name: string;
+    version: string;
+    dependencies: Record<string, string>;
+    bin?: Record<string, string>;
+    engines?: Record<string, string>;
+  };
   const repoLock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as Lock;
   const packages: Record<string, LockEntry> = {
     "": { name: "heron-sdk-user", version: "1.0.0", dependencies: { [sdk.name]: `file:${file}` } },
@@ -81,9 +95,13 @@ export function installTarball(tarball: string, projectJson: Record<string, unkn
     packages[target] = entry;
     for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) queue.push({ from: key, name: dep });
   }
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", private: true, ...projectJson, dependencies: { [sdk.name]: `file:${file}` } }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", private: true, ...projectJson, dependencies: { [sdk.name]: `file:${file}` } }, null, 2),
+  );
   const lockFile = path.join(dir, "package-lock.json");
-  const writeLock = () => fs.writeFileSync(lockFile, JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", lockfileVersion: 3, requires: true, packages }, null, 2));
+  const writeLock = () =>
+    fs.writeFileSync(lockFile, JSON.stringify({ name: "heron-sdk-user", version: "1.0.0", lockfileVersion: 3, requires: true, packages }, null, 2));
   writeLock();
   try {
     npm(["ci", "--offline", "--no-audit", "--no-fund"], dir);

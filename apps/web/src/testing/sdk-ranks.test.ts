@@ -24,7 +24,17 @@ describe("ranks of one run", () => {
   it("two ranks logging the same key at the same steps keep both series; rank 0 owns config and the end", async () => {
     const opts = { project: "ranks", host: t.server.url, apiKey: t.key, ...quiet };
     const rank0 = await init({ ...opts, name: "ddp", tags: ["ddp"], config: { lr: 0.1 }, dir: path.join(t.home, "rank0") });
-    const rank1 = await init({ ...opts, id: rank0.id, resume: "allow", rank: 1, name: "rank-1-name", tags: ["r1"], group: "r1-group", config: { lr: 99 }, dir: path.join(t.home, "rank1") });
+    const rank1 = await init({
+      ...opts,
+      id: rank0.id,
+      resume: "allow",
+      rank: 1,
+      name: "rank-1-name",
+      tags: ["r1"],
+      group: "r1-group",
+      config: { lr: 99 },
+      dir: path.join(t.home, "rank1"),
+    });
     for (let step = 0; step < 200; step++) {
       rank0.log({ loss: valueAt(0, step), train: { acc: step } }, { step });
       rank1.log({ loss: valueAt(1, step), train: { acc: 1000 - step } }, { step });
@@ -72,9 +82,29 @@ describe("ranks of one run", () => {
     await rank0.finish();
     // a client that does not tag its keys itself (an older SDK, another language)
     const s = await t.connect();
-    const initAck = await s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "ranks", id: rank0.id, resume: "allow", rank: 2, writer: "other", config: { lr: 5 } });
+    const initAck = await s.emitWithAck("run:init", {
+      v: PROTOCOL_VERSION,
+      project: "ranks",
+      id: rank0.id,
+      resume: "allow",
+      rank: 2,
+      writer: "other",
+      config: { lr: 5 },
+    });
     expect(initAck).toMatchObject({ ok: true, status: "finished" });
-    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: rank0.id, seq: 1, writer: "other", points: [{ key: "loss", step: 0, value: 2, ts: Date.now() }, { key: "sys/host-b/cpu_pct", step: 0, value: 50, ts: Date.now() }], config: { lr: 6 }, environment: { backend: "rank2-gpu" }, end: { state: "aborted" } });
+    const ack = await s.emitWithAck("run:log", {
+      v: PROTOCOL_VERSION,
+      runId: rank0.id,
+      seq: 1,
+      writer: "other",
+      points: [
+        { key: "loss", step: 0, value: 2, ts: Date.now() },
+        { key: "sys/host-b/cpu_pct", step: 0, value: 50, ts: Date.now() },
+      ],
+      config: { lr: 6 },
+      environment: { backend: "rank2-gpu" },
+      end: { state: "aborted" },
+    });
     expect(ack).toMatchObject({ ok: true, ackSeq: 1 });
     const run = await t.api.run.get.query({ runId: rank0.id });
     expect(run.status).toBe("finished");
@@ -87,8 +117,10 @@ describe("ranks of one run", () => {
   });
   it("a rank's rewind cuts its own series only, never another rank's newer points", async () => {
     const s = await t.connect();
-    const initOf = (rank: number, writer: string) => s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "ranks", id: runId, resume: "allow", rank, writer });
-    const points = (from: number, to: number, value: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ key: "loss", step: from + i, value, ts: Date.now() }));
+    const initOf = (rank: number, writer: string) =>
+      s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "ranks", id: runId, resume: "allow", rank, writer });
+    const points = (from: number, to: number, value: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => ({ key: "loss", step: from + i, value, ts: Date.now() }));
     const runId = `rewind-ranks-${Date.now().toString(36)}`;
     expect(await initOf(0, "0-a")).toMatchObject({ ok: true });
     expect(await initOf(1, "1-b")).toMatchObject({ ok: true });

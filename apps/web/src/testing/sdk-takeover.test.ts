@@ -6,7 +6,7 @@ import { syncRunDir } from "@heron/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startTestServer, type TestServer } from "./harness";
-import { killWhileUnreachable,serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
+import { killWhileUnreachable, serverPoints, startChild, startProxy, valueAt, walPoints } from "./sdk-helpers";
 
 let t: TestServer;
 beforeAll(async () => {

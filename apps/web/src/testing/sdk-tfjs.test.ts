@@ -34,8 +34,14 @@ describe("heronCallback (tfjs)", () => {
     const run = await t.api.run.get.query({ runId: runId! });
     // finishOnEnd: the callback finished the run when fit() ended
     expect(run.status).toBe("finished");
-    expect(run.keys).toEqual(expect.arrayContaining(["batch/loss", "batch/acc", "batch/lr", "epoch/loss", "epoch/acc", "epoch/val_loss", "epoch/val_acc", "epoch/lr", "epoch/epoch"]));
-    const config = run.config as { epochs: number; model: { name: string; params: number; trainableParams: number; optimizer: string; learningRate: number; summary: string }; fit: Record<string, number> };
+    expect(run.keys).toEqual(
+      expect.arrayContaining(["batch/loss", "batch/acc", "batch/lr", "epoch/loss", "epoch/acc", "epoch/val_loss", "epoch/val_acc", "epoch/lr", "epoch/epoch"]),
+    );
+    const config = run.config as {
+      epochs: number;
+      model: { name: string; params: number; trainableParams: number; optimizer: string; learningRate: number; summary: string };
+      fit: Record<string, number>;
+    };
     // dense 2→16 (48 weights) + dense 16→1 (17)
     expect(config.model).toMatchObject({ name: "circle-mlp", params: 65, trainableParams: 65, optimizer: "Adam", learningRate: 0.01 });
     expect(config.model.summary).toContain("Total params: 65");
@@ -52,7 +58,15 @@ describe("heronCallback (tfjs)", () => {
   });
 
   it("fitDataset: batch metrics at the cadence, epoch metrics, metrics only when no model is given; the run stays open without finishOnEnd", async () => {
-    const run = await init({ project: "tfjs", host: t.server.url, apiKey: t.key, dir: path.join(t.home, "fit-dataset"), captureConsole: false, captureSystem: false, captureEnvironment: false });
+    const run = await init({
+      project: "tfjs",
+      host: t.server.url,
+      apiKey: t.key,
+      dir: path.join(t.home, "fit-dataset"),
+      captureConsole: false,
+      captureSystem: false,
+      captureEnvironment: false,
+    });
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] });
     model.compile({ optimizer: tf.train.sgd(0.1), loss: "meanSquaredError" });
     const xs = tf.data.array(Array.from({ length: 40 }, (_, i) => [i / 40]));

@@ -8,7 +8,10 @@ import { relErr } from "./test-helpers";
 
 const rand = (shape: number[], seed: number) => {
   const r = new Rng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()),
+    shape,
+  );
 };
 
 /** runs f on cpu and on wasm with the same inputs; returns both results as flat arrays */
@@ -68,16 +71,12 @@ describe("wasm gradient kernels match the cpu backend (relative error ≤ 1e-4)"
   it.each([["same"], ["valid"], [1]] as const)("Conv2DBackpropFilter pad %s", async (pad) => {
     const dyShape = pad === "valid" ? [4, 7, 7, 5] : [4, 9, 9, 5];
     const g = rand(dyShape, 3);
-    const { cpu, wasm } = await onBoth(() =>
-      tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, pad), g)))(rand([3, 3, 3, 5], 4)),
-    );
+    const { cpu, wasm } = await onBoth(() => tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, pad), g)))(rand([3, 3, 3, 5], 4)));
     expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
   });
 
   it("Conv2DBackpropFilter with stride 2", async () => {
-    const { cpu, wasm } = await onBoth(() =>
-      tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 2, "same"))))(rand([3, 3, 3, 5], 4)),
-    );
+    const { cpu, wasm } = await onBoth(() => tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 2, "same"))))(rand([3, 3, 3, 5], 4)));
     expect(relErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
   });
 
@@ -97,7 +96,14 @@ describe("wasm gradient kernels match the cpu backend (relative error ≤ 1e-4)"
     const w = rand([3, 3, 3, 5], 9) as tf.Tensor4D;
     const bias = rand([5], 10) as tf.Tensor1D;
     const f = (fast: boolean) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      tf.sum(tf.mul(fast ? conv3x3ReluFast(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D) : tf.relu(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, "same"), bb)), dy));
+      tf.sum(
+        tf.mul(
+          fast
+            ? conv3x3ReluFast(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D)
+            : tf.relu(tf.add(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, "same"), bb)),
+          dy,
+        ),
+      );
     const grads = (fast: boolean) => {
       const [gx, gw, gb] = tf.grads(f(fast))([x, w, bias]);
       return [gx!, gw!, gb!];

@@ -44,7 +44,10 @@ describe("datasets", () => {
     const dir = tmp();
     const good = Array(784).fill(7);
     for (let c = 0; c < 10; c++)
-      writeFileSync(join(dir, `${c}.json`), JSON.stringify({ data: c === 3 ? [good, [], [...good.slice(1), 300], [...good.slice(1), "x"], good] : [good, good] }));
+      writeFileSync(
+        join(dir, `${c}.json`),
+        JSON.stringify({ data: c === 3 ? [good, [], [...good.slice(1), 300], [...good.slice(1), "x"], good] : [good, good] }),
+      );
     const ds = loadFashionMnist(dir);
     expect(ds.train.count).toBe(20);
     expect(ds.warnings!.join()).toMatch(/skipped 3 .*class 3 row 1, class 3 row 2, class 3 row 3/);

@@ -2,14 +2,33 @@
  * `@heron/core/ml` — node-only training core (tfjs). Keep browser code on `@heron/core`.
  */
 export { BACKEND_NAMES, backendLoadErrors, type BackendName, currentBackend, selectBackend, type SelectedBackend } from "./backend";
-export { type CheckpointState,listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
-export { Batcher, CIFAR_CLASSES, type Dataset, DATASET_NAMES, encodeCifarRecords, FASHION_CLASSES, loadDataset, type LoadDatasetOptions,type Split } from "./datasets";
+export { type CheckpointState, listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
+export {
+  Batcher,
+  CIFAR_CLASSES,
+  type Dataset,
+  DATASET_NAMES,
+  encodeCifarRecords,
+  FASHION_CLASSES,
+  loadDataset,
+  type LoadDatasetOptions,
+  type Split,
+} from "./datasets";
 export { chooseBatchSize, DATASET_INPUT_SHAPES, formatBytes, memoryBudget, type MemoryPlan, planMemory, type PlanOptions } from "./memory-planner";
 export type { ForwardOptions, LayerInfo } from "./models/layers";
-export { buildModel, describeModel, type ForwardResult,isModelName, MODEL_NAMES, type ModelDescription, type ModelName, type SeedModel } from "./models/seed-models";
+export {
+  buildModel,
+  describeModel,
+  type ForwardResult,
+  isModelName,
+  MODEL_NAMES,
+  type ModelDescription,
+  type ModelName,
+  type SeedModel,
+} from "./models/seed-models";
 export { formatModelSummary, printModels } from "./models/summary";
 export { Optimizer, type OptimizerConfig } from "./optim";
-export { hash32,Rng } from "./rng";
+export { hash32, Rng } from "./rng";
 export { learningRate, type ScheduleName } from "./schedule";
-export { type EvalResult,evaluate, runTrainJob } from "./trainer";
+export { type EvalResult, evaluate, runTrainJob } from "./trainer";
 export { registerWasmGradKernels } from "./wasm-kernels";

@@ -60,7 +60,10 @@ describe("memory planner", () => {
     expect(() => memoryBudget()).toThrow(/is not a size/);
     process.env.HERON_MEMORY_BUDGET = "8MB";
     const ctx = fakeCtx();
-    const res = await runTrainJob({ kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: "auto", lr: 1e-3, maxTrainSamples: 256, maxTestSamples: 8 }, ctx);
+    const res = await runTrainJob(
+      { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: "auto", lr: 1e-3, maxTrainSamples: 256, maxTestSamples: 8 },
+      ctx,
+    );
     const expected = chooseBatchSize({ model: "mlp-mnist", dataset: "synthetic", batchSize: "auto" }, 8e6).batchSize;
     expect(res.summary.batch_size).toBe(Math.min(expected, 256));
     expect(ctx.infos.join("\n")).toMatch(/batchSize auto → \d+ \(80% of .* from HERON_MEMORY_BUDGET\)/);

@@ -108,7 +108,11 @@ export function memoryBudget(): { bytes: number; source: string } {
     return { bytes: Math.floor(Number(m[1]) * mult[unit]!), source: "HERON_MEMORY_BUDGET" };
   }
   try {
-    const out = execFileSync("nvidia-smi", ["--query-gpu=memory.total", "--format=csv,noheader,nounits"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] });
+    const out = execFileSync("nvidia-smi", ["--query-gpu=memory.total", "--format=csv,noheader,nounits"], {
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     const mib = Number(out.trim().split("\n")[0]);
     if (Number.isFinite(mib) && mib > 0) return { bytes: mib * 1024 * 1024, source: "nvidia-smi (GPU 0)" };
   } catch {

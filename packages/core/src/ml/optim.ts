@@ -8,8 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export type OptimizerConfig =
-  | { name: "sgd"; momentum: number; weightDecay: number }
-  | { name: "adam"; beta1: number; beta2: number; eps: number; weightDecay: number };
+  { name: "sgd"; momentum: number; weightDecay: number } | { name: "adam"; beta1: number; beta2: number; eps: number; weightDecay: number };
 
 export class Optimizer {
   /** optimizer steps taken (Adam's bias correction uses it) */

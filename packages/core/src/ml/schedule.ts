@@ -5,10 +5,7 @@
  */
 export type ScheduleName = "constant" | "linear" | "cosine";
 
-export function learningRate(
-  step: number,
-  o: { lr: number; schedule: ScheduleName; warmupSteps: number; totalSteps: number },
-): number {
+export function learningRate(step: number, o: { lr: number; schedule: ScheduleName; warmupSteps: number; totalSteps: number }): number {
   // step is 0-based: the lr used for the (step+1)-th update
   if (o.warmupSteps > 0 && step < o.warmupSteps) return (o.lr * (step + 1)) / o.warmupSteps;
   if (o.schedule === "constant") return o.lr;

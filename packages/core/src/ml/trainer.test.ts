@@ -2,7 +2,7 @@ import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { type TrainSpecInput,TrainSpecSchema } from "../schemas/train-spec";
+import { type TrainSpecInput, TrainSpecSchema } from "../schemas/train-spec";
 import { listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
 import { learningRate } from "./schedule";
 import { fakeCtx, maxAbsDiff } from "./test-helpers";
@@ -60,7 +60,16 @@ describe("runTrainJob", () => {
   });
 
   it("resumes from the latest checkpoint to the same weights as an uninterrupted run", async () => {
-    const spec: TrainSpecInput = { ...base, model: "light-cnn", epochs: 2, batchSize: 16, maxTrainSamples: 96, maxTestSamples: 32, checkpointEvery: 4, logEvery: 1 };
+    const spec: TrainSpecInput = {
+      ...base,
+      model: "light-cnn",
+      epochs: 2,
+      batchSize: 16,
+      maxTrainSamples: 96,
+      maxTestSamples: 32,
+      checkpointEvery: 4,
+      logEvery: 1,
+    };
     const synthetic = { ...spec };
     const full = fakeCtx();
     await runTrainJob(synthetic, full);
@@ -105,7 +114,9 @@ describe("runTrainJob", () => {
     ck.weights["layer2.bias"]![0] = NaN;
     saveCheckpoint(ctx.checkpointDir, { ...ck, step: ck.step + 1 });
     const before = ctx.logs.length;
-    await expect(runTrainJob({ ...base, epochs: 2, maxTrainSamples: 64 }, ctx)).rejects.toThrow(/training diverged: loss is NaN at step 4 .*lower lr or set clipGradNorm/);
+    await expect(runTrainJob({ ...base, epochs: 2, maxTrainSamples: 64 }, ctx)).rejects.toThrow(
+      /training diverged: loss is NaN at step 4 .*lower lr or set clipGradNorm/,
+    );
     expect(ctx.logs.length).toBe(before);
   });
 

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult } from "../jobs/job-context";
-import { type TrainSpec, type TrainSpecInput,TrainSpecSchema } from "../schemas/train-spec";
+import { type TrainSpec, type TrainSpecInput, TrainSpecSchema } from "../schemas/train-spec";
 import { selectBackend } from "./backend";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint";
 import { Batcher, type Dataset, loadDataset, type Split } from "./datasets";
@@ -215,8 +215,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
         step++;
         trainSeconds += (performance.now() - t0) / 1000;
         const epochFloat = epoch + (s + 1) / stepsPerEpoch;
-        if (step % spec.logEvery === 0)
-          ctx.log({ "train/loss": loss, "train/grad_norm": gradNorm, "train/lr": lr, "train/epoch": epochFloat }, step);
+        if (step % spec.logEvery === 0) ctx.log({ "train/loss": loss, "train/grad_norm": gradNorm, "train/lr": lr, "train/epoch": epochFloat }, step);
         const now = performance.now();
         if (now - lastProgress > 1000 || step === totalSteps) {
           lastProgress = now;

@@ -78,7 +78,10 @@ function wrapTransposedMatMul(kernelName: string): void {
       if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args);
       const inputs = { ...args.inputs } as Record<string, Info>;
       const temps: Info[] = [];
-      for (const [key, flag] of [["a", attrs.transposeA], ["b", attrs.transposeB]] as const) {
+      for (const [key, flag] of [
+        ["a", attrs.transposeA],
+        ["b", attrs.transposeB],
+      ] as const) {
         const t = inputs[key];
         if (!flag || !t) continue;
         const r = t.shape.length;
@@ -105,13 +108,7 @@ function jsConv2dBackpropFilter(
   strides: [number, number],
   pad: "same" | "valid" | number | number[][],
 ): Info {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad as number,
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad as number);
   const xs = backend.readSync(x.dataId) as Float32Array;
   const dys = backend.readSync(dy.dataId) as Float32Array;
   const out = backend.makeOutput(filterShape, "float32");
@@ -179,8 +176,14 @@ function wrapMaxPoolGrad(): void {
               const p1 = p0 + c;
               const p2 = p0 + row;
               const p3 = p2 + c;
-              if (xs[p1]! > bv) { best = p1; bv = xs[p1]!; }
-              if (xs[p2]! > bv) { best = p2; bv = xs[p2]!; }
+              if (xs[p1]! > bv) {
+                best = p1;
+                bv = xs[p1]!;
+              }
+              if (xs[p2]! > bv) {
+                best = p2;
+                bv = xs[p2]!;
+              }
               if (xs[p3]! > bv) best = p3;
               dx[best] = dys[dyBase + ch]!;
             }

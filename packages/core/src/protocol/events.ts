@@ -37,7 +37,16 @@ export const RunInitSchema = z.object({
   sync: z.boolean().optional(),
 });
 export type RunInit = z.infer<typeof RunInitSchema>;
-export type RunInitAck = Ack<{ runId: string; projectId: string; resumed: boolean; lastStep: number | null; lastSeq: number; url: string; status?: string; startedAt?: number }>;
+export type RunInitAck = Ack<{
+  runId: string;
+  projectId: string;
+  resumed: boolean;
+  lastStep: number | null;
+  lastSeq: number;
+  url: string;
+  status?: string;
+  startedAt?: number;
+}>;
 
 // Records beside the points of a batch. They travel inside the same sequenced batch as the
 // points (one WAL line = one batch = one ack), so a replayed batch is applied exactly once
@@ -45,7 +54,10 @@ export type RunInitAck = Ack<{ runId: string; projectId: string; resumed: boolea
 export const RunTextSchema = z.object({
   key: MetricKeySchema,
   step: StepSchema,
-  rows: z.array(z.object({ text: z.string().max(100_000), caption: z.string().max(1000).optional() })).min(1).max(1000),
+  rows: z
+    .array(z.object({ text: z.string().max(100_000), caption: z.string().max(1000).optional() }))
+    .min(1)
+    .max(1000),
   ts: z.number().finite().nonnegative(),
 });
 export type RunText = z.infer<typeof RunTextSchema>;
@@ -59,7 +71,9 @@ export const RunImageSchema = z.object({
   width: z.number().int().min(1).max(65_535),
   height: z.number().int().min(1).max(65_535),
   /** PNG bytes (binary over socket.io; base64 in the client's write-ahead log) */
-  png: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "png must be binary PNG bytes").refine((v) => v.byteLength <= MAX_IMAGE_BYTES, `an image may be at most ${MAX_IMAGE_BYTES} bytes`),
+  png: z
+    .custom<Uint8Array>((v) => v instanceof Uint8Array, "png must be binary PNG bytes")
+    .refine((v) => v.byteLength <= MAX_IMAGE_BYTES, `an image may be at most ${MAX_IMAGE_BYTES} bytes`),
   ts: z.number().finite().nonnegative(),
 });
 export type RunImage = z.infer<typeof RunImageSchema>;
@@ -70,7 +84,11 @@ export const MAX_BATCH_TEXT_CHARS = 4 * 1024 * 1024;
 export const MAX_BATCH_TEXT_ROWS = 10_000;
 const textChars = (ts: RunText[]) => ts.reduce((n, t) => n + t.rows.reduce((m, r) => m + r.text.length + (r.caption?.length ?? 0), 0), 0);
 
-export const RunLogLineSchema = z.object({ stream: z.enum(["stdout", "stderr", "system"]), line: z.string().max(10_000), ts: z.number().finite().nonnegative() });
+export const RunLogLineSchema = z.object({
+  stream: z.enum(["stdout", "stderr", "system"]),
+  line: z.string().max(10_000),
+  ts: z.number().finite().nonnegative(),
+});
 export const RunLogsSchema = z.array(RunLogLineSchema).max(5000);
 export type RunLogLine = z.infer<typeof RunLogLineSchema>;
 
@@ -79,39 +97,43 @@ export const RunRewindSchema = z.object({ step: StepSchema });
 
 export const RunEndSchema = z.object({ state: z.enum(["finished", "crashed", "aborted"]), error: z.string().max(20_000).optional() });
 
-export const RunLogSchema = z.object({
-  v: V,
-  runId: IdSchema,
-  /** per-run, per-sender sequence number of this batch (1, 2, 3 …) */
-  seq: z.number().int().min(1),
-  /** identifies one writer (a process / rank) so sequences of ranks don't collide */
-  writer: z.string().min(1).max(100).default("0"),
-  /** points as objects (any client); the SDK sends `packed` instead — one of the two */
-  points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`).optional(),
-  /** points in the SDK's binary column form (see packed-points.ts) */
-  packed: PackedPointsSchema.optional(),
-  rewind: RunRewindSchema.optional(),
-  texts: z
-    .array(RunTextSchema)
-    .max(1000)
-    .refine((ts) => ts.reduce((n, t) => n + t.rows.length, 0) <= MAX_BATCH_TEXT_ROWS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_ROWS} rows`)
-    .refine((ts) => textChars(ts) <= MAX_BATCH_TEXT_CHARS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_CHARS} characters`)
-    .optional(),
-  images: z
-    .array(RunImageSchema)
-    .max(100)
-    .refine((ms) => ms.reduce((n, m) => n + m.png.byteLength, 0) <= MAX_BATCH_IMAGE_BYTES, `images of one batch may hold at most ${MAX_BATCH_IMAGE_BYTES} bytes`)
-    .optional(),
-  logs: RunLogsSchema.optional(),
-  /** merged into the run's config (rank 0 only) */
-  config: JsonObjectSchema.optional(),
-  /** merged into the run's summary */
-  summary: JsonObjectSchema.optional(),
-  /** merged into the run's captured environment (e.g. the tfjs backend once it is known) */
-  environment: JsonObjectSchema.optional(),
-  /** the run's end: applied after everything else in the batch */
-  end: RunEndSchema.optional(),
-})
+export const RunLogSchema = z
+  .object({
+    v: V,
+    runId: IdSchema,
+    /** per-run, per-sender sequence number of this batch (1, 2, 3 …) */
+    seq: z.number().int().min(1),
+    /** identifies one writer (a process / rank) so sequences of ranks don't collide */
+    writer: z.string().min(1).max(100).default("0"),
+    /** points as objects (any client); the SDK sends `packed` instead — one of the two */
+    points: z.array(MetricPointSchema).max(MAX_POINTS_PER_BATCH, `a batch may hold at most ${MAX_POINTS_PER_BATCH} points`).optional(),
+    /** points in the SDK's binary column form (see packed-points.ts) */
+    packed: PackedPointsSchema.optional(),
+    rewind: RunRewindSchema.optional(),
+    texts: z
+      .array(RunTextSchema)
+      .max(1000)
+      .refine((ts) => ts.reduce((n, t) => n + t.rows.length, 0) <= MAX_BATCH_TEXT_ROWS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_ROWS} rows`)
+      .refine((ts) => textChars(ts) <= MAX_BATCH_TEXT_CHARS, `texts of one batch may hold at most ${MAX_BATCH_TEXT_CHARS} characters`)
+      .optional(),
+    images: z
+      .array(RunImageSchema)
+      .max(100)
+      .refine(
+        (ms) => ms.reduce((n, m) => n + m.png.byteLength, 0) <= MAX_BATCH_IMAGE_BYTES,
+        `images of one batch may hold at most ${MAX_BATCH_IMAGE_BYTES} bytes`,
+      )
+      .optional(),
+    logs: RunLogsSchema.optional(),
+    /** merged into the run's config (rank 0 only) */
+    config: JsonObjectSchema.optional(),
+    /** merged into the run's summary */
+    summary: JsonObjectSchema.optional(),
+    /** merged into the run's captured environment (e.g. the tfjs backend once it is known) */
+    environment: JsonObjectSchema.optional(),
+    /** the run's end: applied after everything else in the batch */
+    end: RunEndSchema.optional(),
+  })
   // what the server works with: always `points` as objects
   .transform(({ packed, ...batch }, ctx) => {
     if (!packed) return { ...batch, points: batch.points ?? [] };
@@ -226,7 +248,10 @@ export type CheckpointChunk = z.infer<typeof CheckpointChunkSchema>;
 /** All chunks sent: the checkpoint becomes the job's latest (older ones beyond two are dropped). */
 export const CheckpointCommitSchema = FencedJobSchema.extend({
   step: z.number().int().min(0),
-  files: z.array(z.object({ name: CheckpointFileNameSchema, bytes: z.number().int().min(0), chunks: z.number().int().min(0) })).min(1).max(100),
+  files: z
+    .array(z.object({ name: CheckpointFileNameSchema, bytes: z.number().int().min(0), chunks: z.number().int().min(0) }))
+    .min(1)
+    .max(100),
 });
 export type CheckpointCommit = z.infer<typeof CheckpointCommitSchema>;
 export type CheckpointInfo = { step: number; files: { name: string; bytes: number; chunks: number }[] };

@@ -12,7 +12,12 @@ describe("packed points (the SDK's wire form)", () => {
     const r = unpackPoints(packPoints(points));
     expect("points" in r && r.points).toEqual(points.map(([key, step, value, ts]) => ({ key, step, value, ts })));
     // the WAL's string forms of earlier versions pack to the doubles they stand for
-    const legacy = unpackPoints(packPoints([["k", 1, "NaN", 1], ["k", 2, "-Infinity", 1]]));
+    const legacy = unpackPoints(
+      packPoints([
+        ["k", 1, "NaN", 1],
+        ["k", 2, "-Infinity", 1],
+      ]),
+    );
     expect("points" in legacy && legacy.points.map((p) => p.value)).toEqual([NaN, -Infinity]);
   });
 
@@ -25,7 +30,10 @@ describe("packed points (the SDK's wire form)", () => {
       const r = RunLogSchema.safeParse(batch({ packed }));
       return r.success ? "accepted" : r.error.issues.map((i) => i.message).join("; ");
     };
-    const good = packPoints([["loss", 1, 1, 1], ["acc", 2, 1, 1]]);
+    const good = packPoints([
+      ["loss", 1, 1, 1],
+      ["acc", 2, 1, 1],
+    ]);
     expect(bad({ ...good, data: good.data.subarray(1) })).toMatch(/28 bytes per point/);
     expect(bad({ ...good, keys: ["loss"] })).toMatch(/key index 1 is not in keys/);
     expect(bad(packPoints([["loss", -1, 1, 1]]))).toMatch(/step must be an integer/);

@@ -23,7 +23,11 @@ function ackOf<T extends z.ZodRawShape>(body: T) {
   return z.object({ ok: z.literal(true), ...body });
 }
 
-export const RunnerHelloAckSchema = ackOf({ runnerId: z.string().max(200), leaseTtlMs: Int.optional(), heartbeatMs: z.number().int().min(10).max(600_000).optional() });
+export const RunnerHelloAckSchema = ackOf({
+  runnerId: z.string().max(200),
+  leaseTtlMs: Int.optional(),
+  heartbeatMs: z.number().int().min(10).max(600_000).optional(),
+});
 
 /** the lease envelope; its spec is checked by the job against JobSpecSchema when it starts */
 export const LeaseMessageSchema = z.object({

@@ -4,10 +4,7 @@ import { z } from "zod";
 export const IdSchema = z.string().min(1, "id must not be empty").max(64, "id is longer than 64 characters");
 
 /** Metric keys: "train/loss", "sys/cpu" … — bounded so a bad client can't bloat indexes. */
-export const MetricKeySchema = z
-  .string()
-  .min(1, "metric key must not be empty")
-  .max(512, "metric key is longer than 512 characters");
+export const MetricKeySchema = z.string().min(1, "metric key must not be empty").max(512, "metric key is longer than 512 characters");
 
 /**
  * `sys/<host>/…` series (CPU, memory, GPU …) are stepped in seconds since the run started,
@@ -41,11 +38,7 @@ export function isRankSeries(key: string, rank: number): boolean {
 }
 
 /** Steps are integers in [0, 2^53). */
-export const StepSchema = z
-  .number()
-  .int("step must be an integer")
-  .min(0, "step must be ≥ 0")
-  .max(Number.MAX_SAFE_INTEGER, "step must be < 2^53");
+export const StepSchema = z.number().int("step must be an integer").min(0, "step must be ≥ 0").max(Number.MAX_SAFE_INTEGER, "step must be < 2^53");
 
 export const ProjectNameSchema = z
   .string()

@@ -15,12 +15,15 @@ export const DistillMethodSchema = z.enum(["ce", "kd", "cosine", "regressor"], {
 export type DistillMethod = z.infer<typeof DistillMethodSchema>;
 
 const int = (name: string) => z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`);
-const weight = (name: string, dflt: number) => z.number({ error: `${name} must be a number` }).min(0, `${name} must be ≥ 0`).max(100, `${name} must be ≤ 100`).default(dflt);
+const weight = (name: string, dflt: number) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .min(0, `${name} must be ≥ 0`)
+    .max(100, `${name} must be ≤ 100`)
+    .default(dflt);
 
 /** the teacher is a finished run's checkpoint; `jobId` is filled in by the server at submit */
-export const TeacherFromRunSchema = z
-  .object({ runId: IdSchema, jobId: IdSchema.optional() })
-  .strict();
+export const TeacherFromRunSchema = z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict();
 /** or it is trained in the same job as a first stage (same data, same seed) */
 export const TeacherStageSchema = z
   .object({
@@ -55,7 +58,10 @@ export const DistillSpecSchema = z
     lr: z.number({ error: "lr must be a number" }).positive("lr must be > 0").max(10, "lr must be ≤ 10"),
     maxTrainSamples: int("maxTrainSamples").min(1, "maxTrainSamples must be ≥ 1").optional(),
     maxTestSamples: int("maxTestSamples").min(1, "maxTestSamples must be ≥ 1").optional(),
-    seed: int("seed").min(0, "seed must be ≥ 0").max(2 ** 32 - 1, "seed must be < 2^32").optional(),
+    seed: int("seed")
+      .min(0, "seed must be ≥ 0")
+      .max(2 ** 32 - 1, "seed must be < 2^32")
+      .optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
     /** also checkpoint every N steps inside an epoch (a requeued attempt resumes there) */
     checkpointEvery: int("checkpointEvery").min(1, "checkpointEvery must be ≥ 1").optional(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { type FinetuneSpecInput,FinetuneSpecSchema, matchesLoraTarget, selectLoraTargets } from "./finetune-spec";
+import { type FinetuneSpecInput, FinetuneSpecSchema, matchesLoraTarget, selectLoraTargets } from "./finetune-spec";
 
 const layer = "layers.0.attn.q_proj_with_a_rather_long_name_that_never_ends_in_a_bang";
 

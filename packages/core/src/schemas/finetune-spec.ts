@@ -15,9 +15,17 @@ import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
  */
 const int = (name: string) => z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`);
 const pos = (name: string, max: number) => int(name).min(1, `${name} must be ≥ 1`).max(max, `${name} must be ≤ ${max}`);
-const lrSchema = (name: string) => z.number({ error: `${name} must be a number` }).positive(`${name} must be > 0`).max(10, `${name} must be ≤ 10`);
+const lrSchema = (name: string) =>
+  z
+    .number({ error: `${name} must be a number` })
+    .positive(`${name} must be > 0`)
+    .max(10, `${name} must be ≤ 10`);
 const classesSchema = (name: string) =>
-  z.array(int(`${name}[]`).min(0, `${name} are class indices ≥ 0`).max(9, `${name} are class indices ≤ 9`)).min(1, `${name} must not be empty`).max(10).optional();
+  z
+    .array(int(`${name}[]`).min(0, `${name} are class indices ≥ 0`).max(9, `${name} are class indices ≤ 9`))
+    .min(1, `${name} must not be empty`)
+    .max(10)
+    .optional();
 
 export const SftPairSchema = z
   .object({
@@ -115,7 +123,10 @@ export const FinetuneSpecSchema = z
     saveEvery: pos("saveEvery", 1_000_000).optional(),
     maxTrainSamples: pos("maxTrainSamples", 10_000_000).optional(),
     maxTestSamples: pos("maxTestSamples", 10_000_000).optional(),
-    seed: int("seed").min(0, "seed must be ≥ 0").max(2 ** 32 - 1, "seed must be < 2^32").optional(),
+    seed: int("seed")
+      .min(0, "seed must be ≥ 0")
+      .max(2 ** 32 - 1, "seed must be < 2^32")
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -158,13 +169,18 @@ export type DenseLayerRef = { name: string; inFeatures: number; outFeatures: num
  * Dense layers of each fine-tunable model, by the names the weights carry — pure, so the
  * server can check LoRA targets and `r` at submit. Tests compare it with the real models.
  */
-export function denseLayersOf(model: { image: string; input: [number, number, number]; classes?: number } | { text: TextModelConfig; vocab: number }): DenseLayerRef[] {
+export function denseLayersOf(
+  model: { image: string; input: [number, number, number]; classes?: number } | { text: TextModelConfig; vocab: number },
+): DenseLayerRef[] {
   if ("text" in model) {
     const { dModel: d, layers } = model.text;
     const out: DenseLayerRef[] = [];
     for (let i = 0; i < layers; i++) {
       for (const p of ["q_proj", "k_proj", "v_proj", "o_proj"]) out.push({ name: `layers.${i}.attn.${p}`, inFeatures: d, outFeatures: d });
-      out.push({ name: `layers.${i}.mlp.up_proj`, inFeatures: d, outFeatures: 4 * d }, { name: `layers.${i}.mlp.down_proj`, inFeatures: 4 * d, outFeatures: d });
+      out.push(
+        { name: `layers.${i}.mlp.up_proj`, inFeatures: d, outFeatures: 4 * d },
+        { name: `layers.${i}.mlp.down_proj`, inFeatures: 4 * d, outFeatures: d },
+      );
     }
     out.push({ name: "lm_head", inFeatures: d, outFeatures: model.vocab });
     return out;
@@ -174,13 +190,25 @@ export function denseLayersOf(model: { image: string; input: [number, number, nu
   const q = (x: number) => Math.floor(Math.floor(x / 2) / 2);
   switch (model.image) {
     case "mlp-mnist":
-      return [{ name: "layer1", inFeatures: h * w * c, outFeatures: 128 }, { name: "layer2", inFeatures: 128, outFeatures: k }];
+      return [
+        { name: "layer1", inFeatures: h * w * c, outFeatures: 128 },
+        { name: "layer2", inFeatures: 128, outFeatures: k },
+      ];
     case "mlp-cifar":
-      return [{ name: "fc1", inFeatures: h * w * c, outFeatures: 128 }, { name: "fc2", inFeatures: 128, outFeatures: k }];
+      return [
+        { name: "fc1", inFeatures: h * w * c, outFeatures: 128 },
+        { name: "fc2", inFeatures: 128, outFeatures: k },
+      ];
     case "deep-cnn":
-      return [{ name: "classifier.0", inFeatures: 32 * q(h) * q(w), outFeatures: 512 }, { name: "classifier.3", inFeatures: 512, outFeatures: k }];
+      return [
+        { name: "classifier.0", inFeatures: 32 * q(h) * q(w), outFeatures: 512 },
+        { name: "classifier.3", inFeatures: 512, outFeatures: k },
+      ];
     case "light-cnn":
-      return [{ name: "classifier.0", inFeatures: 16 * q(h) * q(w), outFeatures: 256 }, { name: "classifier.3", inFeatures: 256, outFeatures: k }];
+      return [
+        { name: "classifier.0", inFeatures: 16 * q(h) * q(w), outFeatures: 256 },
+        { name: "classifier.3", inFeatures: 256, outFeatures: k },
+      ];
     default:
       throw new Error(`unknown model "${model.image}"`);
   }

@@ -9,10 +9,7 @@ export const MAX_POINTS_PER_BATCH = 50_000;
  * A metric value: any double. NaN/±Inf cannot travel in JSON, so on the wire they are
  * the strings "NaN", "Infinity", "-Infinity" (see encodeValue/decodeValue).
  */
-export const WireValueSchema = z.union([
-  z.number(),
-  z.enum(["NaN", "Infinity", "-Infinity"]),
-]);
+export const WireValueSchema = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
 
 const PointObjectSchema = z.object({
   key: MetricKeySchema,
@@ -48,11 +45,13 @@ function isWirePoint(p: unknown): p is WireMetricPoint {
  * ("points.3.step: step must be ≥ 0"). Valid input is returned as is (extra fields are ignored
  * by ingestion, not stripped).
  */
-export const MetricPointSchema = z.custom<WireMetricPoint>(() => true).check((ctx) => {
-  if (isWirePoint(ctx.value)) return;
-  const r = PointObjectSchema.safeParse(ctx.value);
-  for (const issue of r.error?.issues ?? []) ctx.issues.push({ code: "custom", message: issue.message, path: issue.path, input: ctx.value });
-});
+export const MetricPointSchema = z
+  .custom<WireMetricPoint>(() => true)
+  .check((ctx) => {
+    if (isWirePoint(ctx.value)) return;
+    const r = PointObjectSchema.safeParse(ctx.value);
+    for (const issue of r.error?.issues ?? []) ctx.issues.push({ code: "custom", message: issue.message, path: issue.path, input: ctx.value });
+  });
 export type MetricPoint = { key: string; step: number; value: number; ts: number };
 
 export function encodeValue(v: number): number | "NaN" | "Infinity" | "-Infinity" {

@@ -25,13 +25,9 @@ export const TrainSpecSchema = z
     model: ModelNameSchema,
     epochs: int("epochs").min(1, "epochs must be ≥ 1").max(10_000, "epochs must be ≤ 10000"),
     /** a power of two is not required; "auto" asks the memory planner (80% of the device budget) */
-    batchSize: z.union(
-      [
-        int("batchSize").min(1, "batchSize must be ≥ 1").max(65_536, "batchSize must be ≤ 65536"),
-        z.literal("auto"),
-      ],
-      { error: () => 'batchSize must be an integer in [1, 65536] or "auto"' },
-    ),
+    batchSize: z.union([int("batchSize").min(1, "batchSize must be ≥ 1").max(65_536, "batchSize must be ≤ 65536"), z.literal("auto")], {
+      error: () => 'batchSize must be an integer in [1, 65536] or "auto"',
+    }),
     /** peak learning rate (after warmup) */
     lr: z.number({ error: "lr must be a number" }).positive("lr must be > 0").max(10, "lr must be ≤ 10"),
     optimizer: OptimizerNameSchema.default("adam"),
@@ -56,7 +52,10 @@ export const TrainSpecSchema = z
     cifarPath: z.string().min(1, "cifarPath must not be empty").optional(),
     maxTrainSamples: int("maxTrainSamples").min(1, "maxTrainSamples must be ≥ 1").optional(),
     maxTestSamples: int("maxTestSamples").min(1, "maxTestSamples must be ≥ 1").optional(),
-    seed: int("seed").min(0, "seed must be ≥ 0").max(2 ** 32 - 1, "seed must be < 2^32").optional(),
+    seed: int("seed")
+      .min(0, "seed must be ≥ 0")
+      .max(2 ** 32 - 1, "seed must be < 2^32")
+      .optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
   })
   .strict()

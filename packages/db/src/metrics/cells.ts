@@ -55,7 +55,16 @@ export function summarize(p: Points, from: number, to: number): Cell {
     lastFinite = v;
   }
   const has = lastFiniteStep !== null;
-  return { count: to - from, min: has ? min : null, max: has ? max : null, lastStep: p.steps[to - 1]!, last: fin(p.values[to - 1]!), lastTs: p.ts[to - 1]!, lastFiniteStep, lastFinite };
+  return {
+    count: to - from,
+    min: has ? min : null,
+    max: has ? max : null,
+    lastStep: p.steps[to - 1]!,
+    last: fin(p.values[to - 1]!),
+    lastTs: p.ts[to - 1]!,
+    lastFiniteStep,
+    lastFinite,
+  };
 }
 
 /** Groups sorted points into cells of 2^shift steps. */

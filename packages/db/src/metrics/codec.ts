@@ -54,7 +54,6 @@ export function concatPoints(parts: Points[]): Points {
   return out;
 }
 
-
 /** the points with lo ≤ step ≤ hi */
 export function slicePoints(p: Points, lo: number, hi: number): Points {
   const a = lowerBound(p.steps, lo);

@@ -5,7 +5,7 @@ import { createStore } from "./store";
 import type { MetricsStore } from "./types";
 
 export { bucketPoints } from "./bucket";
-export type { KeySummary,MetricsStore } from "./types";
+export type { KeySummary, MetricsStore } from "./types";
 
 /** The metrics store on the database's raw driver handle (see store.ts for the layout). */
 export function createMetricsStore(db: Database): MetricsStore {

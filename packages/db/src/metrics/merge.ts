@@ -14,8 +14,10 @@ export function normalizeBatch(points: readonly MetricPoint[]): Map<string, Poin
   const idx = new Map<string, number[]>();
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
-    if (typeof p.key !== "string" || p.key.length === 0 || p.key.length > MAX_KEY) throw new AppError("BAD_REQUEST", `points[${i}]: metric key must be 1–${MAX_KEY} characters`);
-    if (!Number.isSafeInteger(p.step) || p.step < 0) throw new AppError("BAD_REQUEST", `points[${i}] (${p.key}): step must be an integer in [0, 2^53), got ${p.step}`);
+    if (typeof p.key !== "string" || p.key.length === 0 || p.key.length > MAX_KEY)
+      throw new AppError("BAD_REQUEST", `points[${i}]: metric key must be 1–${MAX_KEY} characters`);
+    if (!Number.isSafeInteger(p.step) || p.step < 0)
+      throw new AppError("BAD_REQUEST", `points[${i}] (${p.key}): step must be an integer in [0, 2^53), got ${p.step}`);
     if (typeof p.value !== "number") throw new AppError("BAD_REQUEST", `points[${i}] (${p.key}): value must be a number`);
     if (typeof p.ts !== "number" || !Number.isFinite(p.ts)) throw new AppError("BAD_REQUEST", `points[${i}] (${p.key}): ts must be a finite number`);
     let list = idx.get(p.key);

@@ -34,10 +34,10 @@ export type MetricsOps = {
   deleteRun(runId: string): Promise<void>;
   /** RunWriter.lastSeq = max(lastSeq, seq) — the table belongs to the run model (core.prisma) */
   advanceWriter(runId: string, writer: string, seq: number): Promise<void>;
-}
+};
 
 /** How a driver runs ops: writes serialized per run inside one transaction; reads. */
 export type MetricsIo = {
   write<T>(runId: string, fn: (ops: MetricsOps) => Promise<T>): Promise<T>;
   read<T>(fn: (ops: MetricsOps) => Promise<T>): Promise<T>;
-}
+};

@@ -32,7 +32,16 @@ function toCell(r: Row): CellRow {
 
 /** column arrays for unnest(): one round trip per statement whatever the row count */
 function cellArrays(rows: (CellRow | SeriesRow)[]) {
-  return [rows.map((c) => c.count), rows.map((c) => c.min), rows.map((c) => c.max), rows.map((c) => c.lastStep), rows.map((c) => c.last), rows.map((c) => c.lastFiniteStep), rows.map((c) => c.lastFinite), rows.map((c) => c.lastTs)];
+  return [
+    rows.map((c) => c.count),
+    rows.map((c) => c.min),
+    rows.map((c) => c.max),
+    rows.map((c) => c.lastStep),
+    rows.map((c) => c.last),
+    rows.map((c) => c.lastFiniteStep),
+    rows.map((c) => c.lastFinite),
+    rows.map((c) => c.lastTs),
+  ];
 }
 // column order = ("key","level","cell", CELL_COLS) and ("key","firstStep", CELL_COLS)
 const CELL_UNNEST = `unnest($2::text[], $3::int[], $4::bigint[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[], $12::float8[])`;
@@ -60,12 +69,19 @@ function opsFor(q: Q): MetricsOps {
       return (r.rows as Row[]).map(toChunk);
     },
     async scanChunks(runId, afterKey, afterStart, limit) {
-      const r = await q.query({ text: `SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND ("key", "startStep") > ($2, $3) ORDER BY "key","startStep" LIMIT $4`, values: [runId, afterKey, afterStart, limit] });
+      const r = await q.query({
+        text: `SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND ("key", "startStep") > ($2, $3) ORDER BY "key","startStep" LIMIT $4`,
+        values: [runId, afterKey, afterStart, limit],
+      });
       return (r.rows as Row[]).map(toChunk);
     },
     async deleteChunks(runId, refs) {
       if (!refs.length) return;
-      await q.query(`DELETE FROM "MetricChunk" c USING unnest($2::text[], $3::bigint[]) AS r(k, s) WHERE c."runId"=$1 AND c."key"=r.k AND c."startStep"=r.s`, [runId, refs.map((x) => x.key), refs.map((x) => x.startStep)]);
+      await q.query(`DELETE FROM "MetricChunk" c USING unnest($2::text[], $3::bigint[]) AS r(k, s) WHERE c."runId"=$1 AND c."key"=r.k AND c."startStep"=r.s`, [
+        runId,
+        refs.map((x) => x.key),
+        refs.map((x) => x.startStep),
+      ]);
     },
     async insertChunks(runId, rows) {
       // multi-row VALUES with Buffer parameters: node-postgres sends those in binary, where a
@@ -82,8 +98,15 @@ function opsFor(q: Q): MetricsOps {
       }
     },
     async cutChunks(runId, step, keys) {
-      const d = await q.query(`WITH d AS (DELETE FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" > $2 RETURNING "count") SELECT coalesce(sum("count"),0)::bigint AS n FROM d`, [runId, step, keys]);
-      const s = await q.query(`SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" <= $2 AND "endStep" > $2`, [runId, step, keys]);
+      const d = await q.query(
+        `WITH d AS (DELETE FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" > $2 RETURNING "count") SELECT coalesce(sum("count"),0)::bigint AS n FROM d`,
+        [runId, step, keys],
+      );
+      const s = await q.query(`SELECT ${CHUNK_COLS} FROM "MetricChunk" WHERE "runId"=$1 AND "key" = ANY($3) AND "startStep" <= $2 AND "endStep" > $2`, [
+        runId,
+        step,
+        keys,
+      ]);
       return { dropped: Number((d.rows[0] as Row).n), straddling: (s.rows as Row[]).map(toChunk) };
     },
     async mergeCells(runId, rows) {
@@ -101,8 +124,16 @@ function opsFor(q: Q): MetricsOps {
     async cells(runId, key, level, c0, c1) {
       const r =
         key === null
-          ? await q.query(`SELECT ${CELL_SELECT} FROM "MetricRollup" WHERE "runId"=$1 AND "level"=$2 AND "cell" BETWEEN $3 AND $4 ORDER BY "key","cell"`, [runId, level, c0, c1])
-          : await q.query(`SELECT ${CELL_SELECT} FROM "MetricRollup" WHERE "runId"=$1 AND "key"=$2 AND "level"=$3 AND "cell" BETWEEN $4 AND $5 ORDER BY "cell"`, [runId, key, level, c0, c1]);
+          ? await q.query(`SELECT ${CELL_SELECT} FROM "MetricRollup" WHERE "runId"=$1 AND "level"=$2 AND "cell" BETWEEN $3 AND $4 ORDER BY "key","cell"`, [
+              runId,
+              level,
+              c0,
+              c1,
+            ])
+          : await q.query(
+              `SELECT ${CELL_SELECT} FROM "MetricRollup" WHERE "runId"=$1 AND "key"=$2 AND "level"=$3 AND "cell" BETWEEN $4 AND $5 ORDER BY "cell"`,
+              [runId, key, level, c0, c1],
+            );
       return (r.rows as Row[]).map(toCell);
     },
     async deleteCellsFrom(runId, keys, level, cell) {
@@ -119,7 +150,11 @@ function opsFor(q: Q): MetricsOps {
     async replaceSeries(runId, rows, removed) {
       const keys = [...rows.map((r) => r.key), ...removed];
       if (keys.length) await q.query(`DELETE FROM "MetricSeries" WHERE "runId"=$1 AND "key" = ANY($2::text[])`, [runId, keys]);
-      if (rows.length) await q.query(`INSERT INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}`, seriesParams(runId, rows));
+      if (rows.length)
+        await q.query(
+          `INSERT INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) SELECT $1, * FROM ${SERIES_UNNEST}`,
+          seriesParams(runId, rows),
+        );
     },
     async series(runIds, key) {
       const r =
@@ -129,7 +164,10 @@ function opsFor(q: Q): MetricsOps {
       return (r.rows as Row[]).map(toSeries);
     },
     async advanceWriter(runId, writer, seq) {
-      await q.query(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES ($1,$2,$3) ON CONFLICT ("runId","writer") DO UPDATE SET "lastSeq" = GREATEST("RunWriter"."lastSeq", excluded."lastSeq")`, [runId, writer, seq]);
+      await q.query(
+        `INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES ($1,$2,$3) ON CONFLICT ("runId","writer") DO UPDATE SET "lastSeq" = GREATEST("RunWriter"."lastSeq", excluded."lastSeq")`,
+        [runId, writer, seq],
+      );
     },
     async baseLevels(runId, keys) {
       const r = await q.query(`SELECT "key", "baseLevel" FROM "MetricSeries" WHERE "runId"=$1 AND "key" = ANY($2::text[])`, [runId, keys]);

@@ -1,7 +1,7 @@
 import { type CompareQuery, lowerBound, type Series, type SeriesQuery } from "@heron/core";
 
-import { type Cell, cellsOf, type IndexedCell,mergeCells, SHIFTS, widthOf } from "./cells";
-import { concatPoints, decodeChunk, emptyPoints, type Points,slicePoints } from "./codec";
+import { type Cell, cellsOf, type IndexedCell, mergeCells, SHIFTS, widthOf } from "./cells";
+import { concatPoints, decodeChunk, emptyPoints, type Points, slicePoints } from "./codec";
 import type { MetricsOps, SeriesRow } from "./ops";
 
 /**

@@ -21,4 +21,5 @@ export function mergeSet(t: string): string {
   ].join(", ");
 }
 
-export const SERIES_MERGE_EXTRA = (t: string) => `, "firstStep" = CASE WHEN excluded."firstStep" < ${t}."firstStep" THEN excluded."firstStep" ELSE ${t}."firstStep" END`;
+export const SERIES_MERGE_EXTRA = (t: string) =>
+  `, "firstStep" = CASE WHEN excluded."firstStep" < ${t}."firstStep" THEN excluded."firstStep" ELSE ${t}."firstStep" END`;

@@ -28,7 +28,20 @@ function toCell(r: Row): CellRow {
 }
 export function toSeries(r: Row): SeriesRow {
   const c = toCell({ ...r, level: 0, cell: 0 });
-  return { runId: r.runId as string, key: c.key, firstStep: Number(r.firstStep), baseLevel: Number(r.baseLevel ?? 0), count: c.count, min: c.min, max: c.max, lastStep: c.lastStep, last: c.last, lastFiniteStep: c.lastFiniteStep, lastFinite: c.lastFinite, lastTs: c.lastTs };
+  return {
+    runId: r.runId as string,
+    key: c.key,
+    firstStep: Number(r.firstStep),
+    baseLevel: Number(r.baseLevel ?? 0),
+    count: c.count,
+    min: c.min,
+    max: c.max,
+    lastStep: c.lastStep,
+    last: c.last,
+    lastFiniteStep: c.lastFiniteStep,
+    lastFinite: c.lastFinite,
+    lastTs: c.lastTs,
+  };
 }
 // order = CELL_COLS
 const cellArgs = (c: CellRow | SeriesRow) => [c.count, c.min, c.max, c.lastStep, c.last, c.lastFiniteStep, c.lastFinite, c.lastTs];
@@ -51,7 +64,9 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
       `SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" <= ? AND "startStep" >= coalesce(
          (SELECT "startStep" FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" <= ? ORDER BY "startStep" DESC LIMIT 1), 0) AND "endStep" >= ? ORDER BY "startStep"`,
     ),
-    scan: db.prepare(`SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND ("key" > ? OR ("key" = ? AND "startStep" > ?)) ORDER BY "key","startStep" LIMIT ?`),
+    scan: db.prepare(
+      `SELECT ${chunkCols} FROM "MetricChunk" WHERE "runId"=? AND ("key" > ? OR ("key" = ? AND "startStep" > ?)) ORDER BY "key","startStep" LIMIT ?`,
+    ),
     delChunk: db.prepare(`DELETE FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep"=?`),
     insChunk: db.prepare(`INSERT INTO "MetricChunk" ("runId","key","startStep","endStep","count","data") VALUES (?,?,?,?,?,?)`),
     cutCount: db.prepare(`SELECT coalesce(sum("count"),0) FROM "MetricChunk" WHERE "runId"=? AND "key"=? AND "startStep" > ?`).pluck(),
@@ -73,7 +88,9 @@ export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
     putSeries: db.prepare(`INSERT OR REPLACE INTO "MetricSeries" ("runId","key","firstStep","baseLevel",${CELL_COLS}) VALUES ${CELL_ROW}`),
     delSeries: db.prepare(`DELETE FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
     seriesRun: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? ORDER BY "key"`),
-    writer: db.prepare(`INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES (?,?,?) ON CONFLICT DO UPDATE SET "lastSeq" = max("lastSeq", excluded."lastSeq")`),
+    writer: db.prepare(
+      `INSERT INTO "RunWriter" ("runId","writer","lastSeq") VALUES (?,?,?) ON CONFLICT DO UPDATE SET "lastSeq" = max("lastSeq", excluded."lastSeq")`,
+    ),
     baseLevel: db.prepare(`SELECT "baseLevel" FROM "MetricSeries" WHERE "runId"=? AND "key"=?`).pluck(),
     seriesKey: db.prepare(`SELECT * FROM "MetricSeries" WHERE "runId"=? AND "key"=?`),
   };

@@ -25,7 +25,13 @@ function storeSuite(open: () => Promise<Opened>) {
   it("round-trips exact points with their timestamps", async () => {
     const r = run();
     await store.write(r, [pt("a", 3, 0.5, 1.5), pt("a", 1, 0.25, 7), pt("b", 2, -1)]);
-    expect(await store.series({ runId: r, key: "a", maxPoints: 1000 })).toEqual({ key: "a", bucketed: false, steps: [1, 3], values: [0.25, 0.5], ts: [7, 1.5] });
+    expect(await store.series({ runId: r, key: "a", maxPoints: 1000 })).toEqual({
+      key: "a",
+      bucketed: false,
+      steps: [1, 3],
+      values: [0.25, 0.5],
+      ts: [7, 1.5],
+    });
     expect(await store.keys(r)).toEqual(["a", "b"]);
     expect((await store.series({ runId: r, key: "zzz", maxPoints: 10 })).steps).toEqual([]);
   });
@@ -107,7 +113,15 @@ function storeSuite(open: () => Promise<Opened>) {
         continue;
       }
       const finite = exp.filter(([, p]) => Number.isFinite(p.value));
-      expect(sums[key]).toEqual({ count: exp.length, firstStep: exp[0]![0], maxStep: exp.at(-1)![0], min: Math.min(...finite.map(([, p]) => p.value)), max: Math.max(...finite.map(([, p]) => p.value)), last: finite.at(-1)![1].value, lastStep: finite.at(-1)![0] });
+      expect(sums[key]).toEqual({
+        count: exp.length,
+        firstStep: exp[0]![0],
+        maxStep: exp.at(-1)![0],
+        min: Math.min(...finite.map(([, p]) => p.value)),
+        max: Math.max(...finite.map(([, p]) => p.value)),
+        last: finite.at(-1)![1].value,
+        lastStep: finite.at(-1)![0],
+      });
       for (const maxPoints of [3, 100, 1000, 100_000]) expect(await store.series({ runId: r, key, maxPoints })).toEqual(bf.query(key, maxPoints));
     }
     expect(await store.series({ runId: r, key: "sys/host/cpu_pct", maxPoints: 100_000 })).toMatchObject({ bucketed: false, steps: sys.map((p) => p.step) });
@@ -150,7 +164,10 @@ function storeSuite(open: () => Promise<Opened>) {
     const r = run();
     const bf = new BruteForce();
     // step = samples seen (×128) for one key, every 1,000 steps for another: no 64/256-step cells
-    const pts = [...Array.from({ length: 6000 }, (_, i) => pt("samples", i * 128, Math.cos(i / 50) + rand())), ...Array.from({ length: 800 }, (_, i) => pt("eval", i * 1000, rand()))];
+    const pts = [
+      ...Array.from({ length: 6000 }, (_, i) => pt("samples", i * 128, Math.cos(i / 50) + rand())),
+      ...Array.from({ length: 800 }, (_, i) => pt("eval", i * 1000, rand())),
+    ];
     for (let i = 0; i < pts.length; i += 1700) {
       bf.write(pts.slice(i, i + 1700));
       await store.write(r, pts.slice(i, i + 1700));
@@ -204,8 +221,14 @@ function storeSuite(open: () => Promise<Opened>) {
   it("compare overlays runs with shared bucket boundaries; summaries cover many runs", async () => {
     const r1 = run();
     const r2 = run();
-    await store.write(r1, Array.from({ length: 5000 }, (_, i) => pt("loss", i, 1 / (i + 1))));
-    await store.write(r2, Array.from({ length: 3000 }, (_, i) => pt("loss", i * 2, 2 / (i + 1))));
+    await store.write(
+      r1,
+      Array.from({ length: 5000 }, (_, i) => pt("loss", i, 1 / (i + 1))),
+    );
+    await store.write(
+      r2,
+      Array.from({ length: 3000 }, (_, i) => pt("loss", i * 2, 2 / (i + 1))),
+    );
     const [a, b] = await store.compare({ runIds: [r1, r2], key: "loss", maxPoints: 100 });
     expect(a!.runId).toBe(r1);
     expect(b!.runId).toBe(r2);
@@ -221,7 +244,11 @@ function storeSuite(open: () => Promise<Opened>) {
   it("a batch failing inside the transaction rolls back alone; concurrent batches commit", async () => {
     const [a, b, c] = [run(), run(), run()];
     // RunWriter references Run: a writer row for a run that does not exist fails in the database
-    const results = await Promise.allSettled([store.write(a, [pt("m", 1, 1)]), store.write(b, [pt("m", 1, 1)], { writer: "0", ackSeq: 1 }), store.write(c, [pt("m", 2, 2)])]);
+    const results = await Promise.allSettled([
+      store.write(a, [pt("m", 1, 1)]),
+      store.write(b, [pt("m", 1, 1)], { writer: "0", ackSeq: 1 }),
+      store.write(c, [pt("m", 2, 2)]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(await store.keys(a)).toEqual(["m"]);
     expect(await store.keys(b)).toEqual([]);

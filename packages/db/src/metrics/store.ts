@@ -33,7 +33,7 @@
  */
 import { AppError, isSystemKey, lowerBound, type MetricPoint } from "@heron/core";
 
-import { type Cell,cellsOf, chooseBaseLevel, mergeCells, SHIFTS, summarize, TOP_LEVEL, widthOf } from "./cells";
+import { type Cell, cellsOf, chooseBaseLevel, mergeCells, SHIFTS, summarize, TOP_LEVEL, widthOf } from "./cells";
 import { CHUNK_CAP, decodeChunk, encodeChunk, slicePoints } from "./codec";
 import { normalizeBatch, planKeyWrite } from "./merge";
 import type { CellRow, ChunkRow, MetricsIo, SeriesRow } from "./ops";
@@ -149,7 +149,15 @@ export function createStore(io: MetricsIo): MetricsStore {
       const out: Record<string, Record<string, KeySummary>> = Object.fromEntries(runIds.map((id) => [id, {}]));
       if (runIds.length === 0) return out;
       for (const s of await io.read((ops) => ops.series(runIds))) {
-        out[s.runId]![s.key] = { count: s.count, min: s.min, max: s.max, last: s.lastFinite, lastStep: s.lastFiniteStep, firstStep: s.firstStep, maxStep: s.lastStep };
+        out[s.runId]![s.key] = {
+          count: s.count,
+          min: s.min,
+          max: s.max,
+          last: s.lastFinite,
+          lastStep: s.lastFiniteStep,
+          firstStep: s.firstStep,
+          maxStep: s.lastStep,
+        };
       }
       return out;
     },
@@ -192,7 +200,16 @@ function groupByKey<T extends { key: string }>(rows: T[]): Map<string, T[]> {
 /** summary of several disjoint cells (only the Cell fields: callers add key/level/cell) */
 function combine(list: Cell[]): Cell {
   const f = list[0]!;
-  let acc: Cell = { count: f.count, min: f.min, max: f.max, lastStep: f.lastStep, last: f.last, lastTs: f.lastTs, lastFiniteStep: f.lastFiniteStep, lastFinite: f.lastFinite };
+  let acc: Cell = {
+    count: f.count,
+    min: f.min,
+    max: f.max,
+    lastStep: f.lastStep,
+    last: f.last,
+    lastTs: f.lastTs,
+    lastFiniteStep: f.lastFiniteStep,
+    lastFinite: f.lastFinite,
+  };
   for (let i = 1; i < list.length; i++) acc = mergeCells(acc, list[i]!);
   return acc;
 }

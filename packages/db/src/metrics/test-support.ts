@@ -41,9 +41,21 @@ export class BruteForce {
     const lo = Math.max(stepMin ?? all[0]![0], all[0]![0]);
     const hi = Math.min(stepMax ?? all.at(-1)![0], all.at(-1)![0]);
     const pts = all.filter(([s]) => s >= lo && s <= hi);
-    if (pts.length <= maxPoints) return { key, bucketed: false, steps: pts.map((p) => p[0]), values: pts.map((p) => fin(p[1].value)), ts: pts.map((p) => p[1].ts) };
+    if (pts.length <= maxPoints)
+      return { key, bucketed: false, steps: pts.map((p) => p[0]), values: pts.map((p) => fin(p[1].value)), ts: pts.map((p) => p[1].ts) };
     const w = bucketWidth(lo, hi, maxPoints);
-    const out = { key, bucketed: true, bucketWidth: w, steps: [] as number[], values: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[], last: [] as (number | null)[], counts: [] as number[], ts: [] as number[] };
+    const out = {
+      key,
+      bucketed: true,
+      bucketWidth: w,
+      steps: [] as number[],
+      values: [] as (number | null)[],
+      min: [] as (number | null)[],
+      max: [] as (number | null)[],
+      last: [] as (number | null)[],
+      counts: [] as number[],
+      ts: [] as number[],
+    };
     let k = -1;
     for (const [s, { value, ts }] of pts) {
       const b = Math.floor(s / w);

@@ -1,7 +1,15 @@
 import type { CompareQuery, MetricPoint, Series, SeriesQuery } from "@heron/core";
 
 /** last/lastStep: the last finite value and its step; maxStep: the highest step of any point */
-export type KeySummary = { last: number | null; lastStep: number | null; min: number | null; max: number | null; count: number; firstStep: number; maxStep: number };
+export type KeySummary = {
+  last: number | null;
+  lastStep: number | null;
+  min: number | null;
+  max: number | null;
+  count: number;
+  firstStep: number;
+  maxStep: number;
+};
 
 /**
  * The metrics store: the hot path for metric points. Same semantics on SQLite and PostgreSQL.

@@ -6,7 +6,7 @@ import path from "node:path";
 import pg from "pg";
 import { describe, it } from "vitest";
 
-import { type Database,openDatabase } from "../client";
+import { type Database, openDatabase } from "../client";
 
 /**
  * PostgreSQL in tests: a real server (HERON_TEST_PG_URL, default the local one), a fresh

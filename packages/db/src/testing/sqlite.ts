@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type Database,openDatabase } from "../client";
+import { type Database, openDatabase } from "../client";
 
 /** Opens a migrated SQLite database in a temporary HERON_HOME. */
 export async function openTestSqlite(): Promise<{ db: Database; drop(): Promise<void> }> {

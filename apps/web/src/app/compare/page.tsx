@@ -8,7 +8,7 @@ import { MetricChart, type StepRange } from "../../components/metric-chart";
 import { SectionToggle } from "../../components/section-toggle";
 import { useLivePoints } from "../../components/use-live-points";
 import { api, callOptional, errorMessage } from "../../lib/api";
-import { type ChartSettings,DEFAULT_SETTINGS, groupKeys } from "../../lib/chart-data";
+import { type ChartSettings, DEFAULT_SETTINGS, groupKeys } from "../../lib/chart-data";
 import { colorAt } from "../../lib/colors";
 
 type RunInfo = Awaited<ReturnType<typeof api.run.get.query>>;
@@ -35,7 +35,10 @@ export default function ComparePage() {
   const [zoom, setZoom] = useState<Record<string, StepRange>>({});
 
   useEffect(() => {
-    const ids = (new URLSearchParams(window.location.search).get("runs") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const ids = (new URLSearchParams(window.location.search).get("runs") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     setRunIds([...new Set(ids)].slice(0, 50));
   }, []);
 
@@ -56,7 +59,9 @@ export default function ComparePage() {
   useEffect(() => {
     if (!runIds || !keys.length || !ready) return;
     // one batched HTTP request for every key
-    Promise.all(keys.map((key) => api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => [key, normalize(a as CompareAnswer[], runIds)] as const))).then(
+    Promise.all(
+      keys.map((key) => api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => [key, normalize(a as CompareAnswer[], runIds)] as const)),
+    ).then(
       (pairs) => setData(Object.fromEntries(pairs)),
       (e) => setError(errorMessage(e)),
     );
@@ -74,13 +79,28 @@ export default function ComparePage() {
     // a time-axis zoom maps the window to each run's own steps (byRun); a run with no point in it keeps the union
     const ids = runs.filter((r) => r.keys.includes(key)).map((r) => r.id);
     const load = range
-      ? Promise.all(ids.map((runId) => api.metric.series.query({ runId, key, maxPoints: 1000, ...(byRun?.[runId] ?? range) }).then((s) => [runId, s] as const))).then((pairs) => Object.fromEntries(pairs))
+      ? Promise.all(
+          ids.map((runId) => api.metric.series.query({ runId, key, maxPoints: 1000, ...(byRun?.[runId] ?? range) }).then((s) => [runId, s] as const)),
+        ).then((pairs) => Object.fromEntries(pairs))
       : api.metric.compare.query({ runIds, key, maxPoints: 1000 }).then((a) => normalize(a as CompareAnswer[], runIds));
-    load.then((byRun) => setData((d) => ({ ...d, [key]: byRun })), (e) => setError(errorMessage(e)));
+    load.then(
+      (byRun) => setData((d) => ({ ...d, [key]: byRun })),
+      (e) => setError(errorMessage(e)),
+    );
   };
 
-  if (runIds && runIds.length < 2) return <p className="muted">Pick at least two runs to compare: select them in a project&apos;s runs table and press “Compare”. <a href="/">Projects</a></p>;
-  if (error) return <p className="error" role="alert">{error}. Some of these runs may have been deleted; go back to the <a href="/">projects</a>.</p>;
+  if (runIds && runIds.length < 2)
+    return (
+      <p className="muted">
+        Pick at least two runs to compare: select them in a project&apos;s runs table and press “Compare”. <a href="/">Projects</a>
+      </p>
+    );
+  if (error)
+    return (
+      <p className="error" role="alert">
+        {error}. Some of these runs may have been deleted; go back to the <a href="/">projects</a>.
+      </p>
+    );
   if (!runs) return <p className="muted">Loading…</p>;
   const project = runs[0]?.projectName;
   return (
@@ -99,7 +119,12 @@ export default function ComparePage() {
       {keys.length === 0 && <p className="muted">These runs have no metrics yet.</p>}
       {groupKeys(keys).map(([section, ks]) => (
         <section key={section} className="section">
-          <SectionToggle section={section} count={ks.length} collapsed={!!collapsed[section]} onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))} />
+          <SectionToggle
+            section={section}
+            count={ks.length}
+            collapsed={!!collapsed[section]}
+            onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+          />
           {!collapsed[section] && (
             <div className="charts">
               {ks.map((k) => (
@@ -109,7 +134,16 @@ export default function ComparePage() {
                   settings={settings}
                   zoomed={!!zoom[k]}
                   onZoom={(r, byRun) => onZoom(k, r, byRun)}
-                  lines={runs.filter((r) => r.keys.includes(k)).map((r) => ({ id: r.id, label: r.name, color: colorAt(runs.indexOf(r)), series: data[k]?.[r.id] ?? null, live: zoom[k] ? undefined : live[r.id]?.[k], startTs: new Date(r.createdAt).getTime() }))}
+                  lines={runs
+                    .filter((r) => r.keys.includes(k))
+                    .map((r) => ({
+                      id: r.id,
+                      label: r.name,
+                      color: colorAt(runs.indexOf(r)),
+                      series: data[k]?.[r.id] ?? null,
+                      live: zoom[k] ? undefined : live[r.id]?.[k],
+                      startTs: new Date(r.createdAt).getTime(),
+                    }))}
                 />
               ))}
             </div>
@@ -128,7 +162,16 @@ export default function ComparePage() {
   );
 }
 
-type DistillRow = { runId: string; name: string; status: string; method: string; model: string | null; accuracy: number | null; params: number | null; trainableParams: number | null };
+type DistillRow = {
+  runId: string;
+  name: string;
+  status: string;
+  method: string;
+  model: string | null;
+  accuracy: number | null;
+  params: number | null;
+  trainableParams: number | null;
+};
 type DistillTableData = { group: string | null; teacher: { model: string | null; accuracy: number | null; params: number | null } | null; rows: DistillRow[] };
 
 /**
@@ -149,17 +192,36 @@ function DistillTable({ table }: { table: DistillTableData }) {
     <div className="table-scroll">
       <table data-testid="distill-table">
         <thead>
-          <tr><th>run</th><th>method</th><th>model</th><th className="num">test accuracy</th><th className="num">params</th><th className="num">trainable params</th></tr>
+          <tr>
+            <th>run</th>
+            <th>method</th>
+            <th>model</th>
+            <th className="num">test accuracy</th>
+            <th className="num">params</th>
+            <th className="num">trainable params</th>
+          </tr>
         </thead>
         <tbody>
           {table.teacher && (
             <tr className="diff">
-              <td>teacher</td><td>—</td><td>{table.teacher.model ?? "—"}</td><td className="num">{pct(table.teacher.accuracy)}</td><td className="num">{count(table.teacher.params)}</td><td className="num">—</td>
+              <td>teacher</td>
+              <td>—</td>
+              <td>{table.teacher.model ?? "—"}</td>
+              <td className="num">{pct(table.teacher.accuracy)}</td>
+              <td className="num">{count(table.teacher.params)}</td>
+              <td className="num">—</td>
             </tr>
           )}
           {table.rows.map((r) => (
             <tr key={r.runId}>
-              <td><a href={`/runs/${r.runId}`}>{r.name}</a></td><td>{r.method}</td><td>{r.model ?? "—"}</td><td className="num">{pct(r.accuracy)}</td><td className="num">{count(r.params)}</td><td className="num">{count(r.trainableParams)}</td>
+              <td>
+                <a href={`/runs/${r.runId}`}>{r.name}</a>
+              </td>
+              <td>{r.method}</td>
+              <td>{r.model ?? "—"}</td>
+              <td className="num">{pct(r.accuracy)}</td>
+              <td className="num">{count(r.params)}</td>
+              <td className="num">{count(r.trainableParams)}</td>
             </tr>
           ))}
         </tbody>

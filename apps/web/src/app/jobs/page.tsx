@@ -22,7 +22,11 @@ export default function JobsPage() {
   }, [projects.data]);
   const role = useQuery(() => api.project.get.query({ project }).then((p) => p.myRole), [project]);
   const disabledReason =
-    role.data === "viewer" ? `You are a viewer of "${project}": submitting jobs needs the member role.` : role.error && /needs the project role/.test(role.error) ? `You are not a member of "${project}".` : null;
+    role.data === "viewer"
+      ? `You are a viewer of "${project}": submitting jobs needs the member role.`
+      : role.error && /needs the project role/.test(role.error)
+        ? `You are not a member of "${project}".`
+        : null;
   const [submitted, setSubmitted] = useState<string | null>(null);
   return (
     <>
@@ -30,9 +34,18 @@ export default function JobsPage() {
       <div className="card">
         <h2>Submit a job</h2>
         <div className="field narrow">
-          <label htmlFor="job-project">project<span className="req" aria-label="required">*</span></label>
+          <label htmlFor="job-project">
+            project
+            <span className="req" aria-label="required">
+              *
+            </span>
+          </label>
           <input id="job-project" list="project-names" value={project} onChange={(e) => setProject(e.target.value)} />
-          <datalist id="project-names">{(projects.data ?? []).map((p) => <option key={p.id} value={p.name} />)}</datalist>
+          <datalist id="project-names">
+            {(projects.data ?? []).map((p) => (
+              <option key={p.id} value={p.name} />
+            ))}
+          </datalist>
         </div>
         <SpecForm
           disabledReason={disabledReason}
@@ -48,36 +61,78 @@ export default function JobsPage() {
             }
           }}
         />
-        {submitted && <p className="ok" role="status">Job {submitted.slice(-8)} queued. It starts when a runner has a free slot.</p>}
+        {submitted && (
+          <p className="ok" role="status">
+            Job {submitted.slice(-8)} queued. It starts when a runner has a free slot.
+          </p>
+        )}
       </div>
       <div className="toolbar">
         <h2 style={{ margin: 0 }}>Queue</h2>
         <select aria-label="job status filter" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">all statuses</option>
-          {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
         </select>
       </div>
-      {error && <p className="error" role="alert">{error}. <button onClick={reload}>Retry</button></p>}
-      {jobs && jobs.length === 0 && <p className="muted">{status ? `No ${status} jobs.` : "No jobs yet. Submit one above; a runner (npm run runner -- --server URL --token T) picks it up."}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}. <button onClick={reload}>Retry</button>
+        </p>
+      )}
+      {jobs && jobs.length === 0 && (
+        <p className="muted">
+          {status ? `No ${status} jobs.` : "No jobs yet. Submit one above; a runner (npm run runner -- --server URL --token T) picks it up."}
+        </p>
+      )}
       {jobs && jobs.length > 0 && (
         <div className="table-scroll">
           <table data-testid="jobs-table">
             <thead>
-              <tr><th>Job</th><th>Project</th><th>Kind</th><th>Status</th><th>Attempts</th><th>Runner</th><th>Run</th><th>Created</th><th>Duration</th><th><span className="sr-only">actions</span></th></tr>
+              <tr>
+                <th>Job</th>
+                <th>Project</th>
+                <th>Kind</th>
+                <th>Status</th>
+                <th>Attempts</th>
+                <th>Runner</th>
+                <th>Run</th>
+                <th>Created</th>
+                <th>Duration</th>
+                <th>
+                  <span className="sr-only">actions</span>
+                </th>
+              </tr>
             </thead>
             <tbody>
               {jobs.map((j) => (
                 <tr key={j.id} data-job={j.id}>
-                  <td className="mono" title={j.id}>{j.id.slice(-8)}</td>
-                  <td><a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a></td>
+                  <td className="mono" title={j.id}>
+                    {j.id.slice(-8)}
+                  </td>
+                  <td>
+                    <a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a>
+                  </td>
                   <td>{j.kind}</td>
-                  <td><span className={`status-pill status-${j.status}`} data-testid="job-status">{j.status}</span>{j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}</td>
-                  <td>{j.attempts}/{j.maxAttempts}</td>
+                  <td>
+                    <span className={`status-pill status-${j.status}`} data-testid="job-status">
+                      {j.status}
+                    </span>
+                    {j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}
+                  </td>
+                  <td>
+                    {j.attempts}/{j.maxAttempts}
+                  </td>
                   <td>{j.runner?.name ?? "—"}</td>
                   <td>{j.runId ? <a href={`/runs/${j.runId}`}>open run</a> : "—"}</td>
                   <td>{formatDate(j.createdAt)}</td>
                   <td>{j.startedAt ? formatDuration(new Date(j.finishedAt ?? Date.now()).getTime() - new Date(j.startedAt).getTime()) : "—"}</td>
-                  <td><JobActions jobId={j.id} status={j.status} onDone={reload} /></td>
+                  <td>
+                    <JobActions jobId={j.id} status={j.status} onDone={reload} />
+                  </td>
                 </tr>
               ))}
             </tbody>

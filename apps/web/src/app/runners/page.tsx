@@ -40,7 +40,9 @@ function NewRunner({ onCreated }: { onCreated: () => void }) {
         <p>
           Start it on the host (the token is shown only once):
           <br />
-          <code className="mono" data-testid="runner-command">npm run runner -- --server {typeof window === "undefined" ? "" : window.location.origin} --token {token}</code>
+          <code className="mono" data-testid="runner-command">
+            npm run runner -- --server {typeof window === "undefined" ? "" : window.location.origin} --token {token}
+          </code>
         </p>
       )}
     </form>
@@ -53,14 +55,37 @@ export default function RunnersPage() {
   return (
     <>
       <h1>Runners</h1>
-      {error && <p className="error" role="alert">{error}. <button onClick={reload}>Retry</button></p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}. <button onClick={reload}>Retry</button>
+        </p>
+      )}
       {revokeError && <p className="error">{revokeError}</p>}
-      {runners && runners.length === 0 && <p className="muted">No runners yet. Create a token below and start a runner on a machine with <code>npm run runner -- --server URL --token T</code>; queued jobs wait until one connects.</p>}
+      {runners && runners.length === 0 && (
+        <p className="muted">
+          No runners yet. Create a token below and start a runner on a machine with <code>npm run runner -- --server URL --token T</code>; queued jobs wait
+          until one connects.
+        </p>
+      )}
       {runners && runners.length > 0 && (
         <div className="table-scroll">
           <table data-testid="runners-table">
             <thead>
-              <tr><th>Name</th><th>Status</th><th>Host</th><th className="num">Slots busy / free</th><th>Queues</th><th>Backend</th><th className="num">CPUs</th><th className="num">Memory</th><th>GPUs</th><th>Last heartbeat</th><th><span className="sr-only">actions</span></th></tr>
+              <tr>
+                <th>Name</th>
+                <th>Status</th>
+                <th>Host</th>
+                <th className="num">Slots busy / free</th>
+                <th>Queues</th>
+                <th>Backend</th>
+                <th className="num">CPUs</th>
+                <th className="num">Memory</th>
+                <th>GPUs</th>
+                <th>Last heartbeat</th>
+                <th>
+                  <span className="sr-only">actions</span>
+                </th>
+              </tr>
             </thead>
             <tbody>
               {runners.map((r) => {
@@ -69,10 +94,22 @@ export default function RunnersPage() {
                 return (
                   <tr key={r.id}>
                     <td>{r.name}</td>
-                    <td><span className={`status-pill status-${r.status === "online" ? "succeeded" : r.status === "draining" ? "stale" : "lost"}`}>{r.status}</span></td>
+                    <td>
+                      <span className={`status-pill status-${r.status === "online" ? "succeeded" : r.status === "draining" ? "stale" : "lost"}`}>
+                        {r.status}
+                      </span>
+                    </td>
                     <td>{r.hostname ?? "—"}</td>
-                    <td className="num">{r.busySlots} / {Math.max(0, r.slots - r.busySlots)}</td>
-                    <td>{queues.map((q) => <span key={q} className="tag">{q}</span>)}</td>
+                    <td className="num">
+                      {r.busySlots} / {Math.max(0, r.slots - r.busySlots)}
+                    </td>
+                    <td>
+                      {queues.map((q) => (
+                        <span key={q} className="tag">
+                          {q}
+                        </span>
+                      ))}
+                    </td>
                     <td>{r.backend ?? "—"}</td>
                     <td className="num">{r.cpus ?? "—"}</td>
                     <td className="num">{formatBytes(r.memoryBytes)}</td>
@@ -81,7 +118,13 @@ export default function RunnersPage() {
                     <td>
                       <button
                         aria-label={`revoke ${r.name}`}
-                        onClick={() => confirm(`Revoke runner ${r.name}? Its token stops working at once.`) && api.runner.revoke.mutate({ runnerId: r.id }).then(() => (setRevokeError(null), reload()), (e) => setRevokeError(errorMessage(e)))}
+                        onClick={() =>
+                          confirm(`Revoke runner ${r.name}? Its token stops working at once.`) &&
+                          api.runner.revoke.mutate({ runnerId: r.id }).then(
+                            () => (setRevokeError(null), reload()),
+                            (e) => setRevokeError(errorMessage(e)),
+                          )
+                        }
                       >
                         Revoke
                       </button>

@@ -30,18 +30,46 @@ export function UsersPanel() {
         }}
       >
         <input aria-label="new user email" type="email" placeholder="email" value={email} onChange={(e) => setEmail(e.target.value)} />
-        <input aria-label="new user password" type="password" placeholder="initial password (8+)" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input
+          aria-label="new user password"
+          type="password"
+          placeholder="initial password (8+)"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         <select aria-label="new user role" value={role} onChange={(e) => setRole(e.target.value as typeof role)}>
           <option value="user">user</option>
           <option value="admin">admin</option>
         </select>
-        <button className="primary" type="submit">Create user</button>
+        <button className="primary" type="submit">
+          Create user
+        </button>
       </form>
-      {msg && <p className={msg.ok ? "ok" : "error"} role={msg.ok ? "status" : "alert"}>{msg.text}</p>}
+      {msg && (
+        <p className={msg.ok ? "ok" : "error"} role={msg.ok ? "status" : "alert"}>
+          {msg.text}
+        </p>
+      )}
       {users.data && (
         <table>
-          <thead><tr><th>Email</th><th>Name</th><th>Role</th><th>Created</th></tr></thead>
-          <tbody>{users.data.map((u) => <tr key={u.id}><td>{u.email}</td><td>{u.name ?? "—"}</td><td>{u.role}</td><td>{formatDate(u.createdAt)}</td></tr>)}</tbody>
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Name</th>
+              <th>Role</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.data.map((u) => (
+              <tr key={u.id}>
+                <td>{u.email}</td>
+                <td>{u.name ?? "—"}</td>
+                <td>{u.role}</td>
+                <td>{formatDate(u.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       )}
     </div>
@@ -53,13 +81,31 @@ export function AuditLog() {
   return (
     <div className="card">
       <h2>Audit log</h2>
-      {audit.error && <p className="error" role="alert">{audit.error}</p>}
+      {audit.error && (
+        <p className="error" role="alert">
+          {audit.error}
+        </p>
+      )}
       {audit.data && (
         <table data-testid="audit-log">
-          <thead><tr><th>When</th><th>Who</th><th>Action</th><th>Target</th><th>Address</th></tr></thead>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Who</th>
+              <th>Action</th>
+              <th>Target</th>
+              <th>Address</th>
+            </tr>
+          </thead>
           <tbody>
             {audit.data.map((e) => (
-              <tr key={e.id}><td>{formatDate(e.ts)}</td><td>{e.actorLabel ?? e.actor}</td><td className="mono">{e.action}</td><td className="mono">{e.target ?? "—"}</td><td>{e.ip ?? "—"}</td></tr>
+              <tr key={e.id}>
+                <td>{formatDate(e.ts)}</td>
+                <td>{e.actorLabel ?? e.actor}</td>
+                <td className="mono">{e.action}</td>
+                <td className="mono">{e.target ?? "—"}</td>
+                <td>{e.ip ?? "—"}</td>
+              </tr>
             ))}
           </tbody>
         </table>

@@ -17,10 +17,18 @@ export default function SettingsPage() {
   return (
     <>
       <h1>Settings</h1>
-      {me.data && <p className="muted">Signed in as <strong>{me.data.user?.email ?? me.data.label}</strong>{me.data.admin ? " (instance admin)" : ""}.</p>}
+      {me.data && (
+        <p className="muted">
+          Signed in as <strong>{me.data.user?.email ?? me.data.label}</strong>
+          {me.data.admin ? " (instance admin)" : ""}.
+        </p>
+      )}
       <div className="card">
         <h2>API keys</h2>
-        <p className="muted small">For scripts and the SDK (<code>HERON_API_KEY</code>). A key acts as you, limited by its scope: read (dashboards, exports), write (log runs, submit jobs), admin (manage keys and members).</p>
+        <p className="muted small">
+          For scripts and the SDK (<code>HERON_API_KEY</code>). A key acts as you, limited by its scope: read (dashboards, exports), write (log runs, submit
+          jobs), admin (manage keys and members).
+        </p>
         <form
           className="toolbar"
           onSubmit={async (e) => {
@@ -42,19 +50,58 @@ export default function SettingsPage() {
             <option value="write">write</option>
             <option value="admin">admin</option>
           </select>
-          <button className="primary" type="submit">Create key</button>
+          <button className="primary" type="submit">
+            Create key
+          </button>
         </form>
-        {created && <p className="ok" role="status">New key (shown once, copy it now): <code data-testid="new-key">{created}</code></p>}
-        {error && <p className="error" role="alert">{error}</p>}
+        {created && (
+          <p className="ok" role="status">
+            New key (shown once, copy it now): <code data-testid="new-key">{created}</code>
+          </p>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
         {keys.data && (
           <table>
-            <thead><tr><th>Name</th><th>Key</th><th>Scope</th><th>Created</th><th>Last used</th><th>Expires</th><th /></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Key</th>
+                <th>Scope</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th>Expires</th>
+                <th />
+              </tr>
+            </thead>
             <tbody>
               {keys.data.map((k) => (
                 <tr key={k.id}>
-                  <td>{k.name}</td><td className="mono">{k.prefix}…</td><td>{k.scope}</td><td>{formatDate(k.createdAt)}</td>
-                  <td>{k.lastUsedAt ? formatDate(k.lastUsedAt) : "never"}</td><td>{k.expiresAt ? formatDate(k.expiresAt) : "—"}</td>
-                  <td>{k.revokedAt ? <span className="muted">revoked</span> : <button onClick={async () => { if (confirm(`Revoke key "${k.name}"? Scripts using it stop at once.`)) { await api.apiKey.revoke.mutate({ id: k.id }); keys.reload(); } }}>Revoke</button>}</td>
+                  <td>{k.name}</td>
+                  <td className="mono">{k.prefix}…</td>
+                  <td>{k.scope}</td>
+                  <td>{formatDate(k.createdAt)}</td>
+                  <td>{k.lastUsedAt ? formatDate(k.lastUsedAt) : "never"}</td>
+                  <td>{k.expiresAt ? formatDate(k.expiresAt) : "—"}</td>
+                  <td>
+                    {k.revokedAt ? (
+                      <span className="muted">revoked</span>
+                    ) : (
+                      <button
+                        onClick={async () => {
+                          if (confirm(`Revoke key "${k.name}"? Scripts using it stop at once.`)) {
+                            await api.apiKey.revoke.mutate({ id: k.id });
+                            keys.reload();
+                          }
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -16,7 +16,10 @@ export function createAuthorizer(prisma: PrismaClient) {
   }
 
   /** The project ids a call's input points at (and, for jobs, the job rows for ownership). */
-  async function resolveTarget(rule: Rule, raw: Raw): Promise<{ projectIds: string[]; job?: { submittedBy: string | null }; runIds?: string[]; projectName?: string }> {
+  async function resolveTarget(
+    rule: Rule,
+    raw: Raw,
+  ): Promise<{ projectIds: string[]; job?: { submittedBy: string | null }; runIds?: string[]; projectName?: string }> {
     switch (rule.target) {
       case "project": {
         const ref = str(raw.projectId) ?? str(raw.project);
@@ -58,13 +61,19 @@ export function createAuthorizer(prisma: PrismaClient) {
   }
 
   async function authorizeUser(p: UserPrincipal, rule: Rule, name: string, target: Awaited<ReturnType<typeof resolveTarget>>) {
-    if (rule.scope && !scopeAtLeast(p.scope, rule.scope)) throw new AppError("FORBIDDEN", `${name} needs a key with scope "${rule.scope}"; this key's scope is "${p.scope}"`);
+    if (rule.scope && !scopeAtLeast(p.scope, rule.scope))
+      throw new AppError("FORBIDDEN", `${name} needs a key with scope "${rule.scope}"; this key's scope is "${p.scope}"`);
     if (rule.admin && !p.admin) throw new AppError("FORBIDDEN", `${name} needs the instance role "admin"`);
     for (const projectId of target.projectIds) {
-      if (p.projectIds && !p.projectIds.includes(projectId)) throw new AppError("FORBIDDEN", `this key is restricted to other projects than the one ${name} names`);
+      if (p.projectIds && !p.projectIds.includes(projectId))
+        throw new AppError("FORBIDDEN", `this key is restricted to other projects than the one ${name} names`);
       if (p.admin || !rule.role) continue;
       const role = p.userId ? await roleIn(p.userId, projectId) : null;
-      if (!roleAtLeast(role, rule.role)) throw new AppError("FORBIDDEN", `${name} needs the project role "${rule.role}"${role ? ` (you are "${role}")` : " (you are not a member of this project)"}`);
+      if (!roleAtLeast(role, rule.role))
+        throw new AppError(
+          "FORBIDDEN",
+          `${name} needs the project role "${rule.role}"${role ? ` (you are "${role}")` : " (you are not a member of this project)"}`,
+        );
       if (rule.ownJob && target.job && target.job.submittedBy !== p.userId && !roleAtLeast(role, "maintainer")) {
         throw new AppError("FORBIDDEN", `${name} on another user's job needs the project role "maintainer"`);
       }
@@ -81,7 +90,14 @@ export function createAuthorizer(prisma: PrismaClient) {
     async authorize(p: Principal, rule: Rule | undefined, name: string, input: unknown): Promise<void> {
       if (!rule) throw new AppError("FORBIDDEN", `${name} is not allowed for anyone`);
       if (!rule.principals.includes(p.kind)) {
-        throw new AppError("FORBIDDEN", p.kind === "runner" ? `runner tokens cannot call ${name}` : p.kind === "job" ? `job tokens cannot call ${name}` : `${name} is reserved for runner daemons`);
+        throw new AppError(
+          "FORBIDDEN",
+          p.kind === "runner"
+            ? `runner tokens cannot call ${name}`
+            : p.kind === "job"
+              ? `job tokens cannot call ${name}`
+              : `${name} is reserved for runner daemons`,
+        );
       }
       const raw = asRaw(input);
       if (p.kind === "runner") return;

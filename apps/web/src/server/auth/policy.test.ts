@@ -8,7 +8,7 @@ import { createApi, startTestServer, type TestServer } from "../../testing/harne
 import { addTeamMember } from "../../testing/team";
 import { appRouter } from "../routers";
 import { EVENT_POLICY, PROCEDURE_POLICY, type Rule } from "./policy";
-import { type ProjectRole, roleAtLeast, type Scope,scopeAtLeast } from "./principal";
+import { type ProjectRole, roleAtLeast, type Scope, scopeAtLeast } from "./principal";
 
 type Caller = { name: string; key: string; admin: boolean; role: ProjectRole | null; scope: Scope };
 
@@ -33,7 +33,10 @@ describe("policy table", () => {
     const project = await t.api.project.create.mutate({ name: "walk" });
     const s = await t.connect();
     const init = await s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "walk", name: "r" });
-    const { jobId } = await t.api.job.submit.mutate({ projectId: "walk", spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 32, lr: 0.01 } });
+    const { jobId } = await t.api.job.submit.mutate({
+      projectId: "walk",
+      spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 32, lr: 0.01 },
+    });
     ids = { project: project.id, runId: init.ok ? init.runId : "", jobId };
     callers.push({ name: "bootstrap admin", key: t.key, admin: true, role: null, scope: "admin" });
     for (const role of ["viewer", "member", "maintainer"] as const) {
@@ -97,7 +100,10 @@ describe("policy table", () => {
     const mismatches: string[] = [];
     for (const [path, rule] of Object.entries(PROCEDURE_POLICY)) {
       for (const c of callers) {
-        const api = createApi(t.server.url, c.key) as unknown as Record<string, Record<string, { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> }>>;
+        const api = createApi(t.server.url, c.key) as unknown as Record<
+          string,
+          Record<string, { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> }>
+        >;
         const [ns, name] = path.split(".") as [string, string];
         const type = (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[path]!._def.type;
         const input = inputs[path];

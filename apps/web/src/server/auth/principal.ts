@@ -31,7 +31,17 @@ export type JobPrincipal = { kind: "job"; jobId: string; runId: string; projectI
 export type RunnerPrincipal = { kind: "runner"; runnerId: string; allowedQueues: string[] };
 export type Principal = UserPrincipal | JobPrincipal | RunnerPrincipal;
 
-export const LOCAL_PRINCIPAL: UserPrincipal = { kind: "user", userId: null, label: "local", admin: true, scope: "admin", projectIds: null, keyId: null, sessionId: null, expiresAt: null };
+export const LOCAL_PRINCIPAL: UserPrincipal = {
+  kind: "user",
+  userId: null,
+  label: "local",
+  admin: true,
+  scope: "admin",
+  projectIds: null,
+  keyId: null,
+  sessionId: null,
+  expiresAt: null,
+};
 
 export const scopeAtLeast = (have: Scope, need: Scope) => SCOPES.indexOf(have) >= SCOPES.indexOf(need);
 export const roleAtLeast = (have: ProjectRole | null, need: ProjectRole) => have !== null && PROJECT_ROLES.indexOf(have) >= PROJECT_ROLES.indexOf(need);

@@ -32,7 +32,8 @@ export async function handleAuthRoute(req: http.IncomingMessage, res: http.Serve
     }
     if (pathname !== "/api/auth/sign-in") throw new AppError("NOT_FOUND", `${pathname} is not a route`);
     const retry = ip ? await o.limiter.retryAfterS(ip) : 0;
-    if (retry > 0) return sendJson(res, 429, { error: `too many failed sign-ins from this address; try again in ${retry} s` }, { "retry-after": String(retry) });
+    if (retry > 0)
+      return sendJson(res, 429, { error: `too many failed sign-ins from this address; try again in ${retry} s` }, { "retry-after": String(retry) });
     const body = await readJsonBody(req, 8 * 1024);
     const problem = inputProblem(body);
     if (problem) throw new AppError("BAD_REQUEST", problem);
@@ -45,9 +46,27 @@ export async function handleAuthRoute(req: http.IncomingMessage, res: http.Serve
       throw new AppError("UNAUTHORIZED", "wrong email or password");
     }
     const s = await o.services.auth.createSession(user.id);
-    await o.services.audit.record({ kind: "user", userId: user.id, label: user.email, admin: user.role === "admin", scope: "admin", projectIds: null, keyId: null, sessionId: s.sessionId, expiresAt: s.expiresAt }, { action: "auth.signed_in", ip });
+    await o.services.audit.record(
+      {
+        kind: "user",
+        userId: user.id,
+        label: user.email,
+        admin: user.role === "admin",
+        scope: "admin",
+        projectIds: null,
+        keyId: null,
+        sessionId: s.sessionId,
+        expiresAt: s.expiresAt,
+      },
+      { action: "auth.signed_in", ip },
+    );
     const maxAge = Math.floor((s.expiresAt.getTime() - Date.now()) / 1000);
-    sendJson(res, 200, { ok: true, user: { id: user.id, email: user.email, role: user.role } }, { "set-cookie": sessionCookie(s.token, maxAge, o.secureCookies) });
+    sendJson(
+      res,
+      200,
+      { ok: true, user: { id: user.id, email: user.email, role: user.role } },
+      { "set-cookie": sessionCookie(s.token, maxAge, o.secureCookies) },
+    );
   } catch (err) {
     sendError(res, err);
   }

@@ -30,7 +30,13 @@ describe("GET /api/runs/:id/metrics.csv", () => {
     const socket = await t.connect();
     const init = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "csv", name: "r" })) as { ok: true; runId: string };
     const keys = ['=cmd|"/c calc"!A1', 'a"b,c'];
-    const ack = (await socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: init.runId, seq: 1, writer: "0", points: keys.map((key) => ({ key, step: 1, value: 2, ts: 0 })) })) as RunLogAck;
+    const ack = (await socket.emitWithAck("run:log", {
+      v: PROTOCOL_VERSION,
+      runId: init.runId,
+      seq: 1,
+      writer: "0",
+      points: keys.map((key) => ({ key, step: 1, value: 2, ts: 0 })),
+    })) as RunLogAck;
     expect(ack.ok).toBe(true);
     const res = await fetch(`${t.server.url}/api/runs/${init.runId}/metrics.csv`, { headers: { authorization: `Bearer ${t.key}` } });
     const lines = (await res.text()).trim().split("\n");

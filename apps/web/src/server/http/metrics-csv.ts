@@ -24,7 +24,10 @@ export async function streamMetricsCsv(res: http.ServerResponse, runId: string, 
       res.writeHead(404, { "content-type": "application/json" });
       return void res.end(JSON.stringify({ error: `run "${runId}" not found` }));
     }
-    res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${run.name.replace(/[^A-Za-z0-9._-]/g, "_")}-metrics.csv"` });
+    res.writeHead(200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${run.name.replace(/[^A-Za-z0-9._-]/g, "_")}-metrics.csv"`,
+    });
     res.write("key,step,value,timestamp\n");
     for await (const batch of services.metrics.scan(runId)) {
       const chunk = batch.map(metricCsvRow).join("\n") + "\n";

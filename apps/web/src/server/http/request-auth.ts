@@ -37,7 +37,13 @@ export function bearerToken(header: string | undefined): string | undefined {
  * principal: `Authorization: Bearer <key>` first, else the session cookie. Failures count
  * against the client address; past the limit nothing is checked at all.
  */
-export async function authenticateRequest(headers: http.IncomingHttpHeaders, ip: string | null, services: Services, limiter: AuthLimiter, explicitToken?: string): Promise<RequestAuth> {
+export async function authenticateRequest(
+  headers: http.IncomingHttpHeaders,
+  ip: string | null,
+  services: Services,
+  limiter: AuthLimiter,
+  explicitToken?: string,
+): Promise<RequestAuth> {
   const retryAfterS = ip ? await limiter.retryAfterS(ip) : 0;
   if (retryAfterS > 0) return { principal: null, viaCookie: false, ip, retryAfterS };
   const token = explicitToken ?? bearerToken(headers.authorization);

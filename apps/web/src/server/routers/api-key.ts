@@ -6,7 +6,7 @@ import { authedProcedure, router } from "../trpc";
 
 /** Another user's keys, or instance keys, are an admin's business. */
 function assertOwnerOrAdmin(p: UserPrincipal, ownerId: string | null) {
-  if (ownerId !== p.userId && !p.admin) throw new AppError("FORBIDDEN", "managing another user's API keys needs the instance role \"admin\"");
+  if (ownerId !== p.userId && !p.admin) throw new AppError("FORBIDDEN", 'managing another user\'s API keys needs the instance role "admin"');
 }
 
 /** API keys: belong to a user, scoped (read | write | admin), optionally limited to projects and a date. */
@@ -29,10 +29,17 @@ export const apiKeyRouter = router({
       if (userId) await ctx.services.users.get(userId);
       // a key never holds more than the key that made it: scope and projects are capped
       const scope = input.scope ?? "write";
-      if (SCOPES.indexOf(scope) > SCOPES.indexOf(p.scope)) throw new AppError("FORBIDDEN", `a key with scope "${p.scope}" cannot create a key with scope "${scope}"`);
-      if (p.projectIds && (!input.projectIds || input.projectIds.some((id) => !p.projectIds!.includes(id)))) throw new AppError("FORBIDDEN", "this key is restricted to some projects: the new key must be restricted to those too");
+      if (SCOPES.indexOf(scope) > SCOPES.indexOf(p.scope))
+        throw new AppError("FORBIDDEN", `a key with scope "${p.scope}" cannot create a key with scope "${scope}"`);
+      if (p.projectIds && (!input.projectIds || input.projectIds.some((id) => !p.projectIds!.includes(id))))
+        throw new AppError("FORBIDDEN", "this key is restricted to some projects: the new key must be restricted to those too");
       const created = await ctx.services.apiKeys.create({ ...input, scope, userId });
-      await ctx.services.audit.record(p, { action: "apiKey.created", target: `key:${created.id}`, detail: { name: created.name, scope, userId, projectIds: created.projectIds, expiresAt: created.expiresAt }, ip: ctx.ip });
+      await ctx.services.audit.record(p, {
+        action: "apiKey.created",
+        target: `key:${created.id}`,
+        detail: { name: created.name, scope, userId, projectIds: created.projectIds, expiresAt: created.expiresAt },
+        ip: ctx.ip,
+      });
       return created;
     }),
   /** your keys (admins: every key), without secrets */
@@ -43,7 +50,12 @@ export const apiKeyRouter = router({
     assertOwnerOrAdmin(ctx.principal, key.userId);
     await ctx.services.apiKeys.revoke(input.id);
     ctx.services.notifier.revokeCredential(`key:${input.id}`);
-    await ctx.services.audit.record(ctx.principal, { action: "apiKey.revoked", target: `key:${input.id}`, detail: { name: key.name, userId: key.userId }, ip: ctx.ip });
+    await ctx.services.audit.record(ctx.principal, {
+      action: "apiKey.revoked",
+      target: `key:${input.id}`,
+      detail: { name: key.name, userId: key.userId },
+      ip: ctx.ip,
+    });
     return { id: input.id, revoked: true };
   }),
 });

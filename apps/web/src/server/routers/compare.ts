@@ -38,9 +38,17 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
  * row per run (method, student model, accuracy, parameter counts). Values come from the
  * runs' last logged metrics (test/accuracy, distill/*), falling back to the run summary.
  */
-export async function buildCompareTable(services: Services, input: z.infer<typeof CompareTableInputSchema>, visibleProjectIds: string[] | null = null): Promise<CompareTable> {
+export async function buildCompareTable(
+  services: Services,
+  input: z.infer<typeof CompareTableInputSchema>,
+  visibleProjectIds: string[] | null = null,
+): Promise<CompareTable> {
   const runs = input.group
-    ? await services.prisma.run.findMany({ where: { group: input.group, ...(visibleProjectIds ? { projectId: { in: visibleProjectIds } } : {}) }, orderBy: { createdAt: "asc" }, take: 200 })
+    ? await services.prisma.run.findMany({
+        where: { group: input.group, ...(visibleProjectIds ? { projectId: { in: visibleProjectIds } } : {}) },
+        orderBy: { createdAt: "asc" },
+        take: 200,
+      })
     : await services.prisma.run.findMany({ where: { id: { in: input.runIds! } }, orderBy: { createdAt: "asc" } });
   if (!runs.length) throw new AppError("NOT_FOUND", input.group ? `no runs in group "${input.group}"` : "none of these runs exist");
   const summaries = await services.metrics.summaries(runs.map((r) => r.id));
@@ -53,7 +61,12 @@ export async function buildCompareTable(services: Services, input: z.infer<typeo
     const isDistill = cfg.kind === "distill";
     if (isDistill) {
       const t = (cfg.teacher as Json | undefined) ?? {};
-      teacher ??= { runId: typeof t.runId === "string" ? t.runId : null, model: typeof t.model === "string" ? t.model : typeof s.teacher_model === "string" ? s.teacher_model : null, accuracy: null, params: null };
+      teacher ??= {
+        runId: typeof t.runId === "string" ? t.runId : null,
+        model: typeof t.model === "string" ? t.model : typeof s.teacher_model === "string" ? s.teacher_model : null,
+        accuracy: null,
+        params: null,
+      };
       teacher.accuracy ??= last("distill/teacher_accuracy");
       teacher.params ??= last("distill/teacher_params");
     }
@@ -62,7 +75,7 @@ export async function buildCompareTable(services: Services, input: z.infer<typeo
       runId: r.id,
       name: r.name,
       status: r.status,
-      method: isDistill ? methods.join("+") : (typeof cfg.kind === "string" ? cfg.kind : "run"),
+      method: isDistill ? methods.join("+") : typeof cfg.kind === "string" ? cfg.kind : "run",
       model: isDistill ? (typeof cfg.student === "string" ? cfg.student : "light-cnn") : typeof cfg.model === "string" ? cfg.model : null,
       accuracy: last("test/accuracy"),
       params: isDistill ? last("distill/student_params") : num(s.param_count),
@@ -73,4 +86,6 @@ export async function buildCompareTable(services: Services, input: z.infer<typeo
 }
 
 /** `run.compareTable({runIds} | {group})` */
-export const compareTableProcedure = authedProcedure.input(CompareTableInputSchema).query(async ({ ctx, input }) => buildCompareTable(ctx.services, input, await ctx.services.access.visibleProjectIds(ctx.principal)));
+export const compareTableProcedure = authedProcedure
+  .input(CompareTableInputSchema)
+  .query(async ({ ctx, input }) => buildCompareTable(ctx.services, input, await ctx.services.access.visibleProjectIds(ctx.principal)));

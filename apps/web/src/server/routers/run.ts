@@ -18,25 +18,40 @@ export const runRouter = router({
     const summary = (await ctx.services.metrics.summaries([input.runId]))[input.runId] ?? {};
     return { ...run, projectName: run.project.name, keys, metrics: summary };
   }),
-  rewind: authedProcedure.input(z.object({ runId: IdSchema, step: StepSchema })).mutation(({ ctx, input }) => ctx.services.runs.rewind(input.runId, input.step)),
+  rewind: authedProcedure
+    .input(z.object({ runId: IdSchema, step: StepSchema }))
+    .mutation(({ ctx, input }) => ctx.services.runs.rewind(input.runId, input.step)),
   logs: authedProcedure
-    .input(z.object({ runId: IdSchema, afterId: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(10_000).optional(), search: z.string().max(200).optional() }))
+    .input(
+      z.object({
+        runId: IdSchema,
+        afterId: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(10_000).optional(),
+        search: z.string().max(200).optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       await ctx.services.runs.get(input.runId);
       return ctx.services.runs.logs(input.runId, input);
     }),
   /** text samples (logText) per key and step */
   texts: authedProcedure
-    .input(z.object({ runId: IdSchema, key: MetricKeySchema.optional(), afterStep: StepSchema.optional(), limit: z.number().int().min(1).max(5000).optional() }))
+    .input(
+      z.object({ runId: IdSchema, key: MetricKeySchema.optional(), afterStep: StepSchema.optional(), limit: z.number().int().min(1).max(5000).optional() }),
+    )
     .query(async ({ ctx, input }) => {
       await ctx.services.runs.get(input.runId);
       return ctx.services.runs.texts(input.runId, input);
     }),
   /** images (logImage) without their bytes: id, key, step, caption, width, height */
-  media: authedProcedure.input(z.object({ runId: IdSchema, key: MetricKeySchema.optional(), limit: z.number().int().min(1).max(5000).optional() })).query(async ({ ctx, input }) => {
-    await ctx.services.runs.get(input.runId);
-    return ctx.services.runs.media(input.runId, input);
-  }),
+  media: authedProcedure
+    .input(z.object({ runId: IdSchema, key: MetricKeySchema.optional(), limit: z.number().int().min(1).max(5000).optional() }))
+    .query(async ({ ctx, input }) => {
+      await ctx.services.runs.get(input.runId);
+      return ctx.services.runs.media(input.runId, input);
+    }),
   /** one image's PNG as base64 (for <img src="data:image/png;base64,…">) */
-  mediaData: authedProcedure.input(z.object({ runId: IdSchema, id: z.number().int().min(1) })).query(({ ctx, input }) => ctx.services.runs.mediaData(input.runId, input.id)),
+  mediaData: authedProcedure
+    .input(z.object({ runId: IdSchema, id: z.number().int().min(1) }))
+    .query(({ ctx, input }) => ctx.services.runs.mediaData(input.runId, input.id)),
 });

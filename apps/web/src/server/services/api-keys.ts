@@ -6,7 +6,18 @@ import type { Scope } from "../auth/principal";
 
 export type CreateKeyInput = { name: string; scope?: Scope; projectIds?: string[]; expiresAt?: Date; userId: string | null };
 
-const publicKey = (k: { id: string; name: string; prefix: string; scope: string; userId: string | null; projectIds: unknown; expiresAt: Date | null; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null }) => ({
+const publicKey = (k: {
+  id: string;
+  name: string;
+  prefix: string;
+  scope: string;
+  userId: string | null;
+  projectIds: unknown;
+  expiresAt: Date | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
@@ -30,7 +41,15 @@ export function createApiKeyService(prisma: PrismaClient) {
       }
       const key = generateSecret("api");
       const row = await prisma.apiKey.create({
-        data: { name: input.name, keyHash: hashSecret(key), prefix: key.slice(0, 7), scope: input.scope ?? "write", userId: input.userId, projectIds: input.projectIds ?? undefined, expiresAt: input.expiresAt ?? null },
+        data: {
+          name: input.name,
+          keyHash: hashSecret(key),
+          prefix: key.slice(0, 7),
+          scope: input.scope ?? "write",
+          userId: input.userId,
+          projectIds: input.projectIds ?? undefined,
+          expiresAt: input.expiresAt ?? null,
+        },
       });
       return { ...publicKey(row), key };
     },

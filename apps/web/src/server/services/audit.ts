@@ -9,7 +9,9 @@ export function createAuditService(prisma: PrismaClient) {
   return {
     async record(p: Principal | null, e: AuditInput) {
       const { actor, actorLabel } = actorOf(p);
-      await prisma.auditEvent.create({ data: { actor, actorLabel, action: e.action, target: e.target ?? null, detail: (e.detail as object | undefined) ?? undefined, ip: e.ip ?? null } });
+      await prisma.auditEvent.create({
+        data: { actor, actorLabel, action: e.action, target: e.target ?? null, detail: (e.detail as object | undefined) ?? undefined, ip: e.ip ?? null },
+      });
     },
     async list(limit = 100) {
       return prisma.auditEvent.findMany({ orderBy: { id: "desc" }, take: limit });

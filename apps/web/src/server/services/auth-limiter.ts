@@ -1,4 +1,4 @@
-import { type RateLimiterAbstract,RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { createClient } from "redis";
 
 export type AuthLimiterOptions = { failuresPerWindow: number; windowS: number; blockS: number; redisUrl?: string };

@@ -69,7 +69,17 @@ export function createAuthService(prisma: PrismaClient, localKeyHash: string | n
       if (!token || token.length > 200) return null;
       const s = await prisma.session.findUnique({ where: { tokenHash: hashSecret(token) }, include: { user: true } });
       if (!s || s.expiresAt.getTime() <= Date.now() || s.user.disabledAt) return null;
-      return { kind: "user", userId: s.userId, label: s.user.email, admin: s.user.role === "admin", scope: "admin", projectIds: null, keyId: null, sessionId: s.id, expiresAt: s.expiresAt };
+      return {
+        kind: "user",
+        userId: s.userId,
+        label: s.user.email,
+        admin: s.user.role === "admin",
+        scope: "admin",
+        projectIds: null,
+        keyId: null,
+        sessionId: s.id,
+        expiresAt: s.expiresAt,
+      };
     },
     async createSession(userId: string): Promise<{ token: string; sessionId: string; expiresAt: Date }> {
       const token = "hs_" + crypto.randomBytes(32).toString("base64url");

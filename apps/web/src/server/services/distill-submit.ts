@@ -17,7 +17,15 @@ import {
 import type { Services } from "./index";
 import { createCheckpointStore } from "./job-checkpoints";
 
-export type SubmitInput = { projectId: string; spec: unknown; queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null };
+export type SubmitInput = {
+  projectId: string;
+  spec: unknown;
+  queue?: string;
+  priority?: number;
+  maxAttempts?: number;
+  group?: string;
+  submittedBy?: string | null;
+};
 export type SubmitResult = { jobId: string; jobIds: string[]; group: string | null };
 
 type Json = Record<string, unknown>;
@@ -51,7 +59,10 @@ async function submitDistill(services: Services, input: SubmitInput): Promise<Su
     const shape = DATASET_SHAPES[spec.dataset]!;
     const tShape = DATASET_SHAPES[String(src.spec.dataset)];
     if (tShape && tShape.join() !== shape.join())
-      throw new AppError("BAD_REQUEST", `teacher: run ${src.runId} was trained on ${String(src.spec.dataset)} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`);
+      throw new AppError(
+        "BAD_REQUEST",
+        `teacher: run ${src.runId} was trained on ${String(src.spec.dataset)} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`,
+      );
     if (tModel)
       for (const m of spec.methods) {
         const why = featureAlignmentError(m, tModel, spec.student, shape);
@@ -80,7 +91,10 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
     base = { runId: src.runId, jobId: src.jobId };
     const isText = src.spec.kind === "finetune" && src.spec.task === "text";
     if (isText !== (spec.task === "text"))
-      throw new AppError("BAD_REQUEST", `base: run ${src.runId} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`);
+      throw new AppError(
+        "BAD_REQUEST",
+        `base: run ${src.runId} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`,
+      );
     if (isText) {
       const cfg = await textConfigOf(services, src.spec);
       if (cfg) baseModel = { text: cfg };
@@ -116,7 +130,8 @@ async function resolveSourceRun(services: Services, runId: string, what: "teache
   if (!run.jobId) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" was logged by a script, not a Heron job, so it has no checkpoint to start from`);
   const job = await services.prisma.job.findUnique({ where: { id: run.jobId } });
   if (!job) throw new AppError("BAD_REQUEST", `${what}: the job of run "${runId}" no longer exists`);
-  if (job.status !== "succeeded") throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
+  if (job.status !== "succeeded")
+    throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
   if (!CHECKPOINTING_KINDS.has(job.kind)) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" comes from a ${job.kind} job, which writes no checkpoint`);
   // runners fetch it from the server (any host can run the new job), so it must be stored there
   if (!(await createCheckpointStore(services.prisma).latest(job.id)))

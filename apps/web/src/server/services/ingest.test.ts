@@ -29,10 +29,20 @@ function fakeStore() {
   };
 }
 const prisma = {
-  run: { findUnique: async ({ where }: { where: { id: string } }) => (where.id.startsWith("run") ? { id: where.id } : null), updateMany: async () => ({ count: 1 }) },
+  run: {
+    findUnique: async ({ where }: { where: { id: string } }) => (where.id.startsWith("run") ? { id: where.id } : null),
+    updateMany: async () => ({ count: 1 }),
+  },
   runWriter: { findUnique: async () => null },
 } as never;
-const batch = (seq: number, n = 3, runId = "run1"): RunLog => ({ v: PROTOCOL_VERSION, runId, seq, writer: "0", points: Array.from({ length: n }, (_, i) => ({ key: "k", step: seq * 100 + i, value: i, ts: 1 })) }) as RunLog;
+const batch = (seq: number, n = 3, runId = "run1"): RunLog =>
+  ({
+    v: PROTOCOL_VERSION,
+    runId,
+    seq,
+    writer: "0",
+    points: Array.from({ length: n }, (_, i) => ({ key: "k", step: seq * 100 + i, value: i, ts: 1 })),
+  }) as RunLog;
 const source = () => {
   const s = { paused: 0, resumed: 0, canPause: true, pause: () => void s.paused++, resume: () => void s.resumed++ };
   return s satisfies IngestSource;
@@ -77,7 +87,11 @@ describe("ingest service", () => {
     const a = source();
     const b = source();
     f.hold();
-    const pending = [ingest.guard(a, 10, () => ingest.ingest(batch(1, 10, "runA"))), ingest.guard(b, 10, () => ingest.ingest(batch(1, 10, "runB"))), ingest.guard(a, 10, () => ingest.ingest(batch(2, 10, "runA")))];
+    const pending = [
+      ingest.guard(a, 10, () => ingest.ingest(batch(1, 10, "runA"))),
+      ingest.guard(b, 10, () => ingest.ingest(batch(1, 10, "runB"))),
+      ingest.guard(a, 10, () => ingest.ingest(batch(2, 10, "runA"))),
+    ];
     await new Promise((r) => setTimeout(r, 10));
     expect(a.paused).toBe(1); // the third batch crossed the budget
     const polling = { ...source(), canPause: false };
@@ -92,7 +106,10 @@ describe("ingest service", () => {
     const f = fakeStore();
     const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, perSourceBytes: 20 * 2 ** 20, maxPendingBytes: 50 * 2 ** 20 });
     const png = new Uint8Array(8 * 2 ** 20);
-    const imageBatch = (seq: number, runId = "run1"): RunLog => ({ ...batch(seq, 0, runId), images: [{ key: "img", step: seq, width: 1, height: 1, png, ts: 1 }] });
+    const imageBatch = (seq: number, runId = "run1"): RunLog => ({
+      ...batch(seq, 0, runId),
+      images: [{ key: "img", step: seq, width: 1, height: 1, png, ts: 1 }],
+    });
     expect(batchBytes(imageBatch(1))).toBeGreaterThanOrEqual(png.byteLength);
     expect(batchBytes(batch(1, 1000))).toBeGreaterThan(1000 * 16);
     const a = source();

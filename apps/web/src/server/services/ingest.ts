@@ -155,7 +155,11 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
       heartbeats.set(batch.runId, now);
       await prisma.run.updateMany({ where: { id: batch.runId, status: { in: ["running", "stale"] } }, data: { heartbeatAt: new Date(), status: "running" } });
     }
-    if (inserted > 0) fanout(batch.runId, { runId: batch.runId, points: points.map((p) => ({ key: p.key, step: p.step, value: Number.isFinite(p.value) ? p.value : null, ts: p.ts })) });
+    if (inserted > 0)
+      fanout(batch.runId, {
+        runId: batch.runId,
+        points: points.map((p) => ({ key: p.key, step: p.step, value: Number.isFinite(p.value) ? p.value : null, ts: p.ts })),
+      });
     return { ackSeq: st.lastSeq, written: inserted };
   }
 
@@ -166,7 +170,11 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
      * described above.
      */
     async guard<T>(source: IngestSource | undefined, bytes: number, fn: () => Promise<T>): Promise<T> {
-      if (bytes > maxPending) throw new AppError("BAD_REQUEST", `batch of ${bytes} bytes is larger than the server's in-flight budget (${maxPending} bytes): send fewer images or texts per batch`);
+      if (bytes > maxPending)
+        throw new AppError(
+          "BAD_REQUEST",
+          `batch of ${bytes} bytes is larger than the server's in-flight budget (${maxPending} bytes): send fewer images or texts per batch`,
+        );
       if (!(source?.canPause ?? false)) {
         const own = source ? sources.get(source) : undefined;
         if (overGlobal() || (own && own.bytes + bytes > perSourceBytes)) {

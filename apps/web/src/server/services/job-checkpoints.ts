@@ -16,7 +16,11 @@ export function createCheckpointStore(prisma: PrismaClient) {
     async putChunk(jobId: string, attempt: number, step: number, file: string, idx: number, data: Uint8Array) {
       await prisma.jobCheckpoint.upsert({ where: { jobId_step: { jobId, step } }, create: { jobId, step, attempt, files: [] }, update: {} });
       const bytes = new Uint8Array(data);
-      await prisma.jobCheckpointChunk.upsert({ where: { jobId_step_file_idx: { jobId, step, file, idx } }, create: { jobId, step, file, idx, data: bytes }, update: { data: bytes } });
+      await prisma.jobCheckpointChunk.upsert({
+        where: { jobId_step_file_idx: { jobId, step, file, idx } },
+        create: { jobId, step, file, idx, data: bytes },
+        update: { data: bytes },
+      });
     },
     /** Marks a fully uploaded checkpoint usable and returns the steps of the ones dropped. */
     async commit(jobId: string, c: CheckpointCommit) {

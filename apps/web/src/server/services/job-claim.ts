@@ -7,7 +7,7 @@
 //     serialised by the database, and nothing else in this process runs in between.
 import crypto from "node:crypto";
 
-import { type Database,withoutBusyWait } from "@heron/db";
+import { type Database, withoutBusyWait } from "@heron/db";
 import type { Statement as SqliteStatement } from "better-sqlite3";
 
 export type ClaimInput = {
@@ -35,7 +35,15 @@ export function createId(): string {
 /** Prisma stores SQLite DateTimes as ISO text with an explicit offset; match it so comparisons work. */
 export const sqliteDate = (d: Date) => d.toISOString().replace("Z", "+00:00");
 
-type Row = { id: string; runId: string; projectName: string; attempts: number | string; fencingToken: number | string; spec: unknown; checkpointStep: number | null };
+type Row = {
+  id: string;
+  runId: string;
+  projectName: string;
+  attempts: number | string;
+  fencingToken: number | string;
+  spec: unknown;
+  checkpointStep: number | null;
+};
 const toClaimed = (r: Row): ClaimedJob => ({
   id: r.id,
   runId: r.runId,
@@ -124,18 +132,32 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     `SELECT "name", "slots", "status", "revokedAt", (SELECT count(*) FROM "Job" WHERE "runnerId" = ? AND "status" = 'running') AS "busy" FROM "Runner" WHERE "id" = ?`,
   );
   const claim = sql.transaction((c: ClaimInput): ClaimedJob | null => {
-    const runner = runnerState.get(c.runnerId, c.runnerId) as { name: string; slots: number; status: string; revokedAt: string | null; busy: number } | undefined;
+    const runner = runnerState.get(c.runnerId, c.runnerId) as
+      { name: string; slots: number; status: string; revokedAt: string | null; busy: number } | undefined;
     if (!runner || runner.revokedAt || runner.status === "draining" || runner.busy >= runner.slots) return null;
-    const job = pick(c.queues.length).get(...c.queues) as { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string } | undefined;
+    const job = pick(c.queues.length).get(...c.queues) as
+      { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string } | undefined;
     if (!job) return null;
     const now = sqliteDate(new Date());
     const runId = job.runId ?? createId();
-    const u = update.get(c.runnerId, c.jobTokenHash, sqliteDate(c.leaseExpiresAt), now, runId, job.id) as { attempts: number; fencingToken: number; checkpointStep: number | null };
+    const u = update.get(c.runnerId, c.jobTokenHash, sqliteDate(c.leaseExpiresAt), now, runId, job.id) as {
+      attempts: number;
+      fencingToken: number;
+      checkpointStep: number | null;
+    };
     if (job.runId) reopenRun.run(now, runId);
     else insertRun.run(runId, job.projectId, `${job.kind}-${job.id.slice(-6)}`, job.spec, job.group, job.id, now, now, now);
     insertEvent.run(job.id, u.attempts, `runner ${runner.name}`, now);
     insertAttempt.run(job.id, u.attempts, c.runnerId, runner.name, u.fencingToken, now);
-    return toClaimed({ id: job.id, runId, projectName: projectName.get(job.projectId) as string, attempts: u.attempts, fencingToken: u.fencingToken, spec: job.spec, checkpointStep: u.checkpointStep });
+    return toClaimed({
+      id: job.id,
+      runId,
+      projectName: projectName.get(job.projectId) as string,
+      attempts: u.attempts,
+      fencingToken: u.fencingToken,
+      spec: job.spec,
+      checkpointStep: u.checkpointStep,
+    });
   });
   // Prisma's own connection to this file may hold the write lock across event-loop turns: a
   // synchronous busy-wait would block the loop that has to release it (see sqlite-busy.ts)

@@ -7,12 +7,12 @@ import os from "node:os";
 import path from "node:path";
 
 import { type Lease, type LivePointsEvent, PROTOCOL_VERSION, type RunStatusEvent } from "@heron/core";
-import { RunnerDaemon, type RunnerProcess,spawnRunner } from "@heron/runner";
+import { RunnerDaemon, type RunnerProcess, spawnRunner } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createFakeExecutor } from "../../testing/fake-executor";
-import { postgresAvailable, redisAvailable, type ServerProcess,startServerProcesses, waitFor } from "../../testing/harness";
+import { postgresAvailable, redisAvailable, type ServerProcess, startServerProcesses, waitFor } from "../../testing/harness";
 
 const SPEC = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 };
 const skip = !(await postgresAvailable()) || !(await redisAvailable());
@@ -47,7 +47,16 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
   it("pushes a cancel issued on A to the runner's socket on B", async () => {
     const { runnerId, token } = await a.api.runner.createToken.mutate({ name: "raw-on-b", queues: ["raw"] });
     const runner = await b.connect(token);
-    await runner.emitWithAck("runner:hello", { v: PROTOCOL_VERSION, name: "raw-on-b", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots: 1, queues: ["raw"] });
+    await runner.emitWithAck("runner:hello", {
+      v: PROTOCOL_VERSION,
+      name: "raw-on-b",
+      hostname: "h",
+      cpus: 1,
+      memoryBytes: 1,
+      backend: "wasm",
+      slots: 1,
+      queues: ["raw"],
+    });
     const { jobId } = await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "raw" });
     const claim = (await runner.emitWithAck("runner:claim", { v: PROTOCOL_VERSION })) as { ok: boolean; lease: Lease | null };
     expect(claim.lease?.jobId).toBe(jobId);
@@ -67,7 +76,17 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
     const { token } = await a.api.runner.createToken.mutate({ name: "burst", queues: ["burst"] });
     // one runner, a socket on each server (as after a reconnect to the other one)
     const [onA, onB] = [await a.connect(token), await b.connect(token)];
-    for (const s of [onA, onB]) await s.emitWithAck("runner:hello", { v: PROTOCOL_VERSION, name: "burst", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots: N, queues: ["burst"] });
+    for (const s of [onA, onB])
+      await s.emitWithAck("runner:hello", {
+        v: PROTOCOL_VERSION,
+        name: "burst",
+        hostname: "h",
+        cpus: 1,
+        memoryBytes: 1,
+        backend: "wasm",
+        slots: N,
+        queues: ["burst"],
+      });
     for (let i = 0; i < N; i++) await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "burst" });
     const leases: Lease[] = [];
     for (let i = 0; i < N; i++) {
@@ -103,18 +122,26 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
     procs.push(r);
     await r.registered;
     const { jobId } = await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "daemon" });
-    await waitFor(async () => {
-      const events = await a.api.job.events.query({ jobId });
-      return events.some((e) => e.type === "started");
-    }, 30_000, "the job to start on the runner");
+    await waitFor(
+      async () => {
+        const events = await a.api.job.events.query({ jobId });
+        return events.some((e) => e.type === "started");
+      },
+      30_000,
+      "the job to start on the runner",
+    );
     expect((await a.api.job.get.query({ jobId })).runnerId).toBe(runnerId);
 
     const t0 = Date.now();
     await a.api.job.cancel.mutate({ jobId });
-    const done = await waitFor(async () => {
-      const j = await a.api.job.get.query({ jobId });
-      return j.status !== "running" ? j : null;
-    }, 10_000, "the job to stop");
+    const done = await waitFor(
+      async () => {
+        const j = await a.api.job.get.query({ jobId });
+        return j.status !== "running" ? j : null;
+      },
+      10_000,
+      "the job to stop",
+    );
     const elapsedMs = Date.now() - t0;
     expect(done.status).toBe("cancelled");
     // the bound: a cancel reaches a running job within 5 s
@@ -127,7 +154,16 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
   it("shows a dashboard on B the live points and status of a run whose job reports through A", { timeout: 60_000 }, async () => {
     const { token } = await a.api.runner.createToken.mutate({ name: "daemon-on-a", queues: ["live"] });
     // in-process daemon whose fake job logs through the real SDK (to A, the runner's server)
-    const d = new RunnerDaemon({ server: a.url, token, name: "daemon-on-a", slots: 1, queues: ["live"], home: home(), executor: createFakeExecutor({ stepMs: 50, stepsPerEpoch: 20 }), logger: pino({ level: "warn" }) });
+    const d = new RunnerDaemon({
+      server: a.url,
+      token,
+      name: "daemon-on-a",
+      slots: 1,
+      queues: ["live"],
+      home: home(),
+      executor: createFakeExecutor({ stepMs: 50, stepsPerEpoch: 20 }),
+      logger: pino({ level: "warn" }),
+    });
     daemons.push(d);
     await d.start();
     const { jobId } = await a.api.job.submit.mutate({ projectId: "cross", spec: { ...SPEC, epochs: 4 }, queue: "live" });

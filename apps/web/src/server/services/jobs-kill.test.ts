@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { type ClientToServerEvents, PROTOCOL_VERSION, type ServerToClientEvents } from "@heron/core";
-import { type RunnerProcess,spawnRunner } from "@heron/runner";
+import { type RunnerProcess, spawnRunner } from "@heron/runner";
 import type { Socket } from "socket.io-client";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -77,17 +77,25 @@ describe.each(cases)("3 runners, 30 jobs, one runner killed ($name)", ({ skip, s
     // kill r0 (connected to server A) once it holds both its slots: it can neither finish
     // them nor claim more, so they are the attempts that must end lost
     const victim = tokens[0]!.runnerId;
-    const held = await waitFor(async () => {
-      const jobs = await api.job.list.query({ status: "running", runnerId: victim });
-      return jobs.length === 2 ? jobs : null;
-    }, 30_000, "r0 to fill its two slots");
+    const held = await waitFor(
+      async () => {
+        const jobs = await api.job.list.query({ status: "running", runnerId: victim });
+        return jobs.length === 2 ? jobs : null;
+      },
+      30_000,
+      "r0 to fill its two slots",
+    );
     const killedAt = Date.now();
     runners[0]!.child.kill("SIGKILL");
 
-    await waitFor(async () => {
-      const done = await api.job.list.query({ projectId: "queue", status: "succeeded", limit: 1000 });
-      return done.length === JOBS;
-    }, 60_000, "all jobs to succeed");
+    await waitFor(
+      async () => {
+        const done = await api.job.list.query({ projectId: "queue", status: "succeeded", limit: 1000 });
+        return done.length === JOBS;
+      },
+      60_000,
+      "all jobs to succeed",
+    );
 
     const all = await api.job.list.query({ projectId: "queue", limit: 1000 });
     expect(all.map((j) => j.status)).toEqual(Array(JOBS).fill("succeeded"));
@@ -126,7 +134,14 @@ describe.each(cases)("3 runners, 30 jobs, one runner killed ($name)", ({ skip, s
     expect(report).toEqual({ ok: false, error: expect.stringMatching(/stale fencing token/) });
     const logs = await late.emitWithAck("job:logs", { v: PROTOCOL_VERSION, ...lease, lines: [{ stream: "stdout", line: "late" }] });
     expect(logs.ok).toBe(false);
-    const ckpt = await late.emitWithAck("job:checkpoint:chunk", { v: PROTOCOL_VERSION, ...lease, step: 1, file: "meta.json", index: 0, data: Buffer.from("{}") });
+    const ckpt = await late.emitWithAck("job:checkpoint:chunk", {
+      v: PROTOCOL_VERSION,
+      ...lease,
+      step: 1,
+      file: "meta.json",
+      index: 0,
+      data: Buffer.from("{}"),
+    });
     expect(ckpt.ok).toBe(false);
     const rewind = await late.emitWithAck("job:rewind", { v: PROTOCOL_VERSION, ...lease, step: 0 });
     expect(rewind.ok).toBe(false);

@@ -5,16 +5,28 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { createProcessExecutor, RunnerDaemon, type RunnerProcess,spawnRunner } from "@heron/runner";
+import { createProcessExecutor, RunnerDaemon, type RunnerProcess, spawnRunner } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer,waitFor } from "../../testing/harness";
+import { startTestServer, type TestServer, waitFor } from "../../testing/harness";
 
 // short enough that the killed host's lease expires quickly, long enough that a live runner
 // on a loaded 2-core CI machine (heartbeats every TTL/3) never misses one
 const TTL_S = 5;
-const SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 3, batchSize: 32, lr: 0.002, maxTrainSamples: 12000, maxTestSamples: 500, seed: 7, logEvery: 5, checkpointEvery: 100 };
+const SPEC = {
+  kind: "train",
+  dataset: "mnist",
+  model: "mlp-mnist",
+  epochs: 3,
+  batchSize: 32,
+  lr: 0.002,
+  maxTrainSamples: 12000,
+  maxTestSamples: 500,
+  seed: 7,
+  logEvery: 5,
+  checkpointEvery: 100,
+};
 
 describe("real training jobs on runners", () => {
   let t: TestServer;
@@ -53,13 +65,26 @@ describe("real training jobs on runners", () => {
 
     // host B has never seen this job: its checkpoint folder is empty
     const second = await t.api.runner.createToken.mutate({ name: "host-b" });
-    const b = new RunnerDaemon({ checkpointSyncMs: 500, server: t.server.url, token: second.token, name: "host-b", slots: 1, home: home(), executor: createProcessExecutor(), logger: pino({ level: "warn" }) });
+    const b = new RunnerDaemon({
+      checkpointSyncMs: 500,
+      server: t.server.url,
+      token: second.token,
+      name: "host-b",
+      slots: 1,
+      home: home(),
+      executor: createProcessExecutor(),
+      logger: pino({ level: "warn" }),
+    });
     daemons.push(b);
     await b.start();
-    const done = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
-    }, 120_000, "the job to finish on host B");
+    const done = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return ["succeeded", "failed", "cancelled"].includes(j.status) ? j : null;
+      },
+      120_000,
+      "the job to finish on host B",
+    );
     expect(done.error ?? "").toBe("");
     expect(done.status).toBe("succeeded");
     expect(done.attemptHistory.map((x) => [x.attempt, x.runnerName, x.status])).toEqual([
@@ -88,7 +113,10 @@ describe("real training jobs on runners", () => {
     const totalSteps = Math.ceil(12000 / 32) * 3;
     expect(steps.at(-1)).toBe(Math.floor(totalSteps / 5) * 5);
     const want = Array.from({ length: Math.floor(totalSteps / 5) }, (_, i) => (i + 1) * 5);
-    expect(want.filter((s) => !steps.includes(s)), `missing steps (resumed after ${resumedFrom})`).toEqual([]);
+    expect(
+      want.filter((s) => !steps.includes(s)),
+      `missing steps (resumed after ${resumedFrom})`,
+    ).toEqual([]);
     const acc = await t.api.metric.series.query({ runId: done.runId!, key: "test/accuracy" });
     expect(acc.steps.length).toBe(3);
     expect(acc.values.at(-1)).toBeGreaterThan(0.8);
@@ -98,22 +126,38 @@ describe("real training jobs on runners", () => {
 
   it("cancels a running job within 5 s", { timeout: 90_000 }, async () => {
     const tok = await t.api.runner.createToken.mutate({ name: "host-c" });
-    const c = new RunnerDaemon({ server: t.server.url, token: tok.token, name: "host-c", slots: 1, home: home(), executor: createProcessExecutor(), logger: pino({ level: "warn" }) });
+    const c = new RunnerDaemon({
+      server: t.server.url,
+      token: tok.token,
+      name: "host-c",
+      slots: 1,
+      home: home(),
+      executor: createProcessExecutor(),
+      logger: pino({ level: "warn" }),
+    });
     daemons.push(c);
     await c.start();
     const { jobId } = await t.api.job.submit.mutate({ projectId: "resume", spec: { ...SPEC, epochs: 50 } });
-    const job = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      if (j.status !== "running" || !j.runId) return null;
-      // training in earnest (past data loading): it has checkpointed
-      return (await t.api.job.events.query({ jobId })).some((e) => e.type === "checkpoint") ? j : null;
-    }, 60_000, "the job to be training");
+    const job = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        if (j.status !== "running" || !j.runId) return null;
+        // training in earnest (past data loading): it has checkpointed
+        return (await t.api.job.events.query({ jobId })).some((e) => e.type === "checkpoint") ? j : null;
+      },
+      60_000,
+      "the job to be training",
+    );
     const t0 = Date.now();
     await t.api.job.cancel.mutate({ jobId });
-    const cancelled = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return j.status === "cancelled" ? j : null;
-    }, 10_000, "the job to be cancelled");
+    const cancelled = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return j.status === "cancelled" ? j : null;
+      },
+      10_000,
+      "the job to be cancelled",
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(cancelled.attemptHistory.at(-1)?.status).toBe("cancelled");
     expect((await t.api.run.get.query({ runId: job.runId! })).status).toBe("aborted");

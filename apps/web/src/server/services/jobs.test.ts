@@ -6,14 +6,23 @@ import os from "node:os";
 import path from "node:path";
 
 import { PROTOCOL_VERSION } from "@heron/core";
-import { createFakeExecutor,RunnerDaemon } from "@heron/runner";
+import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer,waitFor } from "../../testing/harness";
+import { startTestServer, type TestServer, waitFor } from "../../testing/harness";
 
 const SPEC = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 };
-const hello = (slots: number, queues = ["default"]) => ({ v: PROTOCOL_VERSION, name: "raw", hostname: "h", cpus: 1, memoryBytes: 1, backend: "wasm", slots, queues });
+const hello = (slots: number, queues = ["default"]) => ({
+  v: PROTOCOL_VERSION,
+  name: "raw",
+  hostname: "h",
+  cpus: 1,
+  memoryBytes: 1,
+  backend: "wasm",
+  slots,
+  queues,
+});
 
 describe("job queue", () => {
   let t: TestServer;
@@ -43,7 +52,10 @@ describe("job queue", () => {
     const { token } = await t.api.runner.createToken.mutate({ name: "raw", queues: ["gpu"] });
     const s = await t.connect(token);
     // the token fixes its queues: asking for another one at hello is refused
-    expect(await s.emitWithAck("runner:hello", hello(10, ["gpu", "cpu"]))).toEqual({ ok: false, error: expect.stringMatching(/may serve only the queues gpu; refused: cpu/) });
+    expect(await s.emitWithAck("runner:hello", hello(10, ["gpu", "cpu"]))).toEqual({
+      ok: false,
+      error: expect.stringMatching(/may serve only the queues gpu; refused: cpu/),
+    });
     await s.emitWithAck("runner:hello", hello(10, ["gpu"]));
     const low = (await t.api.job.submit.mutate({ projectId: "q", spec: SPEC, queue: "gpu" })).jobId;
     const other = (await t.api.job.submit.mutate({ projectId: "q", spec: SPEC, queue: "cpu" })).jobId;
@@ -91,7 +103,9 @@ describe("job queue", () => {
     expect(stale.ok).toBe(false);
     const bad = await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "done" });
     expect(bad).toEqual({ ok: false, error: expect.stringMatching(/status/) });
-    expect(await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "failed", exitCode: 2, error: "boom" })).toEqual({ ok: true });
+    expect(
+      await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "failed", exitCode: 2, error: "boom" }),
+    ).toEqual({ ok: true });
     const failed = await t.api.job.get.query({ jobId });
     expect(failed).toMatchObject({ status: "failed", exitCode: 2 });
     expect(failed.attemptHistory).toEqual([expect.objectContaining({ status: "failed", exitCode: 2, runnerName: "raw" })]);
@@ -117,14 +131,20 @@ describe("job queue", () => {
     expect(requeued.attemptHistory.map((x) => x.status)).toEqual(["requeued"]);
     expect((await t.api.runner.list.query()).find((r) => r.name === "drainer")?.status).not.toBe("online");
     await startDaemon("taker", 50);
-    const done = await waitFor(async () => {
-      const j = await t.api.job.get.query({ jobId });
-      return j.status === "succeeded" ? j : null;
-    }, 10_000, "the job to finish on the other runner");
+    const done = await waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return j.status === "succeeded" ? j : null;
+      },
+      10_000,
+      "the job to finish on the other runner",
+    );
     expect(done.attemptHistory.map((x) => [x.runnerName, x.status])).toEqual([
       ["drainer", "requeued"],
       ["taker", "succeeded"],
     ]);
-    expect((await t.api.job.events.query({ jobId })).map((e) => e.type)).toEqual(expect.arrayContaining(["queued", "leased", "started", "requeued", "succeeded"]));
+    expect((await t.api.job.events.query({ jobId })).map((e) => e.type)).toEqual(
+      expect.arrayContaining(["queued", "leased", "started", "requeued", "succeeded"]),
+    );
   });
 });

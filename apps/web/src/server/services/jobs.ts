@@ -27,7 +27,10 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     await prisma.jobEvent.create({ data: { jobId, type, attempt, message: message ?? null } });
   }
   async function endAttempt(jobId: string, attempt: number, status: string, extra: { exitCode?: number | null; error?: string | null } = {}) {
-    await prisma.jobAttempt.updateMany({ where: { jobId, attempt, status: "running" }, data: { status, endedAt: new Date(), exitCode: extra.exitCode ?? null, error: extra.error?.slice(-4000) ?? null } });
+    await prisma.jobAttempt.updateMany({
+      where: { jobId, attempt, status: "running" },
+      data: { status, endedAt: new Date(), exitCode: extra.exitCode ?? null, error: extra.error?.slice(-4000) ?? null },
+    });
   }
 
   async function get(jobId: string) {
@@ -61,12 +64,25 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     leaseTtlMs: opts.leaseTtlMs,
     get,
     assertLease,
-    async submit(projectIdOrName: string, rawSpec: unknown, options: { queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null } = {}) {
+    async submit(
+      projectIdOrName: string,
+      rawSpec: unknown,
+      options: { queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null } = {},
+    ) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
       const project = await projects.get(projectIdOrName);
       const job = await prisma.job.create({
-        data: { projectId: project.id, spec: parsed.data as object, kind: parsed.data.kind, queue: options.queue ?? "default", priority: options.priority ?? 0, maxAttempts: options.maxAttempts ?? 3, group: options.group ?? null, submittedBy: options.submittedBy ?? null },
+        data: {
+          projectId: project.id,
+          spec: parsed.data as object,
+          kind: parsed.data.kind,
+          queue: options.queue ?? "default",
+          priority: options.priority ?? 0,
+          maxAttempts: options.maxAttempts ?? 3,
+          group: options.group ?? null,
+          submittedBy: options.submittedBy ?? null,
+        },
       });
       await event(job.id, "queued", 0, `queue ${job.queue}, priority ${job.priority}`);
       notifier.workAvailable();
@@ -100,7 +116,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         // nothing granted: say why when the runner was refused, not just an empty queue
         const runner = await checkRunner(runnerId);
         const busy = await prisma.job.count({ where: { runnerId, status: "running" } });
-        if (runner.status !== "draining" && busy >= runner.slots) throw new AppError("CONFLICT", `runner holds ${busy} of ${runner.slots} slots; no free slot to claim into`);
+        if (runner.status !== "draining" && busy >= runner.slots)
+          throw new AppError("CONFLICT", `runner holds ${busy} of ${runner.slots} slots; no free slot to claim into`);
         return null;
       }
       notifier.runStatus(claimed.runId, "running");
@@ -122,7 +139,10 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const fenced = { id: job.id, fencingToken: r.fencingToken, status: "running" };
       if (r.status === "requeued") {
         // a drained runner stopped the job: not the code's fault, and it doesn't use up an attempt
-        const u = await prisma.job.updateMany({ where: fenced, data: { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null, maxAttempts: job.maxAttempts + 1 } });
+        const u = await prisma.job.updateMany({
+          where: fenced,
+          data: { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null, maxAttempts: job.maxAttempts + 1 },
+        });
         if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
         await endAttempt(job.id, job.attempts, "requeued");
         await event(job.id, "requeued", job.attempts, "runner drained; the job resumes on the next free runner");
@@ -132,7 +152,10 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       }
       const status = r.status === "cancelled" || job.cancelRequested ? "cancelled" : r.status;
       const error = r.error?.slice(-100_000) ?? null;
-      const u = await prisma.job.updateMany({ where: fenced, data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null } });
+      const u = await prisma.job.updateMany({
+        where: fenced,
+        data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null },
+      });
       if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
       await endAttempt(job.id, job.attempts, status, { exitCode: r.exitCode, error });
       await event(job.id, status, job.attempts, status === "failed" ? `exit code ${r.exitCode ?? "none"}` : undefined);
@@ -157,11 +180,16 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const stale: string[] = [];
       const expiresAt = new Date(Date.now() + opts.leaseTtlMs);
       for (const l of leases) {
-        const r = await prisma.job.updateMany({ where: { id: l.jobId, runnerId, fencingToken: l.fencingToken, status: "running" }, data: { leaseExpiresAt: expiresAt } });
+        const r = await prisma.job.updateMany({
+          where: { id: l.jobId, runnerId, fencingToken: l.fencingToken, status: "running" },
+          data: { leaseExpiresAt: expiresAt },
+        });
         if (r.count === 0) stale.push(l.jobId);
       }
       const live = leases.filter((l) => !stale.includes(l.jobId)).map((l) => l.jobId);
-      const cancel = live.length ? (await prisma.job.findMany({ where: { id: { in: live }, cancelRequested: true }, select: { id: true } })).map((j) => j.id) : [];
+      const cancel = live.length
+        ? (await prisma.job.findMany({ where: { id: { in: live }, cancelRequested: true }, select: { id: true } })).map((j) => j.id)
+        : [];
       return { stale, cancel };
     },
     /** Expired leases: the attempt is lost (infrastructure); requeue, or fail after maxAttempts. */
@@ -183,7 +211,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         notifier.revokeJob(job.id, job.fencingToken);
         await endAttempt(job.id, job.attempts, "lost", { error });
         await event(job.id, "lost", job.attempts, "heartbeat lost: lease expired");
-        if (requeue) await event(job.id, "requeued", job.attempts, `attempt ${job.attempts + 1} of at most ${job.maxAttempts} resumes from the last checkpoint`);
+        if (requeue)
+          await event(job.id, "requeued", job.attempts, `attempt ${job.attempts + 1} of at most ${job.maxAttempts} resumes from the last checkpoint`);
         else if (job.runId) {
           const state = job.cancelRequested ? "aborted" : "crashed";
           await runs.finish(job.runId, state, error);
@@ -195,7 +224,9 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     },
     async cancel(jobId: string) {
       const job = await get(jobId);
-      const queued = job.status === "queued" && (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
+      const queued =
+        job.status === "queued" &&
+        (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
       if (queued) {
         await event(jobId, "cancelled", job.attempts, "cancelled while queued");
         return get(jobId);
@@ -211,8 +242,18 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     },
     async retry(jobId: string) {
       const job = await get(jobId);
-      if (!["failed", "cancelled"].includes(job.status)) throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`);
-      await prisma.job.update({ where: { id: jobId }, data: { status: "queued", cancelRequested: false, maxAttempts: job.attempts + Math.max(1, job.maxAttempts - job.attempts, 3), runnerId: null, finishedAt: null } });
+      if (!["failed", "cancelled"].includes(job.status))
+        throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`);
+      await prisma.job.update({
+        where: { id: jobId },
+        data: {
+          status: "queued",
+          cancelRequested: false,
+          maxAttempts: job.attempts + Math.max(1, job.maxAttempts - job.attempts, 3),
+          runnerId: null,
+          finishedAt: null,
+        },
+      });
       await event(jobId, "retried", job.attempts);
       notifier.workAvailable();
       return get(jobId);

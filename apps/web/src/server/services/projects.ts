@@ -5,7 +5,14 @@ export function createProjectService(prisma: PrismaClient) {
   return {
     async list() {
       const projects = await prisma.project.findMany({ orderBy: { createdAt: "asc" }, include: { _count: { select: { runs: true, jobs: true } } } });
-      return projects.map((p) => ({ id: p.id, name: p.name, description: p.description, createdAt: p.createdAt, runCount: p._count.runs, jobCount: p._count.jobs }));
+      return projects.map((p) => ({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        createdAt: p.createdAt,
+        runCount: p._count.runs,
+        jobCount: p._count.jobs,
+      }));
     },
     async create(name: string, description?: string) {
       const existing = await prisma.project.findUnique({ where: { name } });

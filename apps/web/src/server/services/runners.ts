@@ -35,7 +35,11 @@ export function createRunnerService(prisma: PrismaClient) {
       await prisma.runner.updateMany({ where: { id: runnerId }, data: { status } });
     },
     async list() {
-      const runners = await prisma.runner.findMany({ where: { revokedAt: null }, orderBy: { createdAt: "asc" }, include: { jobs: { where: { status: "running" }, select: { id: true } } } });
+      const runners = await prisma.runner.findMany({
+        where: { revokedAt: null },
+        orderBy: { createdAt: "asc" },
+        include: { jobs: { where: { status: "running" }, select: { id: true } } },
+      });
       return runners.map(({ tokenHash: _hidden, jobs, ...r }) => ({ ...r, busySlots: jobs.length, runningJobIds: jobs.map((j) => j.id) }));
     },
     async get(runnerId: string) {

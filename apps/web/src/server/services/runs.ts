@@ -57,7 +57,8 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       const existing = id ? await prisma.run.findUnique({ where: { id } }) : null;
       if (existing && existing.projectId !== project.id) throw new AppError("BAD_REQUEST", `run "${id}" belongs to another project`);
       if (!existing && input.resume === "must") throw new AppError("NOT_FOUND", `run "${id ?? ""}" not found and resume is "must"`);
-      if (existing && input.resume === "never" && !opts.forcedRunId) throw new AppError("CONFLICT", `run "${id}" already exists; pass resume: "allow" to continue it`);
+      if (existing && input.resume === "never" && !opts.forcedRunId)
+        throw new AppError("CONFLICT", `run "${id}" already exists; pass resume: "allow" to continue it`);
       // `heron sync` of a run that already ended keeps its end; a live client is running again
       const keepEnd = !!input.sync && !!existing && FINAL_STATES.includes(existing.status);
       const data = {
@@ -74,7 +75,9 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       };
       const run = existing
         ? await prisma.run.update({ where: { id: existing.id }, data })
-        : await prisma.run.create({ data: { ...data, ...(id ? { id } : {}), ...(input.startedAt ? { createdAt: new Date(input.startedAt) } : {}), projectId: project.id } });
+        : await prisma.run.create({
+            data: { ...data, ...(id ? { id } : {}), ...(input.startedAt ? { createdAt: new Date(input.startedAt) } : {}), projectId: project.id },
+          });
       return { run, project, resumed: !!existing, lastStep: existing ? await lastStep(run.id) : null };
     },
     async createForJob(projectId: string, name: string, config: Json, group: string | null) {
@@ -83,7 +86,10 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
     async finish(runId: string, state: "finished" | "crashed" | "aborted", error?: string, summary?: Json) {
       const run = await get(runId);
       const merged = summary ? { ...((run.summary as Json | null) ?? {}), ...summary } : undefined;
-      return prisma.run.update({ where: { id: runId }, data: { status: state, error: error ?? null, finishedAt: new Date(), ...(merged ? { summary: merged as object } : {}) } });
+      return prisma.run.update({
+        where: { id: runId },
+        data: { status: state, error: error ?? null, finishedAt: new Date(), ...(merged ? { summary: merged as object } : {}) },
+      });
     },
     async updateConfig(runId: string, config: Json) {
       const run = await get(runId);
@@ -115,15 +121,26 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       if (batch.rewind) await metrics.rewind(runId, batch.rewind.step, (key) => isRankSeries(key, rank));
       for (const t of batch.texts ?? []) {
         const data = { rows: t.rows as object[], ts: new Date(t.ts) };
-        await prisma.textSample.upsert({ where: { runId_key_step: { runId, key: t.key, step: t.step } }, create: { runId, key: t.key, step: t.step, ...data }, update: data });
+        await prisma.textSample.upsert({
+          where: { runId_key_step: { runId, key: t.key, step: t.step } },
+          create: { runId, key: t.key, step: t.step, ...data },
+          update: data,
+        });
       }
       for (const m of batch.images ?? []) {
         const data = { caption: m.caption ?? null, width: m.width, height: m.height, png: Buffer.from(m.png), ts: new Date(m.ts) };
-        await prisma.media.upsert({ where: { runId_key_step: { runId, key: m.key, step: m.step } }, create: { runId, key: m.key, step: m.step, ...data }, update: data });
+        await prisma.media.upsert({
+          where: { runId_key_step: { runId, key: m.key, step: m.step } },
+          create: { runId, key: m.key, step: m.step, ...data },
+          update: data,
+        });
       }
       if (batch.logs?.length) {
         const seen = await prisma.logLine.count({ where: { runId, writer: batch.writer, seq: batch.seq } });
-        if (!seen) await prisma.logLine.createMany({ data: batch.logs.map((l) => ({ runId, stream: l.stream, line: l.line.slice(0, 4000), ts: new Date(l.ts), writer: batch.writer, seq: batch.seq })) });
+        if (!seen)
+          await prisma.logLine.createMany({
+            data: batch.logs.map((l) => ({ runId, stream: l.stream, line: l.line.slice(0, 4000), ts: new Date(l.ts), writer: batch.writer, seq: batch.seq })),
+          });
       }
       if (batch.config || batch.environment) {
         const run = await get(runId);

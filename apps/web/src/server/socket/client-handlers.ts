@@ -3,12 +3,20 @@ import type { Logger } from "pino";
 
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
-import { batchBytes, batchForRank, type IngestService,socketSource, writerRank } from "../services/ingest";
+import { batchBytes, batchForRank, type IngestService, socketSource, writerRank } from "../services/ingest";
 import { handle } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
 /** Events from tracking SDKs (users' scripts and jobs) and dashboards. */
-export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Principal, services: Services, ingest: IngestService, log: Logger, publicUrl: () => string) {
+export function registerClientHandlers(
+  io: HeronIo,
+  socket: HeronSocket,
+  p: Principal,
+  services: Services,
+  ingest: IngestService,
+  log: Logger,
+  publicUrl: () => string,
+) {
   // Who may send which event about which run is decided before these handlers run
   // (authorize-events.ts, from the policy table): a job token reaches only its own run.
   /** the rank each writer of this connection announced in run:init ("runId\0writer" → rank) */
@@ -21,8 +29,22 @@ export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Prin
       // rank 0 owns the run's metadata (config, environment, name, tags, group, notes, host) and
       // its state: another rank joining (or coming back) changes none of it, and must not bring
       // a run rank 0 already ended back to running
-      const asInit = rank === 0 ? input : { ...input, config: undefined, environment: undefined, name: undefined, tags: undefined, group: undefined, notes: undefined, host: undefined, sync: true };
-      const isNewProject = p.kind === "user" && !!p.userId && !(await services.prisma.project.findUnique({ where: { name: input.project }, select: { id: true } }));
+      const asInit =
+        rank === 0
+          ? input
+          : {
+              ...input,
+              config: undefined,
+              environment: undefined,
+              name: undefined,
+              tags: undefined,
+              group: undefined,
+              notes: undefined,
+              host: undefined,
+              sync: true,
+            };
+      const isNewProject =
+        p.kind === "user" && !!p.userId && !(await services.prisma.project.findUnique({ where: { name: input.project }, select: { id: true } }));
       const { run, project, resumed, lastStep } = await services.runs.init(asInit, { forcedRunId });
       // a project created by a user's first run is theirs to manage
       if (isNewProject && p.kind === "user" && p.userId) await services.members.set(project.id, p.userId, "maintainer");
@@ -30,7 +52,16 @@ export function registerClientHandlers(io: HeronIo, socket: HeronSocket, p: Prin
       ranks.set(`${run.id}\0${writer}`, rank);
       const lastSeq = await ingest.lastSeq(run.id, writer);
       io.to(`project:${project.id}`).emit("run:status", { runId: run.id, status: run.status as RunStatus });
-      return { runId: run.id, projectId: project.id, resumed, lastStep, lastSeq, url: `${publicUrl()}/runs/${run.id}`, status: run.status, startedAt: run.createdAt.getTime() };
+      return {
+        runId: run.id,
+        projectId: project.id,
+        resumed,
+        lastStep,
+        lastSeq,
+        url: `${publicUrl()}/runs/${run.id}`,
+        status: run.status,
+        startedAt: run.createdAt.getTime(),
+      };
     }),
   );
   // Batches of one socket are applied one after another: a batch's rewind or end must not

@@ -1,4 +1,4 @@
-import { type Ack,AppError, formatIssues } from "@heron/core";
+import { type Ack, AppError, formatIssues } from "@heron/core";
 import type { Logger } from "pino";
 import type { z } from "zod";
 

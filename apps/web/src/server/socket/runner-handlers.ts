@@ -42,7 +42,8 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, princip
     handle(log, "runner:hello", RunnerHelloSchema, async (info) => {
       // the token fixes the queues: a runner cannot pick up another team's work by asking for it
       const refused = info.queues.filter((q) => !allowedQueues.includes(q));
-      if (refused.length) throw new AppError("FORBIDDEN", `this runner token may serve only the queues ${allowedQueues.join(", ")}; refused: ${refused.join(", ")}`);
+      if (refused.length)
+        throw new AppError("FORBIDDEN", `this runner token may serve only the queues ${allowedQueues.join(", ")}; refused: ${refused.join(", ")}`);
       await services.runners.hello(runnerId, info);
       queues = info.queues;
       return { runnerId, leaseTtlMs, heartbeatMs: heartbeatIntervalMs(leaseTtlMs) };

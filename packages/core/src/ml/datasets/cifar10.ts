@@ -74,8 +74,7 @@ export function encodeCifarRecords(samples: { label: number; hwc: Uint8Array }[]
   samples.forEach((s, i) => {
     const off = i * RECORD;
     out[off] = s.label;
-    for (let p = 0; p < PLANE; p++)
-      for (let c = 0; c < 3; c++) out[off + 1 + c * PLANE + p] = s.hwc[3 * p + c]!;
+    for (let p = 0; p < PLANE; p++) for (let c = 0; c < 3; c++) out[off + 1 + c * PLANE + p] = s.hwc[3 * p + c]!;
   });
   return out;
 }

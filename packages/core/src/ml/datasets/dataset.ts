@@ -48,8 +48,7 @@ export class Batcher {
     this.channels = c;
     this.sampleSize = h * w * c;
     this.lut = new Float32Array(256 * c);
-    for (let ch = 0; ch < c; ch++)
-      for (let v = 0; v < 256; v++) this.lut[ch * 256 + v] = (v / 255 - ds.mean[ch]!) / ds.std[ch]!;
+    for (let ch = 0; ch < c; ch++) for (let v = 0; v < 256; v++) this.lut[ch * 256 + v] = (v / 255 - ds.mean[ch]!) / ds.std[ch]!;
     this.x = new Float32Array(maxBatch * this.sampleSize);
     this.y = new Int32Array(maxBatch);
   }

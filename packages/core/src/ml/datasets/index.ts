@@ -1,10 +1,10 @@
 import { loadCifar10 } from "./cifar10";
-import { type Dataset,limitSplit } from "./dataset";
+import { type Dataset, limitSplit } from "./dataset";
 import { loadFashionMnist } from "./fashion-mnist";
 import { loadMnist } from "./mnist";
 import { loadSynthetic, type SyntheticOptions } from "./synthetic";
 
-export { CIFAR_CLASSES,encodeCifarRecords } from "./cifar10";
+export { CIFAR_CLASSES, encodeCifarRecords } from "./cifar10";
 export { Batcher, type Dataset, type Split } from "./dataset";
 export { FASHION_CLASSES } from "./fashion-mnist";
 

@@ -19,11 +19,11 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import { type DistillMethod, type DistillSpec, type DistillSpecInput,DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
+import { type DistillMethod, type DistillSpec, type DistillSpecInput, DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { Batcher, type Dataset,loadDataset } from "../datasets";
-import { type LossOut,optimizerStep } from "../finetune/step";
+import { Batcher, type Dataset, loadDataset } from "../datasets";
+import { type LossOut, optimizerStep } from "../finetune/step";
 import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
 import { buildModel, type SeedModel } from "../models/seed-models";
 import { Optimizer } from "../optim";
@@ -50,7 +50,16 @@ export function teacherOutputs(teacher: SeedModel, x: tf.Tensor4D, method: Disti
 }
 
 /** The method's loss for one micro-batch, given precomputed (frozen) teacher outputs. */
-export function distillLoss(method: DistillMethod, spec: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">, student: SeedModel, regressor: Regressor | null, x: tf.Tensor4D, y: tf.Tensor1D, t: TeacherOut, dropoutSeed: number): LossOut {
+export function distillLoss(
+  method: DistillMethod,
+  spec: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">,
+  student: SeedModel,
+  regressor: Regressor | null,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  t: TeacherOut,
+  dropoutSeed: number,
+): LossOut {
   const out = student.forward(x, { training: true, seed: dropoutSeed });
   const ce = crossEntropy(out.logits, y);
   if (method === "ce") return { loss: ce, parts: { "loss/ce": ce } };
@@ -78,7 +87,14 @@ type MethodResult = { method: DistillMethod; accuracy: number; loss: number; stu
  * same steps bit for bit. Checkpoints: at each epoch end, every `checkpointEvery` steps, and
  * when the job is asked to stop (drain/cancel) — then null is returned.
  */
-async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Dataset, teacher: SeedModel, ctx: JobContext, o: { seed: number; fastConv: boolean; prefix: string; dir: string }): Promise<MethodResult | null> {
+async function trainStudent(
+  method: DistillMethod,
+  spec: DistillSpec,
+  ds: Dataset,
+  teacher: SeedModel,
+  ctx: JobContext,
+  o: { seed: number; fastConv: boolean; prefix: string; dir: string },
+): Promise<MethodResult | null> {
   const { seed, prefix } = o;
   const student = buildModel(spec.student, ds.inputShape, ds.numClasses, { seed });
   student.fastConv = o.fastConv;
@@ -109,10 +125,25 @@ async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Datase
     ctx.info(`${method}: resumed from checkpoint at step ${step} (epoch ${startEpoch + 1}, step ${startStepInEpoch} of ${stepsPerEpoch})`);
   }
   const save = (epoch: number, stepInEpoch: number, extra: Record<string, unknown> = {}) => {
-    const weights = { ...student.getWeights(), ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}) };
-    saveCheckpoint(o.dir, { step, epoch, stepInEpoch, seed, model: spec.student, weights, optimizer: opt.getState(), extra: { kind: "distill", method, ...extra } });
+    const weights = {
+      ...student.getWeights(),
+      ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}),
+    };
+    saveCheckpoint(o.dir, {
+      step,
+      epoch,
+      stepInEpoch,
+      seed,
+      model: spec.student,
+      weights,
+      optimizer: opt.getState(),
+      extra: { kind: "distill", method, ...extra },
+    });
   };
-  ctx.info(`${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` + (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""));
+  ctx.info(
+    `${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` +
+      (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""),
+  );
   let last = { accuracy: NaN, loss: NaN };
   let seconds = 0;
   let samples = 0;
@@ -140,9 +171,22 @@ async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Datase
         seconds += (performance.now() - t0) / 1000;
         samples += n;
         if (step % spec.logEvery === 0 || step === totalSteps) {
-          const m: Record<string, number> = { "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch + (s + 1) / stepsPerEpoch, ...r.parts };
+          const m: Record<string, number> = {
+            "train/loss": r.loss,
+            "train/grad_norm": r.gradNorm,
+            "train/lr": spec.lr,
+            "train/epoch": epoch + (s + 1) / stepsPerEpoch,
+            ...r.parts,
+          };
           ctx.log(Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v])), step);
-          ctx.progress({ epoch: epoch + 1, epochs: spec.epochs, step, totalSteps, samplesPerSec: samples / Math.max(1e-9, seconds), etaSec: ((totalSteps - step) * bs) / Math.max(1e-9, samples / Math.max(1e-9, seconds)) });
+          ctx.progress({
+            epoch: epoch + 1,
+            epochs: spec.epochs,
+            step,
+            totalSteps,
+            samplesPerSec: samples / Math.max(1e-9, seconds),
+            etaSec: ((totalSteps - step) * bs) / Math.max(1e-9, samples / Math.max(1e-9, seconds)),
+          });
         }
         if (spec.checkpointEvery && step % spec.checkpointEvery === 0 && s + 1 < stepsPerEpoch) save(epoch, s + 1);
         // let the event loop run every ~100 ms: the SDK sends live points and a SIGTERM
@@ -165,7 +209,14 @@ async function trainStudent(method: DistillMethod, spec: DistillSpec, ds: Datase
     student.dispose();
     if (regressor) for (const v of regressor.params.values()) v.dispose();
   }
-  return { method, accuracy: last.accuracy, loss: last.loss, studentParams: student.paramCount, trainableParams: trainable, samplesPerSec: samples / Math.max(1e-9, seconds) };
+  return {
+    method,
+    accuracy: last.accuracy,
+    loss: last.loss,
+    studentParams: student.paramCount,
+    trainableParams: trainable,
+    samplesPerSec: samples / Math.max(1e-9, seconds),
+  };
 }
 
 export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx: JobContext): Promise<JobResult> {
@@ -173,7 +224,12 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
   const backend = await selectBackend();
   const fastConv = backend.name === "wasm" || backend.name === "cpu";
   const seed = spec.seed ?? 0;
-  const ds = loadDataset(spec.dataset, { cifarPath: spec.cifarPath, maxTrainSamples: spec.maxTrainSamples, maxTestSamples: spec.maxTestSamples, warn: (m) => ctx.warn(m) });
+  const ds = loadDataset(spec.dataset, {
+    cifarPath: spec.cifarPath,
+    maxTrainSamples: spec.maxTrainSamples,
+    maxTestSamples: spec.maxTestSamples,
+    warn: (m) => ctx.warn(m),
+  });
   const teacher = "runId" in spec.teacher ? loadTeacherFromRun(spec.teacher, ds, ctx) : trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv);
   try {
     for (const m of spec.methods) {
@@ -193,13 +249,26 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
     let finalStep = 0;
     for (const method of spec.methods) {
       const prefix = multi ? `${method}/` : "";
-      const r = await trainStudent(method, spec, ds, teacher, ctx, { seed, fastConv, prefix, dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir });
+      const r = await trainStudent(method, spec, ds, teacher, ctx, {
+        seed,
+        fastConv,
+        prefix,
+        dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir,
+      });
       if (!r) {
         summary.stopped = "aborted";
         break;
       }
       finalStep = Math.max(finalStep, Math.ceil(ds.train.count / Math.min(spec.batchSize, ds.train.count)) * spec.epochs);
-      ctx.log({ [`${prefix}distill/teacher_accuracy`]: teacherEval.accuracy, [`${prefix}distill/teacher_params`]: teacher.paramCount, [`${prefix}distill/student_params`]: r.studentParams, [`${prefix}distill/trainable_params`]: r.trainableParams }, finalStep);
+      ctx.log(
+        {
+          [`${prefix}distill/teacher_accuracy`]: teacherEval.accuracy,
+          [`${prefix}distill/teacher_params`]: teacher.paramCount,
+          [`${prefix}distill/student_params`]: r.studentParams,
+          [`${prefix}distill/trainable_params`]: r.trainableParams,
+        },
+        finalStep,
+      );
       Object.assign(summary, {
         [`${prefix}method`]: method,
         [`${prefix}test_accuracy`]: r.accuracy,

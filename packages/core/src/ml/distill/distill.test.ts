@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { JobContext, TextSample } from "../../jobs/job-context";
-import { describeDistillFeatures, type DistillSpecInput,DistillSpecSchema } from "../../schemas/distill-spec";
+import { describeDistillFeatures, type DistillSpecInput, DistillSpecSchema } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
 import { accumulateGradients, optimizerStep } from "../finetune/step";
@@ -49,7 +49,10 @@ afterAll(() => {
 
 describe("distillation", () => {
   it("feature shapes used by submit-time checks match the models' real forward pass", () => {
-    for (const input of [[28, 28, 1], [32, 32, 3]] as [number, number, number][])
+    for (const input of [
+      [28, 28, 1],
+      [32, 32, 3],
+    ] as [number, number, number][])
       for (const name of MODEL_NAMES) {
         const m = buildModel(name, input);
         const out = tf.tidy(() => {
@@ -154,7 +157,8 @@ describe("distillation", () => {
     });
     const full = fakeCtx();
     await runDistillJob(spec, full.ctx);
-    const lossAt = (logs: { step: number; m: Record<string, number> }[], step: number) => logs.find((l) => l.step === step && "train/loss" in l.m)!.m["train/loss"];
+    const lossAt = (logs: { step: number; m: Record<string, number> }[], step: number) =>
+      logs.find((l) => l.step === step && "train/loss" in l.m)!.m["train/loss"];
 
     const f = fakeCtx();
     const dir = f.ctx.checkpointDir;
@@ -194,7 +198,17 @@ describe("distillation", () => {
 
   it("a teacher run whose checkpoint is not on this host fails with the reason", async () => {
     const f = fakeCtx();
-    const spec: DistillSpecInput = { kind: "distill", teacher: { runId: "run-x", jobId: "job-gone" }, methods: ["kd"], dataset: "synthetic", epochs: 1, batchSize: 8, lr: 0.001, maxTrainSamples: 8, maxTestSamples: 8 };
+    const spec: DistillSpecInput = {
+      kind: "distill",
+      teacher: { runId: "run-x", jobId: "job-gone" },
+      methods: ["kd"],
+      dataset: "synthetic",
+      epochs: 1,
+      batchSize: 8,
+      lr: 0.001,
+      maxTrainSamples: 8,
+      maxTestSamples: 8,
+    };
     await expect(runDistillJob(spec, f.ctx)).rejects.toThrow(/teacher run run-x \(job job-gone\): no checkpoint on this runner's host/);
     await expect(runDistillJob({ ...spec, teacher: { runId: "run-x" } }, f.ctx)).rejects.toThrow(/job id is unknown/);
   });

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext } from "../../jobs/job-context";
 import type { DistillSpec } from "../../schemas/distill-spec";
-import { type CheckpointState,loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
+import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset } from "../datasets";
 import { optimizerStep } from "../finetune/step";
 import { crossEntropy } from "../losses";
@@ -55,7 +55,10 @@ export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: D
     model = buildModel(ck.model, ds.inputShape, ds.numClasses);
     model.setWeights(ck.weights);
   } catch (e) {
-    throw new Error(`teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(
+      `teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
   }
   ctx.info(`teacher: ${ck.model} from run ${ref.runId} (checkpoint at step ${ck.step}), ${model.paramCount.toLocaleString("en-US")} params, frozen`);
   return freezeModel(model);
@@ -65,7 +68,13 @@ export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: D
  * Trains the teacher with plain CE (Adam, like seed 003's `train`), checkpointed under
  * `<checkpointDir>/teacher` so a retried attempt does not train it again.
  */
-export function trainTeacherStage(stage: Extract<DistillSpec["teacher"], { model: string }>, ds: Dataset, ctx: JobContext, seed: number, fastConv: boolean): SeedModel {
+export function trainTeacherStage(
+  stage: Extract<DistillSpec["teacher"], { model: string }>,
+  ds: Dataset,
+  ctx: JobContext,
+  seed: number,
+  fastConv: boolean,
+): SeedModel {
   const dir = join(ctx.checkpointDir, "teacher");
   const model = buildModel(stage.model, ds.inputShape, ds.numClasses, { seed });
   const done = loadLatestCheckpoint(dir, ctx.warn);
@@ -91,14 +100,28 @@ export function trainTeacherStage(stage: Extract<DistillSpec["teacher"], { model
       const xt = tf.tensor4d(x, [n, h, w, c]);
       const yt = tf.tensor1d(y, "int32");
       const dropoutSeed = hash32(seed, "teacher-dropout", epoch, start);
-      const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: crossEntropy(model.forward(xt, { training: true, seed: dropoutSeed }).logits, yt) }) }], opt, stage.lr);
+      const r = optimizerStep(
+        model.params,
+        [{ weight: 1, loss: () => ({ loss: crossEntropy(model.forward(xt, { training: true, seed: dropoutSeed }).logits, yt) }) }],
+        opt,
+        stage.lr,
+      );
       xt.dispose();
       yt.dispose();
       step++;
       ctx.log({ "teacher/train_loss": r.loss }, step);
     }
   }
-  saveCheckpoint(dir, { step, epoch: stage.epochs, stepInEpoch: 0, seed, model: stage.model, weights: model.getWeights(), optimizer: { step: 0, slots: {} }, extra: { done: true } });
+  saveCheckpoint(dir, {
+    step,
+    epoch: stage.epochs,
+    stepInEpoch: 0,
+    seed,
+    model: stage.model,
+    weights: model.getWeights(),
+    optimizer: { step: 0, slots: {} },
+    extra: { done: true },
+  });
   opt.dispose();
   model.fastConv = false;
   return freezeModel(model);

@@ -1,6 +1,6 @@
 /** `kind: "finetune"` jobs: the text model (seed 002) or an image seed model. */
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import { type FinetuneSpec, type FinetuneSpecInput,FinetuneSpecSchema } from "../../schemas/finetune-spec";
+import { type FinetuneSpec, type FinetuneSpecInput, FinetuneSpecSchema } from "../../schemas/finetune-spec";
 import { selectBackend } from "../backend";
 import { runImageFinetune } from "./image-finetune";
 import { runTextFinetune } from "./text-finetune";

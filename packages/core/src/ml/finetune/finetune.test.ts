@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import type { JobContext, TextSample } from "../../jobs/job-context";
-import { denseLayersOf, type FinetuneSpecInput,FinetuneSpecSchema, selectLoraTargets } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpecInput, FinetuneSpecSchema, selectLoraTargets } from "../../schemas/finetune-spec";
 import { selectBackend } from "../backend";
 import { createLoraAdapters, mergeLoraWeights } from "../lora/lora";
 import { IGNORE_INDEX } from "../losses";
@@ -51,7 +51,11 @@ afterAll(() => {
 describe("LoRA", () => {
   it("B = 0 at init: the adapted model computes exactly the base model", () => {
     const m = new CharTransformer(cfg, 1);
-    const ads = createLoraAdapters(selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["q_proj", "v_proj", "lm_head"] }), { r: 4, alpha: 16, dropout: 0.1, targets: [] }, 2);
+    const ads = createLoraAdapters(
+      selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["q_proj", "v_proj", "lm_head"] }),
+      { r: 4, alpha: 16, dropout: 0.1, targets: [] },
+      2,
+    );
     const ids = tf.tensor2d([encodePrompt("be brief.", "which river?")], undefined, "int32");
     const base = m.forward(ids).dataSync();
     const adapted = m.forward(ids, { adapters: ads }).dataSync();
@@ -60,7 +64,11 @@ describe("LoRA", () => {
 
   it("merged adapters give the same outputs as base + adapters", () => {
     const m = new CharTransformer(cfg, 1);
-    const ads = createLoraAdapters(selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["layers.**"] }), { r: 4, alpha: 16, dropout: 0, targets: [] }, 3);
+    const ads = createLoraAdapters(
+      selectLoraTargets(denseLayersOf({ text: cfg, vocab: m.vocab }), { r: 4, targets: ["layers.**"] }),
+      { r: 4, alpha: 16, dropout: 0, targets: [] },
+      3,
+    );
     for (const ad of ads.values()) ad.B.assign(tf.randomNormal(ad.B.shape, 0, 0.2, "float32", 7));
     const ids = tf.tensor2d([encodePrompt("be brief.", "what do people keep?")], undefined, "int32");
     const withAd = m.forward(ids, { adapters: ads }).dataSync();
@@ -112,7 +120,17 @@ describe("prompt-masked SFT data (seed 002 process_func)", () => {
     writeFileSync(join(d, "bad.jsonl"), '{"instruction":"x","input":"q","output":"a"}\n{"input":"q2"}\n');
     expect(() => loadSftPairs({ path: join(d, "empty.jsonl") }, 0)).toThrow(/holds no instruction\/input\/output pairs/);
     expect(() => loadSftPairs({ path: join(d, "bad.jsonl") }, 0)).toThrow(/line 2: output/);
-    const r = FinetuneSpecSchema.safeParse({ kind: "finetune", task: "text", base: { runId: "r" }, method: "lora", data: { pairs: [] }, epochs: 1, batchSize: 4, lr: 0.01, lora: { targets: ["q_proj"] } });
+    const r = FinetuneSpecSchema.safeParse({
+      kind: "finetune",
+      task: "text",
+      base: { runId: "r" },
+      method: "lora",
+      data: { pairs: [] },
+      epochs: 1,
+      batchSize: 4,
+      lr: 0.01,
+      lora: { targets: ["q_proj"] },
+    });
     expect(r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")).toMatch(/data/);
   });
 });
@@ -150,7 +168,8 @@ describe("fine-tune jobs", () => {
     // samples before training and after each epoch; answers move from the base to the trained form
     expect(f.texts.map((t) => t.step)[0]).toBe(0);
     expect(f.texts.length).toBe(1 + 5);
-    const first = f.texts[0]!.rows, last = f.texts.at(-1)!.rows;
+    const first = f.texts[0]!.rows,
+      last = f.texts.at(-1)!.rows;
     for (const r of first) console.log("before:", r.text.replace(/\n/g, " | "));
     for (const r of last) console.log("after: ", r.text.replace(/\n/g, " | "));
     expect(last.map((r) => r.caption)).not.toEqual(first.map((r) => r.caption));

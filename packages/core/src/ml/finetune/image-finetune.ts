@@ -13,11 +13,11 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult } from "../../jobs/job-context";
-import { denseLayersOf, type FinetuneSpec,ImagePretrainSchema, selectLoraTargets } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpec, ImagePretrainSchema, selectLoraTargets } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset, loadDataset, type Split } from "../datasets";
 import { loadRunCheckpoint } from "../distill/teacher";
-import { createLoraAdapters, disposeAdapters, effectiveWeight, type LoraAdapter,mergeLoraWeights } from "../lora/lora";
+import { createLoraAdapters, disposeAdapters, effectiveWeight, type LoraAdapter, mergeLoraWeights } from "../lora/lora";
 import { crossEntropy } from "../losses";
 import type { ForwardOptions } from "../models/layers";
 import { buildModel, type ForwardResult, type SeedModel } from "../models/seed-models";
@@ -61,7 +61,23 @@ export function forwardWithAdapters(model: SeedModel, x: tf.Tensor4D, o: Forward
   }
 }
 
-function trainCE(model: SeedModel, params: Map<string, tf.Variable>, ds: Dataset, split: Split, o: { epochs: number; batchSize: number; lr: number; seed: number; stream: string; ctx: JobContext; adapters?: Map<string, LoraAdapter>; log?: (step: number, epoch: number, r: { loss: number; gradNorm: number }) => void; after?: (epoch: number, step: number) => void }) {
+function trainCE(
+  model: SeedModel,
+  params: Map<string, tf.Variable>,
+  ds: Dataset,
+  split: Split,
+  o: {
+    epochs: number;
+    batchSize: number;
+    lr: number;
+    seed: number;
+    stream: string;
+    ctx: JobContext;
+    adapters?: Map<string, LoraAdapter>;
+    log?: (step: number, epoch: number, r: { loss: number; gradNorm: number }) => void;
+    after?: (epoch: number, step: number) => void;
+  },
+) {
   const opt = new Optimizer(adam, params);
   const N = split.count;
   const bs = Math.min(o.batchSize, N);
@@ -77,7 +93,12 @@ function trainCE(model: SeedModel, params: Map<string, tf.Variable>, ds: Dataset
       const xt = tf.tensor4d(x, [n, h, w, c]);
       const yt = tf.tensor1d(y, "int32");
       const seed = hash32(o.seed, o.stream, epoch, start);
-      const r = optimizerStep(params, [{ weight: 1, loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }) }], opt, o.lr);
+      const r = optimizerStep(
+        params,
+        [{ weight: 1, loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }) }],
+        opt,
+        o.lr,
+      );
       tf.dispose([xt, yt]);
       step++;
       o.log?.(step, epoch + (start + n) / N, r);
@@ -103,7 +124,8 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
   const seed = spec.seed ?? 0;
   const fastConv = backendName === "wasm" || backendName === "cpu";
   const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
-  const limit = (s: Split, max?: number) => (max && max < s.count ? { images: s.images.subarray(0, (s.images.length / s.count) * max), labels: s.labels.subarray(0, max), count: max } : s);
+  const limit = (s: Split, max?: number) =>
+    max && max < s.count ? { images: s.images.subarray(0, (s.images.length / s.count) * max), labels: s.labels.subarray(0, max), count: max } : s;
   const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
   const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
   if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
@@ -120,8 +142,25 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
     else {
       const split = limit(filterClasses(pds.train, p.classes), p.maxTrainSamples);
       ctx.info(`base: pre-training ${p.model} on ${p.dataset}${p.classes ? ` classes ${p.classes.join(",")}` : ""} (${split.count} samples)`);
-      trainCE(model, model.params, pds, split, { epochs: p.epochs, batchSize: p.batchSize, lr: p.lr, seed, stream: "pretrain", ctx, log: (step, _e, r) => step % spec.logEvery === 0 && ctx.log({ "pretrain/loss": r.loss }, step) });
-      saveCheckpoint(dir, { step: 0, epoch: 0, stepInEpoch: 0, seed, model: p.model, weights: model.getWeights(), optimizer: { step: 0, slots: {} }, extra: { done: true } });
+      trainCE(model, model.params, pds, split, {
+        epochs: p.epochs,
+        batchSize: p.batchSize,
+        lr: p.lr,
+        seed,
+        stream: "pretrain",
+        ctx,
+        log: (step, _e, r) => step % spec.logEvery === 0 && ctx.log({ "pretrain/loss": r.loss }, step),
+      });
+      saveCheckpoint(dir, {
+        step: 0,
+        epoch: 0,
+        stepInEpoch: 0,
+        seed,
+        model: p.model,
+        weights: model.getWeights(),
+        optimizer: { step: 0, slots: {} },
+        extra: { done: true },
+      });
     }
   } else {
     const ck = loadRunCheckpoint(spec.base, ctx, "base");
@@ -151,7 +190,10 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
   ctx.info(`trainable params: ${trainableCount.toLocaleString("en-US")} (${(share * 100).toFixed(2)}% of the model)`);
 
   const before = evalWith(model, ds, test, adapters);
-  ctx.log({ "test/accuracy_before": before.accuracy, "test/accuracy": before.accuracy, "train/trainable_params": trainableCount, "train/trainable_share": share }, 0);
+  ctx.log(
+    { "test/accuracy_before": before.accuracy, "test/accuracy": before.accuracy, "train/trainable_params": trainableCount, "train/trainable_share": share },
+    0,
+  );
   ctx.info(`before fine-tuning: test accuracy ${(before.accuracy * 100).toFixed(2)}% on ${test.count} samples`);
   let after = before;
   try {
@@ -163,7 +205,8 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
       stream: "finetune",
       ctx,
       adapters,
-      log: (step, epoch, r) => step % spec.logEvery === 0 && ctx.log({ "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch }, step),
+      log: (step, epoch, r) =>
+        step % spec.logEvery === 0 && ctx.log({ "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch }, step),
       after: (epoch, step) => {
         after = evalWith(model, ds, test, adapters);
         ctx.log({ "test/accuracy": after.accuracy, "test/loss": after.loss }, step);
@@ -171,8 +214,25 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
       },
     });
     const weights = adapters ? mergeLoraWeights(model.getWeights(), adapters) : model.getWeights();
-    saveCheckpoint(ctx.checkpointDir, { step: 1, epoch: spec.epochs, stepInEpoch: 0, seed, model: model.name, weights, optimizer: { step: 0, slots: {} }, extra: { kind: "finetune-image", merged: true } });
-    const summary = { backend: backendName, method: spec.method, param_count: model.paramCount, trainable_params: trainableCount, trainable_share: share, accuracy_before: before.accuracy, test_accuracy: after.accuracy };
+    saveCheckpoint(ctx.checkpointDir, {
+      step: 1,
+      epoch: spec.epochs,
+      stepInEpoch: 0,
+      seed,
+      model: model.name,
+      weights,
+      optimizer: { step: 0, slots: {} },
+      extra: { kind: "finetune-image", merged: true },
+    });
+    const summary = {
+      backend: backendName,
+      method: spec.method,
+      param_count: model.paramCount,
+      trainable_params: trainableCount,
+      trainable_share: share,
+      accuracy_before: before.accuracy,
+      test_accuracy: after.accuracy,
+    };
     ctx.setSummary(summary);
     return { summary };
   } finally {

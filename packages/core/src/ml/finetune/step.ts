@@ -21,7 +21,10 @@ export type MicroBatch = {
 export type StepResult = { loss: number; gradNorm: number; parts: Record<string, number> };
 
 /** Sums gradients of the weighted micro-batch losses w.r.t. `params` (frozen tensors excluded). */
-export function accumulateGradients(params: Map<string, tf.Variable>, micros: MicroBatch[]): { grads: Map<string, tf.Tensor>; loss: number; parts: Record<string, number> } {
+export function accumulateGradients(
+  params: Map<string, tf.Variable>,
+  micros: MicroBatch[],
+): { grads: Map<string, tf.Tensor>; loss: number; parts: Record<string, number> } {
   const varList = [...params.values()];
   const grads = new Map<string, tf.Tensor>();
   const parts: Record<string, number> = {};
@@ -65,7 +68,9 @@ export function optimizerStep(params: Map<string, tf.Variable>, micros: MicroBat
   const gradNorm = globalNorm(grads.values());
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     for (const g of grads.values()) g.dispose();
-    throw new Error(`training diverged: ${Number.isFinite(loss) ? `gradient norm is ${gradNorm}` : `loss is ${loss}`} (lr ${lr.toPrecision(3)}); lower lr or set clipGradNorm`);
+    throw new Error(
+      `training diverged: ${Number.isFinite(loss) ? `gradient norm is ${gradNorm}` : `loss is ${loss}`} (lr ${lr.toPrecision(3)}); lower lr or set clipGradNorm`,
+    );
   }
   if (clipGradNorm !== undefined && gradNorm > clipGradNorm) {
     // torch.nn.utils.clip_grad_norm_: scale by max/(norm + 1e-6)

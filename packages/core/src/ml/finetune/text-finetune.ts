@@ -15,10 +15,10 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
-import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, type TextModelConfig,TextPretrainSchema } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, type TextModelConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { loadRunCheckpoint } from "../distill/teacher";
-import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter,mergeLoraWeights, setAdapterWeights } from "../lora/lora";
+import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { maskedLmLoss } from "../losses";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
@@ -44,7 +44,9 @@ export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): 
   const ids = encode(almanacCorpus(seed));
   const L = p.model.context;
   const opt = new Optimizer(adam, model.params);
-  ctx.info(`base: pre-training a ${p.model.layers}-layer char transformer (${model.paramCount.toLocaleString("en-US")} params) for ${p.steps} steps on ${ids.length.toLocaleString("en-US")} characters`);
+  ctx.info(
+    `base: pre-training a ${p.model.layers}-layer char transformer (${model.paramCount.toLocaleString("en-US")} params) for ${p.steps} steps on ${ids.length.toLocaleString("en-US")} characters`,
+  );
   for (let step = 0; step < p.steps; step++) {
     if (ctx.signal.aborted) throw new Error("aborted during pre-training");
     const rng = Rng.derive(seed, "pretrain", step);
@@ -61,7 +63,16 @@ export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): 
     if ((step + 1) % 10 === 0 || step + 1 === p.steps) ctx.log({ "pretrain/loss": r.loss }, step + 1);
   }
   opt.dispose();
-  saveCheckpoint(dir, { step: p.steps, epoch: 0, stepInEpoch: 0, seed, model: "char-transformer", weights: model.getWeights(), optimizer: { step: 0, slots: {} }, extra: { done: true, textConfig: p.model } });
+  saveCheckpoint(dir, {
+    step: p.steps,
+    epoch: 0,
+    stepInEpoch: 0,
+    seed,
+    model: "char-transformer",
+    weights: model.getWeights(),
+    optimizer: { step: 0, slots: {} },
+    extra: { done: true, textConfig: p.model },
+  });
   return model;
 }
 
@@ -113,7 +124,9 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   for (const v of trainable.values()) v.trainable = true;
   const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
   const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
-  ctx.info(`trainable params: ${trainableCount.toLocaleString("en-US")} of ${(model.paramCount + (adapters ? trainableCount : 0)).toLocaleString("en-US")} (${(share * 100).toFixed(2)}%)`);
+  ctx.info(
+    `trainable params: ${trainableCount.toLocaleString("en-US")} of ${(model.paramCount + (adapters ? trainableCount : 0)).toLocaleString("en-US")} (${(share * 100).toFixed(2)}%)`,
+  );
   ctx.log({ "train/trainable_params": trainableCount, "train/trainable_share": share }, 0);
 
   const opt = new Optimizer(adam, trainable);
@@ -135,7 +148,16 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
     ctx.info(`resumed from checkpoint at step ${step}`);
   }
   const save = (epoch: number, extra: Record<string, unknown> = {}) =>
-    saveCheckpoint(ctx.checkpointDir, { step, epoch, stepInEpoch: 0, seed, model: "char-transformer", weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) }, optimizer: opt.getState(), extra: { kind: "finetune-text", textConfig: model.config, ...extra } });
+    saveCheckpoint(ctx.checkpointDir, {
+      step,
+      epoch,
+      stepInEpoch: 0,
+      seed,
+      model: "char-transformer",
+      weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
+      optimizer: opt.getState(),
+      extra: { kind: "finetune-text", textConfig: model.config, ...extra },
+    });
 
   if (step === 0) ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), 0);
   let lastLoss = NaN;
@@ -160,7 +182,10 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
           const y = tf.tensor2d(c.labels, [batch.length, c.length], "int32");
           tensors.push(x, y);
           const dropSeed = hash32(seed, "sft-dropout", epoch, m);
-          micros.push({ weight: batch.length / inStep, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }) });
+          micros.push({
+            weight: batch.length / inStep,
+            loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }),
+          });
         }
         const r = optimizerStep(trainable, micros, opt, spec.lr, spec.clipGradNorm);
         tf.dispose(tensors);
@@ -187,7 +212,16 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
       for (let i = 0; i < withAd.length; i++) mergeDiff = Math.max(mergeDiff, Math.abs(withAd[i]! - mergedOut[i]!));
       copy.dispose();
       probe.dispose();
-      saveCheckpoint(ctx.checkpointDir, { step, epoch: spec.epochs, stepInEpoch: 0, seed, model: "char-transformer", weights: merged, optimizer: { step: 0, slots: {} }, extra: { kind: "finetune-text", textConfig: model.config, merged: true } });
+      saveCheckpoint(ctx.checkpointDir, {
+        step,
+        epoch: spec.epochs,
+        stepInEpoch: 0,
+        seed,
+        model: "char-transformer",
+        weights: merged,
+        optimizer: { step: 0, slots: {} },
+        extra: { kind: "finetune-text", textConfig: model.config, merged: true },
+      });
       ctx.info(`adapters merged into the base for export (max |Δlogit| vs base + adapters: ${mergeDiff.toExponential(2)})`);
     } else save(spec.epochs, { merged: true });
     const summary: Record<string, number | string> = {

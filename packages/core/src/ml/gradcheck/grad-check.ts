@@ -51,8 +51,7 @@ export function gradCheck(o: GradCheckOptions): GradCheckResult {
   const ref = o.reference;
   const eps = o.eps ?? (ref ? 1e-6 : 1e-2);
   const wrtIdx = o.inputs.map((inp, i) => (inp.wrt === false ? -1 : i)).filter((i) => i >= 0);
-  const makeTensors = (vals: ArrayLike<number>[]) =>
-    o.inputs.map((inp, i) => tf.tensor(Array.from(vals[i]!), inp.shape, inp.dtype ?? "float32"));
+  const makeTensors = (vals: ArrayLike<number>[]) => o.inputs.map((inp, i) => tf.tensor(Array.from(vals[i]!), inp.shape, inp.dtype ?? "float32"));
 
   // analytic gradients (float32, tfjs)
   const base = o.inputs.map((inp) => Float64Array.from(inp.values));

@@ -51,11 +51,12 @@ export function refCosineEmbedding(a: A, b: A, n: number, d: number): number {
 
 export function refAvgPool1d(x: A, n: number, d: number, k: number): Float64Array {
   const out = new Float64Array((n * d) / k);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d / k; j++) {
-    let s = 0;
-    for (let t = 0; t < k; t++) s += x[r * d + j * k + t]!;
-    out[(r * d) / k + j] = s / k;
-  }
+  for (let r = 0; r < n; r++)
+    for (let j = 0; j < d / k; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += x[r * d + j * k + t]!;
+      out[(r * d) / k + j] = s / k;
+    }
   return out;
 }
 

@@ -51,7 +51,13 @@ export function loraDelta(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scale:
 }
 
 /** y = x·W + bias + scale · dropout(x)·A·B — a dense layer with its adapter */
-export function loraDense(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D | null, ad: { A: tf.Tensor2D; B: tf.Tensor2D; scale: number; dropout?: number } | undefined, dropoutSeed?: number): tf.Tensor2D {
+export function loraDense(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  ad: { A: tf.Tensor2D; B: tf.Tensor2D; scale: number; dropout?: number } | undefined,
+  dropoutSeed?: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     let y = tf.matMul(x, w);
     if (bias) y = tf.add(y, bias);

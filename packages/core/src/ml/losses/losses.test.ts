@@ -32,12 +32,16 @@ beforeAll(async () => {
 });
 
 describe("gradient checks (central differences, float64 reference)", () => {
-  const N = 4, C = 5;
+  const N = 4,
+    C = 5;
   const labels = [0, 3, 4, 1];
 
   it("cross-entropy", () => {
     check("ce", {
-      inputs: [{ name: "logits", shape: [N, C], values: rand(N * C, 1) }, { name: "labels", shape: [N], values: labels, wrt: false, dtype: "int32" }],
+      inputs: [
+        { name: "logits", shape: [N, C], values: rand(N * C, 1) },
+        { name: "labels", shape: [N], values: labels, wrt: false, dtype: "int32" },
+      ],
       fn: ([l, y]) => crossEntropy(l as tf.Tensor2D, y as tf.Tensor1D),
       reference: ([l, y]) => ref.refCrossEntropy(l!, y!, N, C),
     });
@@ -46,7 +50,10 @@ describe("gradient checks (central differences, float64 reference)", () => {
   it("KD soft-target loss (T=2, T² scaling) — gradient reaches the student only", () => {
     for (const T of [1, 2, 4]) {
       check(`kd T=${T}`, {
-        inputs: [{ name: "student", shape: [N, C], values: rand(N * C, 2) }, { name: "teacher", shape: [N, C], values: rand(N * C, 3, 2), wrt: false }],
+        inputs: [
+          { name: "student", shape: [N, C], values: rand(N * C, 2) },
+          { name: "teacher", shape: [N, C], values: rand(N * C, 3, 2), wrt: false },
+        ],
         fn: ([s, t]) => kdSoftLoss(s as tf.Tensor2D, t as tf.Tensor2D, T),
         reference: ([s, t]) => ref.refKdSoft(s!, t!, N, C, T),
       });
@@ -59,7 +66,10 @@ describe("gradient checks (central differences, float64 reference)", () => {
   it("cosine-embedding loss with the teacher's features average-pooled 2:1", () => {
     const D = 6;
     check("cosine", {
-      inputs: [{ name: "student", shape: [N, D], values: rand(N * D, 5) }, { name: "teacher", shape: [N, 2 * D], values: rand(N * 2 * D, 6), wrt: false }],
+      inputs: [
+        { name: "student", shape: [N, D], values: rand(N * D, 5) },
+        { name: "teacher", shape: [N, 2 * D], values: rand(N * 2 * D, 6), wrt: false },
+      ],
       fn: ([s, t]) => cosineEmbeddingLoss(s as tf.Tensor2D, avgPool1d(t as tf.Tensor2D, 2)),
       reference: ([s, t]) => ref.refCosineEmbedding(s!, ref.refAvgPool1d(t!, N, 2 * D, 2), N, D),
     });
@@ -78,7 +88,13 @@ describe("gradient checks (central differences, float64 reference)", () => {
         { name: "teacherMap", shape: [n, h, w, cout], values: rand(n * h * w * cout, 9), wrt: false },
       ],
       fn: ([x, wt, bt, t]) => {
-        const r = { ...reg, params: new Map([["regressor.0.weight", wt as tf.Variable], ["regressor.0.bias", bt as tf.Variable]]) };
+        const r = {
+          ...reg,
+          params: new Map([
+            ["regressor.0.weight", wt as tf.Variable],
+            ["regressor.0.bias", bt as tf.Variable],
+          ]),
+        };
         return mseLoss(applyRegressor(r, x as tf.Tensor4D), t!);
       },
       reference: ([x, wt, bt, t]) => ref.refMse(ref.refConv3x3(x!, wt!, bt!, n, h, w, cin, cout), t!),
@@ -97,7 +113,13 @@ describe("gradient checks (central differences, float64 reference)", () => {
         { name: "A", shape: [inF, r], values: rand(inF * r, 14, 0.3) },
         { name: "B", shape: [r, outF], values: rand(r * outF, 15, 0.3) },
       ],
-      fn: ([x, W, b, A, B]) => tf.sum(tf.mul(loraDense(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D, { A: A as tf.Tensor2D, B: B as tf.Tensor2D, scale }), tf.tensor2d(wsum, [n, outF]))) as tf.Scalar,
+      fn: ([x, W, b, A, B]) =>
+        tf.sum(
+          tf.mul(
+            loraDense(x as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D, { A: A as tf.Tensor2D, B: B as tf.Tensor2D, scale }),
+            tf.tensor2d(wsum, [n, outF]),
+          ),
+        ) as tf.Scalar,
       reference: ([x, W, b, A, B]) => ref.refWeightedSum(ref.refLoraDense(x!, W!, b!, A!, B!, n, inF, outF, r, scale), wsum),
     });
   });
@@ -106,7 +128,10 @@ describe("gradient checks (central differences, float64 reference)", () => {
     const [b, l, v] = [2, 6, 7];
     const lab = [IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX, 4, 2, 6, IGNORE_INDEX, IGNORE_INDEX, 1, 3, IGNORE_INDEX, IGNORE_INDEX];
     check("masked-lm", {
-      inputs: [{ name: "logits", shape: [b, l, v], values: rand(b * l * v, 16) }, { name: "labels", shape: [b, l], values: lab, wrt: false, dtype: "int32" }],
+      inputs: [
+        { name: "logits", shape: [b, l, v], values: rand(b * l * v, 16) },
+        { name: "labels", shape: [b, l], values: lab, wrt: false, dtype: "int32" },
+      ],
       fn: ([lg, y]) => maskedLmLoss(lg as tf.Tensor3D, y as tf.Tensor2D),
       reference: ([lg, y]) => ref.refMaskedLm(lg!, y!, b, l, v),
     });

@@ -21,19 +21,26 @@ export function conv3x3ReluFast(x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D, 
     save([xi, wi, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.tidy(() => {
-        const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const g = tf.mul(dy as tf.Tensor4D, tf.step(ys)) as tf.Tensor4D;
-        const db = tf.sum(g, [0, 1, 2]);
-        // the first layer's input is data: its gradient is never used, skip the conv
-        const dx = needInputGrad
-          ? tf.conv2d(g, tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, "same")
-          : tf.zerosLike(xs);
-        const xt = tf.transpose(tf.pad(xs, [[0, 0], [1, 1], [1, 1], [0, 0]]), [3, 1, 2, 0]) as tf.Tensor4D;
-        const gt = tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
-        const dw = tf.transpose(tf.conv2d(xt, gt, 1, "valid"), [1, 2, 0, 3]);
-        return [dx, dw, db];
-      }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+          const g = tf.mul(dy as tf.Tensor4D, tf.step(ys)) as tf.Tensor4D;
+          const db = tf.sum(g, [0, 1, 2]);
+          // the first layer's input is data: its gradient is never used, skip the conv
+          const dx = needInputGrad ? tf.conv2d(g, tf.transpose(tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D, 1, "same") : tf.zerosLike(xs);
+          const xt = tf.transpose(
+            tf.pad(xs, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+            [3, 1, 2, 0],
+          ) as tf.Tensor4D;
+          const gt = tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+          const dw = tf.transpose(tf.conv2d(xt, gt, 1, "valid"), [1, 2, 0, 3]);
+          return [dx, dw, db];
+        }),
     };
   });
   return op(x, w, b);

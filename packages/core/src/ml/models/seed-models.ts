@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import { Rng } from "../rng";
-import { type ForwardOptions, type ForwardTap, inferLayers, type LayerInfo, type LayerSpec,runLayers } from "./layers";
+import { type ForwardOptions, type ForwardTap, inferLayers, type LayerInfo, type LayerSpec, runLayers } from "./layers";
 import { formatModelSummary } from "./summary";
 
 export const MODEL_NAMES = ["mlp-mnist", "mlp-cifar", "deep-cnn", "light-cnn"] as const;
@@ -26,12 +26,14 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 
 type ModelDef = { defaultInput: [number, number, number]; layers: (classes: number) => LayerSpec[]; tap: ForwardTap };
 
-const MLP = (hidden: string, out: string): ModelDef["layers"] => (classes) => [
-  { kind: "flatten", name: "flatten", order: "hwc" },
-  { kind: "dense", name: hidden, units: 128 },
-  { kind: "relu", name: "relu" },
-  { kind: "dense", name: out, units: classes },
-];
+const MLP =
+  (hidden: string, out: string): ModelDef["layers"] =>
+  (classes) => [
+    { kind: "flatten", name: "flatten", order: "hwc" },
+    { kind: "dense", name: hidden, units: 128 },
+    { kind: "relu", name: "relu" },
+    { kind: "dense", name: out, units: classes },
+  ];
 
 const MODELS: Record<ModelName, ModelDef> = {
   "mlp-mnist": { defaultInput: [28, 28, 1], layers: MLP("layer1", "layer2"), tap: { featuresLayer: "relu" } },
@@ -96,7 +98,7 @@ function def(name: string): ModelDef {
 /** Shapes and parameter counts without allocating any tensor (planner, CLI, validation). */
 export function describeModel(name: string, inputShape?: number[], numClasses = 10): ModelDescription {
   const d = def(name);
-  const shape = (inputShape ?? d.defaultInput);
+  const shape = inputShape ?? d.defaultInput;
   if (shape.length !== 3 || shape.some((v) => !Number.isInteger(v) || v < 1))
     throw new Error(`${name}: input shape must be H,W,C positive integers, got [${shape}]`);
   const layers = inferLayers(name, d.layers(numClasses), shape);
@@ -127,7 +129,7 @@ export type SeedModel = {
   getWeights(): Record<string, Float32Array>;
   setWeights(w: Record<string, Float32Array>): void;
   dispose(): void;
-}
+};
 
 let instanceCounter = 0;
 
@@ -146,7 +148,10 @@ export function buildModel(name: string, inputShape?: number[], numClasses = 10,
       const rng = Rng.derive(seed, "init", name, p.name);
       const values = new Float32Array(size);
       for (let i = 0; i < size; i++) values[i] = rng.uniform(-bound, bound);
-      params.set(p.name, tf.tidy(() => tf.variable(tf.tensor(values, p.shape, "float32"), true, `${prefix}/${p.name}`)));
+      params.set(
+        p.name,
+        tf.tidy(() => tf.variable(tf.tensor(values, p.shape, "float32"), true, `${prefix}/${p.name}`)),
+      );
     }
   const model: SeedModel = {
     name: desc.name,
@@ -159,8 +164,7 @@ export function buildModel(name: string, inputShape?: number[], numClasses = 10,
     fastConv: false,
     forward(x, o = {}) {
       const [h, w, c] = desc.inputShape;
-      if (x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c)
-        throw new Error(`${name}: expected input [N,${h},${w},${c}], got [${x.shape}]`);
+      if (x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== c) throw new Error(`${name}: expected input [N,${h},${w},${c}], got [${x.shape}]`);
       return runLayers(specs, params, x, { fastConv: model.fastConv, ...o }, d.tap);
     },
     summary: () => formatModelSummary(desc),

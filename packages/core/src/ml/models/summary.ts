@@ -5,12 +5,7 @@ import { describeModel, MODEL_NAMES } from "./seed-models";
 const fmt = (n: number) => n.toLocaleString("en-US");
 const pad = (s: string, n: number) => (s.length >= n ? s + " " : s + " ".repeat(n - s.length));
 
-export function formatModelSummary(desc: {
-  name: string;
-  inputShape: number[];
-  layers: LayerInfo[];
-  paramCount: number;
-}): string {
+export function formatModelSummary(desc: { name: string; inputShape: number[]; layers: LayerInfo[]; paramCount: number }): string {
   const rows = desc.layers.map((l) => [`${l.name} (${l.type})`, `(None, ${l.outputShape.join(", ")})`, fmt(l.paramCount)] as const);
   const w0 = Math.max(28, ...rows.map((r) => r[0].length + 2));
   const w1 = Math.max(22, ...rows.map((r) => r[1].length + 2));

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import { denseLayersOf, type TextModelConfig } from "../../schemas/finetune-spec";
-import { type LoraAdapter,loraDense } from "../lora/lora";
+import { type LoraAdapter, loraDense } from "../lora/lora";
 import { hash32, Rng } from "../rng";
 import { END, VOCAB_SIZE } from "./tokenizer";
 
@@ -69,7 +69,9 @@ export class CharTransformer {
   private dense(x2d: tf.Tensor2D, name: string, o: TextForwardOptions, salt: number): tf.Tensor2D {
     const ad = o.adapters?.get(name);
     const dropSeed = o.training && ad && ad.dropout > 0 ? hash32(o.seed ?? 0, name, salt) : undefined;
-    const useAd = ad ? { A: ad.A as unknown as tf.Tensor2D, B: ad.B as unknown as tf.Tensor2D, scale: ad.scale, dropout: o.training ? ad.dropout : 0 } : undefined;
+    const useAd = ad
+      ? { A: ad.A as unknown as tf.Tensor2D, B: ad.B as unknown as tf.Tensor2D, scale: ad.scale, dropout: o.training ? ad.dropout : 0 }
+      : undefined;
     return loraDense(x2d, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D, useAd, dropSeed);
   }
 
@@ -79,7 +81,7 @@ export class CharTransformer {
     const { dModel: d, heads, layers, context } = this.config;
     if (L > context) throw new Error(`sequence of ${L} tokens exceeds the model's context of ${context}`);
     const dh = d / heads;
-        // one-hot × table rather than gather: wasm has no gradient kernel for gather (UnsortedSegmentSum)
+    // one-hot × table rather than gather: wasm has no gradient kernel for gather (UnsortedSegmentSum)
     const emb = tf.matMul(tf.oneHot(tf.reshape(ids, [-1]), this.vocab), this.p("tok_emb"));
     let x = tf.add(tf.reshape(emb, [B, L, d]), tf.slice(this.p("pos_emb"), [0, 0], [L, d]));
     // causal mask: position t attends to ≤ t

@@ -8,10 +8,10 @@
 import { readFileSync } from "node:fs";
 
 import { formatIssues } from "../../errors";
-import { type SftData, type SftPair,SftPairSchema } from "../../schemas/finetune-spec";
+import { type SftData, type SftPair, SftPairSchema } from "../../schemas/finetune-spec";
 import { IGNORE_INDEX } from "../losses";
 import { almanacPairs } from "./corpus";
-import { encode, encodePrompt,END, PAD } from "./tokenizer";
+import { encode, encodePrompt, END, PAD } from "./tokenizer";
 
 export type SftExample = { inputIds: number[]; attentionMask: number[]; labels: number[] };
 

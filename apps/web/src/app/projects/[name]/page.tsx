@@ -13,7 +13,9 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const info = useQuery(() => api.project.get.query({ project }), [project]);
   return (
     <>
-      <p className="crumbs"><a href="/">Projects</a> / {project}</p>
+      <p className="crumbs">
+        <a href="/">Projects</a> / {project}
+      </p>
       <h1>{project}</h1>
       {error && !runs && (
         <p className="error" role="alert">
@@ -22,7 +24,13 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
       )}
       {!runs && !error && <p className="muted">Loading…</p>}
       {runs && runs.length === 0 && (
-        <p className="muted">No runs yet. Submit a job from the <a href="/jobs">Jobs</a> page, or log one with the SDK: <code>init({"{"} project: &quot;{project}&quot; {"}"})</code>.</p>
+        <p className="muted">
+          No runs yet. Submit a job from the <a href="/jobs">Jobs</a> page, or log one with the SDK:{" "}
+          <code>
+            init({"{"} project: &quot;{project}&quot; {"}"})
+          </code>
+          .
+        </p>
       )}
       {runs && runs.length > 0 && <RunsTable project={project} runs={runs} />}
       {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}

@@ -9,7 +9,7 @@ import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from ".
 import { Tabs } from "../../../components/tabs";
 import { useQuery } from "../../../components/use-query";
 import { api, getSocket } from "../../../lib/api";
-import { type ChartSettings,DEFAULT_SETTINGS } from "../../../lib/chart-data";
+import { type ChartSettings, DEFAULT_SETTINGS } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
 
 const TABS = [
@@ -38,7 +38,12 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
     return () => void socket.off("run:status", onStatus);
   }, [id, reload]);
 
-  if (error && !run) return <p className="error" role="alert">{error}. Check the link, or go back to the <a href="/">projects</a>.</p>;
+  if (error && !run)
+    return (
+      <p className="error" role="alert">
+        {error}. Check the link, or go back to the <a href="/">projects</a>.
+      </p>
+    );
   if (!run) return <p className="muted">Loading…</p>;
   const end = run.finishedAt ?? run.heartbeatAt ?? run.updatedAt;
   const keys = run.keys.filter((k) => !isSystemKey(k));
@@ -62,15 +67,44 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         {run.host ? ` · host ${run.host}` : ""}
         {run.group ? ` · group ${run.group}` : ""}
         {tags.map((t) => (
-          <span key={t} className="tag">{t}</span>
+          <span key={t} className="tag">
+            {t}
+          </span>
         ))}
       </p>
       {run.error && <pre className="error">{run.error}</pre>}
       <Tabs label="run views" tabs={[...TABS]} value={tab} onChange={setTab} />
       <div role="tabpanel" className="tabpanel">
         {(tab === "charts" || tab === "system") && <ChartToolbar settings={settings} onChange={setSettings} />}
-        {tab === "charts" && (keys.length === 0 ? <p className="muted">No metrics logged yet — charts appear with the first point (log with <code>run.log({"{"}&quot;train/loss&quot;: 0.1{"}"})</code>).</p> : <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} />)}
-        {tab === "system" && (sysKeys.length === 0 ? <p className="muted">No system metrics. Runners sample CPU, memory and GPU under <code>sys/</code> while a job runs.</p> : <RunCharts runId={run.id} runName={run.name} keys={sysKeys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} sectionDepth={2} />)}
+        {tab === "charts" &&
+          (keys.length === 0 ? (
+            <p className="muted">
+              No metrics logged yet — charts appear with the first point (log with{" "}
+              <code>
+                run.log({"{"}&quot;train/loss&quot;: 0.1{"}"})
+              </code>
+              ).
+            </p>
+          ) : (
+            <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} />
+          ))}
+        {tab === "system" &&
+          (sysKeys.length === 0 ? (
+            <p className="muted">
+              No system metrics. Runners sample CPU, memory and GPU under <code>sys/</code> while a job runs.
+            </p>
+          ) : (
+            <RunCharts
+              runId={run.id}
+              runName={run.name}
+              keys={sysKeys}
+              startTs={startTs}
+              settings={settings}
+              onNewKey={reload}
+              status={run.status}
+              sectionDepth={2}
+            />
+          ))}
         {tab === "config" && <KeyValueTable value={run.config} empty="No config recorded. Pass config to init() or run.config.update()." testId="run-config" />}
         {tab === "environment" && <KeyValueTable value={env} empty="No environment recorded." />}
         {tab === "logs" && <LogsPanel runId={run.id} live={run.status === "running"} />}
