@@ -24,8 +24,8 @@ export {
   MODEL_NAMES,
   type ModelDescription,
   type ModelName,
-  type SeedModel,
-} from "./models/seed-models";
+  type ReferenceModel,
+} from "./models/reference-models";
 export { formatModelSummary, printModels } from "./models/summary";
 export { Optimizer, type OptimizerConfig } from "./optim";
 export { hash32, Rng } from "./rng";

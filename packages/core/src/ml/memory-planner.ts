@@ -17,7 +17,7 @@ import { execFileSync } from "node:child_process";
 import { totalmem } from "node:os";
 
 import type { TrainSpec } from "../schemas/train-spec";
-import { describeModel } from "./models/seed-models";
+import { describeModel } from "./models/reference-models";
 
 export const DATASET_INPUT_SHAPES: Record<string, [number, number, number]> = {
   mnist: [28, 28, 1],

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { selectBackend } from "./backend";
-import { buildModel, describeModel } from "./models/seed-models";
+import { buildModel, describeModel } from "./models/reference-models";
 import { printModels } from "./models/summary";
 
 beforeAll(async () => {

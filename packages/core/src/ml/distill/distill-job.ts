@@ -21,21 +21,20 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { type DistillMethod, type DistillSpec, type DistillSpecInput, DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
-import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset, loadDataset } from "../datasets";
 import { type LossOut, optimizerStep } from "../finetune/step";
 import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
-import { buildModel, type SeedModel } from "../models/seed-models";
+import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
-import { hash32, Rng } from "../rng";
-import { evaluate } from "../trainer";
+import { hash32 } from "../rng";
+import { evaluate, runTrainLoop, type StepOutcome, type TrainLoopResult } from "../train-loop";
 import { applyRegressor, createRegressor, type Regressor } from "./regressor";
 import { loadTeacherFromRun, trainTeacherStage } from "./teacher";
 
 type TeacherOut = { logits?: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
 
 /** The teacher's outputs for a batch, computed outside any gradient tape (no_grad). */
-export function teacherOutputs(teacher: SeedModel, x: tf.Tensor4D, method: DistillMethod, studentFeatures: number): TeacherOut {
+export function teacherOutputs(teacher: ReferenceModel, x: tf.Tensor4D, method: DistillMethod, studentFeatures: number): TeacherOut {
   return tf.tidy(() => {
     const out = teacher.forward(x, { training: false });
     if (method === "kd") return { logits: out.logits };
@@ -53,7 +52,7 @@ export function teacherOutputs(teacher: SeedModel, x: tf.Tensor4D, method: Disti
 export function distillLoss(
   method: DistillMethod,
   spec: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">,
-  student: SeedModel,
+  student: ReferenceModel,
   regressor: Regressor | null,
   x: tf.Tensor4D,
   y: tf.Tensor1D,
@@ -91,7 +90,7 @@ async function trainStudent(
   method: DistillMethod,
   spec: DistillSpec,
   ds: Dataset,
-  teacher: SeedModel,
+  teacher: ReferenceModel,
   ctx: JobContext,
   o: { seed: number; fastConv: boolean; prefix: string; dir: string },
 ): Promise<MethodResult | null> {
@@ -107,115 +106,74 @@ async function trainStudent(
   const N = ds.train.count;
   const bs = Math.min(spec.batchSize, N);
   const stepsPerEpoch = Math.ceil(N / bs);
-  const totalSteps = stepsPerEpoch * spec.epochs;
   const batcher = new Batcher(ds, bs);
   const studentFeatures = student.forward(tf.zeros([1, h, w, c]) as tf.Tensor4D).features?.shape[1] ?? 0;
-  let step = 0;
-  let startEpoch = 0;
-  let startStepInEpoch = 0;
-  const ck = loadLatestCheckpoint(o.dir, ctx.warn);
-  if (ck && ck.extra?.method === method) {
-    student.setWeights(ck.weights);
-    if (regressor) for (const [n, v] of regressor.params) v.assign(tf.tensor(ck.weights[n]!, v.shape));
-    opt.setState(ck.optimizer);
-    step = ck.step;
-    startEpoch = ck.epoch;
-    // checkpoints written before mid-epoch resume existed hold 0 here (epoch boundaries)
-    startStepInEpoch = ck.stepInEpoch ?? 0;
-    ctx.info(`${method}: resumed from checkpoint at step ${step} (epoch ${startEpoch + 1}, step ${startStepInEpoch} of ${stepsPerEpoch})`);
-  }
-  const save = (epoch: number, stepInEpoch: number, extra: Record<string, unknown> = {}) => {
-    const weights = {
-      ...student.getWeights(),
-      ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}),
-    };
-    saveCheckpoint(o.dir, {
-      step,
-      epoch,
-      stepInEpoch,
-      seed,
-      model: spec.student,
-      weights,
-      optimizer: opt.getState(),
-      extra: { kind: "distill", method, ...extra },
-    });
-  };
   ctx.info(
     `${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` +
       (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""),
   );
-  let last = { accuracy: NaN, loss: NaN };
-  let seconds = 0;
-  let samples = 0;
-  let lastYield = performance.now();
+  const step = (epoch: number, s: number, order: Uint32Array): StepOutcome => {
+    const start = s * bs;
+    const n = Math.min(bs, N - start);
+    const { x, y } = batcher.fill(ds.train, order, start, n);
+    const xt = tf.tensor4d(x, [n, h, w, c]);
+    const yt = tf.tensor1d(y, "int32");
+    const t = teacherOutputs(teacher, xt, method, studentFeatures);
+    const dropoutSeed = hash32(seed, "dropout", epoch, s);
+    const r = optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
+    tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined));
+    return { ...r, lr: spec.lr, samples: n };
+  };
+  let result: TrainLoopResult;
   try {
-    for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
-      const order = Rng.derive(seed, "shuffle", epoch).permutation(N);
-      for (let s = epoch === startEpoch ? startStepInEpoch : 0; s < stepsPerEpoch; s++) {
-        if (ctx.signal.aborted) {
-          save(epoch, s);
-          ctx.info(`${method}: stopped at step ${step} (checkpoint written); a new attempt resumes from here`);
-          return null;
-        }
-        const t0 = performance.now();
-        const start = s * bs;
-        const n = Math.min(bs, N - start);
-        const { x, y } = batcher.fill(ds.train, order, start, n);
-        const xt = tf.tensor4d(x, [n, h, w, c]);
-        const yt = tf.tensor1d(y, "int32");
-        const t = teacherOutputs(teacher, xt, method, studentFeatures);
-        const dropoutSeed = hash32(seed, "dropout", epoch, s);
-        const r = optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
-        tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined));
-        step++;
-        seconds += (performance.now() - t0) / 1000;
-        samples += n;
-        if (step % spec.logEvery === 0 || step === totalSteps) {
-          const m: Record<string, number> = {
-            "train/loss": r.loss,
-            "train/grad_norm": r.gradNorm,
-            "train/lr": spec.lr,
-            "train/epoch": epoch + (s + 1) / stepsPerEpoch,
-            ...r.parts,
-          };
-          ctx.log(Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v])), step);
-          ctx.progress({
-            epoch: epoch + 1,
-            epochs: spec.epochs,
-            step,
-            totalSteps,
-            samplesPerSec: samples / Math.max(1e-9, seconds),
-            etaSec: ((totalSteps - step) * bs) / Math.max(1e-9, samples / Math.max(1e-9, seconds)),
-          });
-        }
-        if (spec.checkpointEvery && step % spec.checkpointEvery === 0 && s + 1 < stepsPerEpoch) save(epoch, s + 1);
-        // let the event loop run every ~100 ms: the SDK sends live points and a SIGTERM
-        // (drain/cancel) is heard, so the attempt stops at a step with a checkpoint
-        const now = performance.now();
-        if (now - lastYield > 100) {
-          lastYield = now;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-      const ev = evaluate(student, ds, ds.test);
-      last = ev;
-      ctx.log({ [`${prefix}test/loss`]: ev.loss, [`${prefix}test/accuracy`]: ev.accuracy }, step);
-      ctx.info(`${method}: epoch ${epoch + 1}/${spec.epochs} test accuracy ${(ev.accuracy * 100).toFixed(2)}%`);
-      save(epoch + 1, 0, { testAccuracy: ev.accuracy });
-    }
-    if (Number.isNaN(last.accuracy)) last = evaluate(student, ds, ds.test);
+    result = await runTrainLoop({
+      ctx,
+      label: `${method}: `,
+      prefix,
+      epochs: spec.epochs,
+      stepsPerEpoch,
+      samples: N,
+      seed,
+      runStep: step,
+      cadence: { logEvery: spec.logEvery, logFinalStep: true, progress: "with-log", samplesPerStep: bs },
+      checkpoints: {
+        dir: o.dir,
+        every: spec.checkpointEvery,
+        snapshot: () => ({
+          seed,
+          model: spec.student,
+          weights: {
+            ...student.getWeights(),
+            ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}),
+          },
+          optimizer: opt.getState(),
+          extra: { kind: "distill", method },
+        }),
+        restore: (ck) => {
+          if (ck.extra?.method !== method) return false;
+          student.setWeights(ck.weights);
+          if (regressor) for (const [n, v] of regressor.params) v.assign(tf.tensor(ck.weights[n]!, v.shape));
+          opt.setState(ck.optimizer);
+          return true;
+        },
+      },
+      evaluate: () => evaluate(student, ds, ds.test),
+      describeEpoch: (epoch, ev) => `${method}: epoch ${epoch + 1}/${spec.epochs} test accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
+    });
   } finally {
     opt.dispose();
     student.dispose();
     if (regressor) for (const v of regressor.params.values()) v.dispose();
   }
+  if (result.aborted || !result.last) return null;
+  const last = result.last;
   return {
     method,
     accuracy: last.accuracy,
     loss: last.loss,
     studentParams: student.paramCount,
     trainableParams: trainable,
-    samplesPerSec: samples / Math.max(1e-9, seconds),
+    samplesPerSec: result.samples / Math.max(1e-9, result.seconds),
   };
 }
 

@@ -12,7 +12,7 @@ import { describeDistillFeatures, type DistillSpecInput, DistillSpecSchema } fro
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
 import { accumulateGradients, optimizerStep } from "../finetune/step";
-import { buildModel, MODEL_NAMES } from "../models/seed-models";
+import { buildModel, MODEL_NAMES } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { distillLoss, runDistillJob, teacherOutputs } from "./distill-job";
 import { createRegressor } from "./regressor";

@@ -7,12 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 
 import { describeDistillFeatures } from "../../schemas/distill-spec";
-import type { SeedModel } from "../models/seed-models";
+import type { ReferenceModel } from "../models/reference-models";
 import { Rng } from "../rng";
 
 export type Regressor = { params: Map<string, tf.Variable>; inChannels: number; outChannels: number };
 
-export function createRegressor(student: SeedModel, teacher: SeedModel, input: [number, number, number], seed: number): Regressor {
+export function createRegressor(student: ReferenceModel, teacher: ReferenceModel, input: [number, number, number], seed: number): Regressor {
   const s = describeDistillFeatures(student.name, input).featureMap;
   const t = describeDistillFeatures(teacher.name, input).featureMap;
   if (!s || !t) throw new Error(`regressor needs feature maps from both models (${student.name}, ${teacher.name})`);

@@ -15,11 +15,11 @@ import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from "../c
 import { Batcher, type Dataset } from "../datasets";
 import { optimizerStep } from "../finetune/step";
 import { crossEntropy } from "../losses";
-import { buildModel, type SeedModel } from "../models/seed-models";
+import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { hash32, Rng } from "../rng";
 
-export function freezeModel(m: SeedModel): SeedModel {
+export function freezeModel(m: ReferenceModel): ReferenceModel {
   for (const v of m.params.values()) v.trainable = false;
   return m;
 }
@@ -48,9 +48,9 @@ export function loadRunCheckpoint(ref: { runId: string; jobId?: string }, ctx: P
   return ck;
 }
 
-export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: Dataset, ctx: JobContext): SeedModel {
+export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: Dataset, ctx: JobContext): ReferenceModel {
   const ck = loadRunCheckpoint(ref, ctx, "teacher");
-  let model: SeedModel;
+  let model: ReferenceModel;
   try {
     model = buildModel(ck.model, ds.inputShape, ds.numClasses);
     model.setWeights(ck.weights);
@@ -74,7 +74,7 @@ export function trainTeacherStage(
   ctx: JobContext,
   seed: number,
   fastConv: boolean,
-): SeedModel {
+): ReferenceModel {
   const dir = join(ctx.checkpointDir, "teacher");
   const model = buildModel(stage.model, ds.inputShape, ds.numClasses, { seed });
   const done = loadLatestCheckpoint(dir, ctx.warn);

@@ -13,7 +13,7 @@ import { denseLayersOf, type FinetuneSpecInput, FinetuneSpecSchema, selectLoraTa
 import { selectBackend } from "../backend";
 import { createLoraAdapters, mergeLoraWeights } from "../lora/lora";
 import { IGNORE_INDEX } from "../losses";
-import { buildModel, MODEL_NAMES } from "../models/seed-models";
+import { buildModel, MODEL_NAMES } from "../models/reference-models";
 import { CharTransformer } from "../text/char-transformer";
 import { loadSftPairs, processPair } from "../text/sft-data";
 import { encodePrompt } from "../text/tokenizer";

@@ -20,10 +20,10 @@ import { loadRunCheckpoint } from "../distill/teacher";
 import { createLoraAdapters, disposeAdapters, effectiveWeight, type LoraAdapter, mergeLoraWeights } from "../lora/lora";
 import { crossEntropy } from "../losses";
 import type { ForwardOptions } from "../models/layers";
-import { buildModel, type ForwardResult, type SeedModel } from "../models/seed-models";
+import { buildModel, type ForwardResult, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
-import { hash32, Rng } from "../rng";
-import { evaluate } from "../trainer";
+import { hash32 } from "../rng";
+import { evaluate, runTrainLoop } from "../train-loop";
 import { optimizerStep } from "./step";
 
 const adam = { name: "adam" as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -45,7 +45,7 @@ export function filterClasses(s: Split, classes: number[] | undefined): Split {
 }
 
 /** the model's forward with each adapted dense weight replaced by W + scale·A·B */
-export function forwardWithAdapters(model: SeedModel, x: tf.Tensor4D, o: ForwardOptions, adapters: Map<string, LoraAdapter> | undefined): ForwardResult {
+export function forwardWithAdapters(model: ReferenceModel, x: tf.Tensor4D, o: ForwardOptions, adapters: Map<string, LoraAdapter> | undefined): ForwardResult {
   if (!adapters?.size) return model.forward(x, o);
   const saved = new Map<string, tf.Variable>();
   for (const ad of adapters.values()) {
@@ -61,8 +61,9 @@ export function forwardWithAdapters(model: SeedModel, x: tf.Tensor4D, o: Forward
   }
 }
 
-function trainCE(
-  model: SeedModel,
+/** plain cross-entropy training of `params` on `split` through the shared loop (no checkpoints: a stop throws) */
+async function trainCE(
+  model: ReferenceModel,
   params: Map<string, tf.Variable>,
   ds: Dataset,
   split: Split,
@@ -77,39 +78,46 @@ function trainCE(
     log?: (step: number, epoch: number, r: { loss: number; gradNorm: number }) => void;
     after?: (epoch: number, step: number) => void;
   },
-) {
+): Promise<number> {
   const opt = new Optimizer(adam, params);
   const N = split.count;
   const bs = Math.min(o.batchSize, N);
   const batcher = new Batcher(ds, bs);
   const [h, w, c] = ds.inputShape;
-  let step = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = Rng.derive(o.seed, o.stream, epoch).permutation(N);
-    for (let start = 0; start < N; start += bs) {
-      if (o.ctx.signal.aborted) throw new Error("aborted");
-      const n = Math.min(bs, N - start);
-      const { x, y } = batcher.fill(split, order, start, n);
-      const xt = tf.tensor4d(x, [n, h, w, c]);
-      const yt = tf.tensor1d(y, "int32");
-      const seed = hash32(o.seed, o.stream, epoch, start);
-      const r = optimizerStep(
-        params,
-        [{ weight: 1, loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }) }],
-        opt,
-        o.lr,
-      );
-      tf.dispose([xt, yt]);
-      step++;
-      o.log?.(step, epoch + (start + n) / N, r);
-    }
-    o.after?.(epoch, step);
+  try {
+    const r = await runTrainLoop({
+      ctx: o.ctx,
+      epochs: o.epochs,
+      stepsPerEpoch: Math.ceil(N / bs),
+      samples: N,
+      seed: o.seed,
+      shuffleStream: o.stream,
+      runStep: (epoch, s, order) => {
+        const start = s * bs;
+        const n = Math.min(bs, N - start);
+        const { x, y } = batcher.fill(split, order, start, n);
+        const xt = tf.tensor4d(x, [n, h, w, c]);
+        const yt = tf.tensor1d(y, "int32");
+        const seed = hash32(o.seed, o.stream, epoch, start);
+        const r = optimizerStep(
+          params,
+          [{ weight: 1, loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }) }],
+          opt,
+          o.lr,
+        );
+        tf.dispose([xt, yt]);
+        return { ...r, lr: o.lr, samples: n };
+      },
+      afterStep: (r, info) => o.log?.(info.step, info.epoch + Math.min((info.stepInEpoch + 1) * bs, N) / N, r),
+      endEpoch: o.after,
+    });
+    return r.step;
+  } finally {
+    opt.dispose();
   }
-  opt.dispose();
-  return step;
 }
 
-function evalWith(model: SeedModel, ds: Dataset, split: Split, adapters?: Map<string, LoraAdapter>) {
+function evalWith(model: ReferenceModel, ds: Dataset, split: Split, adapters?: Map<string, LoraAdapter>) {
   if (!adapters?.size) return evaluate(model, ds, split);
   const orig = model.forward.bind(model);
   model.forward = (x, o) => forwardWithAdapters({ ...model, forward: orig }, x, o ?? {}, adapters);
@@ -130,7 +138,7 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
   const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
   if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
 
-  let model: SeedModel;
+  let model: ReferenceModel;
   if ("pretrain" in spec.base) {
     const p = ImagePretrainSchema.parse(spec.base.pretrain);
     const pds = loadDataset(p.dataset, { warn: ctx.warn });
@@ -142,7 +150,7 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
     else {
       const split = limit(filterClasses(pds.train, p.classes), p.maxTrainSamples);
       ctx.info(`base: pre-training ${p.model} on ${p.dataset}${p.classes ? ` classes ${p.classes.join(",")}` : ""} (${split.count} samples)`);
-      trainCE(model, model.params, pds, split, {
+      await trainCE(model, model.params, pds, split, {
         epochs: p.epochs,
         batchSize: p.batchSize,
         lr: p.lr,
@@ -197,7 +205,7 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
   ctx.info(`before fine-tuning: test accuracy ${(before.accuracy * 100).toFixed(2)}% on ${test.count} samples`);
   let after = before;
   try {
-    trainCE(model, trainable, ds, train, {
+    await trainCE(model, trainable, ds, train, {
       epochs: spec.epochs,
       batchSize: spec.batchSize,
       lr: spec.lr,

@@ -1,6 +1,6 @@
 /** Keras-style model tables for `heron models` and run pages. */
 import type { LayerInfo } from "./layers";
-import { describeModel, MODEL_NAMES } from "./seed-models";
+import { describeModel, MODEL_NAMES } from "./reference-models";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 const pad = (s: string, n: number) => (s.length >= n ? s + " " : s + " ".repeat(n - s.length));

@@ -3,7 +3,7 @@
  * teacher and LightNN student), with PyTorch's parameter names ("features.0.weight") and
  * PyTorch's default init (U(±1/√fan_in) for weights and biases).
  *
- * `SeedModel` is what trainers and the distillation helper use:
+ * `ReferenceModel` is what trainers and the distillation helper use:
  *   - `forward(x, { training, seed })` → `{ logits, features?, featureMap? }`
  *       logits     [N, classes]
  *       features   flattened conv output in PyTorch's (C,H,W) order — seed 003's
@@ -113,7 +113,7 @@ export function describeModel(name: string, inputShape?: number[], numClasses = 
 
 export type ForwardResult = { logits: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
 
-export type SeedModel = {
+export type ReferenceModel = {
   readonly name: ModelName;
   readonly inputShape: [number, number, number];
   readonly numClasses: number;
@@ -134,7 +134,7 @@ export type SeedModel = {
 let instanceCounter = 0;
 
 /** Allocates the model's variables with seeded PyTorch-default init. */
-export function buildModel(name: string, inputShape?: number[], numClasses = 10, opts: { seed?: number } = {}): SeedModel {
+export function buildModel(name: string, inputShape?: number[], numClasses = 10, opts: { seed?: number } = {}): ReferenceModel {
   const d = def(name);
   const desc = describeModel(name, inputShape, numClasses);
   const specs = d.layers(numClasses);
@@ -153,7 +153,7 @@ export function buildModel(name: string, inputShape?: number[], numClasses = 10,
         tf.tidy(() => tf.variable(tf.tensor(values, p.shape, "float32"), true, `${prefix}/${p.name}`)),
       );
     }
-  const model: SeedModel = {
+  const model: ReferenceModel = {
     name: desc.name,
     inputShape: desc.inputShape,
     numClasses,
