@@ -13,7 +13,7 @@ type Value = string | number | null;
 type Column = { id: string; label: string; get: (r: RunRow) => Value; render?: (r: RunRow) => ReactNode; numeric?: boolean };
 
 const tagsOf = (r: RunRow) => (Array.isArray(r.tags) ? (r.tags as unknown[]).map(String) : []);
-const STATUSES = ["running", "finished", "crashed", "aborted", "stale"];
+const STATUSES = ["running", "finished", "crashed", "aborted", "stale", "pruned"];
 
 function baseColumns(): Column[] {
   return [

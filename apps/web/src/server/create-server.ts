@@ -20,6 +20,7 @@ import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
 import { startStaleSweep } from "./services/runs";
+import { startSweepController } from "./services/sweeps";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
 
@@ -193,6 +194,9 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     services.jobs.expireLeases().catch((err) => log.error({ err }, "lease sweep failed"));
   }, 1000);
   const stopStaleSweep = startStaleSweep(services, log);
+  // acts only while this process holds the sweeps lease (one process of a cluster at a time)
+  const sweepController = startSweepController(services, log);
+  services.sweepHooks.bind(sweepController);
   log.info({ port, host, localMode, provider: db.provider, home: env.HERON_HOME }, "heron server listening");
 
   return {
@@ -205,6 +209,8 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     async close() {
       clearInterval(sweep);
       stopStaleSweep();
+      services.sweepHooks.bind(null);
+      await sweepController.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // keep-alive HTTP clients would hold close() open; sockets are told to go first
       void io.close();

@@ -48,7 +48,8 @@ export const ProjectNameSchema = z
 
 export const JsonObjectSchema = z.record(z.string(), z.unknown());
 
-export const RunStatusSchema = z.enum(["running", "finished", "crashed", "aborted", "stale"]);
+/** `pruned`: a sweep trial stopped early by its sweep's early-stopping rule (docs/sweeps.md) */
+export const RunStatusSchema = z.enum(["running", "finished", "crashed", "aborted", "stale", "pruned"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** `lost` is per attempt (infrastructure) — a job whose lease expired is requeued. */

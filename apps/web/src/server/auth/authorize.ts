@@ -55,6 +55,13 @@ export function createAuthorizer(prisma: PrismaClient) {
         if (!j) throw new AppError("NOT_FOUND", `job "${jobId}" not found`);
         return { projectIds: [j.projectId], job: j };
       }
+      case "sweep": {
+        const sweepId = str(raw.sweepId);
+        if (!sweepId) return { projectIds: [] };
+        const s = await prisma.sweep.findUnique({ where: { id: sweepId }, select: { projectId: true } });
+        if (!s) throw new AppError("NOT_FOUND", `sweep "${sweepId}" not found`);
+        return { projectIds: [s.projectId] };
+      }
       default:
         return { projectIds: [] };
     }

@@ -3,10 +3,10 @@ import type { ProjectRole, Scope } from "./principal";
 /**
  * Where a call's project comes from, read from its input:
  * project (`projectId` | `project`, an id or a name), run (`runId`), job (`jobId`),
- * runs (`runIds`, every one checked), projectName (`project`, created on first use).
+ * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`).
  * No target: the call is not about one project (lists filter by what the caller may see).
  */
-export type Target = "project" | "run" | "job" | "runs" | "projectName";
+export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep";
 
 export type Rule = {
   /** which kinds of principal may call at all */
@@ -59,6 +59,13 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "job.events": read("viewer", "job"),
   "job.cancel": { ...write("member", "job"), ownJob: true },
   "job.retry": { ...write("member", "job"), ownJob: true },
+
+  "sweep.create": write("member", "project"),
+  "sweep.get": read("viewer", "sweep"),
+  "sweep.list": read("viewer", "project"),
+  "sweep.pause": write("member", "sweep"),
+  "sweep.resume": write("member", "sweep"),
+  "sweep.cancel": write("member", "sweep"),
 
   "runner.list": read(undefined),
   "runner.get": read(undefined),

@@ -6,6 +6,7 @@ import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
 import { runRouter } from "./run";
 import { runnerRouter } from "./runner";
+import { sweepRouter } from "./sweep";
 import { userRouter } from "./user";
 
 export const appRouter = router({
@@ -17,6 +18,7 @@ export const appRouter = router({
   user: userRouter,
   apiKey: apiKeyRouter,
   audit: auditRouter,
+  sweep: sweepRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

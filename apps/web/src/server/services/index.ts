@@ -11,14 +11,17 @@ import { createLateNotifier } from "./notifier";
 import { createProjectService } from "./projects";
 import { createRunnerService } from "./runners";
 import { createRunService } from "./runs";
+import { createSweepHooks, createSweepService } from "./sweeps";
 import { createUserService } from "./users";
 
 export type ServicesOptions = { leaseTtlMs: number; localKeyHash: string | null };
 
 /** Everything the routers and socket handlers call; built once per server process. */
 export function createServices(db: Database, opts: ServicesOptions) {
-  const metrics: MetricsStore = createMetricsStore(db);
-  const notifier = createLateNotifier();
+  // sweep trials' points and ended jobs wake this process's sweep controller (services/sweeps/hooks.ts)
+  const sweepHooks = createSweepHooks();
+  const metrics: MetricsStore = sweepHooks.watchMetrics(createMetricsStore(db));
+  const notifier = sweepHooks.watchNotifier(createLateNotifier());
   const projects = createProjectService(db.prisma);
   const runs = createRunService(db.prisma, metrics, projects);
   const jobs = createJobService(db, projects, runs, notifier, { leaseTtlMs: opts.leaseTtlMs });
@@ -29,6 +32,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const apiKeys = createApiKeyService(db.prisma);
   const members = createMemberService(db.prisma);
   const audit = createAuditService(db.prisma);
-  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit };
+  const sweeps = createSweepService(db.prisma, projects, jobs, sweepHooks.wake);
+  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit, sweeps, sweepHooks };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,51 @@
+-- CreateTable
+CREATE TABLE "Sweep" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "projectId" TEXT NOT NULL,
+    "spec" JSONB NOT NULL,
+    "method" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'running',
+    "submittedBy" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "finishedAt" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "SweepTrial" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "sweepId" TEXT NOT NULL,
+    "index" INTEGER NOT NULL,
+    "params" JSONB NOT NULL,
+    "jobId" TEXT,
+    "runId" TEXT,
+    "status" TEXT NOT NULL DEFAULT 'running',
+    "reports" JSONB NOT NULL,
+    "metric" REAL,
+    "pruneReason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "finishedAt" DATETIME,
+    CONSTRAINT "SweepTrial_sweepId_fkey" FOREIGN KEY ("sweepId") REFERENCES "Sweep" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "ControllerLease" (
+    "name" TEXT NOT NULL PRIMARY KEY,
+    "holder" TEXT NOT NULL,
+    "expiresAt" DATETIME NOT NULL
+);
+
+-- CreateIndex
+CREATE INDEX "Sweep_projectId_createdAt_idx" ON "Sweep"("projectId", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "Sweep_status_idx" ON "Sweep"("status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SweepTrial_jobId_key" ON "SweepTrial"("jobId");
+
+-- CreateIndex
+CREATE INDEX "SweepTrial_status_idx" ON "SweepTrial"("status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "SweepTrial_sweepId_index_key" ON "SweepTrial"("sweepId", "index");
+
