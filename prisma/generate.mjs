@@ -5,8 +5,10 @@
 // Why not `prisma migrate dev`: it needs a shadow database that fails on SQLite here, and
 // `migrate deploy` fails on PostgreSQL through the JS schema engine. So migrations are SQL
 // produced by `migrate diff` and applied by our own runner (packages/db/src/migrate.ts).
-// Each migration folder keeps a snapshot of the schema it was diffed to, so the next
-// migration is `diff(snapshot → current)` and never needs a database.
+// prisma/migrations/<provider>/schema-snapshot/ holds the schema as of the newest migration,
+// so the next migration is `diff(snapshot → current)` and never needs a database; writing a
+// migration replaces the snapshot. Migration folders hold only their SQL (applied by id, in
+// order, and never edited once written).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -55,8 +57,9 @@ function writeMigrations(provider, name) {
     .readdirSync(migrationsDir)
     .filter((d) => /^\d{4}_/.test(d))
     .sort();
-  const last = existing.at(-1);
-  const from = last ? ["--from-schema-datamodel", path.join(migrationsDir, last, "schema")] : ["--from-empty"];
+  const snapshot = path.join(migrationsDir, "schema-snapshot");
+  const from = existing.length ? ["--from-schema-datamodel", snapshot] : ["--from-empty"];
+  if (existing.length && !fs.existsSync(snapshot)) throw new Error(`${path.relative(root, snapshot)} is missing: it is the schema as of ${existing.at(-1)}`);
   const sql = prisma(["migrate", "diff", ...from, "--to-schema-datamodel", source, "--script"], provider);
   if (!/\b(CREATE|ALTER|DROP)\b/.test(sql)) {
     console.log(`[${provider}] schema unchanged — no migration written`);
@@ -64,9 +67,11 @@ function writeMigrations(provider, name) {
   }
   const id = String(existing.length + 1).padStart(4, "0");
   const dir = path.join(migrationsDir, `${id}_${name}`);
-  fs.mkdirSync(path.join(dir, "schema"), { recursive: true });
+  fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "migration.sql"), sql);
-  for (const f of fs.readdirSync(source)) fs.copyFileSync(path.join(source, f), path.join(dir, "schema", f));
+  fs.rmSync(snapshot, { recursive: true, force: true });
+  fs.mkdirSync(snapshot, { recursive: true });
+  for (const f of fs.readdirSync(source)) fs.copyFileSync(path.join(source, f), path.join(snapshot, f));
   console.log(`[${provider}] wrote ${path.relative(root, dir)}/migration.sql`);
 }
 
