@@ -73,6 +73,24 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "job.cancel": [{ jobId: sj }],
     "job.retry": [{ jobId: sj }],
 
+    "sweep.create": [
+      {
+        projectId: sp,
+        sweep: {
+          method: "grid",
+          metric: { name: "test/accuracy", goal: "maximize" },
+          parameters: { lr: { values: [0.01, 0.1] } },
+          spec: trainSpec,
+          parallel: 1,
+        },
+      },
+    ],
+    "sweep.get": [{ sweepId: "fuzz-missing-sweep" }],
+    "sweep.list": [{ projectId: kp }],
+    "sweep.pause": [{ sweepId: "fuzz-missing-sweep" }],
+    "sweep.resume": [{ sweepId: "fuzz-missing-sweep" }],
+    "sweep.cancel": [{ sweepId: "fuzz-missing-sweep" }],
+
     "runner.list": [undefined],
     "runner.get": [{ runnerId: ids.runnerId }],
     "runner.createToken": [{ name: "fuzz-made", queues: ["default", "q.2"] }],

@@ -26,7 +26,7 @@ function expectedAllowed(rule: Rule, c: Caller): boolean {
 describe("policy table", () => {
   let t: TestServer;
   const callers: Caller[] = [];
-  let ids: { project: string; runId: string; jobId: string };
+  let ids: { project: string; runId: string; jobId: string; sweepId: string };
 
   beforeAll(async () => {
     t = await startTestServer("sqlite");
@@ -37,7 +37,18 @@ describe("policy table", () => {
       projectId: "walk",
       spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 32, lr: 0.01 },
     });
-    ids = { project: project.id, runId: init.ok ? init.runId : "", jobId };
+    // paused at once: its trials never reach a runner, and an allowed pause/cancel is harmless
+    const { sweepId } = await t.api.sweep.create.mutate({
+      projectId: project.id,
+      sweep: {
+        method: "grid",
+        metric: { name: "test/accuracy", goal: "maximize" },
+        parameters: { lr: { values: [0.01] } },
+        spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 },
+      },
+    });
+    await t.api.sweep.pause.mutate({ sweepId });
+    ids = { project: project.id, runId: init.ok ? init.runId : "", jobId, sweepId };
     callers.push({ name: "bootstrap admin", key: t.key, admin: true, role: null, scope: "admin" });
     for (const role of ["viewer", "member", "maintainer"] as const) {
       const m = await addTeamMember(t, `${role}@walk.test`, { project: project.id, role });
@@ -88,6 +99,12 @@ describe("policy table", () => {
       "job.events": { jobId: ids.jobId },
       "job.cancel": { jobId: ids.jobId },
       "job.retry": { jobId: ids.jobId },
+      "sweep.create": { projectId: ids.project, sweep: {} },
+      "sweep.get": { sweepId: ids.sweepId },
+      "sweep.list": { projectId: ids.project },
+      "sweep.pause": { sweepId: ids.sweepId },
+      "sweep.resume": { sweepId: ids.sweepId },
+      "sweep.cancel": { sweepId: ids.sweepId },
       "runner.get": { runnerId: "missing" },
       "runner.createToken": { name: "" },
       "runner.revoke": { runnerId: "" },
