@@ -1,6 +1,7 @@
 // Generators and probes for the fuzz suite (server/fuzz.test.ts): hostile values, mutations of
 // a valid payload, and senders that time every answer out instead of waiting forever.
 import http from "node:http";
+import { inspect } from "node:util";
 
 import fc from "fast-check";
 import type { Socket } from "socket.io-client";
@@ -200,7 +201,7 @@ function applyMutation(root: unknown, m: Mutation): unknown {
     else delete parent[k];
   } else if (m.kind === "set") parent[k] = copy(m.value);
   else if (m.kind === "wrap") parent[k] = [parent[k]];
-  else parent[k] = typeof parent[k] === "object" ? describe(parent[k]) : JSON.stringify(parent[k]);
+  else parent[k] = typeof parent[k] === "object" ? describe(parent[k]) : String(parent[k] as string | number | boolean | bigint | null | undefined);
   return root;
 }
 
@@ -350,7 +351,7 @@ export async function assertEach<T, Ts>(
     } catch (err) {
       // fast-check keeps the property's own error as the cause: that is the line worth reading
       const cause = (err as Error).cause;
-      const why = cause instanceof Error ? (process.env.FUZZ_STACK ? (cause.stack ?? cause.message) : cause.message) : JSON.stringify(cause ?? "");
+      const why = cause instanceof Error ? (process.env.FUZZ_STACK ? (cause.stack ?? cause.message) : cause.message) : inspect(cause);
       throw new Error(`${name(target)}: ${why}\n(rerun with FUZZ_SEED=${FUZZ_SEED}; this property's seed is ${opts.seed})\n${(err as Error).message}`, {
         cause: err,
       });
