@@ -17,6 +17,9 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         <a href="/">Projects</a> / {project}
       </p>
       <h1>{project}</h1>
+      <p className="actions">
+        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a>
+      </p>
       {error && !runs && (
         <p className="error" role="alert">
           {error}. <button onClick={reload}>Retry</button>
