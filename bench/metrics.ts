@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { type MetricPoint, PROTOCOL_VERSION, type RunLogAck, type WireMetricPoint } from "@heron/core";
+import { type MetricPoint, PROTOCOL_VERSION, type SdkToServer, type ServerToSdk, type WireMetricPoint } from "@heron/core";
 import { createMetricsStore, type MetricsStore, openDatabase } from "@heron/db";
 import { startServer } from "@heron/web/server";
 import BetterSqlite3 from "better-sqlite3";
@@ -87,19 +87,15 @@ function sqliteBaseline(): number {
  */
 async function clientMain(url: string) {
   const sockets: Socket[] = [];
-  const runs: { socket: Socket; runId: string; batches: WireMetricPoint[][] }[] = [];
+  const runs: { socket: Socket<ServerToSdk, SdkToServer>; runId: string; batches: WireMetricPoint[][] }[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const socket: Socket = connect(url, { path: "/socket.io", auth: { token: API_KEY }, transports: ["websocket"] });
+    const socket: Socket<ServerToSdk, SdkToServer> = connect(url, { path: "/socket.io", auth: { token: API_KEY }, transports: ["websocket"] });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("connect_error", reject);
     });
     sockets.push(socket);
-    const ack = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "bench", name: `bench-${r}` })) as {
-      ok: boolean;
-      runId: string;
-      error?: string;
-    };
+    const ack = await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "bench", name: `bench-${r}` });
     if (!ack.ok) throw new Error(ack.error);
     runs.push({ socket, runId: ack.runId, batches: [...runBatches(r)] });
   }
@@ -112,13 +108,13 @@ async function clientMain(url: string) {
         Array.from({ length: WINDOW }, async () => {
           while (next < run.batches.length) {
             const seq = ++next;
-            const ack = (await run.socket.emitWithAck("run:log", {
+            const ack = await run.socket.emitWithAck("run:log", {
               v: PROTOCOL_VERSION,
               runId: run.runId,
               seq,
               writer: "0",
               points: run.batches[seq - 1]!,
-            })) as RunLogAck;
+            });
             if (!ack.ok) throw new Error(ack.error);
             written += ack.written;
           }

@@ -8,10 +8,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type Lease, PROTOCOL_VERSION } from "@heron/core";
+import { type Lease, PROTOCOL_VERSION, type RunnerToServer, type ServerToRunner } from "@heron/core";
 import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
-import { io } from "socket.io-client";
+import { io, type Socket } from "socket.io-client";
 
 import { postgresAvailable, type Provider, startTestServer } from "../apps/web/src/testing/harness";
 
@@ -69,7 +69,12 @@ async function claimRate(provider: Provider) {
     const sockets = await Promise.all(
       Array.from({ length: RUNNERS }, async (_, i) => {
         const { token } = await t.api.runner.createToken.mutate({ name: `sim-${i}` });
-        const s = io(t.server.url, { path: "/socket.io", auth: { token }, transports: ["websocket"], reconnection: false });
+        const s: Socket<ServerToRunner, RunnerToServer> = io(t.server.url, {
+          path: "/socket.io",
+          auth: { token },
+          transports: ["websocket"],
+          reconnection: false,
+        });
         await new Promise<void>((resolve, reject) => (s.once("connect", () => resolve()), s.once("connect_error", reject)));
         await s.emitWithAck("runner:hello", {
           v: PROTOCOL_VERSION,

@@ -13,13 +13,15 @@ import {
   CheckpointReadAckSchema,
   EmptyAckSchema,
   parseAck,
+  type PayloadOf,
   PROTOCOL_VERSION,
+  type RunnerToServer,
 } from "@heron/core";
 
 import { containedPath } from "./contained-path";
 
 /** sends one event and resolves with the server's raw, unchecked ack */
-export type Emit = (event: string, payload: unknown) => Promise<unknown>;
+export type Emit = <E extends keyof RunnerToServer>(event: E, payload: PayloadOf<RunnerToServer, E>) => Promise<unknown>;
 type Held = { jobId: string; fencingToken: number };
 
 const CKPT = /^ckpt-(\d+)$/;
@@ -82,11 +84,11 @@ export async function uploadCheckpoint(emit: Emit, lease: Held, dir: string, nam
  * under this job's lease: the server checks that this job's spec references it.
  */
 export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: string, sourceJobId?: string): Promise<number | null> {
-  const [latestEvent, readEvent] = sourceJobId
-    ? ["job:source-checkpoint:latest", "job:source-checkpoint:read"]
-    : ["job:checkpoint:latest", "job:checkpoint:read"];
-  const ask = { v: PROTOCOL_VERSION, ...lease, ...(sourceJobId ? { sourceJobId } : {}) };
-  const info = must(CheckpointLatestAckSchema, await emit(latestEvent, ask), "checkpoint lookup").checkpoint;
+  const ask = { v: PROTOCOL_VERSION, ...lease };
+  const latest = () => (sourceJobId ? emit("job:source-checkpoint:latest", { ...ask, sourceJobId }) : emit("job:checkpoint:latest", ask));
+  const read = (part: { step: number; file: string; index: number }) =>
+    sourceJobId ? emit("job:source-checkpoint:read", { ...ask, ...part, sourceJobId }) : emit("job:checkpoint:read", { ...ask, ...part });
+  const info = must(CheckpointLatestAckSchema, await latest(), "checkpoint lookup").checkpoint;
   if (!info) return null;
   const local = latestLocalStep(dir);
   if (local !== null && local >= info.step) return null;
@@ -98,9 +100,7 @@ export async function downloadLatestCheckpoint(emit: Emit, lease: Held, dir: str
     for (const f of info.files) {
       const parts: Uint8Array[] = [];
       for (let i = 0; i < f.chunks; i++) {
-        parts.push(
-          must(CheckpointReadAckSchema, await emit(readEvent, { ...ask, step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data,
-        );
+        parts.push(must(CheckpointReadAckSchema, await read({ step: info.step, file: f.name, index: i }), `download of ${name}/${f.name}`).data);
       }
       const buf = Buffer.concat(parts);
       if (buf.byteLength !== f.bytes) throw new Error(`download of ${name}/${f.name}: got ${buf.byteLength} bytes, expected ${f.bytes}`);

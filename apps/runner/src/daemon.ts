@@ -2,8 +2,8 @@ import os from "node:os";
 
 import {
   type AckSchema,
+  type AnswerOf,
   ClaimAckSchema,
-  type ClientToServerEvents,
   EmptyAckSchema,
   formatIssues,
   JobCancelPushSchema,
@@ -11,12 +11,14 @@ import {
   JobSpecSchema,
   type Lease,
   parseAck,
+  type PayloadOf,
   PROTOCOL_VERSION,
   type Refusal,
   RewindAckSchema,
   RunnerHeartbeatAckSchema,
   RunnerHelloAckSchema,
-  type ServerToClientEvents,
+  type RunnerToServer,
+  type ServerToRunner,
 } from "@heron/core";
 import type { Logger } from "pino";
 import { io, type Socket } from "socket.io-client";
@@ -61,7 +63,9 @@ type Running = {
   uploader: CheckpointUploader | null;
   ended: Promise<void>;
 };
-type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type HeronSocket = Socket<ServerToRunner, RunnerToServer>;
+/** what the server answers to E when it accepts */
+type Accepted<E extends keyof RunnerToServer> = Extract<AnswerOf<RunnerToServer, E>, { ok: true }>;
 
 const TAIL_LINES = 200;
 /** log lines kept per job while the server is unreachable */
@@ -164,15 +168,19 @@ export class RunnerDaemon {
     new Promise((resolve) => {
       const refusal: Refusal = { ok: false, error: "not connected" };
       if (!this.socket?.connected) return resolve(refusal);
-      (this.socket.timeout(15_000) as unknown as { emit: (e: string, p: unknown, cb: (err: Error | null, a: unknown) => void) => void }).emit(
-        event,
-        payload,
-        (err, a) => resolve(err ? refusal : a),
-      );
+      const timed = this.socket.timeout(15_000);
+      // socket.io's typings cannot tie a generic event name to its own payload (a correlated
+      // union), so the typed emit is widened here, once; Emit's signature checks every caller
+      const send = timed.emit.bind(timed) as (event: string, payload: unknown, ack: (err: Error | null, answer: unknown) => void) => void;
+      send(event, payload, (err, a) => resolve(err ? refusal : a));
     });
 
   /** sends an event and checks the ack against its schema: a malformed ack is a refusal */
-  private async emit<T extends { ok: true }>(event: keyof ClientToServerEvents, payload: unknown, schema: AckSchema<T>): Promise<T | Refusal> {
+  private async emit<E extends keyof RunnerToServer>(
+    event: E,
+    payload: PayloadOf<RunnerToServer, E>,
+    schema: AckSchema<Accepted<E>>,
+  ): Promise<Accepted<E> | Refusal> {
     return parseAck(schema, await this.emitRaw(event, payload));
   }
 

@@ -5,6 +5,7 @@ export * from "./glob";
 export * from "./jobs/job-context";
 export * from "./protocol/events";
 export * from "./protocol/packed-points";
+export * from "./protocol/peers";
 export * from "./protocol/runner-messages";
 export * from "./redact";
 export * from "./schemas/common";

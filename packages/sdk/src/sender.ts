@@ -1,9 +1,9 @@
-import { type ClientToServerEvents, packPoints, PROTOCOL_VERSION, type RunInit, type RunInitAck, type RunLogAck, type ServerToClientEvents } from "@heron/core";
+import { packPoints, PROTOCOL_VERSION, type RunInit, type RunInitAck, type RunLogAck, type SdkToServer, type ServerToSdk } from "@heron/core";
 import { io, type Socket } from "socket.io-client";
 
 import type { WalBatch, WriteAheadLog } from "./wal";
 
-type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type HeronSocket = Socket<ServerToSdk, SdkToServer>;
 export type InitOk = Extract<RunInitAck, { ok: true }>;
 /** run:init payload without `v` */
 export type InitPayload = Omit<RunInit, "v" | "resume"> & { resume?: RunInit["resume"] };

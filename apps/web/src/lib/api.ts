@@ -1,5 +1,5 @@
 "use client";
-import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import type { DashboardToServer, ServerToDashboard } from "@heron/core";
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import { io, type Socket } from "socket.io-client";
 import superjson from "superjson";
@@ -58,7 +58,7 @@ export async function refreshLocalKey(): Promise<boolean> {
   }
 }
 
-export type HeronSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type HeronSocket = Socket<ServerToDashboard, DashboardToServer>;
 let socket: HeronSocket | null = null;
 /**
  * One socket per tab. socket.io reconnects by itself after a server restart; when the restarted

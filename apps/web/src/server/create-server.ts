@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,8 +20,8 @@ import { setSecurityHeaders } from "./http/security-headers";
 import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
-import { startStaleSweep } from "./services/runs";
 import { startSweepController } from "./services/sweeps";
+import { startTimers } from "./services/timers";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
 
@@ -50,6 +51,8 @@ export type HeronServer = {
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** the header the server sets (never trusts from clients) to hand the local key to the dashboard page */
 export const LOCAL_KEY_HEADER = "x-heron-local-key";
+/** the health answer's version: this app's package.json */
+const WEB_VERSION = (JSON.parse(fs.readFileSync(path.join(WEB_DIR, "package.json"), "utf8")) as { version: string }).version;
 
 /**
  * Local mode serves this machine only: bind loopback unless told otherwise, and a server
@@ -84,7 +87,10 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   // through the page (LOCAL_KEY_HEADER), never the network.
   const localKey = "hk_local_" + crypto.randomBytes(24).toString("base64url");
   const { host, localMode } = resolveBinding(env, log);
-  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey) });
+  // with PORT=0 the port is known only once listening: run links use the real one
+  let boundPort = env.PORT;
+  const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
+  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey), publicUrl: runLinkBase });
   const limiter = await createAuthLimiter({
     ...DEFAULT_AUTH_LIMITS,
     failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN,
@@ -135,7 +141,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     delete req.headers[LOCAL_KEY_HEADER];
     setSecurityHeaders(res, !!options.dev);
     if (url === "/api/health" || url.startsWith("/api/health?")) {
-      return sendJson(res, 200, { ok: true, provider: db.provider, version: "0.1.0", localMode });
+      return sendJson(res, 200, { ok: true, provider: db.provider, version: WEB_VERSION, localMode });
     }
     if (url.startsWith("/api/trpc/")) return void trpc(req, res);
     // a page that outlived a server restart fetches the new local key here (same rule as the page itself)
@@ -178,10 +184,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
-  // with PORT=0 the port is known only once listening: run links use the real one
-  let boundPort = env.PORT;
-  const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
-  const io = attachSocketServer(server, services, log, { publicUrl: runLinkBase, limiter, allowedHost });
+  const io = attachSocketServer(server, services, log, { limiter, allowedHost });
   const closeRedis = env.REDIS_URL ? await attachRedisAdapter(io, env.REDIS_URL) : async () => undefined;
 
   await new Promise<void>((resolve, reject) => {
@@ -190,10 +193,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   });
   const port = (server.address() as { port: number }).port;
   boundPort = port;
-  const sweep = setInterval(() => {
-    services.jobs.expireLeases().catch((err) => log.error({ err }, "lease sweep failed"));
-  }, 1000);
-  const stopStaleSweep = startStaleSweep(services, log);
+  const stopTimers = startTimers(services, log);
   // acts only while this process holds the sweeps lease (one process of a cluster at a time)
   const sweepController = startSweepController(services, log);
   services.sweepHooks.bind(sweepController);
@@ -207,8 +207,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     db,
     localKey,
     async close() {
-      clearInterval(sweep);
-      stopStaleSweep();
+      stopTimers();
       services.sweepHooks.bind(null);
       await sweepController.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
-// Seed 003 through the product: a teacher trained by a real job, then ONE job.submit of a
-// distillation spec with four methods → four jobs/runs in one group on a real runner, and
-// run.compareTable shows the seed's closing table. Fashion-MNIST, small sample counts.
+// Distillation through the product: a teacher trained by a real job, then ONE job.submit of
+// a distillation spec with four methods → four jobs/runs in one group on a real runner, and
+// run.compareTable shows the teacher and one row per method. Fashion-MNIST, small sample counts.
 import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

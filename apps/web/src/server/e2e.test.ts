@@ -6,7 +6,7 @@ import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer, waitFor } from "../testing/harness";
+import { createApi, emitMalformed, postgresAvailable, type Provider, startTestServer, type TestServer, waitFor } from "../testing/harness";
 
 const SHORT_JOB = {
   kind: "train",
@@ -72,7 +72,7 @@ describe.each<Provider>(["sqlite", "postgres"])("end to end on %s", (provider) =
     expect(await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: "x", seq: 1, points: [] })).toEqual({ ok: false, error: 'run "x" not found' });
     const init = await s.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "e2e", name: "bad-input" });
     const runId = init.ok ? init.runId : "";
-    const ack = await s.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq: "one", points: [] });
+    const ack = await emitMalformed(s, "run:log", { v: PROTOCOL_VERSION, runId, seq: "one", points: [] });
     expect(ack).toEqual({ ok: false, error: expect.stringMatching(/seq/) });
     expect((await t.api.job.list.query({ projectId: "e2e" })).length).toBe(0);
   });

@@ -104,7 +104,7 @@ describe("fuzz", () => {
     if (!init.ok) throw new Error(init.error);
     const points = Array.from({ length: 60 }, (_, i) => [
       { key: "loss", step: i, value: 1 / (i + 1), ts: 1_700_000_000_000 + i },
-      { key: "acc", step: i * 2, value: i === 7 ? "NaN" : i / 60, ts: 1_700_000_000_000 + i },
+      { key: "acc", step: i * 2, value: i === 7 ? ("NaN" as const) : i / 60, ts: 1_700_000_000_000 + i },
     ]).flat();
     const logged = await sdk.emitWithAck("run:log", {
       v: PROTOCOL_VERSION,

@@ -1,7 +1,7 @@
-import { PROTOCOL_VERSION, type RunLogAck } from "@heron/core";
+import { PROTOCOL_VERSION, type WireMetricPoint } from "@heron/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { postgresAvailable, type Provider, startTestServer, type TestServer } from "../testing/harness";
+import { emitMalformed, postgresAvailable, type Provider, startTestServer, type TestServer } from "../testing/harness";
 
 const pgOk = await postgresAvailable();
 
@@ -16,12 +16,12 @@ function suite(provider: Provider) {
   it("ingests exactly once, refuses bad batches alone, and serves series, compare and CSV", async () => {
     const socket = await t.connect();
     const init = async (name: string) => {
-      const a = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "metrics-api", name })) as { ok: true; runId: string };
+      const a = await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "metrics-api", name });
+      if (!a.ok) throw new Error(a.error);
       return a.runId;
     };
     const runId = await init("a");
-    const send = (seq: number, points: unknown[]) =>
-      socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq, writer: "0", points }) as Promise<RunLogAck>;
+    const send = (seq: number, points: WireMetricPoint[]) => socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId, seq, writer: "0", points });
     const pts = (from: number, n: number, v = 0) =>
       Array.from({ length: n }, (_, i) => ({ key: "loss", step: from + i, value: v + 1 / (from + i + 1), ts: 1_700_000_000_000 + from + i }));
 
@@ -36,13 +36,12 @@ function suite(provider: Provider) {
       [{ key: "k".repeat(513), step: 1, value: 1, ts: 1 }, /longer than 512/],
       [{ key: "loss", step: 1, value: "1", ts: 1 }, /points\.0\.value/],
     ] as const) {
-      const ack = await send(4, [bad]);
-      expect(ack.ok).toBe(false);
-      expect(!ack.ok && ack.error).toMatch(msg);
+      const ack = await emitMalformed(socket, "run:log", { v: PROTOCOL_VERSION, runId, seq: 4, writer: "0", points: [bad] });
+      expect(ack).toEqual({ ok: false, error: expect.stringMatching(msg) });
     }
     const huge = await send(4, pts(20_000, 50_001));
     expect(!huge.ok && huge.error).toMatch(/at most 50000 points/);
-    const unknown = (await socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: "no-such-run", seq: 1, points: pts(0, 1) })) as RunLogAck;
+    const unknown = await socket.emitWithAck("run:log", { v: PROTOCOL_VERSION, runId: "no-such-run", seq: 1, points: pts(0, 1) });
     expect(!unknown.ok && unknown.error).toMatch(/not found/);
 
     const exact = await t.api.metric.series.query({ runId, key: "loss", maxPoints: 100_000 });

@@ -10,7 +10,7 @@ import { PackedPointsSchema, unpackPoints } from "./packed-points";
  * the tracking SDK (a training process), runner daemons, and dashboards.
  * Every payload carries `v`; the server refuses versions it does not speak.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 1 as const;
 const V = z.literal(PROTOCOL_VERSION, { error: `protocol version must be ${PROTOCOL_VERSION}` });
 
 export type Ack<T> = ({ ok: true } & T) | { ok: false; error: string };
@@ -181,8 +181,6 @@ export const RunnerHelloSchema = z.object({
   queues: z.array(z.string().min(1).max(100)).min(1).default(["default"]),
 });
 export type RunnerHello = z.infer<typeof RunnerHelloSchema>;
-/** `leaseTtlMs`/`heartbeatMs`: the server's lease settings, so daemons heartbeat often enough */
-export type RunnerHelloAck = Ack<{ runnerId: string; leaseTtlMs?: number; heartbeatMs?: number }>;
 
 export type Lease = {
   jobId: string;
@@ -196,7 +194,6 @@ export type Lease = {
   spec: z.infer<typeof JobSpecSchema>;
 };
 export const ClaimSchema = z.object({ v: V });
-export type ClaimAck = Ack<{ lease: Lease | null }>;
 
 export const JobReportSchema = z.object({
   v: V,
@@ -221,8 +218,6 @@ export const RunnerHeartbeatSchema = z.object({
   v: V,
   leases: z.array(z.object({ jobId: IdSchema, fencingToken: z.number().int().min(0) })).max(1024),
 });
-/** `stale`: leases this runner no longer holds (stop those attempts); `cancel`: jobs to cancel (a missed job:cancel push) */
-export type RunnerHeartbeatAck = Ack<{ stale: string[]; cancel?: string[] }>;
 
 /** The runner stops taking work (SIGTERM drain); its running jobs finish or are requeued. */
 export const RunnerDrainSchema = z.object({ v: V });
@@ -269,33 +264,4 @@ export const SourceCheckpointReadSchema = CheckpointReadSchema.extend({ sourceJo
 export const JobRewindSchema = FencedJobSchema.extend({ step: z.number().int().min(0) });
 export type JobRewind = z.infer<typeof JobRewindSchema>;
 
-/** Event maps for typed socket.io servers and clients. */
-export type ClientToServerEvents = {
-  "run:init": (p: unknown, ack: (a: RunInitAck) => void) => void;
-  "run:log": (p: unknown, ack: (a: RunLogAck) => void) => void;
-  "run:finish": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "run:config": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "run:heartbeat": (p: unknown, ack?: (a: Ack<object>) => void) => void;
-  subscribe: (p: unknown, ack?: (a: Ack<object>) => void) => void;
-  unsubscribe: (p: unknown) => void;
-  "runner:hello": (p: unknown, ack: (a: RunnerHelloAck) => void) => void;
-  "runner:claim": (p: unknown, ack: (a: ClaimAck) => void) => void;
-  "runner:heartbeat": (p: unknown, ack: (a: RunnerHeartbeatAck) => void) => void;
-  "job:report": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "job:logs": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "runner:drain": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "job:checkpoint:chunk": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "job:checkpoint:commit": (p: unknown, ack: (a: Ack<object>) => void) => void;
-  "job:checkpoint:latest": (p: unknown, ack: (a: Ack<{ checkpoint: CheckpointInfo | null }>) => void) => void;
-  "job:checkpoint:read": (p: unknown, ack: (a: Ack<{ data: Uint8Array }>) => void) => void;
-  "job:source-checkpoint:latest": (p: unknown, ack: (a: Ack<{ checkpoint: CheckpointInfo | null }>) => void) => void;
-  "job:source-checkpoint:read": (p: unknown, ack: (a: Ack<{ data: Uint8Array }>) => void) => void;
-  "job:rewind": (p: unknown, ack: (a: Ack<{ deleted: number }>) => void) => void;
-};
-
-export type ServerToClientEvents = {
-  points: (e: LivePointsEvent) => void;
-  "run:status": (e: RunStatusEvent) => void;
-  "work:available": () => void;
-  "job:cancel": (e: { jobId: string }) => void;
-};
+// The event maps, one pair per peer, are in peers.ts.

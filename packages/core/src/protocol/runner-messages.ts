@@ -23,6 +23,7 @@ function ackOf<T extends z.ZodRawShape>(body: T) {
   return z.object({ ok: z.literal(true), ...body });
 }
 
+/** `leaseTtlMs`/`heartbeatMs`: the server's lease settings, so daemons heartbeat often enough */
 export const RunnerHelloAckSchema = ackOf({
   runnerId: z.string().max(200),
   leaseTtlMs: Int.optional(),
@@ -42,6 +43,7 @@ export const LeaseMessageSchema = z.object({
 });
 export const ClaimAckSchema = ackOf({ lease: LeaseMessageSchema.nullable() });
 
+/** `stale`: leases this runner no longer holds (stop those attempts); `cancel`: jobs to cancel (a missed job:cancel push) */
 export const RunnerHeartbeatAckSchema = ackOf({ stale: z.array(z.string().max(64)).max(10_000), cancel: z.array(z.string().max(64)).max(10_000).optional() });
 
 /** checkpoint files are single path segments (the server refuses other names at upload) */

@@ -28,7 +28,8 @@ describe("GET /api/runs/:id/metrics.csv", () => {
 
   it("exports hostile metric keys as inert, well-formed CSV", async () => {
     const socket = await t.connect();
-    const init = (await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "csv", name: "r" })) as { ok: true; runId: string };
+    const init = await socket.emitWithAck("run:init", { v: PROTOCOL_VERSION, project: "csv", name: "r" });
+    if (!init.ok) throw new Error(init.error);
     const keys = ['=cmd|"/c calc"!A1', 'a"b,c'];
     const ack = (await socket.emitWithAck("run:log", {
       v: PROTOCOL_VERSION,

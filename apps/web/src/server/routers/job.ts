@@ -1,7 +1,7 @@
 import { IdSchema, JobStatusSchema } from "@heron/core";
 import { z } from "zod";
 
-import { submitDistillOrFinetune } from "../services/distill-submit";
+import { submitJob } from "../services/submit-job";
 import { authedProcedure, router } from "../trpc";
 
 export const QueueNameSchema = z
@@ -24,14 +24,7 @@ export const jobRouter = router({
         group: z.string().min(1).max(200).optional(),
       }),
     )
-    .mutation(async ({ ctx, input: given }) => {
-      const input = { ...given, submittedBy: ctx.principal.userId };
-      // distill/finetune: submit-time checks; several distill methods → one job per method (one group)
-      const grouped = await submitDistillOrFinetune(ctx.services, input);
-      if (grouped) return grouped;
-      const job = await ctx.services.jobs.submit(input.projectId, input.spec, input);
-      return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
-    }),
+    .mutation(({ ctx, input }) => submitJob(ctx.services, { ...input, submittedBy: ctx.principal.userId })),
   /** the job with `runner`, `project` and `attemptHistory` ({attempt, runnerName, status, exitCode, error, startedAt, endedAt}) */
   get: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.get(input.jobId)),
   list: authedProcedure

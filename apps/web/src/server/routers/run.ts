@@ -5,7 +5,7 @@ import { authedProcedure, router } from "../trpc";
 import { compareTableProcedure } from "./compare";
 
 export const runRouter = router({
-  /** seed 003's comparison: teacher + one row per run of a distillation group (see ./compare.ts) */
+  /** a distillation comparison: the teacher + one row per run of a group (services/compare-table.ts) */
   compareTable: compareTableProcedure,
   /** `projectId` accepts a project's id or name */
   list: authedProcedure.input(z.object({ projectId: z.string().min(1), limit: z.number().int().min(1).max(5000).optional() })).query(async ({ ctx, input }) => {

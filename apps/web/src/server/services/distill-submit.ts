@@ -37,7 +37,7 @@ const CHECKPOINTING_KINDS = new Set(["train", "distill", "finetune"]);
  * the teacher/base run must exist and come from a succeeded job that checkpoints, the
  * distillation feature shapes must align, LoRA targets must match layers with r ≤ width.
  * A distill spec listing several methods becomes one job (and run) per method under one
- * group, like seed 003's comparison. Each job's spec carries the resolved `jobId` of the
+ * group, so run.compareTable lays them side by side. Each job's spec carries the resolved `jobId` of the
  * teacher/base so the runner can find its checkpoint.
  */
 export async function submitDistillOrFinetune(services: Services, input: SubmitInput): Promise<SubmitResult | null> {

@@ -5,6 +5,7 @@ import { createAuthorizer } from "../auth/authorize";
 import { createApiKeyService } from "./api-keys";
 import { createAuditService } from "./audit";
 import { createAuthService } from "./auth";
+import { createIngest } from "./ingest";
 import { createJobService } from "./jobs";
 import { createMemberService } from "./members";
 import { createLateNotifier } from "./notifier";
@@ -14,7 +15,12 @@ import { createRunService } from "./runs";
 import { createSweepHooks, createSweepService } from "./sweeps";
 import { createUserService } from "./users";
 
-export type ServicesOptions = { leaseTtlMs: number; localKeyHash: string | null };
+export type ServicesOptions = {
+  leaseTtlMs: number;
+  localKeyHash: string | null;
+  /** the server's public base URL (run links); known once the server listens */
+  publicUrl: () => string;
+};
 
 /** Everything the routers and socket handlers call; built once per server process. */
 export function createServices(db: Database, opts: ServicesOptions) {
@@ -33,6 +39,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const members = createMemberService(db.prisma);
   const audit = createAuditService(db.prisma);
   const sweeps = createSweepService(db.prisma, projects, jobs, sweepHooks.wake);
-  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit, sweeps, sweepHooks };
+  const ingest = createIngest({ prisma: db.prisma, runs, members, notifier }, metrics, opts.publicUrl);
+  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit, ingest, sweeps, sweepHooks };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -7,12 +7,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type ClientToServerEvents, PROTOCOL_VERSION, type ServerToClientEvents } from "@heron/core";
+import { PROTOCOL_VERSION } from "@heron/core";
 import { type RunnerProcess, spawnRunner } from "@heron/runner";
-import type { Socket } from "socket.io-client";
 import { afterAll, describe, expect, it } from "vitest";
 
-import { type createApi, postgresAvailable, redisAvailable, startServerProcesses, startTestServer, waitFor } from "../../testing/harness";
+import { type createApi, postgresAvailable, redisAvailable, startServerProcesses, startTestServer, type TestSocket, waitFor } from "../../testing/harness";
 
 const TTL_S = 2;
 const JOBS = 30;
@@ -22,7 +21,7 @@ const pgUp = await postgresAvailable();
 const redisUp = await redisAvailable();
 
 /** what the test needs of a server, in-process or its own OS process */
-type Server = { url: string; api: ReturnType<typeof createApi>; connect(token?: string): Promise<Socket<ServerToClientEvents, ClientToServerEvents>> };
+type Server = { url: string; api: ReturnType<typeof createApi>; connect(token?: string): Promise<TestSocket> };
 type Setup = { servers: Server[]; close(): Promise<void> };
 
 async function sqliteSetup(): Promise<Setup> {

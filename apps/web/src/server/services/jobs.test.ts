@@ -10,7 +10,7 @@ import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { startTestServer, type TestServer, waitFor } from "../../testing/harness";
+import { emitMalformed, startTestServer, type TestServer, waitFor } from "../../testing/harness";
 
 const SPEC = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 };
 const hello = (slots: number, queues = ["default"]) => ({
@@ -101,7 +101,7 @@ describe("job queue", () => {
     expect(foreign).toEqual({ ok: false, error: expect.stringMatching(/stale fencing token/) });
     const stale = await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken - 1, status: "succeeded" });
     expect(stale.ok).toBe(false);
-    const bad = await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "done" });
+    const bad = await emitMalformed(sa, "job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "done" });
     expect(bad).toEqual({ ok: false, error: expect.stringMatching(/status/) });
     expect(
       await sa.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: lease!.fencingToken, status: "failed", exitCode: 2, error: "boom" }),

@@ -1,8 +1,6 @@
 import { AppError, isRankSeries, isSystemKey, redactEnvironment, type RunInit, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
-import type { Logger } from "pino";
 
-import type { Notifier } from "./notifier";
 import type { ProjectService } from "./projects";
 
 type Json = Record<string, unknown>;
@@ -79,9 +77,6 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
             data: { ...data, ...(id ? { id } : {}), ...(input.startedAt ? { createdAt: new Date(input.startedAt) } : {}), projectId: project.id },
           });
       return { run, project, resumed: !!existing, lastStep: existing ? await lastStep(run.id) : null };
-    },
-    async createForJob(projectId: string, name: string, config: Json, group: string | null) {
-      return prisma.run.create({ data: { projectId, name, status: "running", config: config as object, group } });
     },
     async finish(runId: string, state: "finished" | "crashed" | "aborted", error?: string, summary?: Json) {
       const run = await get(runId);
@@ -193,15 +188,3 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
   };
 }
 export type RunService = ReturnType<typeof createRunService>;
-
-/** The periodic stale sweep (started once per server process); returns its stop function. */
-export function startStaleSweep(services: { runs: RunService; notifier: Notifier }, log: Logger, everyMs = 15_000): () => void {
-  const timer = setInterval(() => {
-    services.runs
-      .markStale()
-      .then((ids) => ids.forEach((id) => services.notifier.runStatus(id, "stale")))
-      .catch((err) => log.error({ err }, "stale sweep failed"));
-  }, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}

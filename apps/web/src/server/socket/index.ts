@@ -7,14 +7,13 @@ import { Server } from "socket.io";
 import { authenticateRequest, isSameOrigin } from "../http/request-auth";
 import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";
-import { createIngestService } from "../services/ingest";
 import { authorizeEvents } from "./authorize-events";
 import { registerClientHandlers } from "./client-handlers";
 import { registerRunnerHandlers } from "./runner-handlers";
 import type { HeronIo, HeronSocket } from "./types";
 
 export type { HeronIo } from "./types";
-export type SocketServerOptions = { publicUrl: () => string; limiter: AuthLimiter; allowedHost: (host: string) => boolean };
+export type SocketServerOptions = { limiter: AuthLimiter; allowedHost: (host: string) => boolean };
 
 /** setTimeout's limit: a key expiring later than ~24 days is checked again on reconnect */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -30,12 +29,12 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
     if (io.of("/").adapter === memoryAdapter && !memoryAdapter.rooms.has(room)) return;
     io.to(room).emit("points", event);
   };
-  const ingest = createIngestService(services.prisma, services.metrics, fanout);
 
   services.notifier.bind({
     workAvailable: () => io.to("runners").emit("work:available"),
     cancelJob: (runnerId, jobId) => io.to(`runner:${runnerId}`).emit("job:cancel", { jobId }),
     runStatus: (runId, status) => io.to(`run:${runId}`).emit("run:status", { runId, status }),
+    livePoints: fanout,
     revokeJob: (jobId, fencingToken) => io.in(`attempt:${jobId}:${fencingToken}`).disconnectSockets(true),
     revokeCredential: (room) => io.in(room).disconnectSockets(true),
   });
@@ -73,7 +72,7 @@ export function attachSocketServer(httpServer: http.Server, services: Services, 
       }
     }
     if (p.kind === "runner") registerRunnerHandlers(io, socket, p, services, log);
-    else registerClientHandlers(io, socket, p, services, ingest, log, o.publicUrl);
+    else registerClientHandlers(socket, p, services, log);
   });
 
   return io;

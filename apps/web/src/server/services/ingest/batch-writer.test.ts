@@ -2,7 +2,7 @@ import { type MetricPoint, PROTOCOL_VERSION, type RunLog } from "@heron/core";
 import type { MetricsStore } from "@heron/db";
 import { describe, expect, it } from "vitest";
 
-import { batchBytes, createIngestService, type IngestSource } from "./ingest";
+import { batchBytes, createBatchWriter, type IngestSource } from "./batch-writer";
 
 /** a store that records writes and can be held (a slow database) */
 function fakeStore() {
@@ -52,7 +52,7 @@ describe("ingest service", () => {
   it("acks the highest contiguous seq, persists it with the points, and re-acks duplicates", async () => {
     const f = fakeStore();
     const fanned: string[] = [];
-    const ingest = createIngestService(prisma, f.store, (runId) => fanned.push(runId));
+    const ingest = createBatchWriter(prisma, f.store, (runId) => fanned.push(runId));
     expect(await ingest.ingest(batch(1))).toEqual({ ackSeq: 1, written: 3 });
     expect(await ingest.ingest(batch(3))).toEqual({ ackSeq: 1, written: 3 }); // ahead of a gap: written, not acked
     expect(f.writes.at(-1)!.writer).toBeUndefined();
@@ -68,7 +68,7 @@ describe("ingest service", () => {
 
   it("pauses a connection while its batches wait on a slow database and resumes it when drained", async () => {
     const f = fakeStore();
-    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 4, maxPendingBytes: 1_000_000 });
+    const ingest = createBatchWriter(prisma, f.store, () => {}, { perSourceBatches: 4, maxPendingBytes: 1_000_000 });
     const src = source();
     f.hold();
     const acks = [1, 2, 3, 4, 5, 6].map((seq) => ingest.guard(src, 10, () => ingest.ingest(batch(seq, 10))));
@@ -83,7 +83,7 @@ describe("ingest service", () => {
 
   it("bounds memory across connections: over the global budget every sender pauses; a transport that cannot pause is refused", async () => {
     const f = fakeStore();
-    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, maxPendingBytes: 25 });
+    const ingest = createBatchWriter(prisma, f.store, () => {}, { perSourceBatches: 100, maxPendingBytes: 25 });
     const a = source();
     const b = source();
     f.hold();
@@ -104,7 +104,7 @@ describe("ingest service", () => {
 
   it("budgets by bytes: image batches without points pause their connection; over the budget a polling client is refused", async () => {
     const f = fakeStore();
-    const ingest = createIngestService(prisma, f.store, () => {}, { perSourceBatches: 100, perSourceBytes: 20 * 2 ** 20, maxPendingBytes: 50 * 2 ** 20 });
+    const ingest = createBatchWriter(prisma, f.store, () => {}, { perSourceBatches: 100, perSourceBytes: 20 * 2 ** 20, maxPendingBytes: 50 * 2 ** 20 });
     const png = new Uint8Array(8 * 2 ** 20);
     const imageBatch = (seq: number, runId = "run1"): RunLog => ({
       ...batch(seq, 0, runId),

@@ -1,4 +1,4 @@
-import { AppError, decodeValue, type LivePointsEvent, type MetricPoint, rankKey, type RunLog } from "@heron/core";
+import { AppError, decodeValue, type LivePointsEvent, type MetricPoint, type RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 export type Fanout = (runId: string, event: LivePointsEvent) => void;
@@ -38,7 +38,7 @@ export function batchBytes(batch: RunLog): number {
 }
 
 /**
- * Ingestion of SDK batches (socket.io `run:log`, already validated against RunLogSchema):
+ * Writes SDK batches (already validated against RunLogSchema) to the metrics store:
  *
  * 1. Batches of one run are written one after another (a per-run queue): writes of one run
  *    serialize in the database anyway (SQLite's single writer, the store's per-run lock on
@@ -58,7 +58,7 @@ export function batchBytes(batch: RunLog): number {
  * budget, and a single batch larger than the global budget is refused outright. So a slow
  * database — or a client queueing images — bounds server memory instead of growing it.
  */
-export function createIngestService(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout, opts: IngestOptions = {}) {
+export function createBatchWriter(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout, opts: IngestOptions = {}) {
   const perSource = opts.perSourceBatches ?? 4;
   const perSourceBytes = opts.perSourceBytes ?? 64 * 2 ** 20;
   const maxPending = opts.maxPendingBytes ?? 256 * 2 ** 20;
@@ -209,49 +209,4 @@ export function createIngestService(prisma: PrismaClient, metrics: MetricsStore,
     stats: () => ({ pendingBytes, pausedSources: [...sources.values()].filter((s) => s.paused).length, queuedRuns: queues.size }),
   };
 }
-export type IngestService = ReturnType<typeof createIngestService>;
-
-/**
- * A batch of rank r > 0 as the run stores it. Ranks of one distributed job share a run; what
- * rank r logs is its own series `<key>@rank<r>` (points, texts, images, summary keys — the
- * SDK tags them already; this makes any client's batch obey the same rule). Rank 0 owns the
- * config, the captured environment and the run's final state: a rank's config and
- * environment are dropped and its end becomes a line in the run's log instead of finishing a
- * run that rank 0 may still be logging to.
- */
-export function batchForRank(batch: RunLog, rank: number): RunLog {
-  if (rank === 0) return batch;
-  const tag = (key: string) => rankKey(key, rank);
-  const { config: _config, environment: _environment, end, ...rest } = batch;
-  const out: RunLog = {
-    ...rest,
-    points: batch.points.map((p) => ({ ...p, key: tag(p.key) })),
-    ...(batch.texts ? { texts: batch.texts.map((t) => ({ ...t, key: tag(t.key) })) } : {}),
-    ...(batch.images ? { images: batch.images.map((m) => ({ ...m, key: tag(m.key) })) } : {}),
-    ...(batch.summary ? { summary: Object.fromEntries(Object.entries(batch.summary).map(([k, v]) => [tag(k), v])) } : {}),
-  };
-  if (end) {
-    const line = `[heron] rank ${rank} ended: ${end.state}${end.error ? ` — ${end.error.slice(0, 2_000)}` : ""} (rank 0 decides how the run ends)`;
-    out.logs = [...(batch.logs ?? []), { stream: "system", line, ts: Date.now() }];
-  }
-  return out;
-}
-
-/** rank of a writer: what its run:init said, else the SDK's writer id "<rank>-<random>" */
-export function writerRank(writer: string, announced?: number): number {
-  if (announced !== undefined) return announced;
-  const m = /^(\d{1,6})-/.exec(writer);
-  return m ? Number(m[1]) : 0;
-}
-
-/** A socket.io connection as an IngestSource: pausing stops reading its TCP socket (websocket transport). */
-export function socketSource(conn: { transport?: { name?: string; socket?: { pause?: () => void; resume?: () => void } } }): IngestSource {
-  const ws = () => (conn.transport?.name === "websocket" ? conn.transport.socket : undefined);
-  return {
-    get canPause() {
-      return typeof ws()?.pause === "function";
-    },
-    pause: () => ws()?.pause?.(),
-    resume: () => ws()?.resume?.(),
-  };
-}
+export type BatchWriter = ReturnType<typeof createBatchWriter>;

@@ -1,0 +1,33 @@
+import type { Logger } from "pino";
+
+import type { Services } from ".";
+
+/** a periodic job of the server process: `tick` failures are logged, never fatal */
+type ServerTimer = { name: string; everyMs: number; tick: (services: Services) => Promise<unknown> };
+
+/** Every periodic job the server runs, in one place. */
+export const SERVER_TIMERS: ServerTimer[] = [
+  // leases whose runner stopped heartbeating: the attempt is lost and the job requeued
+  { name: "lease sweep", everyMs: 1000, tick: (s) => s.jobs.expireLeases() },
+  // runs whose client went quiet are shown stale (they revive when it speaks again)
+  {
+    name: "stale sweep",
+    everyMs: 15_000,
+    tick: async (s) => {
+      for (const id of await s.runs.markStale()) s.notifier.runStatus(id, "stale");
+    },
+  },
+];
+
+/** Starts the server's timers; the returned function stops them all (server close). */
+export function startTimers(services: Services, log: Logger, timers: ServerTimer[] = SERVER_TIMERS): () => void {
+  const handles = timers.map((t) => {
+    const h = setInterval(() => {
+      t.tick(services).catch((err: unknown) => log.error({ err }, `${t.name} failed`));
+    }, t.everyMs);
+    // the listening HTTP server keeps the process alive, not these
+    h.unref();
+    return h;
+  });
+  return () => handles.forEach((h) => clearInterval(h));
+}
