@@ -1,4 +1,4 @@
-// Metrics benchmark (issue 3): `npm run bench -- metrics` (or `npx tsx bench/metrics.ts`).
+// Metrics benchmark: `npm run bench -- metrics` (or `npx tsx bench/metrics.ts`).
 //
 // SQLite, then PostgreSQL (skipped with a note when unreachable):
 //  - ingest 1,000,000 points (10 runs × 10 keys × 10,000 steps) through the real path:
@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 
 import { type MetricPoint, PROTOCOL_VERSION, type SdkToServer, type ServerToSdk, type WireMetricPoint } from "@heron/core";
 import { createMetricsStore, type MetricsStore, openDatabase } from "@heron/db";
+import { pgTestUrl } from "@heron/db/testing/pg-probe";
 import { startServer } from "@heron/web/server";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
@@ -37,7 +38,7 @@ const arg = (name: string, def: number) => {
 const PER_BATCH = arg("--points-per-batch", 10_000);
 const WINDOW = arg("--window", 4);
 const ROUNDS = arg("--rounds", 3);
-const PG_URL = process.env.HERON_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const PG_URL = pgTestUrl();
 const API_KEY = "hk_bench_" + "x".repeat(24);
 const T0 = 1.7e12;
 

@@ -17,6 +17,7 @@ import {
   PROTOCOL_VERSION,
   type RunnerToServer,
 } from "@heron/core";
+import { latestCheckpointStep, listCheckpointSteps } from "@heron/core/node";
 
 import { containedPath } from "./contained-path";
 
@@ -24,27 +25,11 @@ import { containedPath } from "./contained-path";
 export type Emit = <E extends keyof RunnerToServer>(event: E, payload: PayloadOf<RunnerToServer, E>) => Promise<unknown>;
 type Held = { jobId: string; fencingToken: number };
 
-const CKPT = /^ckpt-(\d+)$/;
-
-/** complete checkpoint folders (both files present, not a temp folder), newest last */
-export function listLocalCheckpoints(dir: string): { name: string; step: number }[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((name) => ({ name, m: CKPT.exec(name) }))
-    .filter((x): x is { name: string; m: RegExpExecArray } => !!x.m && fs.existsSync(path.join(dir, x.name, "meta.json")))
-    .map(({ name, m }) => ({ name, step: Number(m[1]) }))
-    .sort((a, b) => a.step - b.step);
-}
+/** complete checkpoint folders, newest last (the listing jobs resume from) */
+export const listLocalCheckpoints = listCheckpointSteps;
 
 /** Step of the newest complete local checkpoint, or null. */
-export function latestLocalStep(dir: string): number | null {
-  return listLocalCheckpoints(dir).at(-1)?.step ?? null;
-}
+export const latestLocalStep = latestCheckpointStep;
 
 /**
  * The server refused for good — the lease is gone (a newer attempt owns the job) or the

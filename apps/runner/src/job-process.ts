@@ -2,11 +2,10 @@
 //   HERON_HOST, HERON_API_KEY (this attempt's job token), HERON_LEASE (json), HERON_CHECKPOINT_DIR,
 // and an IPC channel to the daemon. It logs through the tracking SDK exactly like a user's
 // own script would. Exit codes: 0 done, 1 the job failed, 3 stopped by SIGTERM (cancel/drain).
-import fs from "node:fs";
 import os from "node:os";
 
-import { type JobContext, JobSpecSchema } from "@heron/core";
-import { runJob } from "@heron/core/node";
+import { JobSpecSchema } from "@heron/core";
+import { jobContextFromRun, latestCheckpointStep, runJob } from "@heron/core/node";
 import { init } from "@heron/sdk";
 
 import { type DaemonToJob, EXIT_FAILED, EXIT_STOPPED, type JobToDaemon } from "./executor";
@@ -27,15 +26,6 @@ function rewindThroughDaemon(step: number): Promise<void> {
     process.on("message", onMessage);
     process.send!({ type: "rewind", id, step } satisfies JobToDaemon);
   });
-}
-
-/** newest complete `ckpt-<step>` folder in the job's checkpoint directory */
-function latestCheckpointStep(dir: string): number | null {
-  const steps = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
-    .map((d) => /^ckpt-(\d+)$/.exec(d))
-    .filter((m): m is RegExpExecArray => !!m)
-    .map((m) => Number(m[1]));
-  return steps.length ? Math.max(...steps) : null;
 }
 
 async function main() {
@@ -73,18 +63,15 @@ async function main() {
     },
   });
   console.log(`[heron] job ${lease.jobId} attempt ${lease.attempt} → run ${run.id}`);
-  const ctx: JobContext = {
-    log: (metrics, step) => run.log(metrics, { step }),
-    logText: (key, rows, step) => run.logText(key, rows, { step }),
-    progress: (p) =>
-      console.log(`[progress] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} ${p.samplesPerSec.toFixed(0)} samples/s ETA ${p.etaSec.toFixed(0)}s`),
-    setSummary: (values) => Object.assign(run.summary, values),
-    info: (m) => console.log(m),
-    warn: (m) => console.warn(`[warn] ${m}`),
+  const ctx = jobContextFromRun(run, {
     checkpointDir,
-    rewind: rewindThroughDaemon,
     signal: controller.signal,
-  };
+    rewind: rewindThroughDaemon,
+    // progress goes to the job log (stdout, forwarded by the daemon), not into the run as metrics
+    progressMetrics: false,
+    onProgress: (p) =>
+      console.log(`[progress] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} ${p.samplesPerSec.toFixed(0)} samples/s ETA ${p.etaSec.toFixed(0)}s`),
+  });
   if (lease.attempt > 1) {
     // a later attempt continues the same run from its checkpoint (or from scratch): points the
     // lost attempt logged after that step are dropped so the charts continue without a fork

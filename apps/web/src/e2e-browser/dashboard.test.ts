@@ -7,14 +7,13 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { PROTOCOL_VERSION } from "@heron/core";
-import { RunnerDaemon } from "@heron/runner";
+import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
 import { init } from "@heron/sdk";
 import { pino } from "pino";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
-import { createFakeExecutor } from "../testing/fake-executor";
 import { startTestServer, type TestServer, waitFor } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();

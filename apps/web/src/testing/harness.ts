@@ -6,9 +6,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import type { AnyPeerToServer, ServerToAnyPeer } from "@heron/core";
+import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import { dropPgSchema, pgTestUrl, probePg } from "@heron/db/testing/pg-probe";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
-import pg from "pg";
 import { pino } from "pino";
 import { io, type Socket } from "socket.io-client";
 import superjson from "superjson";
@@ -17,18 +17,13 @@ import { type HeronServer, type ServerOptions, startServer } from "../server/cre
 import type { AppRouter } from "../server/routers";
 
 export type Provider = "sqlite" | "postgres";
-export const TEST_PG_URL = process.env.HERON_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const TEST_PG_URL = pgTestUrl();
 
 /** Whether the local PostgreSQL answers. With CI=true a missing service is a failure, not a skip. */
 export async function postgresAvailable(): Promise<boolean> {
-  const ok = await new Promise<boolean>((resolve) => {
-    const u = new URL(TEST_PG_URL);
-    const s = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
-  if (!ok && process.env.CI === "true") throw new Error(`PostgreSQL is required in CI but ${TEST_PG_URL} is unreachable`);
-  return ok;
+  const why = await probePg(TEST_PG_URL);
+  if (why !== null && process.env.CI === "true") throw new Error(`PostgreSQL is required in CI but ${TEST_PG_URL} is unreachable: ${why}`);
+  return why === null;
 }
 
 export type TestServer = {
@@ -36,21 +31,9 @@ export type TestServer = {
   key: string;
   home: string;
   api: ReturnType<typeof createApi>;
-  connect(token?: string): Promise<TestSocket>;
+  connect(token?: string): Promise<Socket<ServerToClientEvents, ClientToServerEvents>>;
   close(): Promise<void>;
 };
-
-/** a test's socket: it may speak as any peer (SDK, runner, dashboard) */
-export type TestSocket = Socket<ServerToAnyPeer, AnyPeerToServer>;
-
-/**
- * Sends a payload the event maps would refuse to compile and resolves with the raw answer:
- * for tests of the server's own validation, which must not trust the client's typings.
- */
-export function emitMalformed(socket: TestSocket, event: keyof AnyPeerToServer, payload: unknown): Promise<unknown> {
-  const untyped = socket as unknown as Socket;
-  return untyped.emitWithAck(event, payload);
-}
 
 export function createApi(url: string, key: string | null) {
   return createTRPCClient<AppRouter>({
@@ -81,7 +64,7 @@ export async function startTestServer(provider: Provider, extra: ServerOptions =
     home,
     api: createApi(server.url, key),
     async connect(token = key) {
-      const s: TestSocket = io(server.url, {
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.url, {
         path: "/socket.io",
         auth: { token },
         transports: ["websocket"],
@@ -98,10 +81,7 @@ export async function startTestServer(provider: Provider, extra: ServerOptions =
       for (const s of sockets) s.close();
       await server.close();
       if (pgSchema) {
-        const client = new pg.Client({ connectionString: TEST_PG_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
-        await client.end();
+        await dropPgSchema(pgSchema, TEST_PG_URL);
       }
       fs.rmSync(home, { recursive: true, force: true });
     },
@@ -145,7 +125,7 @@ export type ServerProcess = {
   child: ChildProcess;
   /** everything it printed (for failure messages) */
   output(): string;
-  connect(token?: string): Promise<TestSocket>;
+  connect(token?: string): Promise<Socket<ServerToClientEvents, ClientToServerEvents>>;
   /** SIGTERM (graceful close), SIGKILL after 5 s; removes its HERON_HOME */
   close(): Promise<void>;
 };
@@ -220,7 +200,7 @@ export async function startServerProcess(key: string, env: Record<string, string
     child,
     output: () => out,
     async connect(token = key) {
-      const s: TestSocket = io(url, {
+      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
         path: "/socket.io",
         auth: { token },
         transports: ["websocket"],

@@ -73,12 +73,33 @@ export function saveCheckpoint(dir: string, s: CheckpointState): string {
   return final;
 }
 
-/** complete checkpoint folders, oldest first */
+/**
+ * Complete checkpoint folders, oldest first: `ckpt-<step>` with its meta.json (folders are
+ * written under a temp name and renamed, so temp and download folders never match). The one listing of a checkpoint directory: jobs resume from its last entry, the
+ * runner uploads it and rewinds a requeued attempt's run to its step.
+ */
+export function listCheckpointSteps(dir: string): { name: string; step: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, m: /^ckpt-(\d+)$/.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => !!x.m && existsSync(join(dir, x.name, "meta.json")))
+    .map(({ name, m }) => ({ name, step: Number(m[1]) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** complete checkpoint folder names, oldest first */
 export function listCheckpoints(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((d) => /^ckpt-\d+$/.test(d) && existsSync(join(dir, d, "meta.json")) && existsSync(join(dir, d, "tensors.bin")))
-    .sort();
+  return listCheckpointSteps(dir).map((c) => c.name);
+}
+
+/** step of the newest complete checkpoint in `dir`, or null */
+export function latestCheckpointStep(dir: string): number | null {
+  return listCheckpointSteps(dir).at(-1)?.step ?? null;
 }
 
 export function readCheckpoint(path: string): CheckpointState {

@@ -14,17 +14,20 @@ export type RunContextOptions = {
   checkpointDir: string;
   signal: AbortSignal;
   onProgress?: (p: JobProgress) => void;
+  /** also log progress as progress/* metrics (default true; the runner's job process reports it on stdout instead) */
+  progressMetrics?: boolean;
   /** rewinds the run's points after a checkpoint step (the runner provides a fenced one) */
   rewind?: (step: number) => Promise<void>;
 };
 
-/** Adapts a tracking-SDK run into the JobContext jobs see: used by runner jobs and `heron train`. */
+/** Adapts a tracking-SDK run into the JobContext jobs see: the runner's job process and `heron train` use it. */
 export function jobContextFromRun(run: TrackedRun, opts: RunContextOptions): JobContext {
   return {
     log: (metrics, step) => run.log(metrics, { step }),
     logText: (key, rows, step) => run.logText(key, rows, { step }),
     progress: (p) => {
-      run.log({ "progress/epoch": p.epoch, "progress/samples_per_s": p.samplesPerSec, "progress/eta_s": p.etaSec }, { step: p.step });
+      if (opts.progressMetrics !== false)
+        run.log({ "progress/epoch": p.epoch, "progress/samples_per_s": p.samplesPerSec, "progress/eta_s": p.etaSec }, { step: p.step });
       opts.onProgress?.(p);
     },
     setSummary: (values) => Object.assign(run.summary, values),

@@ -1,34 +1,13 @@
 import type pg from "pg";
 
-import type { CellRow, ChunkRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
+import type { CellRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
+import { type Row, toCell, toChunk, toSeries } from "./rows";
 import { CELL_COLS, mergeSet, SERIES_MERGE_EXTRA } from "./sql";
-import { toSeries } from "./sqlite-ops";
 
-type Row = Record<string, unknown>;
 type Q = pg.Pool | pg.PoolClient;
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 const CHUNK_COLS = `"key","startStep","endStep","count","data"`;
 const CELL_SELECT = `"key","level","cell",${CELL_COLS}`;
-
-function toChunk(r: Row): ChunkRow {
-  return { key: r.key as string, startStep: Number(r.startStep), endStep: Number(r.endStep), count: Number(r.count), data: r.data as Buffer };
-}
-function toCell(r: Row): CellRow {
-  return {
-    key: r.key as string,
-    level: Number(r.level),
-    cell: Number(r.cell),
-    count: Number(r.count),
-    min: num(r.min),
-    max: num(r.max),
-    lastStep: Number(r.lastStep),
-    last: num(r.last),
-    lastFiniteStep: num(r.lastFiniteStep),
-    lastFinite: num(r.lastFinite),
-    lastTs: num(r.lastTs),
-  };
-}
 
 /** column arrays for unnest(): one round trip per statement whatever the row count */
 function cellArrays(rows: (CellRow | SeriesRow)[]) {
@@ -47,6 +26,8 @@ function cellArrays(rows: (CellRow | SeriesRow)[]) {
 const CELL_UNNEST = `unnest($2::text[], $3::int[], $4::bigint[], $5::int[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[], $12::float8[])`;
 const SERIES_UNNEST = `unnest($2::text[], $3::bigint[], $4::int[], $5::bigint[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::float8[], $12::float8[])`;
 
+// Long because it is one object literal: the MetricsOps methods (one SQL statement each) over
+// one pool or transaction client, sharing `q`.
 function opsFor(q: Q): MetricsOps {
   return {
     async chunksForMerge(runId, ranges) {

@@ -2,47 +2,11 @@ import type BetterSqlite3 from "better-sqlite3";
 
 import { withoutBusyWait } from "../sqlite-busy";
 import type { CellRow, ChunkRow, MetricsIo, MetricsOps, SeriesRow } from "./ops";
+import { type Row, toCell, toChunk, toSeries } from "./rows";
 import { CELL_COLS, mergeSet, SERIES_MERGE_EXTRA } from "./sql";
 
-type Row = Record<string, unknown>;
 const MULTI = 32;
-const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-function toChunk(r: Row): ChunkRow {
-  return { key: r.key as string, startStep: Number(r.startStep), endStep: Number(r.endStep), count: Number(r.count), data: r.data as Buffer };
-}
-function toCell(r: Row): CellRow {
-  return {
-    key: r.key as string,
-    level: Number(r.level),
-    cell: Number(r.cell),
-    count: Number(r.count),
-    min: num(r.min),
-    max: num(r.max),
-    lastStep: Number(r.lastStep),
-    last: num(r.last),
-    lastFiniteStep: num(r.lastFiniteStep),
-    lastFinite: num(r.lastFinite),
-    lastTs: num(r.lastTs),
-  };
-}
-export function toSeries(r: Row): SeriesRow {
-  const c = toCell({ ...r, level: 0, cell: 0 });
-  return {
-    runId: r.runId as string,
-    key: c.key,
-    firstStep: Number(r.firstStep),
-    baseLevel: Number(r.baseLevel ?? 0),
-    count: c.count,
-    min: c.min,
-    max: c.max,
-    lastStep: c.lastStep,
-    last: c.last,
-    lastFiniteStep: c.lastFiniteStep,
-    lastFinite: c.lastFinite,
-    lastTs: c.lastTs,
-  };
-}
 // order = CELL_COLS
 const cellArgs = (c: CellRow | SeriesRow) => [c.count, c.min, c.max, c.lastStep, c.last, c.lastFiniteStep, c.lastFinite, c.lastTs];
 const CELL_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -51,6 +15,8 @@ const CELL_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?)";
  * better-sqlite3 is synchronous and the store's connection is shared, so every store call
  * holds a promise mutex for its whole duration: a write's BEGIN…COMMIT can then never
  * interleave with another call's statements on the same connection.
+ * Long because it is one object literal: the prepared statements and the MetricsOps methods
+ * that use them, sharing the connection and the mutex.
  */
 export function createSqliteIo(db: BetterSqlite3.Database): MetricsIo {
   const chunkCols = `"key","startStep","endStep","count","data"`;

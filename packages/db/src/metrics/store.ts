@@ -40,6 +40,7 @@ import type { CellRow, ChunkRow, MetricsIo, SeriesRow } from "./ops";
 import { compareSeries, querySeries } from "./query";
 import type { KeySummary, MetricsStore } from "./types";
 
+// Long because it is one object literal: the MetricsStore methods, each over the same MetricsIo.
 export function createStore(io: MetricsIo): MetricsStore {
   return {
     async write(runId, points, writer) {

@@ -3,35 +3,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import pg from "pg";
 import { describe, it } from "vitest";
 
 import { type Database, openDatabase } from "../client";
+import { pgTestUrl, probePg } from "./pg-probe";
+
+export { pgTestUrl } from "./pg-probe";
 
 /**
  * PostgreSQL in tests: a real server (HERON_TEST_PG_URL, default the local one), a fresh
  * schema per test file. Suites report themselves skipped when the server is unreachable —
  * except on CI (CI=true), where a missing service must fail loudly instead of passing green.
  */
-export function pgTestUrl(): string {
-  return process.env.HERON_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-}
-
-async function probe(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (err) {
-    return (err as Error).message || String(err);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 /** null when reachable, else why not (probed once per test file) */
-export const pgUnreachable: string | null = await probe(pgTestUrl());
+export const pgUnreachable: string | null = await probePg(pgTestUrl());
 
 /** describe() for suites that need PostgreSQL: skipped when unreachable, failing on CI. */
 export function describePg(name: string, fn: () => void): void {
