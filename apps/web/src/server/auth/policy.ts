@@ -117,4 +117,11 @@ export const EVENT_POLICY: Record<string, Rule> = {
 /** Raw HTTP routes outside tRPC, under the same rules. */
 export const ROUTE_POLICY = {
   metricsCsv: read("viewer", "run"),
+  // HTTP API v1 (http/api-v1): the socket events' rules, one transport or the other
+  apiV1CreateRun: EVENT_POLICY["run:init"]!,
+  apiV1Batch: EVENT_POLICY["run:log"]!,
+  apiV1Finish: EVENT_POLICY["run:finish"]!,
+  apiV1Config: EVENT_POLICY["run:config"]!,
+  apiV1Heartbeat: EVENT_POLICY["run:heartbeat"]!,
+  apiV1GetRun: { principals: ["user", "job"], scope: "read", role: "viewer", target: "run" },
 } satisfies Record<string, Rule>;
