@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import type { ClientToServerEvents, ServerToClientEvents } from "@heron/core";
+import type { AnyPeerToServer, ServerToAnyPeer } from "@heron/core";
 import { dropPgSchema, pgTestUrl, probePg } from "@heron/db/testing/pg-probe";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { pino } from "pino";
@@ -31,9 +31,21 @@ export type TestServer = {
   key: string;
   home: string;
   api: ReturnType<typeof createApi>;
-  connect(token?: string): Promise<Socket<ServerToClientEvents, ClientToServerEvents>>;
+  connect(token?: string): Promise<TestSocket>;
   close(): Promise<void>;
 };
+
+/** a test's socket: it may speak as any peer (SDK, runner, dashboard) */
+export type TestSocket = Socket<ServerToAnyPeer, AnyPeerToServer>;
+
+/**
+ * Sends a payload the event maps would refuse to compile and resolves with the raw answer:
+ * for tests of the server's own validation, which must not trust the client's typings.
+ */
+export function emitMalformed(socket: TestSocket, event: keyof AnyPeerToServer, payload: unknown): Promise<unknown> {
+  const untyped = socket as unknown as Socket;
+  return untyped.emitWithAck(event, payload);
+}
 
 export function createApi(url: string, key: string | null) {
   return createTRPCClient<AppRouter>({
@@ -64,7 +76,7 @@ export async function startTestServer(provider: Provider, extra: ServerOptions =
     home,
     api: createApi(server.url, key),
     async connect(token = key) {
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.url, {
+      const s: TestSocket = io(server.url, {
         path: "/socket.io",
         auth: { token },
         transports: ["websocket"],
@@ -125,7 +137,7 @@ export type ServerProcess = {
   child: ChildProcess;
   /** everything it printed (for failure messages) */
   output(): string;
-  connect(token?: string): Promise<Socket<ServerToClientEvents, ClientToServerEvents>>;
+  connect(token?: string): Promise<TestSocket>;
   /** SIGTERM (graceful close), SIGKILL after 5 s; removes its HERON_HOME */
   close(): Promise<void>;
 };
@@ -200,7 +212,7 @@ export async function startServerProcess(key: string, env: Record<string, string
     child,
     output: () => out,
     async connect(token = key) {
-      const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, {
+      const s: TestSocket = io(url, {
         path: "/socket.io",
         auth: { token },
         transports: ["websocket"],

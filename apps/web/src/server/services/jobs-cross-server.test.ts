@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { type Lease, type LivePointsEvent, PROTOCOL_VERSION, type RunStatusEvent } from "@heron/core";
+import { type LivePointsEvent, PROTOCOL_VERSION, type RunStatusEvent } from "@heron/core";
 import { createFakeExecutor, RunnerDaemon, type RunnerProcess, spawnRunner } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,15 +57,16 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
       queues: ["raw"],
     });
     const { jobId } = await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "raw" });
-    const claim = (await runner.emitWithAck("runner:claim", { v: PROTOCOL_VERSION })) as { ok: boolean; lease: Lease | null };
-    expect(claim.lease?.jobId).toBe(jobId);
+    const claim = await runner.emitWithAck("runner:claim", { v: PROTOCOL_VERSION });
+    if (!claim.ok || !claim.lease) throw new Error("the runner got no lease");
+    expect(claim.lease.jobId).toBe(jobId);
     const pushed = new Promise<{ jobId: string }>((resolve) => runner.once("job:cancel", resolve));
 
     const cancelled = await a.api.job.cancel.mutate({ jobId });
     expect(cancelled).toMatchObject({ status: "running", cancelRequested: true, runnerId });
     // no heartbeat is ever sent on this socket: only the Redis-relayed push can deliver it
     expect(await pushed).toEqual({ jobId });
-    const report = await runner.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: claim.lease!.fencingToken, status: "cancelled" });
+    const report = await runner.emitWithAck("job:report", { v: PROTOCOL_VERSION, jobId, fencingToken: claim.lease.fencingToken, status: "cancelled" });
     expect(report).toEqual({ ok: true });
     expect((await b.api.job.get.query({ jobId })).status).toBe("cancelled");
   });
@@ -87,10 +88,11 @@ describe.skipIf(skip)("two server processes on PostgreSQL + Redis", () => {
         queues: ["burst"],
       });
     for (let i = 0; i < N; i++) await a.api.job.submit.mutate({ projectId: "cross", spec: SPEC, queue: "burst" });
-    const leases: Lease[] = [];
+    const leases: { jobId: string; fencingToken: number }[] = [];
     for (let i = 0; i < N; i++) {
-      const ack = (await (i % 2 ? onB : onA).emitWithAck("runner:claim", { v: PROTOCOL_VERSION })) as { ok: boolean; lease: Lease | null };
-      leases.push(ack.lease!);
+      const ack = await (i % 2 ? onB : onA).emitWithAck("runner:claim", { v: PROTOCOL_VERSION });
+      if (!ack.ok || !ack.lease) throw new Error(`claim ${i} got no lease`);
+      leases.push(ack.lease);
     }
     // every job's "running" and final report in flight together, half through each server
     const acks = await Promise.all(
