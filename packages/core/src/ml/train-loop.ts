@@ -1,5 +1,5 @@
 /**
- * The one training loop behind `train`, `distill` and image `finetune` jobs: epochs × optimizer
+ * The one training loop behind `train`, `distill` and `finetune` (image and text) jobs: epochs × optimizer
  * steps over a per-epoch data order, with the concerns every job shares — cancellation at a
  * step boundary, a checkpoint every `checkpointEvery` steps, at each epoch end and on stop,
  * exact mid-epoch resume, the log / progress cadence, evaluation per epoch, and yielding to
@@ -56,7 +56,7 @@ export type LoopCheckpoints = {
   /** the state to store; `extra` is merged before the loop's own extra (e.g. testAccuracy) */
   snapshot: () => Omit<CheckpointState, "step" | "epoch" | "stepInEpoch">;
   /** applies a stored checkpoint's weights and optimizer state; false when it belongs to something else */
-  restore: (ck: CheckpointState) => boolean;
+  restore: (ck: CheckpointState) => boolean | Promise<boolean>;
 };
 
 export type LogCadence = {
@@ -92,15 +92,17 @@ export type TrainLoopOptions = {
   describeEpoch?: (epoch: number, ev: EvalResult) => string;
   /** runs at each epoch end after evaluation (e.g. a job's own epoch metrics) */
   endEpoch?: (epoch: number, step: number) => void;
+  /** runs once the start position is known (after a resume), before the first step */
+  onStart?: (from: LoopPosition) => void;
 };
 
 export type TrainLoopResult = { step: number; aborted: boolean; last?: EvalResult; seconds: number; samples: number };
 
 /** position to continue from, or the start when `dir` holds no checkpoint this job accepts */
-function resume(o: TrainLoopOptions): LoopPosition {
+async function resume(o: TrainLoopOptions): Promise<LoopPosition> {
   const start = { step: 0, epoch: 0, stepInEpoch: 0 };
   const ck = o.checkpoints && loadLatestCheckpoint(o.checkpoints.dir, o.ctx.warn);
-  if (!ck || !o.checkpoints!.restore(ck)) return start;
+  if (!ck || !(await o.checkpoints!.restore(ck))) return start;
   // checkpoints written before mid-epoch resume existed hold no stepInEpoch (epoch boundaries)
   const pos = { step: ck.step, epoch: ck.epoch, stepInEpoch: ck.stepInEpoch ?? 0 };
   o.ctx.info(`${o.label ?? ""}resumed from checkpoint at step ${pos.step} (epoch ${pos.epoch + 1}, step ${pos.stepInEpoch} of ${o.stepsPerEpoch})`);
@@ -140,7 +142,8 @@ export async function runTrainLoop(o: TrainLoopOptions): Promise<TrainLoopResult
   const label = o.label ?? "";
   const prefix = o.prefix ?? "";
   const totalSteps = o.stepsPerEpoch * o.epochs;
-  const from = resume(o);
+  const from = await resume(o);
+  o.onStart?.(from);
   let step = from.step;
   const save = (epoch: number, stepInEpoch: number, extra: Record<string, unknown> = {}) => {
     if (!checkpoints) return;

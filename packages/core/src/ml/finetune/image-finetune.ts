@@ -1,11 +1,11 @@
 /**
- * `finetune` on an image seed model: e.g. pre-train mlp-mnist or light-cnn on MNIST digits
+ * `finetune` on an image reference model: e.g. pre-train mlp-mnist or light-cnn on MNIST digits
  * 0–4 (stage 1, or a finished run's checkpoint), then fine-tune on digits 5–9 or on
  * Fashion-MNIST with LoRA on the dense layers / a new head / everything. Accuracy on the
  * fine-tuning test split is logged before training (test/accuracy_before) and per epoch.
  *
  * LoRA here is applied as a weight delta: the forward pass swaps W for W + (α/r)·A·B inside
- * the gradient tape (the seed models' own forward stays untouched), which is exact for
+ * the gradient tape (the reference models' own forward stays untouched), which is exact for
  * dropout 0 — the schema refuses lora.dropout > 0 for image models.
  */
 import { join } from "node:path";
@@ -128,21 +128,15 @@ function evalWith(model: ReferenceModel, ds: Dataset, split: Split, adapters?: M
   }
 }
 
-export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
-  const seed = spec.seed ?? 0;
-  const fastConv = backendName === "wasm" || backendName === "cpu";
-  const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
-  const limit = (s: Split, max?: number) =>
-    max && max < s.count ? { images: s.images.subarray(0, (s.images.length / s.count) * max), labels: s.labels.subarray(0, max), count: max } : s;
-  const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
-  const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
-  if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
+const limit = (s: Split, max?: number): Split =>
+  max && max < s.count ? { images: s.images.subarray(0, (s.images.length / s.count) * max), labels: s.labels.subarray(0, max), count: max } : s;
 
-  let model: ReferenceModel;
+/** stage 1: pre-trained here (once per job, checkpointed under <dir>/base) or a finished run's checkpoint */
+async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, seed: number, fastConv: boolean): Promise<ReferenceModel> {
   if ("pretrain" in spec.base) {
     const p = ImagePretrainSchema.parse(spec.base.pretrain);
     const pds = loadDataset(p.dataset, { warn: ctx.warn });
-    model = buildModel(p.model, pds.inputShape, pds.numClasses, { seed });
+    const model = buildModel(p.model, pds.inputShape, pds.numClasses, { seed });
     model.fastConv = fastConv;
     const dir = join(ctx.checkpointDir, "base");
     const done = loadLatestCheckpoint(dir, ctx.warn);
@@ -170,12 +164,25 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
         extra: { done: true },
       });
     }
+    return model;
   } else {
     const ck = loadRunCheckpoint(spec.base, ctx, "base");
-    model = buildModel(ck.model, ds.inputShape, ds.numClasses, { seed });
+    const model = buildModel(ck.model, ds.inputShape, ds.numClasses, { seed });
     model.setWeights(ck.weights);
     model.fastConv = fastConv;
+    return model;
   }
+}
+
+export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
+  const seed = spec.seed ?? 0;
+  const fastConv = backendName === "wasm" || backendName === "cpu";
+  const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
+  const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
+  const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
+  if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
+
+  const model = await loadImageBase(spec, ctx, ds, seed, fastConv);
   const layers = denseLayersOf({ image: model.name, input: ds.inputShape, classes: ds.numClasses });
   let adapters: Map<string, LoraAdapter> | undefined;
   const trainable = new Map<string, tf.Variable>();

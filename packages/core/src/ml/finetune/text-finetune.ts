@@ -5,8 +5,9 @@
  *   data      instruction → answer pairs through `process_func` (prompt masked with −100)
  *   tracking  loss, grad_norm, lr, epoch every logEvery steps; text samples (question /
  *             model answer / ground truth) before training and after each epoch, on the
- *             first `samples` pairs, which are held out of training like the seed's test_df;
- *             trainable parameter count and share; a checkpoint every saveEvery steps.
+ *             first `samples` pairs, which are held out of training like seed 002's test_df;
+ *             trainable parameter count and share; a checkpoint every saveEvery steps and at
+ *             each epoch end, resumable mid-epoch (the shared training loop, ../train-loop.ts).
  * At the end the adapters are merged into the base (export) and the merged model's outputs
  * are checked against base + adapters.
  */
@@ -26,6 +27,7 @@ import { CharTransformer } from "../text/char-transformer";
 import { almanacCorpus } from "../text/corpus";
 import { collate, loadSftPairs, processPair, type SftExample } from "../text/sft-data";
 import { decode, encode, encodePrompt } from "../text/tokenizer";
+import { runTrainLoop, type StepOutcome } from "../train-loop";
 import { optimizerStep } from "./step";
 
 const adam = { name: "adam" as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -95,19 +97,8 @@ export function sampleAnswers(model: CharTransformer, pairs: SftPair[], adapters
   });
 }
 
-export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
-  const seed = spec.seed ?? 0;
-  const pairs = loadSftPairs(spec.data!, seed);
-  const heldOut = pairs.length > spec.samples ? pairs.slice(0, spec.samples) : [];
-  const samplePairs = heldOut.length ? heldOut : pairs.slice(0, spec.samples);
-  let train = heldOut.length ? pairs.slice(spec.samples) : pairs;
-  if (spec.maxTrainSamples) train = train.slice(0, spec.maxTrainSamples);
-  const model = loadTextBase(spec, ctx, seed);
-  const examples: SftExample[] = train.map((p) => processPair(p, Math.min(spec.maxLength, model.config.context)));
-  const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
-  if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
-
-  // what trains: adapters, a fresh head, or everything
+/** what trains: LoRA adapters on the target projections, a fresh lm_head, or everything */
+function selectTrainable(model: CharTransformer, spec: FinetuneSpec, seed: number) {
   let adapters: Map<string, LoraAdapter> | undefined;
   const trainable = new Map<string, tf.Variable>();
   for (const v of model.params.values()) v.trainable = spec.method === "full";
@@ -122,6 +113,57 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
     for (const n of ["lm_head.weight", "lm_head.bias"]) trainable.set(n, model.params.get(n)!);
   } else for (const [n, v] of model.params) trainable.set(n, v);
   for (const v of trainable.values()) v.trainable = true;
+  return { adapters, trainable };
+}
+
+/**
+ * Export: adapters folded into the base, saved as the job's final checkpoint. The merged model
+ * must answer exactly like base + adapters; returns the largest logit difference.
+ */
+function exportMerged(
+  model: CharTransformer,
+  adapters: Map<string, LoraAdapter>,
+  probePair: SftPair | undefined,
+  ctx: JobContext,
+  at: { step: number; epochs: number; seed: number },
+): number {
+  const merged = mergeLoraWeights(model.getWeights(), adapters);
+  const probe = tf.tensor2d([encodePrompt(probePair?.instruction ?? "", probePair?.input ?? "a")[0]!, ...encode("probe text")], [1, 11], "int32");
+  const withAd = tf.tidy(() => model.forward(probe, { adapters }).dataSync() as Float32Array);
+  const copy = new CharTransformer(model.config);
+  copy.setWeights(merged);
+  const mergedOut = tf.tidy(() => copy.forward(probe).dataSync() as Float32Array);
+  let mergeDiff = 0;
+  for (let i = 0; i < withAd.length; i++) mergeDiff = Math.max(mergeDiff, Math.abs(withAd[i]! - mergedOut[i]!));
+  copy.dispose();
+  probe.dispose();
+  saveCheckpoint(ctx.checkpointDir, {
+    step: at.step,
+    epoch: at.epochs,
+    stepInEpoch: 0,
+    seed: at.seed,
+    model: "char-transformer",
+    weights: merged,
+    optimizer: { step: 0, slots: {} },
+    extra: { kind: "finetune-text", textConfig: model.config, merged: true },
+  });
+  ctx.info(`adapters merged into the base for export (max |Δlogit| vs base + adapters: ${mergeDiff.toExponential(2)})`);
+  return mergeDiff;
+}
+
+export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
+  const seed = spec.seed ?? 0;
+  const pairs = loadSftPairs(spec.data!, seed);
+  const heldOut = pairs.length > spec.samples ? pairs.slice(0, spec.samples) : [];
+  const samplePairs = heldOut.length ? heldOut : pairs.slice(0, spec.samples);
+  let train = heldOut.length ? pairs.slice(spec.samples) : pairs;
+  if (spec.maxTrainSamples) train = train.slice(0, spec.maxTrainSamples);
+  const model = loadTextBase(spec, ctx, seed);
+  const examples: SftExample[] = train.map((p) => processPair(p, Math.min(spec.maxLength, model.config.context)));
+  const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
+  if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
+
+  const { adapters, trainable } = selectTrainable(model, spec, seed);
   const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
   const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
   ctx.info(
@@ -133,97 +175,79 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const bs = Math.min(spec.batchSize, learnable.length);
   const microPerEpoch = Math.ceil(learnable.length / bs);
   const stepsPerEpoch = Math.ceil(microPerEpoch / spec.gradAccumulation);
-  const totalSteps = stepsPerEpoch * spec.epochs;
   const maxNew = Math.max(8, ...samplePairs.map((p) => encode(p.output).length + 4));
-  let step = 0;
-  let startEpoch = 0;
-  const ck = loadLatestCheckpoint(ctx.checkpointDir, ctx.warn);
-  if (ck && ck.extra?.kind === "finetune-text" && ck.extra.merged !== true) {
-    model.setWeights(ck.weights);
-    if (adapters) setAdapterWeights(adapters, ck.weights);
-    opt.setState(ck.optimizer);
-    step = ck.step;
-    startEpoch = ck.epoch;
-    await ctx.rewind?.(step);
-    ctx.info(`resumed from checkpoint at step ${step}`);
-  }
-  const save = (epoch: number, extra: Record<string, unknown> = {}) =>
-    saveCheckpoint(ctx.checkpointDir, {
-      step,
-      epoch,
-      stepInEpoch: 0,
-      seed,
-      model: "char-transformer",
-      weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
-      optimizer: opt.getState(),
-      extra: { kind: "finetune-text", textConfig: model.config, ...extra },
-    });
+  const snapshot = (extra: Record<string, unknown> = {}) => ({
+    seed,
+    model: "char-transformer",
+    weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
+    optimizer: opt.getState(),
+    extra: { kind: "finetune-text", textConfig: model.config, ...extra },
+  });
+  /** one optimizer step over gradAccumulation micro-batches of the epoch's order */
+  const runStep = (epoch: number, s: number, order: Uint32Array): StepOutcome => {
+    const micros = [];
+    const tensors: tf.Tensor[] = [];
+    const first = s * spec.gradAccumulation;
+    const last = Math.min(first + spec.gradAccumulation, microPerEpoch);
+    const inStep = Math.min(last * bs, learnable.length) - first * bs;
+    for (let m = first; m < last; m++) {
+      const batch = Array.from(order.subarray(m * bs, Math.min((m + 1) * bs, learnable.length)), (i) => learnable[i]!);
+      const c = collate(batch);
+      const x = tf.tensor2d(c.ids, [batch.length, c.length], "int32");
+      const y = tf.tensor2d(c.labels, [batch.length, c.length], "int32");
+      tensors.push(x, y);
+      const dropSeed = hash32(seed, "sft-dropout", epoch, m);
+      micros.push({
+        weight: batch.length / inStep,
+        loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }),
+      });
+    }
+    const r = optimizerStep(trainable, micros, opt, spec.lr, spec.clipGradNorm);
+    tf.dispose(tensors);
+    return { ...r, lr: spec.lr, samples: inStep };
+  };
 
-  if (step === 0) ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), 0);
   let lastLoss = NaN;
   const firstLosses: number[] = [];
   try {
-    for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
-      const order = Rng.derive(seed, "sft-shuffle", epoch).permutation(learnable.length);
-      for (let s = 0; s < stepsPerEpoch; s++) {
-        if (ctx.signal.aborted) {
-          save(epoch);
-          return { summary: { stopped: "aborted", steps: step } };
-        }
-        const micros = [];
-        const tensors: tf.Tensor[] = [];
-        const first = s * spec.gradAccumulation;
-        const last = Math.min(first + spec.gradAccumulation, microPerEpoch);
-        const inStep = Math.min(last * bs, learnable.length) - first * bs;
-        for (let m = first; m < last; m++) {
-          const batch = Array.from(order.subarray(m * bs, Math.min((m + 1) * bs, learnable.length)), (i) => learnable[i]!);
-          const c = collate(batch);
-          const x = tf.tensor2d(c.ids, [batch.length, c.length], "int32");
-          const y = tf.tensor2d(c.labels, [batch.length, c.length], "int32");
-          tensors.push(x, y);
-          const dropSeed = hash32(seed, "sft-dropout", epoch, m);
-          micros.push({
-            weight: batch.length / inStep,
-            loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }),
-          });
-        }
-        const r = optimizerStep(trainable, micros, opt, spec.lr, spec.clipGradNorm);
-        tf.dispose(tensors);
-        step++;
+    const result = await runTrainLoop({
+      ctx,
+      epochs: spec.epochs,
+      stepsPerEpoch,
+      samples: learnable.length,
+      seed,
+      shuffleStream: "sft-shuffle",
+      runStep,
+      cadence: { logEvery: spec.logEvery, logFinalStep: true, progress: "throttled", samplesPerStep: bs * spec.gradAccumulation },
+      checkpoints: {
+        dir: ctx.checkpointDir,
+        every: spec.saveEvery,
+        snapshot,
+        restore: async (ck) => {
+          if (ck.extra?.kind !== "finetune-text" || ck.extra.merged === true) return false;
+          model.setWeights(ck.weights);
+          if (adapters) setAdapterWeights(adapters, ck.weights);
+          opt.setState(ck.optimizer);
+          await ctx.rewind?.(ck.step);
+          return true;
+        },
+      },
+      onStart: (from) => {
+        if (from.step === 0) ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), 0);
+      },
+      afterStep: (r) => {
         lastLoss = r.loss;
         if (firstLosses.length < 3) firstLosses.push(r.loss);
-        if (step % spec.logEvery === 0 || step === totalSteps)
-          ctx.log({ "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch + (s + 1) / stepsPerEpoch }, step);
-        ctx.progress({ epoch: epoch + 1, epochs: spec.epochs, step, totalSteps, samplesPerSec: 0, etaSec: 0 });
-        if (spec.saveEvery && step % spec.saveEvery === 0) save(s + 1 === stepsPerEpoch ? epoch + 1 : epoch);
-      }
-      ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), step);
-      ctx.info(`epoch ${epoch + 1}/${spec.epochs}: loss ${lastLoss.toFixed(4)}`);
-    }
-    // export: adapters folded into the base; the merged model must answer exactly alike
+      },
+      endEpoch: (epoch, step) => {
+        ctx.logText("samples", sampleAnswers(model, samplePairs, adapters, maxNew), step);
+        ctx.info(`epoch ${epoch + 1}/${spec.epochs}: loss ${lastLoss.toFixed(4)}`);
+      },
+    });
+    if (result.aborted) return { summary: { stopped: "aborted", steps: result.step } };
     let mergeDiff = 0;
-    if (adapters) {
-      const merged = mergeLoraWeights(model.getWeights(), adapters);
-      const probe = tf.tensor2d([encodePrompt(samplePairs[0]?.instruction ?? "", samplePairs[0]?.input ?? "a")[0]!, ...encode("probe text")], [1, 11], "int32");
-      const withAd = tf.tidy(() => model.forward(probe, { adapters }).dataSync() as Float32Array);
-      const copy = new CharTransformer(model.config);
-      copy.setWeights(merged);
-      const mergedOut = tf.tidy(() => copy.forward(probe).dataSync() as Float32Array);
-      for (let i = 0; i < withAd.length; i++) mergeDiff = Math.max(mergeDiff, Math.abs(withAd[i]! - mergedOut[i]!));
-      copy.dispose();
-      probe.dispose();
-      saveCheckpoint(ctx.checkpointDir, {
-        step,
-        epoch: spec.epochs,
-        stepInEpoch: 0,
-        seed,
-        model: "char-transformer",
-        weights: merged,
-        optimizer: { step: 0, slots: {} },
-        extra: { kind: "finetune-text", textConfig: model.config, merged: true },
-      });
-      ctx.info(`adapters merged into the base for export (max |Δlogit| vs base + adapters: ${mergeDiff.toExponential(2)})`);
-    } else save(spec.epochs, { merged: true });
+    if (adapters) mergeDiff = exportMerged(model, adapters, samplePairs[0], ctx, { step: result.step, epochs: spec.epochs, seed });
+    else saveCheckpoint(ctx.checkpointDir, { ...snapshot({ merged: true }), step: result.step, epoch: spec.epochs, stepInEpoch: 0 });
     const summary: Record<string, number | string> = {
       backend: backendName,
       method: spec.method,
@@ -232,7 +256,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
       trainable_share: share,
       train_loss_first: firstLosses[0] ?? NaN,
       train_loss: lastLoss,
-      steps: step,
+      steps: result.step,
       merge_max_abs_diff: mergeDiff,
     };
     ctx.setSummary(summary);
