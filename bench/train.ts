@@ -1,4 +1,4 @@
-// Training throughput (samples/s) of the seed models on the backend a runner would pick,
+// Training throughput (samples/s) of the reference models on the backend a runner would pick,
 // against PyTorch on the CPU with the same model, batch and optimizer in the same run.
 // The step is the trainer's: batch normalised from uint8 storage, forward, backward,
 // global grad norm (read back), Adam update. Run: npx tsx bench/train.ts

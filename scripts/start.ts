@@ -1,12 +1,11 @@
 // `npm start`: the server (dashboard + API + socket.io, one port), a local runner, and — on
-// the first start — a demo job training seed 000's MNIST MLP in project "demo".
+// the first start — a demo job training the MNIST MLP (784-128-10) in project "demo".
 import fs from "node:fs";
 import path from "node:path";
 
-import { createProcessExecutor, RunnerDaemon } from "../apps/runner/src";
-import { createLogger } from "../apps/runner/src/logger";
-import { readEnv } from "../apps/web/src/env";
-import { startServer } from "../apps/web/src/server/create-server";
+import { createLogger, createProcessExecutor, RunnerDaemon } from "@heron/runner";
+import { readEnv } from "@heron/web/env";
+import { startServer } from "@heron/web/server";
 
 const DEMO_SPEC = { kind: "train", dataset: "mnist", model: "mlp-mnist", epochs: 5, batchSize: 64, lr: 0.001, seed: 0 } as const;
 
@@ -36,7 +35,7 @@ await runner.start();
 const demo = await services.projects.ensure("demo");
 if ((await services.prisma.job.count({ where: { projectId: demo.id } })) === 0) {
   await services.jobs.submit("demo", DEMO_SPEC);
-  console.log("submitted the demo job: seed 000's MNIST MLP (784-128-10) for 5 epochs");
+  console.log("submitted the demo job: the MNIST MLP (784-128-10) for 5 epochs");
 }
 
 console.log(`\n  Heron is running → http://localhost:${server.port}   (project "demo" shows the demo run)\n`);

@@ -10,5 +10,6 @@ export {
   EXIT_STOPPED,
 } from "./executor";
 export { describeHost, probeBackend } from "./host-info";
+export { createLogger } from "./logger";
 export { createFakeExecutor, type FakeJobRecord } from "./testing/fake-executor";
 export { type RunnerProcess, spawnRunner } from "./testing/spawn-runner";

@@ -2,7 +2,10 @@ import path from "node:path";
 
 import { z } from "zod";
 
-/** The server's configuration. process.env is read here and nowhere else in apps/web. */
+/**
+ * The server's configuration, read from process.env here. One exception outside this schema:
+ * create-server.ts reads LOG_LEVEL for its default logger (pino level, default "info").
+ */
 const EnvSchema = z.object({
   /** HTTP port for dashboard, tRPC, socket.io and health (one port for everything) */
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

@@ -6,8 +6,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 
-import { PrismaClient as PgPrismaClient } from "./generated/postgres/client";
-import { PrismaClient } from "./generated/sqlite/client";
+import { type Prisma as PgPrisma, PrismaClient as PgPrismaClient } from "./generated/postgres/client";
+import { type Prisma as SqlitePrisma, PrismaClient as SqlitePrismaClient } from "./generated/sqlite/client";
 import { runMigrations } from "./migrate";
 import { retryWhileBusy } from "./sqlite-busy";
 
@@ -23,9 +23,22 @@ export type DatabaseOptions = {
 };
 
 /**
- * One open database: Prisma for metadata, and the raw driver handle for the metrics hot path.
- * The two Prisma clients are generated from the same schema, so we type both as the SQLite one.
+ * The Prisma client services use, whichever the provider. Both generated clients come from
+ * one schema (prisma/postgres/schema is derived from prisma/schema), so they have the same
+ * models with the same row types — `sameModels` below fails to compile otherwise — but
+ * TypeScript cannot relate the generic method signatures of two generated namespaces. The
+ * SQLite client's type names that shared surface; the PostgreSQL client is converted to it
+ * once, in openPostgres.
  */
+export type PrismaClient = SqlitePrismaClient;
+
+type ModelRows<M extends { model: Record<string, { payload: { scalars: unknown } }> }> = { [K in keyof M["model"]]: M["model"][K]["payload"]["scalars"] };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// compile-time only: the two clients' models and their rows are identical
+const sameModels: Same<ModelRows<PgPrisma.TypeMap>, ModelRows<SqlitePrisma.TypeMap>> = true;
+void sameModels;
+
+/** One open database: Prisma for metadata, and the raw driver handle for the metrics hot path. */
 export type Database =
   | { provider: "sqlite"; prisma: PrismaClient; sqlite: BetterSqlite3.Database; close(): Promise<void> }
   | { provider: "postgres"; prisma: PrismaClient; pool: pg.Pool; schema: string; close(): Promise<void> };
@@ -100,7 +113,7 @@ function openSqlite(home: string): Database {
   // timeout 0: Prisma's connection never busy-waits — that would block the very thread that
   // holds the lock on the other connection; a locked file is retried asynchronously instead
   const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 0 });
-  const retrying = new PrismaClient({ adapter }).$extends({
+  const retrying = new SqlitePrismaClient({ adapter }).$extends({
     query: { $allOperations: ({ args, query }) => retryWhileBusy(() => query(args)) },
   }) as unknown as PrismaClient;
   const { prisma, drain } = drainable(retrying);
@@ -126,6 +139,7 @@ async function openPostgres(url: string, schema: string): Promise<Database> {
   });
   await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   const adapter = new PrismaPg(pool, { schema });
+  // the one conversion to the shared client type (see PrismaClient above)
   const { prisma, drain } = drainable(new PgPrismaClient({ adapter }) as unknown as PrismaClient);
   return {
     provider: "postgres",

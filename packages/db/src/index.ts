@@ -1,5 +1,4 @@
-export { type Database, type DatabaseOptions, isPostgresUrl, openDatabase } from "./client";
-export type { PrismaClient } from "./generated/sqlite/client";
+export { type Database, type DatabaseOptions, isPostgresUrl, openDatabase, type PrismaClient } from "./client";
 export type * as Models from "./generated/sqlite/models";
 export { bucketPoints, createMetricsStore, type KeySummary, type MetricsStore } from "./metrics";
 export { listMigrations, runMigrations } from "./migrate";

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { formatIssues, TrainSpecSchema } from "@heron/core";
 import type { Command } from "commander";
 
-/** `npx heron plan <spec.json>` — seed 000's memory breakdown for a job; batchSize "auto" picks the batch. */
+/** `npx heron plan <spec.json>` — the memory breakdown (weights, gradients, optimizer, activations) for a job; batchSize "auto" picks the batch. */
 export function register(program: Command) {
   program
     .command("plan <spec>")

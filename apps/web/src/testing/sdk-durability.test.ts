@@ -1,4 +1,4 @@
-// Issue 4 "Done when": 100,000 points logged while the server is SIGKILLed and restarted,
+// 100,000 points logged while the server is SIGKILLed and restarted,
 // and while the network drops for 20 s — the server ends with exactly 100,000 points,
 // values intact, no duplicates, and the run never shows a final bad state.
 import crypto from "node:crypto";

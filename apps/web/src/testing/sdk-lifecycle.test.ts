@@ -1,4 +1,4 @@
-// Issue 4 "Done when": how a run ends follows how its process ends (normal exit → finished,
+// How a run ends follows how its process ends (normal exit → finished,
 // uncaught exception → crashed, SIGINT → aborted); a client SIGKILLed mid-run is completed
 // by `heron sync` from its directory (→ crashed); offline → sync → sync again is identical.
 import fs from "node:fs";

@@ -1,4 +1,4 @@
-// Issue 4: several processes (ranks) of one distributed job log into one run. What rank r > 0
+// Several processes (ranks) of one distributed job log into one run. What rank r > 0
 // logs is its own series `<key>@rank<r>` — two ranks logging "loss" at the same steps both
 // keep all their values; rank 0 owns the config and decides how the run ends.
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Issue 4: a process that resumes a run uploads what an earlier process of that run left
+// A process that resumes a run uploads what an earlier process of that run left
 // unsent in the run directory (SIGKILLed while the server was unreachable) — without the user
 // running `heron sync`, each flushed point exactly once, and the run ends as the new process
 // ends it (not "crashed" for the process that died).

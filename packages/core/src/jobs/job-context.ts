@@ -17,7 +17,7 @@ export type TextSample = { text: string; caption?: string };
 export type JobContext = {
   /** scalar metrics at a step, e.g. {"train/loss": 0.3}; never blocks */
   log(metrics: Record<string, number>, step: number): void;
-  /** text samples (seed 002: question / model answer / ground truth) */
+  /** text samples, e.g. fine-tuning's question / model answer / ground truth rows */
   logText(key: string, rows: TextSample[], step: number): void;
   progress(p: JobProgress): void;
   /** merged into the run's summary (e.g. final accuracy, parameter counts, backend) */

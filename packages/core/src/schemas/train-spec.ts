@@ -1,8 +1,8 @@
 import { z } from "zod";
 
 /**
- * `kind: "train"` — supervised training of one of the seed models.
- * Owned by the training-core work (issue 6); extend here, keep old fields valid.
+ * `kind: "train"` — supervised training of one of the reference models.
+ * Specs are stored with their jobs: extend here, keep old fields valid.
  * Browser-safe: no tfjs or node imports (the dashboard's job form validates with it).
  */
 export const DatasetNameSchema = z.enum(["mnist", "fashion-mnist", "cifar10", "synthetic"], {

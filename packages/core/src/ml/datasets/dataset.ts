@@ -15,7 +15,7 @@ export type Dataset = {
   inputShape: [number, number, number];
   numClasses: number;
   classNames: string[];
-  /** per-channel normalisation applied to pixel/255 (seed 000 / seed 003 values) */
+  /** per-channel normalisation applied to pixel/255 (the usual MNIST and ImageNet statistics) */
   mean: number[];
   std: number[];
   train: Split;

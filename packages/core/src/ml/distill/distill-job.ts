@@ -1,6 +1,6 @@
 /**
  * `kind: "distill"` jobs — seed 003 method for method. For each method the student starts
- * from the same seeded init (the seed's torch.manual_seed(42) before every student), trains
+ * from the same seeded init (seed 003's torch.manual_seed(42) before every student), trains
  * with Adam over the same data order, and is evaluated on the test split each epoch.
  *
  *   ce        CE(student, labels)
@@ -70,7 +70,7 @@ export function distillLoss(
   if (method === "cosine") {
     let s = out.features!;
     const tf_ = t.features!;
-    // a student wider than its teacher is pooled instead (the seed only needs the other way)
+    // a student wider than its teacher is pooled instead (seed 003 only needs the other way)
     if (s.shape[1] > tf_.shape[1]) s = avgPool1d(s, s.shape[1] / tf_.shape[1]);
     hidden = cosineEmbeddingLoss(s, tf_);
   } else hidden = mseLoss(applyRegressor(regressor!, out.featureMap!), t.featureMap!);

@@ -36,7 +36,7 @@ export function createRegressorFor(inChannels: number, outChannels: number, seed
   return { params, inChannels, outChannels };
 }
 
-/** conv 3×3, stride 1, "same" (= padding 1), NHWC; no activation (the seed's is linear) */
+/** conv 3×3, stride 1, "same" (= padding 1), NHWC; no activation (seed 003's is linear) */
 export function applyRegressor(r: Regressor, x: tf.Tensor4D): tf.Tensor4D {
   return tf.conv2d(x, r.params.get("regressor.0.weight")! as unknown as tf.Tensor4D, 1, "same").add(r.params.get("regressor.0.bias")!) as tf.Tensor4D;
 }

@@ -1,4 +1,4 @@
-/** `kind: "finetune"` jobs: the text model (seed 002) or an image seed model. */
+/** `kind: "finetune"` jobs: the text model (seed 002) or an image reference model. */
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { type FinetuneSpec, type FinetuneSpecInput, FinetuneSpecSchema } from "../../schemas/finetune-spec";
 import { selectBackend } from "../backend";

@@ -1,5 +1,5 @@
 /**
- * Finite-difference gradient checks (seed 004: autograd is only trusted once it agrees with
+ * Finite-difference gradient checks (autograd is only trusted once it agrees with
  * the definition of the derivative).
  *
  * tfjs's CPU-class backends compute in float32 only, so "float64 where the backend allows"

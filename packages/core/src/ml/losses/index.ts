@@ -1,7 +1,7 @@
 /**
  * The custom losses of seed 003 (distillation) and seed 002 (prompt-masked SFT), as plain
  * tfjs ops so tf.variableGrads differentiates them. Each one has a float64 reference in
- * ../gradcheck/reference.ts and a finite-difference gradient test (seed 004).
+ * ../gradcheck/reference.ts and a finite-difference gradient test (../gradcheck/grad-check.ts).
  *
  * Teacher tensors passed in here must come from a forward pass run *outside* the gradient
  * tape (the distillation step does that: the equivalent of `with torch.no_grad()`), so no

@@ -11,7 +11,7 @@ import { conv3x3ReluFast } from "./conv-ops";
 export type Shape3 = [number, number, number]; // H, W, C (NHWC without the batch)
 
 export type LayerSpec =
-  /** 3×3, stride 1, padding 1 (= "same"), like the seed's nn.Conv2d(..., kernel_size=3, padding=1) */
+  /** 3×3, stride 1, padding 1 (= "same"), like PyTorch's nn.Conv2d(..., kernel_size=3, padding=1) */
   | { kind: "conv3x3"; name: string; filters: number }
   | { kind: "relu"; name: string }
   | { kind: "maxpool2"; name: string }

@@ -1,6 +1,6 @@
 /**
- * The four seed models, layer for layer as in the seed posts (000: the MLPs; 003: DeepNN
- * teacher and LightNN student), with PyTorch's parameter names ("features.0.weight") and
+ * The four reference models, layer for layer as their PyTorch originals (the MNIST/CIFAR MLPs;
+ * distillation's DeepNN teacher and LightNN student, docs/distill-finetune.md), with PyTorch's parameter names ("features.0.weight") and
  * PyTorch's default init (U(±1/√fan_in) for weights and biases).
  *
  * `ReferenceModel` is what trainers and the distillation helper use:
