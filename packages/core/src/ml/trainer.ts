@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext, JobResult } from "../jobs/job-context";
 import { type TrainSpec, type TrainSpecInput, TrainSpecSchema } from "../schemas/train-spec";
 import { selectBackend } from "./backend";
-import { Batcher, type Dataset, loadDataset } from "./datasets";
+import { Batcher, type Dataset, loadSpecDataset } from "./datasets";
 import { chooseBatchSize, formatBytes, memoryBudget, planMemory } from "./memory-planner";
 import { buildModel, type ReferenceModel } from "./models/reference-models";
 import { Optimizer } from "./optim";
@@ -108,12 +108,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
   const spec = TrainSpecSchema.parse(specIn);
   const backend = await selectBackend();
   const seed = spec.seed ?? 0;
-  const ds = loadDataset(spec.dataset, {
-    cifarPath: spec.cifarPath,
-    maxTrainSamples: spec.maxTrainSamples,
-    maxTestSamples: spec.maxTestSamples,
-    warn: (m) => ctx.warn(m),
-  });
+  const ds = loadSpecDataset(spec, (m) => ctx.warn(m));
   const planOpts = { inputShape: ds.inputShape, numClasses: ds.numClasses };
   let batchSize: number;
   if (spec.batchSize === "auto") {

@@ -19,6 +19,14 @@ export type LoadDatasetOptions = {
   synthetic?: SyntheticOptions;
 };
 
+/** the dataset a train or distill spec names, with its sample limits; warnings go to the job's log */
+export function loadSpecDataset(
+  spec: { dataset: string; cifarPath?: string; maxTrainSamples?: number; maxTestSamples?: number },
+  warn: (msg: string) => void,
+): Dataset {
+  return loadDataset(spec.dataset, { cifarPath: spec.cifarPath, maxTrainSamples: spec.maxTrainSamples, maxTestSamples: spec.maxTestSamples, warn });
+}
+
 // Parsing 150 MB of Fashion-MNIST JSON takes seconds: keep one copy per process.
 const cache = new Map<string, Dataset>();
 

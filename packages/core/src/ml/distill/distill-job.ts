@@ -21,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { type DistillMethod, type DistillSpec, type DistillSpecInput, DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
-import { Batcher, type Dataset, loadDataset } from "../datasets";
+import { Batcher, type Dataset, loadSpecDataset } from "../datasets";
 import { type LossOut, optimizerStep } from "../finetune/step";
 import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
@@ -182,12 +182,7 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
   const backend = await selectBackend();
   const fastConv = backend.name === "wasm" || backend.name === "cpu";
   const seed = spec.seed ?? 0;
-  const ds = loadDataset(spec.dataset, {
-    cifarPath: spec.cifarPath,
-    maxTrainSamples: spec.maxTrainSamples,
-    maxTestSamples: spec.maxTestSamples,
-    warn: (m) => ctx.warn(m),
-  });
+  const ds = loadSpecDataset(spec, (m) => ctx.warn(m));
   const teacher = "runId" in spec.teacher ? loadTeacherFromRun(spec.teacher, ds, ctx) : trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv);
   try {
     for (const m of spec.methods) {
