@@ -1,7 +1,7 @@
 import { IdSchema, JobStatusSchema } from "@heron/core";
 import { z } from "zod";
 
-import { submitJob } from "../services/submit-job";
+import { cancelJob, listJobs, submitJob } from "../services/job-requests";
 import { authedProcedure, router } from "../trpc";
 
 export const QueueNameSchema = z
@@ -39,15 +39,10 @@ export const jobRouter = router({
         })
         .default({}),
     )
-    .query(async ({ ctx, input }) => {
-      const projectId = input.projectId ? (await ctx.services.projects.get(input.projectId)).id : undefined;
-      return ctx.services.jobs.list({ ...input, projectId, visibleProjectIds: await ctx.services.access.visibleProjectIds(ctx.principal) });
-    }),
-  cancel: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(async ({ ctx, input }) => {
-    const job = await ctx.services.jobs.cancel(input.jobId);
-    await ctx.services.audit.record(ctx.principal, { action: "job.cancelled", target: `job:${input.jobId}`, detail: { status: job.status }, ip: ctx.ip });
-    return job;
-  }),
+    .query(({ ctx, input }) => listJobs(ctx.services, ctx.principal, input)),
+  cancel: authedProcedure
+    .input(z.object({ jobId: IdSchema }))
+    .mutation(({ ctx, input }) => cancelJob(ctx.services, { principal: ctx.principal, ip: ctx.ip }, input.jobId)),
   retry: authedProcedure.input(z.object({ jobId: IdSchema })).mutation(({ ctx, input }) => ctx.services.jobs.retry(input.jobId)),
   /** the history: queued, leased, started, checkpoint, lost, requeued, rewound, cancel-requested, succeeded/failed/cancelled */
   events: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.events(input.jobId)),

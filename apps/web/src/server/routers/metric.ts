@@ -1,6 +1,7 @@
-import { AppError, CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
+import { CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
 import { z } from "zod";
 
+import { compareRunSeries } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 
 /**
@@ -18,13 +19,7 @@ export const metricRouter = router({
     return ctx.services.metrics.series(input);
   }),
   /** answers `{ runId, series }` per requested run, in request order */
-  compare: authedProcedure.input(CompareQuerySchema).query(async ({ ctx, input }) => {
-    const found = await ctx.services.prisma.run.findMany({ where: { id: { in: input.runIds } }, select: { id: true } });
-    const missing = input.runIds.filter((id) => !found.some((r) => r.id === id));
-    if (missing.length) throw new AppError("NOT_FOUND", `run "${missing[0]}" not found`);
-    const series = await ctx.services.metrics.compare(input);
-    return series.map((s) => ({ runId: s.runId!, series: s }));
-  }),
+  compare: authedProcedure.input(CompareQuerySchema).query(({ ctx, input }) => compareRunSeries(ctx.services, input)),
   /** per run, per key: count, first/last step, finite min/max/last — for the runs table */
   summaries: authedProcedure.input(z.object({ runIds: z.array(IdSchema).max(1000) })).query(({ ctx, input }) => ctx.services.metrics.summaries(input.runIds)),
 });

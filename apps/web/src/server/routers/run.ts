@@ -1,6 +1,7 @@
 import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
 import { z } from "zod";
 
+import { getRunDetails } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 import { compareTableProcedure } from "./compare";
 
@@ -12,12 +13,7 @@ export const runRouter = router({
     const project = await ctx.services.projects.get(input.projectId);
     return ctx.services.runs.list(project.id, input.limit);
   }),
-  get: authedProcedure.input(z.object({ runId: IdSchema })).query(async ({ ctx, input }) => {
-    const run = await ctx.services.runs.get(input.runId);
-    const keys = await ctx.services.metrics.keys(input.runId);
-    const summary = (await ctx.services.metrics.summaries([input.runId]))[input.runId] ?? {};
-    return { ...run, projectName: run.project.name, keys, metrics: summary };
-  }),
+  get: authedProcedure.input(z.object({ runId: IdSchema })).query(({ ctx, input }) => getRunDetails(ctx.services, input.runId)),
   rewind: authedProcedure
     .input(z.object({ runId: IdSchema, step: StepSchema }))
     .mutation(({ ctx, input }) => ctx.services.runs.rewind(input.runId, input.step)),

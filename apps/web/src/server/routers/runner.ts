@@ -1,6 +1,7 @@
 import { IdSchema } from "@heron/core";
 import { z } from "zod";
 
+import { createRunnerToken, revokeRunner } from "../services/runner-tokens";
 import { authedProcedure, router } from "../trpc";
 import { QueueNameSchema } from "./job";
 
@@ -8,8 +9,7 @@ export const runnerRouter = router({
   /** runners with host info, `slots`, `busySlots`, `runningJobIds`, `status` (online|offline|draining), `lastHeartbeatAt` */
   list: authedProcedure.query(({ ctx }) => ctx.services.runners.list()),
   get: authedProcedure.input(z.object({ runnerId: IdSchema })).query(({ ctx, input }) => ctx.services.runners.get(input.runnerId)),
-  /** the token is returned once; only its hash is stored */
-  /** `queues` (default ["default"]) are fixed here: the runner may serve only these, whatever it asks for at hello */
+  /** the token is returned once (only its hash is stored); `queues` default to ["default"] */
   createToken: authedProcedure
     .input(
       z.object({
@@ -17,20 +17,9 @@ export const runnerRouter = router({
         queues: z.array(QueueNameSchema).min(1, "queues must list at least one queue").max(50).optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const created = await ctx.services.runners.createToken(input.name, input.queues ?? ["default"]);
-      await ctx.services.audit.record(ctx.principal, {
-        action: "runner.token_created",
-        target: `runner:${created.runnerId}`,
-        detail: { name: input.name, queues: input.queues ?? ["default"] },
-        ip: ctx.ip,
-      });
-      return created;
-    }),
+    .mutation(({ ctx, input }) => createRunnerToken(ctx.services, { principal: ctx.principal, ip: ctx.ip }, input.name, input.queues)),
   /** the runner's connections are cut and its token refused from now on; its leases expire and requeue */
-  revoke: authedProcedure.input(z.object({ runnerId: IdSchema })).mutation(async ({ ctx, input }) => {
-    await ctx.services.runners.revoke(input.runnerId);
-    ctx.services.notifier.revokeCredential(`runner:${input.runnerId}`);
-    await ctx.services.audit.record(ctx.principal, { action: "runner.token_revoked", target: `runner:${input.runnerId}`, ip: ctx.ip });
-  }),
+  revoke: authedProcedure
+    .input(z.object({ runnerId: IdSchema }))
+    .mutation(({ ctx, input }) => revokeRunner(ctx.services, { principal: ctx.principal, ip: ctx.ip }, input.runnerId)),
 });

@@ -1,0 +1,31 @@
+import type { UserPrincipal } from "../auth/principal";
+import { submitDistillOrFinetune, type SubmitInput, type SubmitResult } from "./distill-submit";
+import type { Services } from "./index";
+import type { Actor } from "./project-members";
+
+export type JobFilter = { projectId?: string; status?: string; queue?: string; runnerId?: string; limit?: number };
+
+/**
+ * Queues a job by its spec's kind: distill and finetune specs get their submit-time checks
+ * (and a distill spec listing several methods becomes one job per method, in one group);
+ * every other kind is queued as given (`spec` is validated against JobSpecSchema there).
+ */
+export async function submitJob(services: Services, input: SubmitInput): Promise<SubmitResult> {
+  const grouped = await submitDistillOrFinetune(services, input);
+  if (grouped) return grouped;
+  const job = await services.jobs.submit(input.projectId, input.spec, input);
+  return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
+}
+
+/** jobs the caller may see; `projectId` accepts a project's id or name */
+export async function listJobs(services: Services, p: UserPrincipal, filter: JobFilter) {
+  const projectId = filter.projectId ? (await services.projects.get(filter.projectId)).id : undefined;
+  return services.jobs.list({ ...filter, projectId, visibleProjectIds: await services.access.visibleProjectIds(p) });
+}
+
+/** asks the job to stop (its runner is told at once); recorded in the audit log */
+export async function cancelJob(services: Services, actor: Actor, jobId: string) {
+  const job = await services.jobs.cancel(jobId);
+  await services.audit.record(actor.principal, { action: "job.cancelled", target: `job:${jobId}`, detail: { status: job.status }, ip: actor.ip });
+  return job;
+}

@@ -1,0 +1,20 @@
+import { AppError, type CompareQuery } from "@heron/core";
+
+import type { Services } from "./index";
+
+/** a run with its project's name, its metric keys and a summary per key (count, first/last step, min/max/last) */
+export async function getRunDetails(services: Services, runId: string) {
+  const run = await services.runs.get(runId);
+  const keys = await services.metrics.keys(runId);
+  const summary = (await services.metrics.summaries([runId]))[runId] ?? {};
+  return { ...run, projectName: run.project.name, keys, metrics: summary };
+}
+
+/** `{ runId, series }` per requested run, in request order; every run must exist */
+export async function compareRunSeries(services: Services, input: CompareQuery) {
+  const found = await services.prisma.run.findMany({ where: { id: { in: input.runIds } }, select: { id: true } });
+  const missing = input.runIds.filter((id) => !found.some((r) => r.id === id));
+  if (missing.length) throw new AppError("NOT_FOUND", `run "${missing[0]}" not found`);
+  const series = await services.metrics.compare(input);
+  return series.map((s) => ({ runId: s.runId!, series: s }));
+}
