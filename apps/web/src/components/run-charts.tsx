@@ -5,8 +5,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { api, errorMessage } from "../lib/api";
 import { type ChartSettings, groupKeys } from "../lib/chart-data";
 import { colorAt } from "../lib/colors";
+import { ChartGrid } from "./chart-grid";
 import { MetricChart, type StepRange } from "./metric-chart";
-import { SectionToggle } from "./section-toggle";
 import { useLivePoints } from "./use-live-points";
 
 const MAX_POINTS = 1000;
@@ -120,30 +120,21 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
           Could not load metrics: {error}. <button onClick={() => void fetchKeys(keys, zoom)}>Retry</button>
         </p>
       )}
-      {sections.map(([section, ks]) => (
-        <section key={section} className="section" data-section={section}>
-          <SectionToggle
-            section={section}
-            count={ks.length}
-            collapsed={!!collapsed[section]}
-            onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+      <ChartGrid
+        sections={sections}
+        collapsed={collapsed}
+        onToggle={(section) => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+        renderChart={(k) => (
+          <MetricChart
+            key={k}
+            title={k}
+            settings={settings}
+            zoomed={!!zoom[k]}
+            onZoom={(r) => onZoom(k, r)}
+            lines={[{ id: runId, label: runName, color, series: series[k] ?? null, live: zoom[k] ? undefined : live[k], startTs }]}
           />
-          {!collapsed[section] && (
-            <div className="charts">
-              {ks.map((k) => (
-                <MetricChart
-                  key={k}
-                  title={k}
-                  settings={settings}
-                  zoomed={!!zoom[k]}
-                  onZoom={(r) => onZoom(k, r)}
-                  lines={[{ id: runId, label: runName, color, series: series[k] ?? null, live: zoom[k] ? undefined : live[k], startTs }]}
-                />
-              ))}
-            </div>
-          )}
-        </section>
-      ))}
+        )}
+      />
     </div>
   );
 }

@@ -2,10 +2,10 @@
 import { isSystemKey, type Series } from "@heron/core";
 import { useEffect, useMemo, useState } from "react";
 
+import { ChartGrid } from "../../components/chart-grid";
 import { ChartToolbar } from "../../components/chart-toolbar";
 import { ConfigDiff } from "../../components/config-diff";
 import { MetricChart, type StepRange } from "../../components/metric-chart";
-import { SectionToggle } from "../../components/section-toggle";
 import { useLivePoints } from "../../components/use-live-points";
 import { api, callOptional, errorMessage } from "../../lib/api";
 import { type ChartSettings, DEFAULT_SETTINGS, groupKeys } from "../../lib/chart-data";
@@ -117,39 +117,30 @@ export default function ComparePage() {
       </div>
       <ChartToolbar settings={settings} onChange={setSettings} />
       {keys.length === 0 && <p className="muted">These runs have no metrics yet.</p>}
-      {groupKeys(keys).map(([section, ks]) => (
-        <section key={section} className="section">
-          <SectionToggle
-            section={section}
-            count={ks.length}
-            collapsed={!!collapsed[section]}
-            onToggle={() => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+      <ChartGrid
+        sections={groupKeys(keys)}
+        collapsed={collapsed}
+        onToggle={(section) => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+        renderChart={(k) => (
+          <MetricChart
+            key={k}
+            title={k}
+            settings={settings}
+            zoomed={!!zoom[k]}
+            onZoom={(r, byRun) => onZoom(k, r, byRun)}
+            lines={runs
+              .filter((r) => r.keys.includes(k))
+              .map((r) => ({
+                id: r.id,
+                label: r.name,
+                color: colorAt(runs.indexOf(r)),
+                series: data[k]?.[r.id] ?? null,
+                live: zoom[k] ? undefined : live[r.id]?.[k],
+                startTs: new Date(r.createdAt).getTime(),
+              }))}
           />
-          {!collapsed[section] && (
-            <div className="charts">
-              {ks.map((k) => (
-                <MetricChart
-                  key={k}
-                  title={k}
-                  settings={settings}
-                  zoomed={!!zoom[k]}
-                  onZoom={(r, byRun) => onZoom(k, r, byRun)}
-                  lines={runs
-                    .filter((r) => r.keys.includes(k))
-                    .map((r) => ({
-                      id: r.id,
-                      label: r.name,
-                      color: colorAt(runs.indexOf(r)),
-                      series: data[k]?.[r.id] ?? null,
-                      live: zoom[k] ? undefined : live[r.id]?.[k],
-                      startTs: new Date(r.createdAt).getTime(),
-                    }))}
-                />
-              ))}
-            </div>
-          )}
-        </section>
-      ))}
+        )}
+      />
       <h2>Config</h2>
       <ConfigDiff runs={runs.map((r, i) => ({ id: r.id, name: r.name, color: colorAt(i), config: r.config }))} />
       {isDistillTable(distill) && (
