@@ -21,7 +21,6 @@ import { setSecurityHeaders } from "./http/security-headers";
 import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
-import { startSweepController } from "./services/sweeps";
 import { startTimers } from "./services/timers";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
@@ -197,9 +196,6 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   const port = (server.address() as { port: number }).port;
   boundPort = port;
   const stopTimers = startTimers(services, log);
-  // acts only while this process holds the sweeps lease (one process of a cluster at a time)
-  const sweepController = startSweepController(services, log);
-  services.sweepHooks.bind(sweepController);
   log.info({ port, host, localMode, provider: db.provider, home: env.HERON_HOME }, "heron server listening");
 
   return {
@@ -210,9 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     db,
     localKey,
     async close() {
-      stopTimers();
-      services.sweepHooks.bind(null);
-      await sweepController.stop();
+      await stopTimers();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // keep-alive HTTP clients would hold close() open; sockets are told to go first
       void io.close();

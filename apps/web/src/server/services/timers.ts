@@ -1,11 +1,12 @@
 import type { Logger } from "pino";
 
 import type { Services } from ".";
+import { startSweepController } from "./sweeps";
 
 /** a periodic job of the server process: `tick` failures are logged, never fatal */
 type ServerTimer = { name: string; everyMs: number; tick: (services: Services) => Promise<unknown> };
 
-/** Every periodic job the server runs, in one place. */
+/** The server's fixed-interval jobs (the sweep controller, below, paces itself). */
 export const SERVER_TIMERS: ServerTimer[] = [
   // leases whose runner stopped heartbeating: the attempt is lost and the job requeued
   { name: "lease sweep", everyMs: 1000, tick: (s) => s.jobs.expireLeases() },
@@ -19,8 +20,11 @@ export const SERVER_TIMERS: ServerTimer[] = [
   },
 ];
 
-/** Starts the server's timers; the returned function stops them all (server close). */
-export function startTimers(services: Services, log: Logger, timers: ServerTimer[] = SERVER_TIMERS): () => void {
+/**
+ * Starts everything the server does on its own clock: the timers above and the sweep
+ * controller. The returned function stops them all (server close).
+ */
+export function startTimers(services: Services, log: Logger, timers: ServerTimer[] = SERVER_TIMERS): () => Promise<void> {
   const handles = timers.map((t) => {
     const h = setInterval(() => {
       t.tick(services).catch((err: unknown) => log.error({ err }, `${t.name} failed`));
@@ -29,5 +33,12 @@ export function startTimers(services: Services, log: Logger, timers: ServerTimer
     h.unref();
     return h;
   });
-  return () => handles.forEach((h) => clearInterval(h));
+  // acts only while this process holds the sweeps lease (one process of a cluster at a time)
+  const sweepController = startSweepController(services, log);
+  services.sweepHooks.bind(sweepController);
+  return async () => {
+    handles.forEach((h) => clearInterval(h));
+    services.sweepHooks.bind(null);
+    await sweepController.stop();
+  };
 }
