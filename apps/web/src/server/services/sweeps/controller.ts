@@ -118,12 +118,23 @@ export function startSweepController(deps: SweepControllerDeps, log: Logger, opt
   /** A trial whose job ended: completed (final metric), pruned (last reported), failed or cancelled (no metric). */
   async function finishTrial(t: TrialRow, job: JobRow) {
     const last = reportsOf(t).at(-1)?.value ?? null;
-    const status = job.status === "succeeded" ? "completed" : job.status === "failed" ? "failed" : t.pruneReason ? "pruned" : "cancelled";
+    let status = job.status === "succeeded" ? "completed" : job.status === "failed" ? "failed" : t.pruneReason ? "pruned" : "cancelled";
+    let pruneReason = t.pruneReason;
+    if (status === "pruned" && job.runId) {
+      // a short job can train to the end and finish its run before the stop reaches it (the
+      // judgement comes a controller turn after the report): the prune was moot, the trial completed
+      const run = await prisma.run.findUnique({ where: { id: job.runId }, select: { status: true } });
+      if (run?.status === "finished") {
+        status = "completed";
+        pruneReason = null;
+      }
+    }
     const metric = status === "completed" || status === "pruned" ? (last !== null && Number.isFinite(last) ? last : null) : null;
-    const u = await prisma.sweepTrial.updateMany({ where: { id: t.id, status: "running" }, data: { status, metric, finishedAt: new Date() } });
+    const u = await prisma.sweepTrial.updateMany({ where: { id: t.id, status: "running" }, data: { status, metric, pruneReason, finishedAt: new Date() } });
     if (u.count === 0) return;
     t.status = status;
     t.metric = metric;
+    t.pruneReason = pruneReason;
     if (status === "pruned" && job.runId) await markRunPruned(job.runId);
   }
 
