@@ -36,7 +36,8 @@ const program = new Command("heron-runner")
       return n;
     },
     30,
-  );
+  )
+  .option("--allow-commands", "also run command jobs: programs (argv) that users of the runner's queues submit; off by default");
 
 program.parse();
 const opts = program.opts<{
@@ -48,6 +49,7 @@ const opts = program.opts<{
   home: string;
   dataDir?: string;
   drainGrace: number;
+  allowCommands?: boolean;
 }>();
 const logger = createLogger("heron-runner");
 // test-only: HERON_RUNNER_FAKE_JOB_MS runs every job as an in-process sleep (queue tests, benchmarks)
@@ -66,6 +68,7 @@ const daemon = new RunnerDaemon({
   executor: fakeMs !== null ? createFakeExecutor({ durationMs: fakeMs }) : createProcessExecutor(),
   logger,
   drainGraceMs: opts.drainGrace * 1000,
+  allowCommands: !!opts.allowCommands,
 });
 
 let stopping = false;

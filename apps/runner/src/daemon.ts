@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import { io, type Socket } from "socket.io-client";
 
 import { CheckpointUploader, downloadLatestCheckpoint, type Emit, latestLocalStep } from "./checkpoint-sync";
+import { withCommandJobs } from "./command-executor";
 import { containedPath } from "./contained-path";
 import { type ExecutionHandle, type ExecutionResult, type Executor, EXIT_OK } from "./executor";
 import { describeHost } from "./host-info";
@@ -50,6 +51,8 @@ export type DaemonOptions = {
   drainGraceMs?: number;
   /** how often a running job's checkpoint folder is checked for a new checkpoint to upload */
   checkpointSyncMs?: number;
+  /** run command jobs (users' own programs; --allow-commands): announced at hello, off by default */
+  allowCommands?: boolean;
 };
 
 /** why the daemon stopped a job (decides what it reports) */
@@ -93,7 +96,10 @@ export class RunnerDaemon {
   /** reports that could not be delivered yet (server down); retried on reconnect */
   private pendingReports: JobReport[] = [];
 
-  constructor(private readonly opts: DaemonOptions) {}
+  constructor(private readonly opts: DaemonOptions) {
+    // command jobs run as their argv in a child process; every other kind through the given executor
+    this.opts = { ...opts, executor: withCommandJobs(opts.executor, { home: opts.home, allowCommands: !!opts.allowCommands }) };
+  }
 
   get busySlots() {
     return this.running.size;
@@ -148,7 +154,14 @@ export class RunnerDaemon {
   private async onConnect(host: Awaited<ReturnType<typeof describeHost>>) {
     const ack = await this.emit(
       "runner:hello",
-      { v: PROTOCOL_VERSION, name: this.opts.name ?? os.hostname(), ...host, slots: this.slots, queues: this.opts.queues ?? ["default"] },
+      {
+        v: PROTOCOL_VERSION,
+        name: this.opts.name ?? os.hostname(),
+        ...host,
+        slots: this.slots,
+        queues: this.opts.queues ?? ["default"],
+        allowCommands: !!this.opts.allowCommands,
+      },
       RunnerHelloAckSchema,
     );
     if (!ack.ok) return this.opts.logger.error({ error: ack.error }, "server refused hello");

@@ -20,6 +20,8 @@ export function spawnRunner(o: {
   slots?: number;
   queues?: string[];
   fakeJobMs?: number;
+  /** --allow-commands: run command jobs */
+  allowCommands?: boolean;
 }): RunnerProcess {
   const args = [
     "--import",
@@ -39,6 +41,7 @@ export function spawnRunner(o: {
     String(o.slots ?? 1),
     "--queues",
     (o.queues ?? ["default"]).join(","),
+    ...(o.allowCommands ? ["--allow-commands"] : []),
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info" };
   if (o.fakeJobMs !== undefined) env.HERON_RUNNER_FAKE_JOB_MS = String(o.fakeJobMs);

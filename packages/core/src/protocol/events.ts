@@ -179,6 +179,8 @@ export const RunnerHelloSchema = z.object({
   gpus: z.array(z.object({ name: z.string(), memoryBytes: z.number().min(0) })).default([]),
   slots: z.number().int().min(1).max(1024),
   queues: z.array(z.string().min(1).max(100)).min(1).default(["default"]),
+  /** started with --allow-commands: the server grants it command jobs (kind "command") */
+  allowCommands: z.boolean().optional(),
 });
 export type RunnerHello = z.infer<typeof RunnerHelloSchema>;
 

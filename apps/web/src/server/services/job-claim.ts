@@ -15,6 +15,8 @@ export type ClaimInput = {
   queues: string[];
   jobTokenHash: string;
   leaseExpiresAt: Date;
+  /** the runner was started with --allow-commands: command jobs may go to it */
+  allowCommands?: boolean;
 };
 
 export type ClaimedJob = {
@@ -63,7 +65,7 @@ WITH runner AS (
     AND (SELECT count(*) FROM "Job" WHERE "runnerId" = $1 AND "status" = 'running') < r."slots"
 ), picked AS (
   SELECT "id" FROM "Job"
-  WHERE "status" = 'queued' AND "queue" = ANY($2::text[]) AND EXISTS (SELECT 1 FROM runner)
+  WHERE "status" = 'queued' AND "queue" = ANY($2::text[]) AND EXISTS (SELECT 1 FROM runner) AND ("kind" <> 'command' OR $6::boolean)
   ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC
   LIMIT 1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
@@ -97,7 +99,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
   if (db.provider === "postgres") {
     const pool = db.pool;
     return async (c) => {
-      const res = await pool.query<Row>(PG_CLAIM, [c.runnerId, c.queues, c.jobTokenHash, c.leaseExpiresAt.toISOString(), createId()]);
+      const res = await pool.query<Row>(PG_CLAIM, [c.runnerId, c.queues, c.jobTokenHash, c.leaseExpiresAt.toISOString(), createId(), !!c.allowCommands]);
       return res.rows[0] ? toClaimed(res.rows[0]) : null;
     };
   }
@@ -107,7 +109,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     let st = pickByQueues.get(n);
     if (!st) {
       st = sql.prepare(
-        `SELECT "id", "runId", "projectId", "kind", "group", "spec" FROM "Job" WHERE "status" = 'queued' AND "queue" IN (${Array(n).fill("?").join(",")})
+        `SELECT "id", "runId", "projectId", "kind", "group", "spec" FROM "Job" WHERE "status" = 'queued' AND "queue" IN (${Array(n).fill("?").join(",")}) AND ("kind" <> 'command' OR ?)
          ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC LIMIT 1`,
       );
       pickByQueues.set(n, st);
@@ -135,7 +137,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     const runner = runnerState.get(c.runnerId, c.runnerId) as
       { name: string; slots: number; status: string; revokedAt: string | null; busy: number } | undefined;
     if (!runner || runner.revokedAt || runner.status === "draining" || runner.busy >= runner.slots) return null;
-    const job = pick(c.queues.length).get(...c.queues) as
+    const job = pick(c.queues.length).get(...c.queues, c.allowCommands ? 1 : 0) as
       { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string } | undefined;
     if (!job) return null;
     const now = sqliteDate(new Date());

@@ -14,7 +14,15 @@ export async function submitJob(services: Services, input: SubmitInput): Promise
   const grouped = await submitDistillOrFinetune(services, input);
   if (grouped) return grouped;
   const job = await services.jobs.submit(input.projectId, input.spec, input);
+  if (job.kind === "command") await noteCommandJobWaits(services, job.id, job.queue);
   return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
+}
+
+/** a command job waits for a runner started with --allow-commands: say so where job.get / job.events show it */
+async function noteCommandJobWaits(services: Services, jobId: string, queue: string) {
+  await services.prisma.jobEvent.create({
+    data: { jobId, type: "waiting", message: `command jobs run only on runners started with --allow-commands that serve queue "${queue}"` },
+  });
 }
 
 /** jobs the caller may see; `projectId` accepts a project's id or name */

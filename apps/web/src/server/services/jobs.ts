@@ -108,10 +108,10 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       return prisma.jobEvent.findMany({ where: { jobId }, orderBy: { id: "asc" } });
     },
     /** Grants the next job of the runner's queues, or null; refused past the runner's slots. */
-    async claim(runnerId: string, queues: string[]): Promise<Lease | null> {
+    async claim(runnerId: string, queues: string[], allowCommands = false): Promise<Lease | null> {
       const jobToken = generateSecret("job");
       const expiresAt = new Date(Date.now() + opts.leaseTtlMs);
-      const claimed = await claimNext({ runnerId, queues, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt });
+      const claimed = await claimNext({ runnerId, queues, jobTokenHash: hashSecret(jobToken), leaseExpiresAt: expiresAt, allowCommands });
       if (!claimed) {
         // nothing granted: say why when the runner was refused, not just an empty queue
         const runner = await checkRunner(runnerId);

@@ -38,6 +38,7 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, princip
   void socket.join([`runner:${runnerId}`, "runners"]);
   // the queues this connection asked for (claims need no database read for them)
   let queues: string[] | null = null;
+  let allowCommands = false;
   // a teacher/base checkpoint of another job, fetched under this job's lease
   const sources = createSourceCheckpointAccess(createCheckpointStore(services.prisma), services.jobs.assertLease);
   const routes: RouteTable<RunnerToServer> = {
@@ -48,11 +49,12 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, princip
         throw new AppError("FORBIDDEN", `this runner token may serve only the queues ${allowedQueues.join(", ")}; refused: ${refused.join(", ")}`);
       await services.runners.hello(runnerId, info);
       queues = info.queues;
+      allowCommands = info.allowCommands === true;
       return { runnerId, leaseTtlMs, heartbeatMs: heartbeatIntervalMs(leaseTtlMs) };
     }),
     "runner:claim": route(ClaimSchema, async () => {
       if (!queues) throw new AppError("BAD_REQUEST", "send runner:hello before claiming");
-      return { lease: await services.jobs.claim(runnerId, queues) };
+      return { lease: await services.jobs.claim(runnerId, queues, allowCommands) };
     }),
     "runner:heartbeat": route(RunnerHeartbeatSchema, (input) => services.jobs.heartbeat(runnerId, input.leases)),
     "runner:drain": route(RunnerDrainSchema, async () => {

@@ -20,7 +20,7 @@ async function call(method: string, path: string, body?: unknown, opts: { key?: 
   const res = await fetch(`${t.server.url}/api/v1${path}`, {
     method,
     headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), "content-type": opts.type ?? "application/json" },
-    body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    body: opts.raw ? new Uint8Array(opts.raw) : body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
