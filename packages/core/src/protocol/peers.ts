@@ -102,11 +102,8 @@ export type ServerToAnyPeer = ServerToSdk & ServerToDashboard & ServerToRunner;
 
 /** the payload of event E of map M */
 export type PayloadOf<M, E extends keyof M> = M[E] extends (payload: infer P, ...rest: never[]) => void ? P : never;
-/** the answer to event E of map M */
-export type AnswerOf<M, E extends keyof M> = M[E] extends (payload: never, ack: (answer: infer A) => void) => void
-  ? A
-  : M[E] extends (payload: never, ack?: (answer: infer A) => void) => void
-    ? A
-    : never;
+type ArgsOf<M, E extends keyof M> = M[E] extends (...args: infer A) => void ? A : never;
+/** the answer to event E of map M (never for an event sent without one) */
+export type AnswerOf<M, E extends keyof M> = ArgsOf<M, E> extends [unknown] ? never : ArgsOf<M, E> extends [unknown, ((answer: infer A) => void)?] ? A : never;
 /** the answer's body when the server accepts: what a server handler returns */
 export type AcceptedOf<M, E extends keyof M> = [AnswerOf<M, E>] extends [never] ? object : Omit<Extract<AnswerOf<M, E>, { ok: true }>, "ok">;

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Services } from "../services";
 import type { Principal } from "../services/auth";
 import { createIngestSession } from "../services/ingest";
-import { registerRoutes, route, type RouteTable } from "./handle";
+import { notice, registerRoutes, route, type RouteTable } from "./handle";
 import { socketSource } from "./ingest-source";
 import type { HeronSocket } from "./types";
 
@@ -38,10 +38,7 @@ export function registerClientHandlers(socket: HeronSocket, p: Principal, servic
       await socket.join(`run:${input.runId}`);
       return {};
     }),
-    unsubscribe: route(SubscribeSchema, async (input) => {
-      await socket.leave(`run:${input.runId}`);
-      return {};
-    }),
+    unsubscribe: notice(SubscribeSchema, (input) => socket.leave(`run:${input.runId}`)),
   };
   registerRoutes(socket, log, sdk);
   registerRoutes(socket, log, dashboard);

@@ -49,6 +49,15 @@ export function route<O, I, R extends object>(schema: z.ZodType<O, I>, run: (inp
   return { schema, run, listen: (log, event) => handle(log, event, schema, run) };
 }
 
+/** a route for an event the sender expects no answer to: an ack function it passes anyway is not called */
+export function notice<O, I>(schema: z.ZodType<O, I>, run: (input: O) => Promise<void> | void): Route<I, object> {
+  const answered = route(schema, async (input) => {
+    await run(input);
+    return {};
+  });
+  return { ...answered, listen: (log, event) => (payload) => answered.listen(log, event)(payload) };
+}
+
 /** Registers a peer's table on a socket: every payload is validated before its handler runs. */
 export function registerRoutes<M>(socket: HeronSocket, log: Logger, table: RouteTable<M>) {
   const rows: [string, Route<unknown, unknown>][] = Object.entries(table);
