@@ -123,6 +123,10 @@ export function SweepParallelCoords({ detail }: { detail: SweepDetail }) {
             <title>{`trial ${l.trial.index} (${l.trial.status}): ${formatNumber(l.trial.metric)}`}</title>
           </path>
         ))}
+        {lines.map((l) =>
+          // dots too: a trial with one parameter and no metric yet has no segment to draw
+          l.ys.map((p, i) => (p === null ? null : <circle key={`${l.trial.index}-${i}`} cx={x(i)} cy={y(p)} r={2.5} style={{ fill: l.color }} />)),
+        )}
         {axes.map((a, i) => (
           <g key={a.label + i} className="pc-axis" data-axis={a.label} data-scale={a.kind}>
             <line x1={x(i)} x2={x(i)} y1={y(0)} y2={y(1)} />

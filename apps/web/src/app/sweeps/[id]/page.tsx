@@ -113,7 +113,7 @@ export default function SweepPage({ params }: { params: Promise<{ id: string }> 
           metric <b className="mono">{data.sweep.metric.name}</b> ({data.sweep.metric.goal})
         </span>
         <span data-testid="trial-progress">
-          trials <b>{done}</b> / {data.totalTrials} done, {data.trials.length - done} running, parallel {data.sweep.parallel}
+          trials <b>{done}</b> / {data.totalTrials} done, {data.trials.length - done} in progress, parallel {data.sweep.parallel}
         </span>
         {data.sweep.earlyTerminate && <span>early stopping {data.sweep.earlyTerminate.type}</span>}
         <span>created {formatDate(data.createdAt)}</span>
