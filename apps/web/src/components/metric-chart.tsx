@@ -14,6 +14,7 @@ import {
 } from "../lib/chart-data";
 import { withAlpha } from "../lib/colors";
 import { formatNumber, formatTick } from "../lib/format";
+import { padSingleX, singlePointIndex } from "../lib/single-point";
 
 export type { StepRange };
 type Props = {
@@ -65,6 +66,35 @@ function buildTable(prepared: (PreparedLine | null)[], hasSmooth: boolean, hasBa
           tables.map((t) => t.slice(1).map(() => 1)),
         );
   return { data, layout };
+}
+
+/** Writes the value beside each single-point series' marker; records them on the chart element for tests. */
+function drawSinglePoints(u: uPlot, entries: { value: number; color: string }[], el: HTMLElement) {
+  const labels: string[] = [];
+  const ctx = u.ctx;
+  for (const e of entries) {
+    const col = u.data[e.value];
+    const idx = col ? singlePointIndex(col) : null;
+    if (idx === null) continue;
+    const x = u.data[0][idx];
+    const v = col![idx]!;
+    if (x === null || x === undefined) continue;
+    const text = formatNumber(v);
+    labels.push(text);
+    ctx.save();
+    ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
+    ctx.fillStyle = e.color;
+    ctx.textBaseline = "bottom";
+    const px = u.valToPos(x, "x", true);
+    const py = u.valToPos(v, "y", true);
+    // left of the marker when it sits in the right half, so the label stays inside the plot
+    const right = px > u.bbox.left + u.bbox.width / 2;
+    ctx.textAlign = right ? "right" : "left";
+    ctx.fillText(text, px + (right ? -8 : 8) * devicePixelRatio, py - 6 * devicePixelRatio);
+    ctx.restore();
+  }
+  if (labels.length) el.dataset.singlePoint = labels.join(",");
+  else delete el.dataset.singlePoint;
 }
 
 function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
@@ -125,7 +155,8 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         stroke: hasSmooth ? withAlpha(e.color, 0.28) : e.color,
         width: hasSmooth ? 1 : 1.5,
         spanGaps: false,
-        points: { show: false },
+        // a lone value has no segment to draw: show it as a marker (drawSinglePoints labels it)
+        points: { show: (u2: uPlot, sid: number) => singlePointIndex(u2.data[sid]!) !== null, size: 9, fill: e.color, stroke: e.color },
       });
       if (e.smooth !== null) series.push({ label: `${e.label} (smoothed)`, stroke: e.color, width: 1.6, points: { show: false } });
       if (e.lo !== null)
@@ -168,7 +199,10 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         width: Math.max(280, el.clientWidth),
         height,
         legend: { show: false },
-        scales: { x: { time: effective.xAxis === "wall" }, y: effective.log ? { distr: 3 } : {} },
+        scales: {
+          x: { time: effective.xAxis === "wall", range: (_u, min, max) => padSingleX(min, max) as uPlot.Range.MinMax },
+          y: effective.log ? { distr: 3 } : {},
+        },
         series,
         bands,
         cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
@@ -194,6 +228,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
               el2.dataset.painted = String(xs.length);
               el2.dataset.xFirst = String(xs[0] ?? "");
               el2.dataset.xLast = String(xs[xs.length - 1] ?? "");
+              drawSinglePoints(u2, colored, el2);
             },
           ],
           setSelect: [

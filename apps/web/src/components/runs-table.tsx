@@ -17,7 +17,17 @@ const STATUSES = ["running", "finished", "crashed", "aborted", "stale", "pruned"
 
 function baseColumns(): Column[] {
   return [
-    { id: "name", label: "Name", get: (r) => r.name, render: (r) => <a href={`/runs/${r.id}`}>{r.name}</a> },
+    {
+      id: "name",
+      label: "Name",
+      get: (r) => r.name,
+      render: (r) => (
+        <>
+          <a href={`/runs/${r.id}`}>{r.name}</a>
+          {r.archivedAt && <span className="tag muted">archived</span>}
+        </>
+      ),
+    },
     { id: "status", label: "Status", get: (r) => r.status, render: (r) => <span className={`status-pill status-${r.status}`}>{r.status}</span> },
     {
       id: "tags",
@@ -54,7 +64,16 @@ function usePins(project: string) {
  * columns (config values, metric last/min/max), pin runs to the top, export what is shown as
  * CSV, and select runs to compare.
  */
-export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }) {
+export function RunsTable({
+  project,
+  runs,
+  actions,
+}: {
+  project: string;
+  runs: RunRow[];
+  /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
+  actions?: (selected: string[], clear: () => void) => ReactNode;
+}) {
   const configs = useMemo(() => new Map(runs.map((r) => [r.id, flattenConfig(r.config)])), [runs]);
   const configKeys = useMemo(() => [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].sort(), [configs]);
   const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
@@ -69,8 +88,27 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
         numeric: true,
       })),
     );
-    return [...baseColumns(), ...cfg, ...met];
-  }, [configKeys, metricKeys, configs]);
+    // the values a script set with run.summary (final scores, memory figures …)
+    const summaries = new Map(runs.map((r) => [r.id, flattenConfig(r.summary)]));
+    const sumKeys = [...new Set([...summaries.values()].flatMap((v) => Object.keys(v)))].sort();
+    const sum: Column[] = sumKeys.map((k) => {
+      const get = (r: RunRow): Value => {
+        const v = summaries.get(r.id)?.[k];
+        return v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : v;
+      };
+      return {
+        id: `summary:${k}`,
+        label: `${k} (summary)`,
+        get,
+        render: (r) => {
+          const v = get(r);
+          return typeof v === "number" ? formatNumber(v) : (v ?? "—");
+        },
+        numeric: true,
+      };
+    });
+    return [...baseColumns(), ...cfg, ...met, ...sum];
+  }, [configKeys, metricKeys, configs, runs]);
 
   // default columns: the base ones, config values that differ between runs, last value of the first metrics
   const [chosen, setChosen] = useState<string[] | null>(null);
@@ -219,6 +257,7 @@ export function RunsTable({ project, runs }: { project: string; runs: RunRow[] }
           <span className="muted">Select 2+ runs to compare</span>
         )}
       </div>
+      {actions?.(selected, () => setSelected([]))}
       <p className="muted small" data-testid="runs-count">
         {rows.length} of {runs.length} runs{pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned` : ""}
       </p>

@@ -56,6 +56,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "run.mediaData": [{ runId: kr, id: 1 }],
     "run.compareTable": [{ runIds: [kr, sr] }, { group: "fuzz-group" }],
     "run.rewind": [{ runId: sr, step: 5 }],
+    "run.update": [{ runId: sr, name: "fuzz-renamed", notes: "# notes\n<b>x</b>", tags: ["a", "b"] }],
+    "run.archive": [{ runIds: [sr] }],
+    "run.unarchive": [{ runIds: [sr] }],
+    "run.delete": [{ runIds: [sr] }],
+    "run.restore": [{ runIds: [sr] }],
+    // a missing project: emptying the scratch project's trash would delete the scratch run for good
+    "run.emptyTrash": [{ projectId: "fuzz-missing-project" }],
+    "run.move": [{ runIds: [sr], projectId: sp }],
 
     "metric.keys": [{ runId: kr }],
     "metric.series": [{ runId: kr, key: "loss", maxPoints: 10, stepMin: 0, stepMax: 100 }],

@@ -47,6 +47,14 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "run.mediaData": read("viewer", "run"),
   "run.compareTable": read("viewer", "runs"),
   "run.rewind": write("maintainer", "run"),
+  "run.update": write("member", "run"),
+  "run.archive": write("member", "runs"),
+  "run.unarchive": write("member", "runs"),
+  "run.delete": write("maintainer", "runs"),
+  "run.restore": write("maintainer", "runs"),
+  "run.emptyTrash": write("maintainer", "project"),
+  // the destination project's maintainer role is checked in services/run-management.ts
+  "run.move": write("maintainer", "runs"),
 
   "metric.keys": read("viewer", "run"),
   "metric.series": read("viewer", "run"),

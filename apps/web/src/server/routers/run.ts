@@ -1,6 +1,17 @@
 import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
 import { z } from "zod";
 
+import {
+  emptyTrash,
+  moveRuns,
+  restoreRuns,
+  RunIdsSchema,
+  RunListViewSchema,
+  RunUpdateSchema,
+  setArchived,
+  trashRuns,
+  updateRun,
+} from "../services/run-management";
 import { getRunDetails } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 import { compareTableProcedure } from "./compare";
@@ -8,11 +19,28 @@ import { compareTableProcedure } from "./compare";
 export const runRouter = router({
   /** a distillation comparison: the teacher + one row per run of a group (services/compare-table.ts) */
   compareTable: compareTableProcedure,
-  /** `projectId` accepts a project's id or name */
-  list: authedProcedure.input(z.object({ projectId: z.string().min(1), limit: z.number().int().min(1).max(5000).optional() })).query(async ({ ctx, input }) => {
-    const project = await ctx.services.projects.get(input.projectId);
-    return ctx.services.runs.list(project.id, input.limit);
-  }),
+  /** `projectId` accepts a project's id or name; `view`: active (default: not archived, not trashed), all, archived, trash */
+  list: authedProcedure
+    .input(z.object({ projectId: z.string().min(1), limit: z.number().int().min(1).max(5000).optional(), view: RunListViewSchema.optional() }))
+    .query(async ({ ctx, input }) => {
+      const project = await ctx.services.projects.get(input.projectId);
+      return ctx.services.runs.list(project.id, input.limit, input.view);
+    }),
+  /** rename, set the tag list, set the notes (markdown) */
+  update: authedProcedure.input(RunUpdateSchema).mutation(({ ctx, input }) => updateRun(ctx.services, input)),
+  archive: authedProcedure.input(RunIdsSchema).mutation(({ ctx, input }) => setArchived(ctx.services, input.runIds, true)),
+  unarchive: authedProcedure.input(RunIdsSchema).mutation(({ ctx, input }) => setArchived(ctx.services, input.runIds, false)),
+  /** to the project's trash (restorable until emptyTrash) */
+  delete: authedProcedure.input(RunIdsSchema).mutation(({ ctx, input }) => trashRuns(ctx.services, ctx.principal, input.runIds)),
+  restore: authedProcedure.input(RunIdsSchema).mutation(({ ctx, input }) => restoreRuns(ctx.services, input.runIds)),
+  /** deletes the project's trashed runs and their metrics for good */
+  emptyTrash: authedProcedure
+    .input(z.object({ projectId: z.string().min(1) }))
+    .mutation(({ ctx, input }) => emptyTrash(ctx.services, ctx.principal, input.projectId)),
+  /** `projectId`: the destination (id or name) */
+  move: authedProcedure
+    .input(RunIdsSchema.extend({ projectId: z.string().min(1) }))
+    .mutation(({ ctx, input }) => moveRuns(ctx.services, ctx.principal, input.runIds, input.projectId)),
   get: authedProcedure.input(z.object({ runId: IdSchema })).query(({ ctx, input }) => getRunDetails(ctx.services, input.runId)),
   rewind: authedProcedure
     .input(z.object({ runId: IdSchema, step: StepSchema }))

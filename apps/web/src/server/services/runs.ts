@@ -2,6 +2,7 @@ import { AppError, isRankSeries, isSystemKey, redactEnvironment, type RunInit, t
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 import type { ProjectService } from "./projects";
+import { type RunListView, runViewWhere } from "./run-management";
 
 type Json = Record<string, unknown>;
 const FINAL_STATES = ["finished", "crashed", "aborted"];
@@ -39,8 +40,8 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       const { count } = await prisma.run.updateMany({ where: { id: runId, status: "stale" }, data: { status: "running", heartbeatAt: new Date() } });
       return count > 0;
     },
-    async list(projectId: string, limit = 500) {
-      const runs = await prisma.run.findMany({ where: { projectId }, orderBy: { createdAt: "desc" }, take: limit });
+    async list(projectId: string, limit = 500, view?: RunListView) {
+      const runs = await prisma.run.findMany({ where: { projectId, ...runViewWhere(view) }, orderBy: { createdAt: "desc" }, take: limit });
       const summaries = await metrics.summaries(runs.map((r) => r.id));
       return runs.map((r) => ({
         ...r,

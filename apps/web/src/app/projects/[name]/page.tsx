@@ -1,7 +1,8 @@
 "use client";
-import { use } from "react";
+import { use, useState } from "react";
 
 import { MembersPanel } from "../../../components/members-panel";
+import { RUN_VIEWS, RunBulkActions, type RunView } from "../../../components/run-bulk-actions";
 import { RunsTable } from "../../../components/runs-table";
 import { useQuery } from "../../../components/use-query";
 import { api } from "../../../lib/api";
@@ -9,7 +10,8 @@ import { api } from "../../../lib/api";
 export default function ProjectPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = use(params);
   const project = decodeURIComponent(name);
-  const { data: runs, error, reload } = useQuery(() => api.run.list.query({ projectId: project }), [project], 3000);
+  const [view, setView] = useState<RunView>("active");
+  const { data: runs, error, reload } = useQuery(() => api.run.list.query({ projectId: project, view }), [project, view], 3000);
   const info = useQuery(() => api.project.get.query({ project }), [project]);
   return (
     <>
@@ -18,7 +20,14 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
       </p>
       <h1>{project}</h1>
       <p className="actions">
-        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a>
+        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a>{" "}
+        <select aria-label="which runs" value={view} onChange={(e) => setView(e.target.value as RunView)}>
+          {RUN_VIEWS.map((v) => (
+            <option key={v.id} value={v.id}>
+              {v.label}
+            </option>
+          ))}
+        </select>
       </p>
       {error && !runs && (
         <p className="error" role="alert">
@@ -26,7 +35,8 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         </p>
       )}
       {!runs && !error && <p className="muted">Loading…</p>}
-      {runs && runs.length === 0 && (
+      {runs && runs.length === 0 && view !== "active" && <p className="muted">No runs here.</p>}
+      {runs && runs.length === 0 && view === "active" && (
         <p className="muted">
           No runs yet. Submit a job from the <a href="/jobs">Jobs</a> page, or log one with the SDK:{" "}
           <code>
@@ -35,7 +45,13 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
           .
         </p>
       )}
-      {runs && runs.length > 0 && <RunsTable project={project} runs={runs} />}
+      {runs && runs.length > 0 && (
+        <RunsTable
+          project={project}
+          runs={runs}
+          actions={(selected, clear) => <RunBulkActions project={project} view={view} runs={runs} selected={selected} clear={clear} reload={reload} />}
+        />
+      )}
       {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
     </>
   );

@@ -5,7 +5,9 @@ import { use, useEffect, useState } from "react";
 import { ChartToolbar } from "../../../components/chart-toolbar";
 import { JobPanel } from "../../../components/job-panel";
 import { RunCharts } from "../../../components/run-charts";
+import { RunManageBar, RunNotes } from "../../../components/run-manage";
 import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
+import { RunSummary } from "../../../components/run-summary";
 import { Tabs } from "../../../components/tabs";
 import { useQuery } from "../../../components/use-query";
 import { api, getSocket } from "../../../lib/api";
@@ -49,7 +51,6 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
   const keys = run.keys.filter((k) => !isSystemKey(k));
   const sysKeys = run.keys.filter(isSystemKey);
   const startTs = new Date(run.createdAt).getTime();
-  const tags = Array.isArray(run.tags) ? (run.tags as string[]) : [];
   const env = { host: run.host ?? undefined, backend: (run.summary as Record<string, unknown> | null)?.backend, ...((run.environment as object | null) ?? {}) };
   return (
     <>
@@ -66,13 +67,11 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         created {formatDate(run.createdAt)} · duration {formatDuration(new Date(end).getTime() - startTs)}
         {run.host ? ` · host ${run.host}` : ""}
         {run.group ? ` · group ${run.group}` : ""}
-        {tags.map((t) => (
-          <span key={t} className="tag">
-            {t}
-          </span>
-        ))}
       </p>
       {run.error && <pre className="error">{run.error}</pre>}
+      <RunManageBar run={run} onChange={reload} />
+      <RunNotes run={run} onChange={reload} />
+      <RunSummary metrics={run.metrics} summary={run.summary} />
       <Tabs label="run views" tabs={[...TABS]} value={tab} onChange={setTab} />
       <div role="tabpanel" className="tabpanel">
         {(tab === "charts" || tab === "system") && <ChartToolbar settings={settings} onChange={setSettings} />}
