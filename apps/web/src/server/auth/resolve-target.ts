@@ -1,0 +1,57 @@
+import { AppError } from "@heron/core";
+import type { PrismaClient } from "@heron/db";
+
+import type { Rule } from "./policy";
+
+export type Raw = Record<string, unknown>;
+export type Target = { projectIds: string[]; job?: { submittedBy: string | null }; runIds?: string[]; projectName?: string };
+const str = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);
+
+/** The project ids a call's input points at (and, for jobs, the job rows for ownership). */
+export async function resolveTarget(prisma: PrismaClient, rule: Rule, raw: Raw): Promise<Target> {
+  switch (rule.target) {
+    case "project": {
+      const ref = str(raw.projectId) ?? str(raw.project);
+      if (!ref) return { projectIds: [] };
+      const p = await prisma.project.findFirst({ where: { OR: [{ id: ref }, { name: ref }] }, select: { id: true } });
+      if (!p) throw new AppError("NOT_FOUND", `project "${ref}" not found`);
+      return { projectIds: [p.id] };
+    }
+    case "projectName": {
+      const name = str(raw.project);
+      if (!name) return { projectIds: [] };
+      const p = await prisma.project.findUnique({ where: { name }, select: { id: true } });
+      // a project that does not exist yet is created by the call; its creator becomes maintainer
+      return { projectIds: p ? [p.id] : [], projectName: name };
+    }
+    case "run": {
+      const runId = str(raw.runId);
+      if (!runId) return { projectIds: [] };
+      const r = await prisma.run.findUnique({ where: { id: runId }, select: { projectId: true } });
+      if (!r) throw new AppError("NOT_FOUND", `run "${runId}" not found`);
+      return { projectIds: [r.projectId], runIds: [runId] };
+    }
+    case "runs": {
+      const ids = Array.isArray(raw.runIds) ? raw.runIds.filter((x): x is string => typeof x === "string").slice(0, 1000) : [];
+      if (!ids.length) return { projectIds: [] };
+      const runs = await prisma.run.findMany({ where: { id: { in: ids } }, select: { projectId: true } });
+      return { projectIds: [...new Set(runs.map((r) => r.projectId))], runIds: ids };
+    }
+    case "job": {
+      const jobId = str(raw.jobId);
+      if (!jobId) return { projectIds: [] };
+      const j = await prisma.job.findUnique({ where: { id: jobId }, select: { projectId: true, submittedBy: true } });
+      if (!j) throw new AppError("NOT_FOUND", `job "${jobId}" not found`);
+      return { projectIds: [j.projectId], job: j };
+    }
+    case "sweep": {
+      const sweepId = str(raw.sweepId);
+      if (!sweepId) return { projectIds: [] };
+      const s = await prisma.sweep.findUnique({ where: { id: sweepId }, select: { projectId: true } });
+      if (!s) throw new AppError("NOT_FOUND", `sweep "${sweepId}" not found`);
+      return { projectIds: [s.projectId] };
+    }
+    default:
+      return { projectIds: [] };
+  }
+}
