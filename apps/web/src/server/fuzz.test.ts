@@ -302,6 +302,24 @@ describe("fuzz", () => {
         },
         { name: "/api/runs/:id/metrics.csv", path: segment.map((s) => `/api/runs/${s}/metrics.csv`) },
         {
+          // the kept run is left out: a random body that happens to be a valid finish would end it
+          name: "/api/v1/*",
+          path: fc.oneof(
+            fc.constantFrom("/api/v1/runs", "/api/v1/openapi.json", "/api/v1/", "/api/v1/runs/", `/api/v1/runs/${ids.scratchRunId}`),
+            segment
+              .filter((x) => x !== ids.keptRunId)
+              .chain((x) =>
+                fc.constantFrom(
+                  `/api/v1/runs/${x}`,
+                  `/api/v1/runs/${x}/batches`,
+                  `/api/v1/runs/${x}/finish`,
+                  `/api/v1/runs/${x}/config`,
+                  `/api/v1/runs/${x}/heartbeat`,
+                ),
+              ),
+          ),
+        },
+        {
           name: "/api/trpc/*",
           path: fc.oneof(
             segment.map((s) => `/api/trpc/${s}`),
