@@ -64,6 +64,8 @@ function readMode(value: string | undefined): Mode | undefined {
   return value === "online" || value === "offline" || value === "disabled" ? value : undefined;
 }
 
+// Long because it is init's sequence in order (options, run folder, WAL, takeover of leftovers,
+// bounded connect, capture hooks); each step is a call into its own module.
 /** Starts (or resumes) a run. Online, a server that is down does not stop training: data waits in the WAL. */
 export async function init(opts: InitOptions): Promise<Run> {
   const parsed = ProjectNameSchema.safeParse(opts.project);

@@ -79,6 +79,8 @@ function safeDecode(s: string): string | null {
 }
 
 /** ONE process: Next.js pages, tRPC (/api/trpc), socket.io (/socket.io), health, CSV export. */
+// Long because it is the process's wiring in start order (database, services, Next, tRPC, routes,
+// socket.io, Redis, listen, timers) and its mirror-image close(); split, the order would be hidden.
 export async function startServer(options: ServerOptions = {}): Promise<HeronServer> {
   const env = { ...readEnv(), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Env;
   const log = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info", base: { svc: "heron-server" } });

@@ -18,6 +18,8 @@ type Held = { jobId: string; fencingToken: number };
  * Statuses: queued, running, succeeded, failed (the code), cancelled; `lost` (the
  * infrastructure) is per attempt, in JobAttempt and JobEvent. See docs/jobs.md.
  */
+// Long because it is one object literal: the queue's operations (submit, claim, heartbeat, report,
+// cancel, retry, expire…), each short, sharing the prisma client, the notifier and `event()`.
 export function createJobService(db: Database, projects: ProjectService, runs: RunService, notifier: Notifier, opts: JobServiceOptions) {
   const prisma = db.prisma;
   const claimNext = createClaimer(db);

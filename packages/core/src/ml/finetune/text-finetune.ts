@@ -151,6 +151,8 @@ function exportMerged(
   return mergeDiff;
 }
 
+// Long because it reads as the recipe, in order: data, tokenizer, base model, adapters, the
+// shared training loop, evaluation on held-out prompts, merge and export.
 export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
   const seed = spec.seed ?? 0;
   const pairs = loadSftPairs(spec.data!, seed);

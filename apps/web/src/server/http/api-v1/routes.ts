@@ -45,6 +45,7 @@ function decodeSegment(s: string): string {
  * under the same policy rules (ROUTE_POLICY.apiV1*), so sequence numbers, idempotency and
  * authorization are one implementation for both transports.
  */
+// Long because it is the route table of /api/v1 (one small case per route) over shared sessions.
 export function createApiV1Handler(o: ApiV1Options) {
   const { services, log } = o;
   const sessions = createHttpSessions();

@@ -58,6 +58,8 @@ export function batchBytes(batch: RunLog): number {
  * budget, and a single batch larger than the global budget is refused outright. So a slow
  * database — or a client queueing images — bounds server memory instead of growing it.
  */
+// Long because it is one object literal: guard, lastSeq and write, sharing the per-run sequence
+// cache and the byte budgets that make back-pressure and exactly-once work together.
 export function createBatchWriter(prisma: PrismaClient, metrics: MetricsStore, fanout: Fanout, opts: IngestOptions = {}) {
   const perSource = opts.perSourceBatches ?? 4;
   const perSourceBytes = opts.perSourceBytes ?? 64 * 2 ** 20;
