@@ -190,71 +190,9 @@ export function SpecForm({
         </select>
       </div>
       <div className="fields">
-        {fields.map((f) => {
-          const id = `spec-${f.name}`;
-          const err = errors[f.name];
-          const common = { id, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-err` : undefined };
-          const set = (v: string | boolean | string[]) => setValues((prev) => ({ ...prev, [f.name]: v }));
-          return (
-            <div key={f.name} className={err ? "field invalid" : "field"}>
-              <label htmlFor={id}>
-                {f.name}
-                {f.required && (
-                  <span className="req" aria-label="required">
-                    *
-                  </span>
-                )}
-              </label>
-              {f.control === "select" ? (
-                <select {...common} value={String(values[f.name] ?? "")} onChange={(e) => set(e.target.value)}>
-                  {!f.required && <option value="">{f.schema.default !== undefined ? `default (${optionText(f.schema.default)})` : "—"}</option>}
-                  {(f.schema.enum ?? []).map((o) => (
-                    <option key={String(o)} value={String(o)}>
-                      {String(o)}
-                    </option>
-                  ))}
-                </select>
-              ) : f.control === "multi" ? (
-                <div {...common} role="group" aria-label={f.name} className="multi">
-                  {(f.schema.items?.enum ?? []).map((o) => {
-                    const cur = Array.isArray(values[f.name]) ? (values[f.name] as string[]) : [];
-                    const on = cur.includes(String(o));
-                    return (
-                      <label key={String(o)}>
-                        <input type="checkbox" checked={on} onChange={() => set(on ? cur.filter((x) => x !== String(o)) : [...cur, String(o)])} /> {String(o)}
-                      </label>
-                    );
-                  })}
-                </div>
-              ) : f.control === "json" ? (
-                <textarea
-                  {...common}
-                  rows={2}
-                  className="mono"
-                  placeholder={jsonHint(f.schema)}
-                  value={String(values[f.name] ?? "")}
-                  onChange={(e) => set(e.target.value)}
-                />
-              ) : f.control === "checkbox" ? (
-                <input {...common} type="checkbox" checked={values[f.name] === true} onChange={(e) => set(e.target.checked)} />
-              ) : (
-                <input
-                  {...common}
-                  type="text"
-                  inputMode={f.control === "number" ? "decimal" : undefined}
-                  placeholder={hint(f.schema)}
-                  value={String(values[f.name] ?? "")}
-                  onChange={(e) => set(e.target.value)}
-                />
-              )}
-              {err && (
-                <span id={`${id}-err`} className="field-error" role="alert">
-                  {err}
-                </span>
-              )}
-            </div>
-          );
-        })}
+        {fields.map((f) => (
+          <SpecField key={f.name} f={f} value={values[f.name]} err={errors[f.name]} onChange={(name, v) => setValues((prev) => ({ ...prev, [name]: v }))} />
+        ))}
       </div>
       <button className="primary" type="submit" disabled={busy || !!disabledReason} title={disabledReason ?? undefined}>
         {busy ? "Submitting…" : "Submit job"}
@@ -270,5 +208,74 @@ export function SpecForm({
         </p>
       )}
     </form>
+  );
+}
+
+/** One spec field's control (select, checkboxes, JSON, number or text) with its label and error. */
+function SpecField({
+  f,
+  value,
+  err,
+  onChange,
+}: {
+  f: Field;
+  value: FormValues[string] | undefined;
+  err: string | undefined;
+  onChange: (name: string, v: string | boolean | string[]) => void;
+}) {
+  const id = `spec-${f.name}`;
+  const common = { id, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-err` : undefined };
+  const set = (v: string | boolean | string[]) => onChange(f.name, v);
+  return (
+    <div className={err ? "field invalid" : "field"}>
+      <label htmlFor={id}>
+        {f.name}
+        {f.required && (
+          <span className="req" aria-label="required">
+            *
+          </span>
+        )}
+      </label>
+      {f.control === "select" ? (
+        <select {...common} value={String(value ?? "")} onChange={(e) => set(e.target.value)}>
+          {!f.required && <option value="">{f.schema.default !== undefined ? `default (${optionText(f.schema.default)})` : "—"}</option>}
+          {(f.schema.enum ?? []).map((o) => (
+            <option key={String(o)} value={String(o)}>
+              {String(o)}
+            </option>
+          ))}
+        </select>
+      ) : f.control === "multi" ? (
+        <div {...common} role="group" aria-label={f.name} className="multi">
+          {(f.schema.items?.enum ?? []).map((o) => {
+            const cur = Array.isArray(value) ? (value as string[]) : [];
+            const on = cur.includes(String(o));
+            return (
+              <label key={String(o)}>
+                <input type="checkbox" checked={on} onChange={() => set(on ? cur.filter((x) => x !== String(o)) : [...cur, String(o)])} /> {String(o)}
+              </label>
+            );
+          })}
+        </div>
+      ) : f.control === "json" ? (
+        <textarea {...common} rows={2} className="mono" placeholder={jsonHint(f.schema)} value={String(value ?? "")} onChange={(e) => set(e.target.value)} />
+      ) : f.control === "checkbox" ? (
+        <input {...common} type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} />
+      ) : (
+        <input
+          {...common}
+          type="text"
+          inputMode={f.control === "number" ? "decimal" : undefined}
+          placeholder={hint(f.schema)}
+          value={String(value ?? "")}
+          onChange={(e) => set(e.target.value)}
+        />
+      )}
+      {err && (
+        <span id={`${id}-err`} className="field-error" role="alert">
+          {err}
+        </span>
+      )}
+    </div>
   );
 }
