@@ -22,7 +22,13 @@ export function JobActions({ jobId, status, onDone }: { jobId: string; status: s
   return (
     <span className="actions">
       {CANCELLABLE.includes(status) && (
-        <button disabled={busy} onClick={() => act(() => api.job.cancel.mutate({ jobId }))} aria-label={`cancel job ${jobId}`}>
+        <button
+          disabled={busy}
+          onClick={() =>
+            window.confirm(`Cancel job ${jobId.slice(-8)}? A running job stops and its run ends "aborted".`) && act(() => api.job.cancel.mutate({ jobId }))
+          }
+          aria-label={`cancel job ${jobId}`}
+        >
           Cancel
         </button>
       )}

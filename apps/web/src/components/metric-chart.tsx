@@ -13,8 +13,9 @@ import {
   unionRange,
 } from "../lib/chart-data";
 import { withAlpha } from "../lib/colors";
-import { formatNumber, formatTick } from "../lib/format";
+import { formatNumber } from "../lib/format";
 import { padSingleX, singlePointIndex } from "../lib/single-point";
+import { formatTickWithUnit, formatWithUnit } from "../lib/units";
 
 export type { StepRange };
 type Props = {
@@ -190,7 +191,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
             ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>`
             : "";
         const label = e.label.replace(/[<>&]/g, "");
-        return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatNumber(v)}</b>${range}` : ""}</span>`;
+        return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatWithUnit(title, v)}</b>${range}` : ""}</span>`;
       });
       out.innerHTML = (head ? `<span class="legend-x">${head}</span>` : "") + rows.join("");
     };
@@ -213,7 +214,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
             grid: { stroke: GRID, width: 1 },
             ticks: { stroke: GRID },
             size: 56,
-            values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : formatTick(v))),
+            values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? "" : formatTickWithUnit(title, v))),
           },
         ],
         hooks: {

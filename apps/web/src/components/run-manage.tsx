@@ -146,7 +146,7 @@ export function RunNotes({ run, onChange }: { run: ManagedRun; onChange: () => v
     );
   return (
     <section className="run-notes">
-      {run.notes ? <Markdown text={run.notes} testId="run-notes" /> : <p className="muted small">No notes.</p>}
+      {run.notes && <Markdown text={run.notes} testId="run-notes" />}
       {!run.deletedAt && (
         <button className="link" onClick={() => setDraft(run.notes ?? "")}>
           {run.notes ? "Edit notes" : "Add notes"}

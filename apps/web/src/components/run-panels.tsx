@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { api } from "../lib/api";
 import { flattenConfig } from "../lib/flatten";
 import { formatBytes, formatNumber } from "../lib/format";
+import { formatWithUnit, unitOfKey } from "../lib/units";
 import { useQuery } from "./use-query";
 
 /** A flat key → value table (config, environment, summary). */
@@ -231,7 +232,8 @@ export function MemoryPanel({ summary, metrics }: { summary: unknown; metrics: S
         under sys/.
       </p>
     );
-  const asBytes = (k: string, v: number | null) => (v === null ? "—" : /bytes|rss|heap|mem/i.test(k) ? formatBytes(v) : formatNumber(v));
+  // by the key's unit: `sys/…/mem_pct` is a percentage, not bytes
+  const asBytes = (k: string, v: number | null) => (v === null ? "—" : unitOfKey(k) ? formatWithUnit(k, v) : /mem/i.test(k) ? formatBytes(v) : formatNumber(v));
   return (
     <div className="grid2">
       {plan !== undefined && peak !== undefined && (

@@ -3,6 +3,7 @@ import { isSystemKey } from "@heron/core";
 
 import { flattenConfig } from "../lib/flatten";
 import { formatNumber } from "../lib/format";
+import { formatWithUnit } from "../lib/units";
 
 type MetricSummary = { last: number | null; min: number | null; max: number | null; count?: number | null; lastStep?: number | null };
 
@@ -56,7 +57,7 @@ export function RunSummary({ metrics, summary }: { metrics: Record<string, Metri
               {values.map(([k, v]) => (
                 <tr key={k}>
                   <th scope="row">{k}</th>
-                  <td className="mono">{/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v) ? formatNumber(Number(v)) : v}</td>
+                  <td className="mono">{/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v) ? formatWithUnit(k, Number(v)) : v}</td>
                 </tr>
               ))}
             </tbody>

@@ -249,6 +249,11 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.goto(`${t.server.url}/jobs`);
     const row = page.locator(`tr[data-job="${jobId}"]`);
     await expect.poll(() => row.getByTestId("job-status").innerText()).toBe("running");
+    // cancel asks first: declining leaves the job running
+    page.once("dialog", (d) => void d.dismiss());
+    await row.getByRole("button", { name: "Cancel" }).click();
+    expect((await t.api.job.get.query({ jobId })).cancelRequested).toBe(false);
+    page.once("dialog", (d) => void d.accept());
     await row.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => row.getByTestId("job-status").innerText(), { timeout: 15_000 }).toBe("cancelled");
     const job = await t.api.job.get.query({ jobId });
@@ -258,6 +263,7 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     expect(await row.getByRole("button", { name: "Retry" }).isVisible()).toBe(true);
     // the run's Job tab tells the story: attempts, runner, events
     await page.goto(`${t.server.url}/runs/${job.runId}`);
+    await expect.poll(() => page.getByTestId("run-status-reason").innerText()).toMatch(/^aborted: its job was cancelled by /);
     await page.getByRole("tab", { name: "Job" }).click();
     await expect.poll(() => page.getByTestId("job-status").innerText()).toBe("cancelled");
     const story = await page.locator(".tabpanel").innerText();
@@ -272,6 +278,8 @@ describe.skipIf(!hasChromium)("dashboard in a real browser", () => {
     await page.locator('[data-chart="train/loss"][data-painted]').waitFor();
     expect(await chart.locator(".badge", { hasText: "bucketed" }).count()).toBe(1);
     const over = chart.locator(".u-over");
+    // the summary panel sits above the charts: bring the chart into the viewport to hover it
+    await over.scrollIntoViewIfNeeded();
     const box = (await over.boundingBox())!;
     // hover: the legend shows the step and the value under the cursor
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

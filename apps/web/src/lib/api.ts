@@ -26,6 +26,10 @@ export function forgetApiKey() {
 export function hasApiKey() {
   return !!apiKey;
 }
+/** The Authorization header for a raw fetch of a server route (CSV export): keys never go in URLs. */
+export function authHeaders(): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
 
 export const api = createTRPCClient<AppRouter>({
   links: [

@@ -6,6 +6,7 @@ import { SpecForm } from "../../components/spec-form";
 import { useQuery } from "../../components/use-query";
 import { api, errorMessage } from "../../lib/api";
 import { formatDate, formatDuration } from "../../lib/format";
+import { formatEta, specModelDataset } from "../../lib/job-progress";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 
@@ -96,7 +97,10 @@ export default function JobsPage() {
                 <th>Job</th>
                 <th>Project</th>
                 <th>Kind</th>
+                <th>Model</th>
+                <th>Dataset</th>
                 <th>Status</th>
+                <th>Progress</th>
                 <th>Attempts</th>
                 <th>Runner</th>
                 <th>Run</th>
@@ -117,11 +121,24 @@ export default function JobsPage() {
                     <a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a>
                   </td>
                   <td>{j.kind}</td>
+                  <td>{specModelDataset(j.spec).model ?? "—"}</td>
+                  <td>{specModelDataset(j.spec).dataset ?? "—"}</td>
                   <td>
                     <span className={`status-pill status-${j.status}`} data-testid="job-status">
                       {j.status}
                     </span>
                     {j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}
+                  </td>
+                  <td data-testid="job-progress">
+                    {j.progress ? (
+                      <>
+                        <progress max={j.progress.totalSteps} value={j.progress.step} /> {j.progress.step}/{j.progress.totalSteps} · epoch {j.progress.epoch}/
+                        {j.progress.epochs}
+                        {j.progress.etaSec !== null ? ` · ETA ${formatEta(j.progress.etaSec)}` : ""}
+                      </>
+                    ) : (
+                      "—"
+                    )}
                   </td>
                   <td>
                     {j.attempts}/{j.maxAttempts}

@@ -1,6 +1,7 @@
 import type { UserPrincipal } from "../auth/principal";
 import { submitDistillOrFinetune, type SubmitInput, type SubmitResult } from "./distill-submit";
 import type { Services } from "./index";
+import { latestProgress } from "./job-progress";
 import type { Actor } from "./project-members";
 
 export type JobFilter = { projectId?: string; status?: string; queue?: string; runnerId?: string; limit?: number };
@@ -28,7 +29,13 @@ async function noteCommandJobWaits(services: Services, jobId: string, queue: str
 /** jobs the caller may see; `projectId` accepts a project's id or name */
 export async function listJobs(services: Services, p: UserPrincipal, filter: JobFilter) {
   const projectId = filter.projectId ? (await services.projects.get(filter.projectId)).id : undefined;
-  return services.jobs.list({ ...filter, projectId, visibleProjectIds: await services.access.visibleProjectIds(p) });
+  const jobs = await services.jobs.list({ ...filter, projectId, visibleProjectIds: await services.access.visibleProjectIds(p) });
+  // progress and ETA for the jobs still training (read from their run's log: services/job-progress.ts)
+  const progress = await latestProgress(
+    services,
+    jobs.filter((j) => j.status === "running" && j.runId).map((j) => j.runId!),
+  );
+  return jobs.map((j) => ({ ...j, progress: j.status === "running" && j.runId ? (progress[j.runId] ?? null) : null }));
 }
 
 /** asks the job to stop (its runner is told at once); recorded in the audit log */

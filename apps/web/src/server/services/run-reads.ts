@@ -1,13 +1,17 @@
 import { AppError, type CompareQuery } from "@heron/core";
 
 import type { Services } from "./index";
+import { explainRunStatus, latestProgress } from "./job-progress";
 
 /** a run with its project's name, its metric keys and a summary per key (count, first/last step, min/max/last) */
 export async function getRunDetails(services: Services, runId: string) {
   const run = await services.runs.get(runId);
   const keys = await services.metrics.keys(runId);
   const summary = (await services.metrics.summaries([runId]))[runId] ?? {};
-  return { ...run, projectName: run.project.name, keys, metrics: summary };
+  // a job's run: its training progress (from the job log) and why it ended, for the run header
+  const progress = run.jobId ? ((await latestProgress(services, [runId]))[runId] ?? null) : null;
+  const statusReason = await explainRunStatus(services, run);
+  return { ...run, projectName: run.project.name, keys, metrics: summary, progress, statusReason };
 }
 
 /** `{ runId, series }` per requested run, in request order; every run must exist */

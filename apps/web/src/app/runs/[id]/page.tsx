@@ -5,6 +5,7 @@ import { use, useEffect, useState } from "react";
 import { ChartToolbar } from "../../../components/chart-toolbar";
 import { JobPanel } from "../../../components/job-panel";
 import { RunCharts } from "../../../components/run-charts";
+import { RunCsvLink } from "../../../components/run-csv-link";
 import { RunManageBar, RunNotes } from "../../../components/run-manage";
 import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
 import { RunSummary } from "../../../components/run-summary";
@@ -13,6 +14,7 @@ import { useQuery } from "../../../components/use-query";
 import { api, getSocket } from "../../../lib/api";
 import { type ChartSettings, DEFAULT_SETTINGS } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
+import { formatProgress } from "../../../lib/job-progress";
 
 const TABS = [
   { id: "charts", label: "Charts" },
@@ -66,8 +68,18 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
       <p className="muted meta">
         created {formatDate(run.createdAt)} · duration {formatDuration(new Date(end).getTime() - startTs)}
         {run.host ? ` · host ${run.host}` : ""}
-        {run.group ? ` · group ${run.group}` : ""}
+        {run.group ? ` · group ${run.group}` : ""} · <RunCsvLink runId={run.id} runName={run.name} />
       </p>
+      {run.progress && run.status === "running" && (
+        <p className="meta" data-testid="run-progress">
+          <progress max={run.progress.totalSteps} value={run.progress.step} /> {formatProgress(run.progress)}
+        </p>
+      )}
+      {run.statusReason && (
+        <p className="warning" data-testid="run-status-reason">
+          {run.statusReason}
+        </p>
+      )}
       {run.error && <pre className="error">{run.error}</pre>}
       <RunManageBar run={run} onChange={reload} />
       <RunNotes run={run} onChange={reload} />
