@@ -25,6 +25,9 @@ type Props = {
   sectionDepth?: number;
   /** the run's status: when it stops running, the stored data is re-read (the final word, whatever live delivered) */
   status?: string;
+  /** collapsed sections, when the page keeps them (in its URL); otherwise kept here */
+  collapsed?: Record<string, boolean>;
+  onCollapsedChange?: (collapsed: Record<string, boolean>) => void;
 };
 
 /**
@@ -32,10 +35,12 @@ type Props = {
  * bucketed (≤ 1000 buckets with min/max); live points arrive over socket.io and are appended
  * (flushed to React at most every 150 ms). Zooming re-queries the chosen step range.
  */
-export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1, status }: Props) {
+export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, sectionDepth = 1, status, ...props }: Props) {
   const [series, setSeries] = useState<Record<string, Series>>({});
   const [zoom, setZoom] = useState<Record<string, StepRange>>({});
-  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  const [ownCollapsed, setOwnCollapsed] = useState<Record<string, boolean>>({});
+  const collapsed = props.collapsed ?? ownCollapsed;
+  const setCollapsed = props.onCollapsedChange ?? setOwnCollapsed;
   const [error, setError] = useState<string | null>(null);
   const known = useRef(new Set<string>());
   known.current = new Set(keys);
@@ -123,7 +128,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
       <ChartGrid
         sections={sections}
         collapsed={collapsed}
-        onToggle={(section) => setCollapsed((c) => ({ ...c, [section]: !c[section] }))}
+        onToggle={(section) => setCollapsed({ ...collapsed, [section]: !collapsed[section] })}
         renderChart={(k) => (
           <MetricChart
             key={k}

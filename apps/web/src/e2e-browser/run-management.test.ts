@@ -130,4 +130,23 @@ describe.skipIf(!hasChromium)("run management in a real browser", () => {
     await chart.scrollIntoViewIfNeeded();
     await saveScreenshot(page, "run-management-single-point");
   });
+
+  it("keeps the tab, smoothing, x-axis and collapsed sections in the URL across a reload", async () => {
+    await page.goto(`${t.server.url}/runs/${ids.alpha}`);
+    await page.locator('[data-chart="train/loss"][data-painted]').waitFor();
+    await page.getByLabel("EMA smoothing").fill("0.6");
+    await page.getByLabel("x axis").selectOption("relative");
+    await page.locator('[data-section="test"] .section-toggle').click();
+    await page.getByRole("tab", { name: "Logs" }).click();
+    await expect.poll(() => Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ tab: "logs", ema: "0.6", x: "relative", collapsed: "test" });
+
+    await page.reload();
+    await expect.poll(() => page.getByRole("tab", { name: "Logs" }).getAttribute("aria-selected")).toBe("true");
+    await page.getByRole("tab", { name: "Charts" }).click();
+    expect(await page.getByLabel("EMA smoothing").inputValue()).toBe("0.6");
+    expect(await page.getByLabel("x axis").inputValue()).toBe("relative");
+    expect(await page.locator('[data-section="test"] .section-toggle').getAttribute("aria-expanded")).toBe("false");
+    expect(await page.locator('[data-section="train"] .section-toggle').getAttribute("aria-expanded")).toBe("true");
+    expect(new URL(page.url()).searchParams.get("tab")).toBeNull(); // the default tab is left out
+  });
 });

@@ -1,6 +1,6 @@
 "use client";
 import { isSystemKey } from "@heron/core";
-import { use, useEffect, useState } from "react";
+import { use, useEffect } from "react";
 
 import { ChartToolbar } from "../../../components/chart-toolbar";
 import { JobPanel } from "../../../components/job-panel";
@@ -11,8 +11,8 @@ import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from ".
 import { RunSummary } from "../../../components/run-summary";
 import { Tabs } from "../../../components/tabs";
 import { useQuery } from "../../../components/use-query";
+import { useRunView } from "../../../components/use-run-view";
 import { api, getSocket } from "../../../lib/api";
-import { type ChartSettings, DEFAULT_SETTINGS } from "../../../lib/chart-data";
 import { formatDate, formatDuration } from "../../../lib/format";
 import { formatProgress } from "../../../lib/job-progress";
 
@@ -32,8 +32,11 @@ type TabId = (typeof TABS)[number]["id"];
 export default function RunPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const { data: run, error, reload } = useQuery(() => api.run.get.query({ runId: id }), [id], 5000);
-  const [tab, setTab] = useState<TabId>("charts");
-  const [settings, setSettings] = useState<ChartSettings>(DEFAULT_SETTINGS);
+  // tab, chart settings and collapsed sections live in the URL (shareable, kept on reload)
+  const { tab, setTab, settings, setSettings, collapsed, setCollapsed } = useRunView<TabId>(
+    TABS.map((t) => t.id),
+    "charts",
+  );
 
   useEffect(() => {
     const socket = getSocket();
@@ -97,7 +100,17 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
               ).
             </p>
           ) : (
-            <RunCharts runId={run.id} runName={run.name} keys={keys} startTs={startTs} settings={settings} onNewKey={reload} status={run.status} />
+            <RunCharts
+              runId={run.id}
+              runName={run.name}
+              keys={keys}
+              startTs={startTs}
+              settings={settings}
+              onNewKey={reload}
+              status={run.status}
+              collapsed={collapsed}
+              onCollapsedChange={setCollapsed}
+            />
           ))}
         {tab === "system" &&
           (sysKeys.length === 0 ? (
@@ -114,6 +127,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
               onNewKey={reload}
               status={run.status}
               sectionDepth={2}
+              collapsed={collapsed}
+              onCollapsedChange={setCollapsed}
             />
           ))}
         {tab === "config" && <KeyValueTable value={run.config} empty="No config recorded. Pass config to init() or run.config.update()." testId="run-config" />}
