@@ -9,7 +9,10 @@ export type FakeExecutorOptions =
   /** "works" for `durationMs` without tracking anything: exercises the queue, leases and drains */
   | { durationMs: number; onStart?: (lease: Lease) => void }
   /** logs a loss curve through the real SDK with the lease's job token, one step every `stepMs` */
-  | { stepMs?: number; stepsPerEpoch?: number; onStart?: (lease: Lease) => void };
+  | { stepMs?: number; stepsPerEpoch?: number; onStart?: (lease: Lease) => void; accuracyAt?: AccuracyAt };
+
+/** the `test/accuracy` a fake job reports at the end of `epoch` (1-based), e.g. as a function of its spec's hyperparameters */
+export type AccuracyAt = (spec: Record<string, unknown>, epoch: number) => number;
 
 type Started = ReturnType<Executor["start"]>;
 
@@ -59,7 +62,11 @@ function startTimed(lease: Lease, ctx: Parameters<Executor["start"]>[1], duratio
   };
 }
 
-function startLogging(lease: Lease, ctx: Parameters<Executor["start"]>[1], opts: { stepMs?: number; stepsPerEpoch?: number }): Started {
+function startLogging(
+  lease: Lease,
+  ctx: Parameters<Executor["start"]>[1],
+  opts: { stepMs?: number; stepsPerEpoch?: number; accuracyAt?: AccuracyAt },
+): Started {
   const stepMs = opts.stepMs ?? 100;
   const perEpoch = opts.stepsPerEpoch ?? 20;
   let killed: NodeJS.Signals | null = null;
@@ -77,7 +84,9 @@ function startLogging(lease: Lease, ctx: Parameters<Executor["start"]>[1], opts:
     ctx.onLog("stdout", `[fake] job ${lease.jobId}: ${total} steps`);
     for (let step = 0; step < total && !killed; step++) {
       run.log({ "train/loss": 2 * Math.exp(-step / 30) + 0.05 * Math.sin(step), "train/lr": 0.001 }, { step });
-      if (step % perEpoch === perEpoch - 1) run.log({ "test/accuracy": 1 - Math.exp(-(step + 1) / 40) }, { step });
+      const epoch = (step + 1) / perEpoch;
+      if (Number.isInteger(epoch))
+        run.log({ "test/accuracy": opts.accuracyAt ? opts.accuracyAt(lease.spec, epoch) : 1 - Math.exp(-(step + 1) / 40) }, { step });
       await new Promise((r) => setTimeout(r, stepMs));
     }
     await run.finish({ state: killed ? "aborted" : "finished" }).catch(() => undefined);
