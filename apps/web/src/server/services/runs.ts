@@ -10,6 +10,8 @@ const FINAL_STATES = ["finished", "crashed", "aborted"];
 export const STALE_AFTER_MS = 2 * 60_000;
 
 /** Runs: created by the SDK's init (or by a job claim), finished by the SDK or the runner. */
+// Long because it is one object literal: the run operations (init, finish, records, reads,
+// rewind, stale sweep …), each short, sharing the prisma client and the metrics store.
 export function createRunService(prisma: PrismaClient, metrics: MetricsStore, projects: ProjectService) {
   async function get(runId: string) {
     const run = await prisma.run.findUnique({ where: { id: runId }, include: { project: { select: { name: true } } } });

@@ -34,6 +34,8 @@ const FINAL_JOB = ["succeeded", "failed", "cancelled"];
  * sweep in the database, so even two processes that both believe they lead never create trial i
  * twice. `wake()` runs a turn at once (a job ended, a trial reported); otherwise turns tick.
  */
+// Long because it is the controller's one turn in order (hold the lease, settle finished
+// trials, prune, top up to `parallel`) plus its timer and wake-ups; the steps share the lease.
 export function startSweepController(deps: SweepControllerDeps, log: Logger, opts: SweepControllerOptions = {}) {
   const { prisma, metrics, jobs, runs, notifier } = deps;
   const tickMs = opts.tickMs ?? 250;

@@ -13,6 +13,8 @@ export type Wake = () => void;
  * read, pause/resume (no new trials while paused; running ones finish), cancel (queued and
  * running trials are cancelled; finished trials keep their runs).
  */
+// Long because it is one object literal: create, get, list, pause, resume, cancel over the
+// same stored sweep rows, each short.
 export function createSweepService(prisma: PrismaClient, projects: ProjectService, jobs: JobService, wake: Wake) {
   async function row(sweepId: string) {
     const sweep = await prisma.sweep.findUnique({ where: { id: sweepId } });
