@@ -1,12 +1,10 @@
 "use client";
 import { useEffect, useState } from "react";
 
-import { JobActions } from "../../components/job-panel";
+import { JobsTable } from "../../components/jobs-table";
 import { SpecForm } from "../../components/spec-form";
 import { useQuery } from "../../components/use-query";
 import { api, errorMessage } from "../../lib/api";
-import { formatDate, formatDuration } from "../../lib/format";
-import { formatEta, specModelDataset } from "../../lib/job-progress";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 
@@ -19,7 +17,7 @@ export default function JobsPage() {
   useEffect(() => {
     const names = (projects.data ?? []).map((p) => p.name);
     if (names.length && !names.includes(project)) setProject(names[0]!);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new project list may move the choice; the user's own pick must not re-trigger it
   }, [projects.data]);
   const role = useQuery(() => api.project.get.query({ project }).then((p) => p.myRole), [project]);
   const disabledReason =
@@ -89,73 +87,7 @@ export default function JobsPage() {
           {status ? `No ${status} jobs.` : "No jobs yet. Submit one above; a runner (npm run runner -- --server URL --token T) picks it up."}
         </p>
       )}
-      {jobs && jobs.length > 0 && (
-        <div className="table-scroll">
-          <table data-testid="jobs-table">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>Project</th>
-                <th>Kind</th>
-                <th>Model</th>
-                <th>Dataset</th>
-                <th>Status</th>
-                <th>Progress</th>
-                <th>Attempts</th>
-                <th>Runner</th>
-                <th>Run</th>
-                <th>Created</th>
-                <th>Duration</th>
-                <th>
-                  <span className="sr-only">actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((j) => (
-                <tr key={j.id} data-job={j.id}>
-                  <td className="mono" title={j.id}>
-                    {j.id.slice(-8)}
-                  </td>
-                  <td>
-                    <a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a>
-                  </td>
-                  <td>{j.kind}</td>
-                  <td>{specModelDataset(j.spec).model ?? "—"}</td>
-                  <td>{specModelDataset(j.spec).dataset ?? "—"}</td>
-                  <td>
-                    <span className={`status-pill status-${j.status}`} data-testid="job-status">
-                      {j.status}
-                    </span>
-                    {j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}
-                  </td>
-                  <td data-testid="job-progress">
-                    {j.progress ? (
-                      <>
-                        <progress max={j.progress.totalSteps} value={j.progress.step} /> {j.progress.step}/{j.progress.totalSteps} · epoch {j.progress.epoch}/
-                        {j.progress.epochs}
-                        {j.progress.etaSec !== null ? ` · ETA ${formatEta(j.progress.etaSec)}` : ""}
-                      </>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                  <td>
-                    {j.attempts}/{j.maxAttempts}
-                  </td>
-                  <td>{j.runner?.name ?? "—"}</td>
-                  <td>{j.runId ? <a href={`/runs/${j.runId}`}>open run</a> : "—"}</td>
-                  <td>{formatDate(j.createdAt)}</td>
-                  <td>{j.startedAt ? formatDuration(new Date(j.finishedAt ?? Date.now()).getTime() - new Date(j.startedAt).getTime()) : "—"}</td>
-                  <td>
-                    <JobActions jobId={j.id} status={j.status} onDone={reload} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {jobs && jobs.length > 0 && <JobsTable jobs={jobs} reload={reload} />}
     </>
   );
 }
