@@ -1,51 +1,11 @@
 "use client";
-import { isSystemKey } from "@heron/core";
 import { type ReactNode, useEffect, useMemo, useState } from "react";
 
-import type { api } from "../lib/api";
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
-import { flattenConfig } from "../lib/flatten";
-import { formatDate, formatDuration, formatNumber } from "../lib/format";
+import { type Column, type RunRow, STATUSES, tagsOf, useRunColumns } from "./run-columns";
 
-export type RunRow = Awaited<ReturnType<typeof api.run.list.query>>[number];
-type Value = string | number | null;
-type Column = { id: string; label: string; get: (r: RunRow) => Value; render?: (r: RunRow) => ReactNode; numeric?: boolean };
-
-const tagsOf = (r: RunRow) => (Array.isArray(r.tags) ? (r.tags as unknown[]).map(String) : []);
-const STATUSES = ["running", "finished", "crashed", "aborted", "stale", "pruned"];
-
-function baseColumns(): Column[] {
-  return [
-    {
-      id: "name",
-      label: "Name",
-      get: (r) => r.name,
-      render: (r) => (
-        <>
-          <a href={`/runs/${r.id}`}>{r.name}</a>
-          {r.archivedAt && <span className="tag muted">archived</span>}
-        </>
-      ),
-    },
-    { id: "status", label: "Status", get: (r) => r.status, render: (r) => <span className={`status-pill status-${r.status}`}>{r.status}</span> },
-    {
-      id: "tags",
-      label: "Tags",
-      get: (r) => tagsOf(r).join(" "),
-      render: (r) =>
-        tagsOf(r).map((t) => (
-          <span key={t} className="tag">
-            {t}
-          </span>
-        )),
-    },
-    { id: "group", label: "Group", get: (r) => r.group ?? null },
-    { id: "host", label: "Host", get: (r) => r.host ?? null },
-    { id: "created", label: "Created", get: (r) => new Date(r.createdAt).getTime(), render: (r) => formatDate(r.createdAt), numeric: true },
-    { id: "duration", label: "Duration", get: (r) => r.durationMs, render: (r) => formatDuration(r.durationMs), numeric: true },
-  ];
-}
+export type { RunRow } from "./run-columns";
 
 function usePins(project: string) {
   const storageKey = `heron.pins.${project}`;
@@ -64,6 +24,8 @@ function usePins(project: string) {
  * columns (config values, metric last/min/max), pin runs to the top, export what is shown as
  * CSV, and select runs to compare.
  */
+// Long because it is one table's markup — filter bar, column chooser, header and rows — over
+// one set of filter/sort/selection state; the column and row logic live in run-columns.tsx.
 export function RunsTable({
   project,
   runs,
@@ -74,54 +36,8 @@ export function RunsTable({
   /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
   actions?: (selected: string[], clear: () => void) => ReactNode;
 }) {
-  const configs = useMemo(() => new Map(runs.map((r) => [r.id, flattenConfig(r.config)])), [runs]);
-  const configKeys = useMemo(() => [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].sort(), [configs]);
-  const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
-  const allColumns = useMemo<Column[]>(() => {
-    const cfg: Column[] = configKeys.map((k) => ({ id: `config:${k}`, label: k, get: (r) => configs.get(r.id)?.[k] ?? null }));
-    const met: Column[] = metricKeys.flatMap((k) =>
-      (["last", "min", "max"] as const).map((agg) => ({
-        id: `metric:${k}:${agg}`,
-        label: `${k} (${agg})`,
-        get: (r: RunRow) => r.metrics[k]?.[agg] ?? null,
-        render: (r: RunRow) => formatNumber(r.metrics[k]?.[agg]),
-        numeric: true,
-      })),
-    );
-    // the values a script set with run.summary (final scores, memory figures …)
-    const summaries = new Map(runs.map((r) => [r.id, flattenConfig(r.summary)]));
-    const sumKeys = [...new Set([...summaries.values()].flatMap((v) => Object.keys(v)))].sort();
-    const sum: Column[] = sumKeys.map((k) => {
-      const get = (r: RunRow): Value => {
-        const v = summaries.get(r.id)?.[k];
-        return v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : v;
-      };
-      return {
-        id: `summary:${k}`,
-        label: `${k} (summary)`,
-        get,
-        render: (r) => {
-          const v = get(r);
-          return typeof v === "number" ? formatNumber(v) : (v ?? "—");
-        },
-        numeric: true,
-      };
-    });
-    return [...baseColumns(), ...cfg, ...met, ...sum];
-  }, [configKeys, metricKeys, configs, runs]);
-
-  // default columns: the base ones, config values that differ between runs, last value of the first metrics
+  const { configs, configKeys, allColumns, defaults } = useRunColumns(runs);
   const [chosen, setChosen] = useState<string[] | null>(null);
-  const defaults = useMemo(() => {
-    // config keys whose recorded values differ (a key missing from some runs isn't a difference worth a column)
-    const distinct = (k: string) => new Set([...configs.values()].map((c) => c[k]).filter((v) => v !== undefined)).size;
-    const varying = configKeys
-      .filter((k) => distinct(k) > 1)
-      .sort((a, b) => distinct(b) - distinct(a))
-      .slice(0, 4);
-    const metrics = metricKeys.filter((k) => !isSystemKey(k)).slice(0, 4);
-    return [...baseColumns().map((c) => c.id), ...varying.map((k) => `config:${k}`), ...metrics.map((k) => `metric:${k}:last`)];
-  }, [configKeys, metricKeys, configs]);
   const visible = chosen ?? defaults;
   const columns = visible.map((id) => allColumns.find((c) => c.id === id)).filter((c): c is Column => !!c);
 
