@@ -118,6 +118,8 @@ function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
  * their min/max band so spikes stay visible; optional smoothing drawn over a faint raw line;
  * hover values in a legend of our own (direct DOM writes, no React render per mouse move).
  */
+// Long because uPlot is configured in one object (scales, series, axes, legend and zoom hooks)
+// that must be built together when the chart's shape changes.
 export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220 }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -136,7 +138,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
   const effective: ChartSettings = timeOk ? settings : { ...settings, xAxis: "step" };
   const hasSmooth = effective.ema > 0 || effective.avgWindow > 1;
   const hasBand = lines.some((l) => l.series?.bucketed);
-  const prepared = useMemo(() => lines.map((l) => prepareLine(l, effective)), [lines, effective.ema, effective.avgWindow, effective.xAxis, effective.log]); // eslint-disable-line react-hooks/exhaustive-deps
+  const prepared = useMemo(() => lines.map((l) => prepareLine(l, effective)), [lines, effective.ema, effective.avgWindow, effective.xAxis, effective.log]); // eslint-disable-line react-hooks/exhaustive-deps -- the settings fields that change a prepared line, not the settings object
   const { data, layout } = useMemo(() => buildTable(prepared, hasSmooth, hasBand), [prepared, hasSmooth, hasBand]);
   const shape = `${loaded.map((l) => l.id + l.color).join(",")}|${hasSmooth}|${hasBand}|${effective.xAxis}|${effective.log}`;
   const points = prepared.reduce((n, p) => n + (p?.x.length ?? 0), 0);
@@ -270,7 +272,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
       plot.current = null;
       if (rootEl) delete rootEl.dataset.painted;
     };
-  }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps -- the plot is rebuilt only when its shape changes; new data goes through setData below
 
   useEffect(() => {
     const u = plot.current;

@@ -91,14 +91,14 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
         keys.filter((k) => !series[k]),
         zoom,
       );
-  }, [runId, keysSig, canRead]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [runId, keysSig, canRead]); // eslint-disable-line react-hooks/exhaustive-deps -- reads on new keys (keysSig) only; a zoom change re-reads through onZoom
 
   // the run ended: one last stored read replaces the live tail
   const prevStatus = useRef(status);
   useEffect(() => {
     if (prevStatus.current === "running" && status !== "running") void fetchKeys([...known.current], zoom);
     prevStatus.current = status;
-  }, [status]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [status]); // eslint-disable-line react-hooks/exhaustive-deps -- only the status transition triggers the final read
 
   // a long live run: fold accumulated live points back into a fresh bucketed read
   useEffect(() => {
@@ -116,7 +116,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
     void fetchKeys([key], next);
   };
 
-  const sections = useMemo(() => groupKeys(keys, sectionDepth), [keysSig, sectionDepth]); // eslint-disable-line react-hooks/exhaustive-deps
+  const sections = useMemo(() => groupKeys(keys, sectionDepth), [keysSig, sectionDepth]); // eslint-disable-line react-hooks/exhaustive-deps -- keysSig stands for `keys` (same keys, new array: same sections)
   const color = colorAt(0);
   return (
     <div className="sections">

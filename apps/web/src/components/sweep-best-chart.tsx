@@ -15,6 +15,7 @@ const BEST = "#10b981";
  * The metric of every scored trial by trial index (completed and pruned apart: a pruned
  * trial's value is from an earlier epoch) and the best-so-far line over completed trials.
  */
+// Long because uPlot is configured in one object (series, axes, tooltip hooks) built together.
 export function SweepBestChart({
   trials,
   metric,

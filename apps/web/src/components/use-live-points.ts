@@ -87,7 +87,7 @@ export function useLivePoints(
       socket.off("connect", onConnect);
       runIds.forEach((runId) => socket.emit("unsubscribe", { v: PROTOCOL_VERSION, runId }));
     };
-  }, [sig]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [sig]); // eslint-disable-line react-hooks/exhaustive-deps -- `sig` is the run-id list as one string: a new array with the same ids must not resubscribe
 
   /** forget live points up to each key's last stored step (they were folded into a fresh stored read) */
   const drop = useCallback((runId: string, upTo: Record<string, number>) => {

@@ -17,7 +17,7 @@ export function useQuery<T>(fn: () => Promise<T>, deps: unknown[], refreshMs?: n
       },
       (e) => setError(errorMessage(e)),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller names what the query depends on (`deps`); the function itself is read through a ref
   }, deps);
   useEffect(() => {
     reload();

@@ -21,7 +21,7 @@ export function useRunView<T extends string>(tabs: readonly T[], defaultTab: T) 
     setSettings(settingsFromParams(p));
     setCollapsed(collapsedFromParams(p));
     setRead(true);
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- the URL is read once, on mount; later changes come from the page itself
   useEffect(() => {
     if (!read) return;
     replaceQuery((p) => {

@@ -12,6 +12,8 @@ import { useQuery } from "../../../components/use-query";
 import { api, errorMessage } from "../../../lib/api";
 import { formatDate, formatNumber } from "../../../lib/format";
 
+// Long because it is the sweep page's layout in reading order (header and actions, best, charts,
+// importance, trials); each part is its own component.
 export default function SweepPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   // polls every 2 s while trials may still change; a finished or cancelled sweep is read once
