@@ -7,7 +7,7 @@ import { PointBuffer } from "./point-buffer";
 import { writeWriterMeta } from "./run-dir";
 import type { Sender } from "./sender";
 import { SystemMetrics } from "./system-metrics";
-import type { WalBatch, WriteAheadLog } from "./wal";
+import type { AlertLevel, WalBatch, WriteAheadLog } from "./wal";
 
 export type RunState = "finished" | "crashed" | "aborted";
 export type Mode = "online" | "offline" | "disabled";
@@ -60,6 +60,7 @@ export class Run {
   private pending = new PointBuffer();
   private texts: NonNullable<WalBatch["texts"]> = [];
   private images: NonNullable<WalBatch["images"]> = [];
+  private alerts: NonNullable<WalBatch["alerts"]> = [];
   private logs: RunLogLine[] = [];
   private droppedLogLines = 0;
   private pendingConfig: Record<string, unknown> | null = null;
@@ -124,6 +125,19 @@ export class Run {
     const list = (Array.isArray(rows) ? rows : [rows]).map((r) => (typeof r === "string" ? { text: r } : r));
     if (!list.length) return;
     this.texts.push({ key, step: opts.step ?? Math.max(this.step, 0), rows: list, ts: Date.now() });
+  }
+
+  /**
+   * Raises an alert (as W&B's `run.alert`): the server POSTs it to the webhooks of the
+   * project's `sdk.alert` rules. Sent with the next batch, so it is as durable as a point.
+   */
+  alert(a: { title: string; text?: string; level?: AlertLevel }): void {
+    if (this.p.mode === "disabled" || this.finishing) return;
+    const title = a.title.trim().slice(0, 500);
+    if (!title) return this.warnOnce("alert:title", "alert(): title must not be empty — not sent");
+    this.alerts.push({ title, text: (a.text ?? "").slice(0, 10_000), level: a.level ?? "info", ts: Date.now() });
+    // the server takes at most 100 alerts per batch
+    if (this.alerts.length >= 100) this.cut();
   }
 
   /** an image at a step: PNG bytes, or raw pixels {data, width, height, channels} (bytes 0–255, or floats 0–1) */
@@ -297,7 +311,8 @@ export class Run {
       });
       this.droppedLogLines = 0;
     }
-    const hasExtra = this.texts.length || this.images.length || this.logs.length || this.pendingConfig || this.pendingEnv || Object.keys(extra).length;
+    const hasExtra =
+      this.alerts.length || this.texts.length || this.images.length || this.logs.length || this.pendingConfig || this.pendingEnv || Object.keys(extra).length;
     if (!this.pending.length && !hasExtra) return;
     // the server takes at most MAX_POINTS_PER_BATCH points per batch
     while (this.pending.length > MAX_POINTS_PER_BATCH) this.append({ seq: ++this.seq, packed: this.pending.take(MAX_POINTS_PER_BATCH) });
@@ -305,6 +320,7 @@ export class Run {
     if (extra.rewind) batch.rewind = extra.rewind;
     if (this.texts.length) batch.texts = this.texts.splice(0);
     if (this.images.length) batch.images = this.images.splice(0);
+    if (this.alerts.length) batch.alerts = this.alerts.splice(0);
     if (this.logs.length) batch.logs = this.logs.splice(0);
     if (this.pendingConfig) batch.config = this.pendingConfig;
     if (this.pendingEnv) batch.environment = this.pendingEnv;

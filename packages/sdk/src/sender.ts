@@ -312,6 +312,7 @@ export function toWire(b: WalBatch, runId: string, writer: string) {
     ...(b.config ? { config: b.config } : {}),
     ...(b.summary ? { summary: b.summary } : {}),
     ...(b.environment ? { environment: b.environment } : {}),
+    ...(b.alerts ? { alerts: b.alerts } : {}),
     ...(b.end ? { end: b.end } : {}),
   };
 }

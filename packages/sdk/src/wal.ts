@@ -24,7 +24,10 @@ export type WalBatch = {
   summary?: Record<string, unknown>;
   environment?: Record<string, unknown>;
   end?: { state: "finished" | "crashed" | "aborted"; error?: string };
+  alerts?: { title: string; text: string; level: AlertLevel; ts: number }[];
 };
+
+export type AlertLevel = "info" | "warn" | "error";
 
 type Segment = { file: string; firstSeq: number; lastSeq: number; bytes: number };
 

@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   // with PORT=0 the port is known only once listening: run links use the real one
   let boundPort = env.PORT;
   const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
-  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey), publicUrl: runLinkBase });
+  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey), publicUrl: runLinkBase, log });
   const limiter = await createAuthLimiter({
     ...DEFAULT_AUTH_LIMITS,
     failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN,

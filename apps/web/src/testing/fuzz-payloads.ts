@@ -99,6 +99,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "sweep.resume": [{ sweepId: "fuzz-missing-sweep" }],
     "sweep.cancel": [{ sweepId: "fuzz-missing-sweep" }],
 
+    "alert.list": [{ projectId: kp }],
+    "alert.deliveries": [{ projectId: kp, limit: 10 }],
+    "alert.create": [
+      { projectId: sp, name: "fuzz rule", event: "metric.above", metricKey: "loss", threshold: 1e9, webhookUrl: "http://127.0.0.1:9/fuzz", format: "slack" },
+    ],
+    "alert.update": [{ projectId: sp, ruleId: "fuzz-missing-rule", enabled: false }],
+    "alert.delete": [{ projectId: sp, ruleId: "fuzz-missing-rule" }],
+
     "runner.list": [undefined],
     "runner.get": [{ runnerId: ids.runnerId }],
     "runner.createToken": [{ name: "fuzz-made", queues: ["default", "q.2"] }],

@@ -95,6 +95,15 @@ export type RunLogLine = z.infer<typeof RunLogLineSchema>;
 /** drop every point after `step` before this batch's points are written (resume from a checkpoint) */
 export const RunRewindSchema = z.object({ step: StepSchema });
 
+/** `run.alert({title, text, level})`: sent to the project's `sdk.alert` rules' webhooks */
+export const RunAlertSchema = z.object({
+  title: z.string().min(1).max(500),
+  text: z.string().max(10_000),
+  level: z.enum(["info", "warn", "error"]).default("info"),
+  ts: z.number().finite().nonnegative(),
+});
+export type RunAlert = z.output<typeof RunAlertSchema>;
+
 export const RunEndSchema = z.object({ state: z.enum(["finished", "crashed", "aborted"]), error: z.string().max(20_000).optional() });
 
 export const RunLogSchema = z
@@ -133,6 +142,8 @@ export const RunLogSchema = z
     environment: JsonObjectSchema.optional(),
     /** the run's end: applied after everything else in the batch */
     end: RunEndSchema.optional(),
+    /** alerts raised by the script (optional: older clients never send it) */
+    alerts: z.array(RunAlertSchema).max(100).optional(),
   })
   // what the server works with: always `points` as objects
   .transform(({ packed, ...batch }, ctx) => {

@@ -75,6 +75,13 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "sweep.resume": write("member", "sweep"),
   "sweep.cancel": write("member", "sweep"),
 
+  // webhook URLs reach outside: only maintainers manage rules; viewers read them (URLs redacted)
+  "alert.list": read("viewer", "project"),
+  "alert.deliveries": read("viewer", "project"),
+  "alert.create": write("maintainer", "project"),
+  "alert.update": write("maintainer", "project"),
+  "alert.delete": write("maintainer", "project"),
+
   "runner.list": read(undefined),
   "runner.get": read(undefined),
   "runner.createToken": adminOnly("admin"),

@@ -1,4 +1,5 @@
 import { router } from "../trpc";
+import { alertRouter } from "./alert";
 import { apiKeyRouter } from "./api-key";
 import { auditRouter } from "./audit";
 import { jobRouter } from "./job";
@@ -19,6 +20,7 @@ export const appRouter = router({
   apiKey: apiKeyRouter,
   audit: auditRouter,
   sweep: sweepRouter,
+  alert: alertRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

@@ -1,7 +1,9 @@
 import type { Database, MetricsStore } from "@heron/db";
 import { createMetricsStore } from "@heron/db";
+import type { Logger } from "pino";
 
 import { createAuthorizer } from "../auth/authorize";
+import { createAlertService } from "./alerts";
 import { createApiKeyService } from "./api-keys";
 import { createAuditService } from "./audit";
 import { createAuthService } from "./auth";
@@ -20,6 +22,8 @@ export type ServicesOptions = {
   localKeyHash: string | null;
   /** the server's public base URL (run links); known once the server listens */
   publicUrl: () => string;
+  /** background work (alert deliveries) logs here */
+  log?: Logger;
 };
 
 /** Everything the routers and socket handlers call; built once per server process. */
@@ -27,11 +31,13 @@ export function createServices(db: Database, opts: ServicesOptions) {
   // sweep trials' points and ended jobs wake this process's sweep controller (services/sweeps/hooks.ts)
   const sweepHooks = createSweepHooks();
   const metrics: MetricsStore = sweepHooks.watchMetrics(createMetricsStore(db));
-  const notifier = sweepHooks.watchNotifier(createLateNotifier());
+  // run statuses and live points also fire alert rules (services/alerts)
+  const alerts = createAlertService(db.prisma, { publicUrl: opts.publicUrl, log: opts.log });
+  const notifier = alerts.watchNotifier(sweepHooks.watchNotifier(createLateNotifier()));
   const projects = createProjectService(db.prisma);
   const runs = createRunService(db.prisma, metrics, projects);
   const jobs = createJobService(db, projects, runs, notifier, { leaseTtlMs: opts.leaseTtlMs });
-  const runners = createRunnerService(db.prisma);
+  const runners = createRunnerService(db.prisma, (runnerId) => void alerts.onRunnerOffline(runnerId));
   const auth = createAuthService(db.prisma, opts.localKeyHash);
   const access = createAuthorizer(db.prisma);
   const users = createUserService(db.prisma);
@@ -39,7 +45,26 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const members = createMemberService(db.prisma);
   const audit = createAuditService(db.prisma);
   const sweeps = createSweepService(db.prisma, projects, jobs, sweepHooks.wake);
-  const ingest = createIngest({ prisma: db.prisma, runs, members, notifier }, metrics, opts.publicUrl);
-  return { db, prisma: db.prisma, metrics, notifier, projects, runs, jobs, runners, auth, access, users, apiKeys, members, audit, ingest, sweeps, sweepHooks };
+  const ingest = createIngest({ prisma: db.prisma, runs, members, notifier, alerts }, metrics, opts.publicUrl);
+  return {
+    db,
+    prisma: db.prisma,
+    metrics,
+    notifier,
+    projects,
+    runs,
+    jobs,
+    runners,
+    auth,
+    access,
+    users,
+    apiKeys,
+    members,
+    audit,
+    ingest,
+    sweeps,
+    sweepHooks,
+    alerts,
+  };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -2,7 +2,8 @@ import { AppError, type RunnerHello } from "@heron/core";
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { PrismaClient } from "@heron/db";
 
-export function createRunnerService(prisma: PrismaClient) {
+/** `wentOffline`: a runner's last connection closed (alert rules on runner.offline) */
+export function createRunnerService(prisma: PrismaClient, wentOffline: (runnerId: string) => void = () => undefined) {
   return {
     /** A runner token is shown once; only its hash is stored. */
     async createToken(name: string, allowedQueues: string[]) {
@@ -32,7 +33,8 @@ export function createRunnerService(prisma: PrismaClient) {
       });
     },
     async setStatus(runnerId: string, status: "online" | "offline" | "draining") {
-      await prisma.runner.updateMany({ where: { id: runnerId }, data: { status } });
+      const u = await prisma.runner.updateMany({ where: { id: runnerId, status: { not: status } }, data: { status } });
+      if (u.count && status === "offline") wentOffline(runnerId);
     },
     async list() {
       const runners = await prisma.runner.findMany({

@@ -10,6 +10,8 @@ type ServerTimer = { name: string; everyMs: number; tick: (services: Services) =
 export const SERVER_TIMERS: ServerTimer[] = [
   // leases whose runner stopped heartbeating: the attempt is lost and the job requeued
   { name: "lease sweep", everyMs: 1000, tick: (s) => s.jobs.expireLeases() },
+  // alert webhooks whose retry came due (services/alerts/delivery-queue.ts)
+  { name: "alert deliveries", everyMs: 1000, tick: (s) => s.alerts.deliverDue() },
   // runs whose client went quiet are shown stale (they revive when it speaks again)
   {
     name: "stale sweep",

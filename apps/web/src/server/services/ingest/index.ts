@@ -1,6 +1,7 @@
 import type { RunFinish, RunInit, RunLog } from "@heron/core";
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
+import type { AlertService } from "../alerts";
 import type { MemberService } from "../members";
 import type { Notifier } from "../notifier";
 import type { RunService } from "../runs";
@@ -13,7 +14,7 @@ export type { IngestSource } from "./batch-writer";
 export { createIngestSession, type IngestSession } from "./session";
 
 export type IngestDeps = {
-  services: { prisma: PrismaClient; runs: RunService; members: MemberService; notifier: Notifier };
+  services: { prisma: PrismaClient; runs: RunService; members: MemberService; notifier: Notifier; alerts: Pick<AlertService, "onSdkAlerts"> };
   writer: BatchWriter;
   /** the server's public base URL, for the run link in run:init's answer */
   publicUrl: () => string;

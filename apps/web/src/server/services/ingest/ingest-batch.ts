@@ -23,6 +23,8 @@ async function applyBatch({ services, writer }: IngestDeps, batch: RunLog, rank:
   // of an old batch must not rewind or end the run again
   const fresh = batch.seq > (await writer.lastSeq(batch.runId, batch.writer));
   if (fresh) await services.runs.applyRecords(batch, rank);
+  // queued, never awaited: a webhook cannot slow the batch
+  if (fresh && batch.alerts?.length) void services.alerts.onSdkAlerts(batch.runId, batch.alerts);
   const ack = await writer.ingest(batch);
   if (fresh && batch.end) {
     await services.runs.finish(batch.runId, batch.end.state, batch.end.error, batch.summary);
