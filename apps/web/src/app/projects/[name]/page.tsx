@@ -1,6 +1,7 @@
 "use client";
 import { use, useState } from "react";
 
+import { AlertsPanel } from "../../../components/alerts-panel";
 import { MembersPanel } from "../../../components/members-panel";
 import { RUN_VIEWS, RunBulkActions, type RunView } from "../../../components/run-bulk-actions";
 import { RunsTable } from "../../../components/runs-table";
@@ -53,6 +54,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         />
       )}
       {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
+      {info.data && <AlertsPanel project={project} canManage={info.data.myRole === "maintainer"} />}
     </>
   );
 }
