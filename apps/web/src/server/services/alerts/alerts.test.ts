@@ -119,6 +119,16 @@ describe("alerts", () => {
     expect(got.body).toMatchObject({ content: expect.stringContaining("Accuracy low"), embeds: [{ title: "Accuracy low", color: 0xf59e0b }] });
   });
 
+  it("alerts when a runner goes offline (its last connection closes)", async () => {
+    await t.api.alert.create.mutate({ projectId: "alerts", name: "runner down", event: "runner.offline", webhookUrl: `${hook.url}/runner`, format: "feishu" });
+    const { token } = await t.api.runner.createToken.mutate({ name: "gpu-box" });
+    const s = await t.connect(token);
+    await s.emitWithAck("runner:hello", { v, name: "gpu-box", hostname: "h2", cpus: 1, memoryBytes: 1, backend: "wasm", slots: 1, queues: ["default"] });
+    s.close();
+    const got = await delivered("/runner");
+    expect(got.body).toEqual({ msg_type: "text", content: { text: expect.stringMatching(/Runner gpu-box \(h2\) went offline/) } });
+  });
+
   it("refuses non-http webhooks and metric rules without a key; maintainers edit and delete", async () => {
     await expect(t.api.alert.create.mutate({ projectId: "alerts", name: "x", event: "run.finished", webhookUrl: "file:///etc/passwd" })).rejects.toThrow(
       /http/,
