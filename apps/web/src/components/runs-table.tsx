@@ -4,6 +4,7 @@ import { type ReactNode, useEffect, useMemo, useState } from "react";
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
 import { type Column, type RunRow, STATUSES, tagsOf, useRunColumns } from "./run-columns";
+import type { AppliedView, ViewState } from "./saved-views";
 
 export type { RunRow } from "./run-columns";
 
@@ -11,12 +12,12 @@ function usePins(project: string) {
   const storageKey = `heron.pins.${project}`;
   const [pins, setPins] = useState<string[]>([]);
   useEffect(() => setPins(JSON.parse(localStorage.getItem(storageKey) ?? "[]") as string[]), [storageKey]);
-  const toggle = (id: string) => {
-    const next = pins.includes(id) ? pins.filter((p) => p !== id) : [...pins, id];
+  const set = (next: string[]) => {
     setPins(next);
     localStorage.setItem(storageKey, JSON.stringify(next));
   };
-  return { pins, toggle };
+  const toggle = (id: string) => set(pins.includes(id) ? pins.filter((p) => p !== id) : [...pins, id]);
+  return { pins, toggle, set };
 }
 
 /**
@@ -30,9 +31,15 @@ export function RunsTable({
   project,
   runs,
   actions,
+  applied,
+  onViewChange,
 }: {
   project: string;
   runs: RunRow[];
+  /** a saved view to apply (saved-views.tsx) */
+  applied?: AppliedView | null;
+  /** the table's filters, sort, columns and pins, for saving as a view */
+  onViewChange?: (s: ViewState) => void;
   /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
   actions?: (selected: string[], clear: () => void) => ReactNode;
 }) {
@@ -49,7 +56,23 @@ export function RunsTable({
   const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>({ col: "created", dir: -1 });
   const [selected, setSelected] = useState<string[]>([]);
   const [chooserFilter, setChooserFilter] = useState("");
-  const { pins, toggle: togglePin } = usePins(project);
+  const { pins, toggle: togglePin, set: setPins } = usePins(project);
+  useEffect(() => {
+    if (!applied) return;
+    const f = applied.state.filters ?? {};
+    setText(f.text ?? "");
+    setStatus(f.status ?? "");
+    setTag(f.tag ?? "");
+    setCfgKey(f.configKey ?? "");
+    setCfgValue(f.configValue ?? "");
+    if (applied.state.sort) setSort(applied.state.sort);
+    setChosen(applied.state.columns ?? null);
+    if (applied.state.pinned) setPins(applied.state.pinned);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- applied once per choice (`seq`), not on every render of setPins
+  }, [applied?.seq]);
+  useEffect(() => {
+    onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins });
+  }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins]);
   const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
   const cfgValues = useMemo(
     () => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []),

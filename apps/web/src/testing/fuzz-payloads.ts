@@ -107,6 +107,25 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "alert.update": [{ projectId: sp, ruleId: "fuzz-missing-rule", enabled: false }],
     "alert.delete": [{ projectId: sp, ruleId: "fuzz-missing-rule" }],
 
+    "view.list": [{ projectId: kp }],
+    "view.create": [
+      {
+        projectId: sp,
+        name: "fuzz view",
+        isDefault: true,
+        state: {
+          filters: { text: "a", status: "finished", tag: "t", configKey: "lr", configValue: "0.1" },
+          sort: { col: "created", dir: -1 },
+          columns: ["name", "status"],
+          view: "all",
+          chart: { ema: 0.5, avg: 0, x: "step", log: false },
+          pinned: [sr],
+        },
+      },
+    ],
+    "view.update": [{ projectId: sp, viewId: "fuzz-missing-view", isDefault: true }],
+    "view.delete": [{ projectId: sp, viewId: "fuzz-missing-view" }],
+
     "runner.list": [undefined],
     "runner.get": [{ runnerId: ids.runnerId }],
     "runner.createToken": [{ name: "fuzz-made", queues: ["default", "q.2"] }],

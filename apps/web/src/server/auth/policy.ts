@@ -82,6 +82,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "alert.update": write("maintainer", "project"),
   "alert.delete": write("maintainer", "project"),
 
+  "view.list": read("viewer", "project"),
+  "view.create": write("member", "project"),
+  "view.update": write("member", "project"),
+  "view.delete": write("member", "project"),
+
   "runner.list": read(undefined),
   "runner.get": read(undefined),
   "runner.createToken": adminOnly("admin"),

@@ -9,6 +9,7 @@ import { runRouter } from "./run";
 import { runnerRouter } from "./runner";
 import { sweepRouter } from "./sweep";
 import { userRouter } from "./user";
+import { viewRouter } from "./view";
 
 export const appRouter = router({
   project: projectRouter,
@@ -21,6 +22,7 @@ export const appRouter = router({
   audit: auditRouter,
   sweep: sweepRouter,
   alert: alertRouter,
+  view: viewRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

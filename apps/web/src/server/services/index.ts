@@ -16,6 +16,7 @@ import { createRunnerService } from "./runners";
 import { createRunService } from "./runs";
 import { createSweepHooks, createSweepService } from "./sweeps";
 import { createUserService } from "./users";
+import { createViewService } from "./views";
 
 export type ServicesOptions = {
   leaseTtlMs: number;
@@ -45,6 +46,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const members = createMemberService(db.prisma);
   const audit = createAuditService(db.prisma);
   const sweeps = createSweepService(db.prisma, projects, jobs, sweepHooks.wake);
+  const views = createViewService(db.prisma);
   const ingest = createIngest({ prisma: db.prisma, runs, members, notifier, alerts }, metrics, opts.publicUrl);
   return {
     db,
@@ -65,6 +67,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
     sweeps,
     sweepHooks,
     alerts,
+    views,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -1,10 +1,11 @@
 "use client";
-import { use, useState } from "react";
+import { use, useCallback, useState } from "react";
 
 import { AlertsPanel } from "../../../components/alerts-panel";
 import { MembersPanel } from "../../../components/members-panel";
 import { RUN_VIEWS, RunBulkActions, type RunView } from "../../../components/run-bulk-actions";
 import { RunsTable } from "../../../components/runs-table";
+import { type AppliedView, SavedViews, type ViewState } from "../../../components/saved-views";
 import { useQuery } from "../../../components/use-query";
 import { api } from "../../../lib/api";
 
@@ -14,6 +15,12 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const [view, setView] = useState<RunView>("active");
   const { data: runs, error, reload } = useQuery(() => api.run.list.query({ projectId: project, view }), [project, view], 3000);
   const info = useQuery(() => api.project.get.query({ project }), [project]);
+  const [applied, setApplied] = useState<AppliedView | null>(null);
+  const [table, setTable] = useState<ViewState>({});
+  const applyView = useCallback((s: ViewState) => {
+    if (s.view) setView(s.view);
+    setApplied({ state: s, seq: Date.now() });
+  }, []);
   return (
     <>
       <p className="crumbs">
@@ -28,7 +35,8 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
               {v.label}
             </option>
           ))}
-        </select>
+        </select>{" "}
+        <SavedViews project={project} current={{ ...table, view }} onApply={applyView} />
       </p>
       {error && !runs && (
         <p className="error" role="alert">
@@ -50,6 +58,8 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         <RunsTable
           project={project}
           runs={runs}
+          applied={applied}
+          onViewChange={setTable}
           actions={(selected, clear) => <RunBulkActions project={project} view={view} runs={runs} selected={selected} clear={clear} reload={reload} />}
         />
       )}
