@@ -48,7 +48,8 @@ export function createDeliveryQueue(prisma: PrismaClient, log: Logger | undefine
       select: { id: true },
     });
     for (const { id } of due) {
-      const claimed = await prisma.alertDelivery.updateMany({ where: { id, status: "pending" }, data: { status: "sending" } });
+      // the claim time, so recoverStuck() only frees rows whose sender died, not slow ones
+      const claimed = await prisma.alertDelivery.updateMany({ where: { id, status: "pending" }, data: { status: "sending", nextAttemptAt: new Date() } });
       if (claimed.count) await attempt(id).catch((err: unknown) => release(id, err));
     }
     return due.length === BATCH;
