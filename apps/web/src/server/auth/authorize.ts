@@ -8,6 +8,33 @@ import { type Raw, resolveTarget, type Target } from "./resolve-target";
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);
 const asRaw = (v: unknown): Raw => (v && typeof v === "object" && !Array.isArray(v) ? (v as Raw) : {});
 
+/**
+ * The part of a decision that needs no database: the event or procedure exists, the kind of
+ * principal may call it, runner and job tokens stay in their lanes. "allow" or an AppError when
+ * that settles it; null when a user's project role has to be looked up. The socket layer calls
+ * it first so the runner protocol and cached SDK batches never wait for a promise.
+ */
+function decideWithoutLookup(p: Principal, rule: Rule | undefined, name: string, input: unknown): "allow" | AppError | null {
+  if (!rule) return new AppError("FORBIDDEN", `${name} is not allowed for anyone`);
+  if (!rule.principals.includes(p.kind)) {
+    return new AppError(
+      "FORBIDDEN",
+      p.kind === "runner"
+        ? `runner tokens cannot call ${name}`
+        : p.kind === "job"
+          ? `job tokens cannot call ${name}`
+          : `${name} is reserved for runner daemons`,
+    );
+  }
+  if (p.kind === "runner") return "allow";
+  if (p.kind === "job") {
+    // a job attempt reaches its own run and nothing else
+    const runId = str(asRaw(input).runId);
+    return rule.target === "run" && runId !== p.runId ? new AppError("FORBIDDEN", `this job's credentials cannot reach run ${runId ?? "(none)"}`) : "allow";
+  }
+  return null;
+}
+
 /** The one place that decides whether a principal may make a call, from the policy tables. */
 export function createAuthorizer(prisma: PrismaClient) {
   async function roleIn(userId: string, projectId: string): Promise<ProjectRole | null> {
@@ -43,27 +70,12 @@ export function createAuthorizer(prisma: PrismaClient) {
      * call's own schema validates them afterwards.
      */
     async authorize(p: Principal, rule: Rule | undefined, name: string, input: unknown): Promise<void> {
-      if (!rule) throw new AppError("FORBIDDEN", `${name} is not allowed for anyone`);
-      if (!rule.principals.includes(p.kind)) {
-        throw new AppError(
-          "FORBIDDEN",
-          p.kind === "runner"
-            ? `runner tokens cannot call ${name}`
-            : p.kind === "job"
-              ? `job tokens cannot call ${name}`
-              : `${name} is reserved for runner daemons`,
-        );
-      }
-      const raw = asRaw(input);
-      if (p.kind === "runner") return;
-      if (p.kind === "job") {
-        // a job attempt reaches its own run and nothing else
-        const runId = str(raw.runId);
-        if (rule.target === "run" && runId !== p.runId) throw new AppError("FORBIDDEN", `this job's credentials cannot reach run ${runId ?? "(none)"}`);
-        return;
-      }
-      await authorizeUser(p, rule, name, await resolveTarget(prisma, rule, raw));
+      const decided = decideWithoutLookup(p, rule, name, input);
+      if (decided === "allow") return;
+      if (decided instanceof AppError) throw decided;
+      await authorizeUser(p as UserPrincipal, rule!, name, await resolveTarget(prisma, rule!, asRaw(input)));
     },
+    decideWithoutLookup,
     /** Project ids the caller may see; null = all (an unrestricted admin). */
     async visibleProjectIds(p: Principal): Promise<string[] | null> {
       if (p.kind === "job") return [p.projectId];

@@ -32,7 +32,16 @@ export function authorizeEvents(socket: HeronSocket, services: Services, log: Lo
     const runId = payload && typeof payload === "object" ? (payload as { runId?: unknown }).runId : undefined;
     const cacheKey = rule?.target === "run" && typeof runId === "string" ? `${rule.scope ?? ""}\0${runId}` : null;
     const cached = cacheKey !== null && (allowed.get(cacheKey) ?? 0) > Date.now();
-    if (cached && pending === 0) return next();
+    if (pending === 0) {
+      if (cached) return next();
+      // runner and job tokens, unknown events: settled without the database, so no promise hop
+      const decided = services.access.decideWithoutLookup(p, rule, event, payload);
+      if (decided === "allow") return next();
+      if (decided) {
+        if (typeof ack === "function") (ack as (a: { ok: false; error: string }) => void)({ ok: false, error: decided.message });
+        return;
+      }
+    }
     pending++;
     queue = queue.then(async () => {
       try {
