@@ -7,11 +7,11 @@ import os from "node:os";
 import path from "node:path";
 
 import { pino } from "pino";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type HeronServer, startServer } from "../server/create-server";
-import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
+import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot, signedInPage } from "../testing/browser";
 import { createApi } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();
@@ -30,15 +30,7 @@ describe.skipIf(!hasChromium)("sweep pages for a viewer", () => {
   let browser: Browser;
   let sweepId: string;
 
-  async function signedInPage(email: string): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${server.url}/`);
-    await page.getByLabel("email").fill(email);
-    await page.getByLabel("password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByTestId("user-menu").getByText(email).waitFor();
-    return page;
-  }
+  const signIn = (email: string) => signedInPage(browser, server.url, email, PASSWORD);
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -68,7 +60,7 @@ describe.skipIf(!hasChromium)("sweep pages for a viewer", () => {
   });
 
   it("disables the sweep's controls and the form with the reason; the API refuses the viewer", async () => {
-    const page = await signedInPage("viewer@sweeps.test");
+    const page = await signIn("viewer@sweeps.test");
     await page.goto(`${server.url}/sweeps/${sweepId}`);
     await expect.poll(() => page.getByTestId("controls-disabled").textContent()).toMatch(/viewer of "team-sweeps".*needs the member role/);
     expect(await page.getByRole("button", { name: "Resume" }).isDisabled()).toBe(true);

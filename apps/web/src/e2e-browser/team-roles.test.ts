@@ -7,11 +7,11 @@ import os from "node:os";
 import path from "node:path";
 
 import { pino } from "pino";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { type HeronServer, startServer } from "../server/create-server";
-import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot } from "../testing/browser";
+import { chromiumAvailable, ensureDashboardBuilt, launchBrowser, saveScreenshot, signedInPage } from "../testing/browser";
 import { createApi } from "../testing/harness";
 
 const hasChromium = chromiumAvailable();
@@ -23,15 +23,7 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
   let server: HeronServer;
   let browser: Browser;
 
-  async function signedInPage(email: string): Promise<Page> {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${server.url}/`);
-    await page.getByLabel("email").fill(email);
-    await page.getByLabel("password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByTestId("user-menu").getByText(email).waitFor();
-    return page;
-  }
+  const signIn = (email: string) => signedInPage(browser, server.url, email, PASSWORD);
 
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -64,7 +56,7 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
   });
 
   it("a viewer sees only their project and cannot submit; the API refuses them too", async () => {
-    const page = await signedInPage("viewer@team.test");
+    const page = await signIn("viewer@team.test");
     await page.getByRole("link", { name: "team-a" }).waitFor();
     expect(await page.getByRole("link", { name: "team-b" }).count()).toBe(0);
     await page.goto(`${server.url}/jobs`);
@@ -87,7 +79,7 @@ describe.skipIf(!hasChromium)("team roles in the dashboard", () => {
   });
 
   it("a member submits a job from the form", async () => {
-    const page = await signedInPage("member@team.test");
+    const page = await signIn("member@team.test");
     await page.goto(`${server.url}/jobs`);
     const submit = page.getByRole("button", { name: "Submit job" });
     await expect.poll(() => page.locator("#job-project").inputValue()).toBe("team-a");

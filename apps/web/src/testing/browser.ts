@@ -107,3 +107,14 @@ export async function ensureDashboardBuilt(timeoutMs = 240_000): Promise<void> {
     }
   }
 }
+
+/** A fresh browser context signed in through the dashboard's own form (team mode). */
+export async function signedInPage(browser: Browser, url: string, email: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${url}/`);
+  await page.getByLabel("email").fill(email);
+  await page.getByLabel("password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("user-menu").getByText(email).waitFor();
+  return page;
+}
