@@ -20,40 +20,18 @@ import {
   type RunnerToServer,
   type ServerToRunner,
 } from "@heron/core";
-import type { Logger } from "pino";
 import { io, type Socket } from "socket.io-client";
 
 import { CheckpointUploader, downloadLatestCheckpoint, type Emit, latestLocalStep } from "./checkpoint-sync";
 import { withCommandJobs } from "./command-executor";
 import { containedPath } from "./contained-path";
-import { type ExecutionHandle, type ExecutionResult, type Executor, EXIT_OK } from "./executor";
+import type { DaemonOptions } from "./daemon-options";
+import { type ExecutionHandle, type ExecutionResult, EXIT_OK } from "./executor";
 import { describeHost } from "./host-info";
 import { confineJobData, defaultDataDir } from "./job-data";
 import { fetchSourceCheckpoints } from "./source-checkpoints";
 
-export type DaemonOptions = {
-  server: string;
-  token: string;
-  name?: string;
-  queues?: string[];
-  /** "auto": one per GPU, or 1 on a CPU host */
-  slots?: number | "auto";
-  home: string;
-  /** the only folder job specs may name files in (data.path, cifarPath); default defaultDataDir(home) */
-  dataDir?: string;
-  executor: Executor;
-  logger: Logger;
-  /** default: what the server says at hello (a quarter of its lease TTL, ≤ 5 s) */
-  heartbeatMs?: number;
-  /** cancel: SIGTERM → SIGKILL delay (default 4 s, so a cancel completes within 5 s) */
-  killGraceMs?: number;
-  /** drain (SIGTERM to the daemon): how long running jobs get to stop before SIGKILL (default 30 s) */
-  drainGraceMs?: number;
-  /** how often a running job's checkpoint folder is checked for a new checkpoint to upload */
-  checkpointSyncMs?: number;
-  /** run command jobs (users' own programs; --allow-commands): announced at hello, off by default */
-  allowCommands?: boolean;
-};
+export type { DaemonOptions } from "./daemon-options";
 
 /** why the daemon stopped a job (decides what it reports) */
 type StopReason = "cancel" | "drain" | "lost";

@@ -29,6 +29,8 @@ const TABS = [
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
+// Long because it is the run page's layout in reading order (header and status, management bar,
+// summary, tabs); each tab is its own component.
 export default function RunPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
   const { data: run, error, reload } = useQuery(() => api.run.get.query({ runId: id }), [id], 5000);

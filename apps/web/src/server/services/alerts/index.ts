@@ -19,6 +19,8 @@ type Fired = { runId: string | null; project: string; url: string | null; title:
  * points, a runner going offline, an SDK `run.alert`) only write delivery rows and wake the
  * queue; they never wait on a webhook, and their failures are logged, never thrown at ingest.
  */
+// Long because it is one object literal: rules CRUD, the triggers and the delivery queue's
+// entry points, each short, sharing the prisma client, the rule cache and the queue.
 export function createAlertService(prisma: PrismaClient, opts: { publicUrl: () => string; log?: Logger }) {
   const queue = createDeliveryQueue(prisma, opts.log);
   const metricRules = createMetricRuleCache(prisma);
