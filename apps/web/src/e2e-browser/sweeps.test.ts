@@ -47,7 +47,8 @@ describe.skipIf(!hasChromium)("sweep pages in a real browser", () => {
         name,
         slots: 1,
         home: t.home,
-        executor: createSweepExecutor({ epochMs: 80 }),
+        // slow enough epochs that the controller prunes before a bad trial has finished, even on a loaded CI host
+        executor: createSweepExecutor({ epochMs: 200 }),
         logger: pino({ level: "warn" }),
         killGraceMs: 2000,
       });
