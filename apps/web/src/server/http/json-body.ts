@@ -2,8 +2,8 @@ import type http from "node:http";
 
 import { AppError } from "@heron/core";
 
-/** Reads a JSON body up to `maxBytes` (refused beyond, without buffering the rest). */
-export async function readJsonBody(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+/** Reads the whole body, refusing past `maxBytes` without buffering the rest (413). */
+export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `body is larger than ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
@@ -13,8 +13,14 @@ export async function readJsonBody(req: http.IncomingMessage, maxBytes: number):
     if (size > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `body is larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
+  return Buffer.concat(chunks);
+}
+
+/** Reads a JSON body up to `maxBytes` (refused beyond, without buffering the rest). */
+export async function readJsonBody(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  const body = await readBody(req, maxBytes);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new AppError("BAD_REQUEST", "body is not valid JSON");
   }

@@ -3,23 +3,10 @@ import type http from "node:http";
 import { AppError } from "@heron/core";
 
 import { inputProblem } from "../../input-shape";
+import { readBody } from "../json-body";
 
 /** the binary batch: u32 LE header length, the JSON header (a batch without points), then the packed columns */
 export const PACKED_BATCH_TYPE = "application/vnd.heron.batch";
-
-/** Reads the whole body, refusing past `maxBytes` without buffering the rest (413). */
-export async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `body is larger than ${maxBytes} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `body is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
 
 function parseJson(bytes: Buffer | string): unknown {
   let value: unknown;
