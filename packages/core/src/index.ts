@@ -14,6 +14,7 @@ export * from "./schemas/distill-spec";
 export * from "./schemas/finetune-spec";
 export * from "./schemas/job-spec";
 export * from "./schemas/metrics";
+export * from "./schemas/pipeline-spec";
 export * from "./schemas/train-spec";
 export * from "./sorted";
 export * from "./sweeps";

@@ -52,6 +52,6 @@ export const JsonObjectSchema = z.record(z.string(), z.unknown());
 export const RunStatusSchema = z.enum(["running", "finished", "crashed", "aborted", "stale", "pruned"]);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
-/** `lost` is per attempt (infrastructure) — a job whose lease expired is requeued. */
-export const JobStatusSchema = z.enum(["queued", "running", "succeeded", "failed", "cancelled", "lost"]);
+/** `lost` is per attempt (infrastructure) — a job whose lease expired is requeued; `waiting`: a pipeline stage before its turn */
+export const JobStatusSchema = z.enum(["waiting", "queued", "running", "succeeded", "failed", "cancelled", "lost"]);
 export type JobStatus = z.infer<typeof JobStatusSchema>;

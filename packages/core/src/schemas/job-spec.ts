@@ -3,8 +3,12 @@ import { z } from "zod";
 import { CommandSpecSchema } from "./command-spec";
 import { DistillSpecSchema } from "./distill-spec";
 import { FinetuneSpecSchema } from "./finetune-spec";
+import { PipelineSpecSchema } from "./pipeline-spec";
 import { TrainSpecSchema } from "./train-spec";
 
-/** Every job kind a runner can execute. Each kind's schema lives in its own file. */
-export const JobSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema, DistillSpecSchema, FinetuneSpecSchema, CommandSpecSchema]);
+/**
+ * Every job kind. Each kind's schema lives in its own file. A `pipeline` is never run by a
+ * runner: the server turns it into one job per stage (services/pipelines.ts).
+ */
+export const JobSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema, DistillSpecSchema, FinetuneSpecSchema, CommandSpecSchema, PipelineSpecSchema]);
 export type JobSpec = z.infer<typeof JobSpecSchema>;
