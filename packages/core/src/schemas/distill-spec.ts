@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { IdSchema } from "./common";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
+import { trainingFields } from "./training-fields";
 
 /**
  * `kind: "distill"` — seed 003's knowledge distillation: a frozen teacher, a student, one
@@ -65,6 +66,7 @@ export const DistillSpecSchema = z
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
     /** also checkpoint every N steps inside an epoch (a requeued attempt resumes there) */
     checkpointEvery: int("checkpointEvery").min(1, "checkpointEvery must be ≥ 1").optional(),
+    ...trainingFields,
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
+import { trainingFields } from "./training-fields";
 
 /**
  * `kind: "finetune"` — start from a checkpoint, freeze the base, open only what the spec
@@ -121,6 +122,7 @@ export const FinetuneSpecSchema = z
     logEvery: pos("logEvery", 1_000_000).default(10),
     /** checkpoint every N optimizer steps (and at the end) */
     saveEvery: pos("saveEvery", 1_000_000).optional(),
+    ...trainingFields,
     maxTrainSamples: pos("maxTrainSamples", 10_000_000).optional(),
     maxTestSamples: pos("maxTestSamples", 10_000_000).optional(),
     seed: int("seed")

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { trainingFields } from "./training-fields";
+
 /**
  * `kind: "train"` — supervised training of one of the reference models.
  * Specs are stored with their jobs: extend here, keep old fields valid.
@@ -57,6 +59,7 @@ export const TrainSpecSchema = z
       .max(2 ** 32 - 1, "seed must be < 2^32")
       .optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
+    ...trainingFields,
   })
   .strict()
   .superRefine((s, ctx) => {
