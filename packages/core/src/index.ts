@@ -16,5 +16,6 @@ export * from "./schemas/job-spec";
 export * from "./schemas/metrics";
 export * from "./schemas/pipeline-spec";
 export * from "./schemas/train-spec";
+export * from "./schemas/training-fields";
 export * from "./sorted";
 export * from "./sweeps";

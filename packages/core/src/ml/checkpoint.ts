@@ -5,9 +5,17 @@
  * crash mid-write never leaves a "latest" checkpoint that cannot be read. The two newest
  * are kept. Data order and dropout masks are pure functions of (seed, epoch, step), so
  * the position fully restores the RNG state.
+ *
+ * A checkpoint may leave tensors out (`refs`: frozen weights another job's checkpoint holds,
+ * see stage-init.ts): its `manifest.json` lists every model tensor with its shape and, for
+ * each left out, `{jobId, step}` of the checkpoint holding it under
+ * `<HERON_HOME>/checkpoints/<jobId>/ckpt-<step>/`. Reading follows those references, so a
+ * loaded checkpoint always holds the full model.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+
+import type { CheckpointManifest, TensorRef } from "../schemas/training-fields";
 
 export type CheckpointState = {
   /** optimizer steps done */
@@ -21,9 +29,16 @@ export type CheckpointState = {
   optimizer: { step: number; slots: Record<string, Float32Array> };
   /** free-form: spec fingerprint, metrics so far, … */
   extra?: Record<string, unknown>;
+  /** tensor shapes by name for the manifest (default: flat, [length]) */
+  shapes?: Record<string, number[]>;
+  /**
+   * model tensors NOT stored in this checkpoint, by name → the checkpoint holding them. On
+   * read, their values are in `weights` as well (followed), and `refs` says where they came from.
+   */
+  refs?: Record<string, TensorRef>;
 };
 
-type Meta = Omit<CheckpointState, "weights" | "optimizer"> & {
+type Meta = Omit<CheckpointState, "weights" | "optimizer" | "shapes"> & {
   version: 1;
   optimizerStep: number;
   tensors: { group: "w" | "o"; name: string; offset: number; length: number }[];
@@ -31,7 +46,24 @@ type Meta = Omit<CheckpointState, "weights" | "optimizer"> & {
 };
 
 const KEEP = 2;
-const dirName = (step: number) => `ckpt-${String(step).padStart(9, "0")}`;
+/** folder name of the checkpoint at `step` */
+export const checkpointDirName = (step: number) => `ckpt-${String(step).padStart(9, "0")}`;
+const dirName = checkpointDirName;
+/** a reference chain longer than this is a cycle or corruption, not a pipeline */
+const MAX_REF_DEPTH = 16;
+
+function manifestOf(s: CheckpointState): CheckpointManifest {
+  const shape = (name: string, fallback?: number) => s.shapes?.[name] ?? (fallback === undefined ? [] : [fallback]);
+  return {
+    version: 1,
+    step: s.step,
+    model: s.model,
+    tensors: [
+      ...Object.entries(s.weights).map(([name, a]) => ({ name, shape: shape(name, a.length) })),
+      ...Object.entries(s.refs ?? {}).map(([name, ref]) => ({ name, shape: shape(name), ref })),
+    ],
+  };
+}
 
 export function saveCheckpoint(dir: string, s: CheckpointState): string {
   mkdirSync(dir, { recursive: true });
@@ -56,6 +88,7 @@ export function saveCheckpoint(dir: string, s: CheckpointState): string {
     seed: s.seed,
     model: s.model,
     extra: s.extra,
+    refs: s.refs && Object.keys(s.refs).length ? s.refs : undefined,
     optimizerStep: s.optimizer.step,
     tensors,
     bytes: buf.byteLength,
@@ -65,6 +98,7 @@ export function saveCheckpoint(dir: string, s: CheckpointState): string {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   writeFileSync(join(tmp, "tensors.bin"), new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifestOf(s)));
   writeFileSync(join(tmp, "meta.json"), JSON.stringify(meta));
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
@@ -102,7 +136,11 @@ export function latestCheckpointStep(dir: string): number | null {
   return listCheckpointSteps(dir).at(-1)?.step ?? null;
 }
 
-export function readCheckpoint(path: string): CheckpointState {
+/**
+ * Reads `<path>/{meta.json,tensors.bin}` and follows references to tensors stored by other
+ * jobs' checkpoints (siblings of this job's folder, as the runner lays them out).
+ */
+export function readCheckpoint(path: string, depth = 0): CheckpointState {
   const meta = JSON.parse(readFileSync(join(path, "meta.json"), "utf8")) as Meta;
   if (meta.version !== 1) throw new Error(`${path}: unsupported checkpoint version ${String(meta.version)}`);
   const bin = readFileSync(join(path, "tensors.bin"));
@@ -111,6 +149,7 @@ export function readCheckpoint(path: string): CheckpointState {
   const weights: Record<string, Float32Array> = {};
   const slots: Record<string, Float32Array> = {};
   for (const t of meta.tensors) (t.group === "w" ? weights : slots)[t.name] = all.subarray(t.offset, t.offset + t.length);
+  if (meta.refs) Object.assign(weights, followRefs(path, meta.refs, depth));
   return {
     step: meta.step,
     epoch: meta.epoch,
@@ -118,9 +157,35 @@ export function readCheckpoint(path: string): CheckpointState {
     seed: meta.seed,
     model: meta.model,
     extra: meta.extra,
+    refs: meta.refs,
     weights,
     optimizer: { step: meta.optimizerStep, slots },
   };
+}
+
+/** values of the referenced tensors, read from `<checkpoints root>/<jobId>/ckpt-<step>` */
+function followRefs(path: string, refs: Record<string, TensorRef>, depth: number): Record<string, Float32Array> {
+  if (depth >= MAX_REF_DEPTH) throw new Error(`${path}: tensor references nest deeper than ${MAX_REF_DEPTH} checkpoints`);
+  const root = dirname(dirname(path));
+  const cache = new Map<string, CheckpointState>();
+  const out: Record<string, Float32Array> = {};
+  for (const [name, ref] of Object.entries(refs)) {
+    const target = join(root, ref.jobId, dirName(ref.step));
+    let ck = cache.get(target);
+    if (!ck) {
+      if (!existsSync(join(target, "meta.json")))
+        throw new Error(
+          `${path}: tensor ${name} is kept by job ${ref.jobId}'s checkpoint at step ${ref.step}, which is not on this host (looked in ${target}); ` +
+            `a runner fetches the checkpoints of every earlier stage (init.sources) before the job starts`,
+        );
+      ck = readCheckpoint(target, depth + 1);
+      cache.set(target, ck);
+    }
+    const a = ck.weights[name];
+    if (!a) throw new Error(`${path}: tensor ${name} is referenced to ${target}, which does not hold it`);
+    out[name] = a;
+  }
+  return out;
 }
 
 /** newest readable checkpoint in `dir`; unreadable ones (e.g. a disk error) are skipped */

@@ -2,7 +2,7 @@
  * `@heron/core/ml` — node-only training core (tfjs). Keep browser code on `@heron/core`.
  */
 export { BACKEND_NAMES, backendLoadErrors, type BackendName, currentBackend, selectBackend, type SelectedBackend } from "./backend";
-export { type CheckpointState, listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
+export { checkpointDirName, type CheckpointState, listCheckpoints, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "./checkpoint";
 export {
   Batcher,
   CIFAR_CLASSES,
@@ -14,6 +14,7 @@ export {
   type LoadDatasetOptions,
   type Split,
 } from "./datasets";
+export { type AppliedFreeze, applyFreeze, type FreezeOptions, type FreezePlan, planFreeze, reportParamCounts, selectByGlobs } from "./freeze";
 export { chooseBatchSize, DATASET_INPUT_SHAPES, formatBytes, memoryBudget, type MemoryPlan, planMemory, type PlanOptions } from "./memory-planner";
 export type { ForwardOptions, LayerInfo } from "./models/layers";
 export {
@@ -30,5 +31,6 @@ export { formatModelSummary, printModels } from "./models/summary";
 export { Optimizer, type OptimizerConfig } from "./optim";
 export { hash32, Rng } from "./rng";
 export { learningRate, type ScheduleName } from "./schedule";
+export { loadStageInit, type StageInitResult, stageWeights } from "./stage-init";
 export { type EvalResult, evaluate, runTrainJob } from "./trainer";
 export { registerWasmGradKernels } from "./wasm-kernels";

@@ -10,11 +10,13 @@ import type { JobContext, JobResult } from "../jobs/job-context";
 import { type TrainSpec, type TrainSpecInput, TrainSpecSchema } from "../schemas/train-spec";
 import { selectBackend } from "./backend";
 import { Batcher, type Dataset, loadSpecDataset } from "./datasets";
+import { applyFreeze } from "./freeze";
 import { chooseBatchSize, formatBytes, memoryBudget, planMemory } from "./memory-planner";
 import { buildModel, type ReferenceModel } from "./models/reference-models";
 import { Optimizer } from "./optim";
 import { hash32 } from "./rng";
 import { learningRate } from "./schedule";
+import { loadStageInit, stageWeights } from "./stage-init";
 import { evaluate, runTrainLoop, type StepOutcome } from "./train-loop";
 
 export { type EvalResult, evaluate } from "./train-loop";
@@ -27,6 +29,8 @@ type TrainStepDeps = {
   spec: TrainSpec;
   ds: Dataset;
   model: ReferenceModel;
+  /** the parameters that train (frozen ones excluded), by name */
+  trainable: Map<string, tf.Variable>;
   opt: Optimizer;
   batcher: Batcher;
   seed: number;
@@ -37,7 +41,8 @@ type TrainStepDeps = {
 
 /** one optimizer step: accumulate micro-batch gradients, clip, update; throws on NaN */
 function createTrainStep(d: TrainStepDeps) {
-  const { spec, ds, model, opt, batcher, seed, batchSize, microPerEpoch, totalSteps } = d;
+  const { spec, ds, model, trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps } = d;
+  const varList = [...trainable.values()];
   const accum = spec.gradAccumulation;
   const N = ds.train.count;
   const [h, w, c] = ds.inputShape;
@@ -59,10 +64,10 @@ function createTrainStep(d: TrainStepDeps) {
         return tf.variableGrads(() => {
           const logits = model.forward(xt, { training: true, seed: dropoutSeed }).logits;
           return tf.mul(tf.losses.softmaxCrossEntropy(yt, logits), weight) as tf.Scalar;
-        }, model.trainableWeights);
+        }, varList);
       });
       const byName = new Map<string, tf.Tensor>();
-      for (const [name, v] of model.params) byName.set(name, r.grads[v.name]!);
+      for (const [name, v] of trainable) byName.set(name, r.grads[v.name]!);
       if (!grads) grads = byName;
       else
         for (const [name, g] of byName) {
@@ -121,11 +126,13 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
 
   const model = buildModel(spec.model, ds.inputShape, ds.numClasses, { seed });
   model.fastConv = backend.name === "wasm" || backend.name === "cpu";
+  const init = loadStageInit(model.params, spec.init, ctx);
+  const fz = applyFreeze(model.params, spec, ctx);
   const opt = new Optimizer(
     spec.optimizer === "adam"
       ? { name: "adam", beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay }
       : { name: "sgd", momentum: spec.momentum, weightDecay: spec.weightDecay },
-    model.params,
+    fz.trainable,
   ).init();
   ctx.info(`${spec.model}: ${model.paramCount.toLocaleString("en-US")} params on ${backend.name}; ${ds.source}`);
 
@@ -145,7 +152,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
   };
   let measuredPeak: number | undefined;
 
-  const trainStep = createTrainStep({ spec, ds, model, opt, batcher, seed, batchSize, microPerEpoch, totalSteps });
+  const trainStep = createTrainStep({ spec, ds, model, trainable: fz.trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps });
 
   let result;
   try {
@@ -159,7 +166,13 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
       checkpoints: {
         dir: ctx.checkpointDir,
         every: spec.checkpointEvery,
-        snapshot: () => ({ seed, model: spec.model, weights: model.getWeights(), optimizer: opt.getState(), extra: { fingerprint: fp } }),
+        snapshot: () => ({
+          seed,
+          model: spec.model,
+          ...stageWeights(model.params, fz.frozen, init, spec.checkpoint),
+          optimizer: opt.getState(),
+          extra: { fingerprint: fp },
+        }),
         restore: (ck) => {
           if (ck.model !== spec.model) throw new Error(`checkpoint in ${ctx.checkpointDir} is for model ${ck.model}, not ${spec.model}`);
           if (ck.extra?.fingerprint !== fp) ctx.warn("resuming from a checkpoint written with a different spec; data order may differ");
