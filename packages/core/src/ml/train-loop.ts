@@ -67,6 +67,8 @@ export type LogCadence = {
   progress: "throttled" | "with-log" | "none";
   /** samples an optimizer step consumes, for the ETA */
   samplesPerStep: number;
+  /** train/loss is the mean over the steps since the previous log (transformers' Trainer), not the logged step's alone */
+  meanLoss?: boolean;
 };
 
 export type TrainLoopOptions = {
@@ -114,11 +116,17 @@ function makeReporter(o: TrainLoopOptions, totalSteps: number) {
   const c = o.cadence;
   const prefix = o.prefix ?? "";
   let lastProgress = 0;
+  let lossSum = 0;
+  let lossSteps = 0;
   return (r: StepOutcome, info: StepInfo) => {
     if (!c) return;
+    lossSum += r.loss;
+    lossSteps++;
     const logged = info.step % c.logEvery === 0 || (c.logFinalStep === true && info.step === totalSteps);
     if (logged) {
-      const m: Record<string, number> = { "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": r.lr, "train/epoch": info.epochFloat, ...r.parts };
+      const loss = c.meanLoss ? lossSum / lossSteps : r.loss;
+      lossSum = lossSteps = 0;
+      const m: Record<string, number> = { "train/loss": loss, "train/grad_norm": r.gradNorm, "train/lr": r.lr, "train/epoch": info.epochFloat, ...r.parts };
       o.ctx.log(prefix ? Object.fromEntries(Object.entries(m).map(([k, v]) => [prefix + k, v])) : m, info.step);
     }
     const now = performance.now();

@@ -56,17 +56,42 @@ export const TextModelConfigSchema = z
     heads: pos("model.heads", 32).default(4),
     /** longest sequence the model sees (positions) */
     context: pos("model.context", 2048).default(96),
+    /**
+     * "swiglu" (default): Qwen/LLaMA's gated MLP, down_proj(silu(gate_proj(x)) · up_proj(x)), so
+     * seed 002's target list (q,k,v,o,gate,up,down _proj) applies as written. "relu": the
+     * earlier up_proj → ReLU → down_proj MLP, kept so models trained before the gated MLP load.
+     */
+    mlp: z.enum(["swiglu", "relu"], { error: () => "model.mlp must be swiglu or relu" }).default("swiglu"),
   })
   .strict()
   .refine((m) => m.dModel % m.heads === 0, { message: "model.dModel must be a multiple of model.heads", path: ["dModel"] });
 export type TextModelConfig = z.infer<typeof TextModelConfigSchema>;
+/** a config as code writes it: `mlp` absent means the default, SwiGLU */
+export type TextModelShape = Omit<TextModelConfig, "mlp"> & { mlp?: TextModelConfig["mlp"] };
+
+/**
+ * A text model config stored before `mlp` existed (a checkpoint's extra.textConfig, an older
+ * job's spec) describes the ReLU MLP; a new one without it means the default, SwiGLU.
+ */
+export function storedTextConfig(raw: unknown): TextModelConfig {
+  const o = raw && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  return TextModelConfigSchema.parse({ ...o, mlp: o.mlp ?? "relu" });
+}
+
+/**
+ * The MLP's hidden width: 4·d for the ReLU MLP; for SwiGLU LLaMA's 8d/3 (rounded up to a
+ * multiple of 8), which keeps the three projections at the parameter count of the two.
+ */
+export function textFfnDim(c: Pick<TextModelShape, "dModel" | "mlp">): number {
+  return c.mlp === "relu" ? 4 * c.dModel : Math.ceil((8 * c.dModel) / 3 / 8) * 8;
+}
 
 export const TextPretrainSchema = z
   .object({
     steps: pos("base.pretrain.steps", 1_000_000),
     lr: lrSchema("base.pretrain.lr").default(0.003),
     batchSize: pos("base.pretrain.batchSize", 4096).default(16),
-    model: TextModelConfigSchema.default({ dModel: 64, layers: 2, heads: 4, context: 96 }),
+    model: TextModelConfigSchema.default({ dModel: 64, layers: 2, heads: 4, context: 96, mlp: "swiglu" }),
   })
   .strict();
 
@@ -118,7 +143,16 @@ export const FinetuneSpecSchema = z
     batchSize: pos("batchSize", 65_536),
     lr: lrSchema("lr"),
     gradAccumulation: pos("gradAccumulation", 1024).default(1),
-    clipGradNorm: z.number().positive("clipGradNorm must be > 0").optional(),
+    /** the global gradient norm is clipped to this (transformers' Trainer: max_grad_norm 1.0); 0 turns clipping off */
+    clipGradNorm: z.number({ error: "clipGradNorm must be a number" }).min(0, "clipGradNorm must be ≥ 0 (0: no clipping)").default(1),
+    /**
+     * learning rate over optimizer steps, as transformers' Trainer (the seed's): linear warmup
+     * from 0 over warmupSteps (or warmupRatio × total steps; warmupSteps wins), then linear
+     * decay to 0 at the last step ("cosine": cosine decay, "constant": none)
+     */
+    schedule: z.enum(["linear", "cosine", "constant"], { error: () => "schedule must be linear, cosine or constant" }).default("linear"),
+    warmupSteps: int("warmupSteps").min(0, "warmupSteps must be ≥ 0").max(10_000_000, "warmupSteps must be ≤ 10000000").optional(),
+    warmupRatio: z.number({ error: "warmupRatio must be a number" }).min(0, "warmupRatio must be in [0, 1]").max(1, "warmupRatio must be in [0, 1]").default(0),
     logEvery: pos("logEvery", 1_000_000).default(10),
     /** checkpoint every N optimizer steps (and at the end) */
     saveEvery: pos("saveEvery", 1_000_000).optional(),
@@ -172,17 +206,16 @@ export type DenseLayerRef = { name: string; inFeatures: number; outFeatures: num
  * server can check LoRA targets and `r` at submit. Tests compare it with the real models.
  */
 export function denseLayersOf(
-  model: { image: string; input: [number, number, number]; classes?: number } | { text: TextModelConfig; vocab: number },
+  model: { image: string; input: [number, number, number]; classes?: number } | { text: TextModelShape; vocab: number },
 ): DenseLayerRef[] {
   if ("text" in model) {
     const { dModel: d, layers } = model.text;
+    const f = textFfnDim(model.text);
     const out: DenseLayerRef[] = [];
     for (let i = 0; i < layers; i++) {
       for (const p of ["q_proj", "k_proj", "v_proj", "o_proj"]) out.push({ name: `layers.${i}.attn.${p}`, inFeatures: d, outFeatures: d });
-      out.push(
-        { name: `layers.${i}.mlp.up_proj`, inFeatures: d, outFeatures: 4 * d },
-        { name: `layers.${i}.mlp.down_proj`, inFeatures: 4 * d, outFeatures: d },
-      );
+      if (model.text.mlp !== "relu") out.push({ name: `layers.${i}.mlp.gate_proj`, inFeatures: d, outFeatures: f });
+      out.push({ name: `layers.${i}.mlp.up_proj`, inFeatures: d, outFeatures: f }, { name: `layers.${i}.mlp.down_proj`, inFeatures: f, outFeatures: d });
     }
     out.push({ name: "lm_head", inFeatures: d, outFeatures: model.vocab });
     return out;

@@ -1,32 +1,29 @@
 /**
  * `finetune` on an image reference model: e.g. pre-train mlp-mnist or light-cnn on MNIST digits
  * 0–4 (stage 1, or a finished run's checkpoint), then fine-tune on digits 5–9 or on
- * Fashion-MNIST with LoRA on the dense layers / a new head / everything. Accuracy on the
- * fine-tuning test split is logged before training (test/accuracy_before) and per epoch.
- *
- * LoRA here is applied as a weight delta: the forward pass swaps W for W + (α/r)·A·B inside
- * the gradient tape (the reference models' own forward stays untouched), which is exact for
- * dropout 0 — the schema refuses lora.dropout > 0 for image models.
+ * Fashion-MNIST with LoRA on the dense layers (adapted-forward.ts) / a new head / everything.
+ * Accuracy on the fine-tuning test split is logged before training (test/accuracy_before) and
+ * per epoch. The fine-tuning stage steps like the text one (schedule.ts: warmup + linear
+ * decay, clip 1.0, loss averaged over the log interval), accumulates gradients over
+ * `gradAccumulation` micro-batches, checkpoints every `saveEvery` steps and resumes mid-epoch.
  */
 import { join } from "node:path";
 
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { denseLayersOf, type FinetuneSpec, ImagePretrainSchema, selectLoraTargets } from "../../schemas/finetune-spec";
-import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { Batcher, type Dataset, loadDataset, type Split } from "../datasets";
+import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
+import { type Dataset, loadDataset, type Split } from "../datasets";
 import { loadRunCheckpoint } from "../distill/teacher";
-import { createLoraAdapters, disposeAdapters, effectiveWeight, type LoraAdapter, mergeLoraWeights } from "../lora/lora";
-import { crossEntropy } from "../losses";
-import type { ForwardOptions } from "../models/layers";
-import { buildModel, type ForwardResult, type ReferenceModel } from "../models/reference-models";
+import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
+import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { hash32 } from "../rng";
-import { evaluate, runTrainLoop } from "../train-loop";
-import { optimizerStep } from "./step";
-
-const adam = { name: "adam" as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+import { type EvalResult } from "../train-loop";
+import { evalWith } from "./adapted-forward";
+import { ceStepsPerEpoch, trainCE } from "./image-train";
+import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./schedule";
 
 /** keeps only samples of `classes` (labels unchanged: the 10-way head stays) */
 export function filterClasses(s: Split, classes: number[] | undefined): Split {
@@ -42,90 +39,6 @@ export function filterClasses(s: Split, classes: number[] | undefined): Split {
     labels[j] = s.labels[src]!;
   });
   return { images, labels, count: idx.length };
-}
-
-/** the model's forward with each adapted dense weight replaced by W + scale·A·B */
-export function forwardWithAdapters(model: ReferenceModel, x: tf.Tensor4D, o: ForwardOptions, adapters: Map<string, LoraAdapter> | undefined): ForwardResult {
-  if (!adapters?.size) return model.forward(x, o);
-  const saved = new Map<string, tf.Variable>();
-  for (const ad of adapters.values()) {
-    const key = `${ad.layer}.weight`;
-    const w = model.params.get(key)!;
-    saved.set(key, w);
-    model.params.set(key, effectiveWeight(w as unknown as tf.Tensor2D, ad) as unknown as tf.Variable);
-  }
-  try {
-    return model.forward(x, o);
-  } finally {
-    for (const [k, w] of saved) model.params.set(k, w);
-  }
-}
-
-/** plain cross-entropy training of `params` on `split` through the shared loop (no checkpoints: a stop throws) */
-async function trainCE(
-  model: ReferenceModel,
-  params: Map<string, tf.Variable>,
-  ds: Dataset,
-  split: Split,
-  o: {
-    epochs: number;
-    batchSize: number;
-    lr: number;
-    seed: number;
-    stream: string;
-    ctx: JobContext;
-    adapters?: Map<string, LoraAdapter>;
-    log?: (step: number, epoch: number, r: { loss: number; gradNorm: number }) => void;
-    after?: (epoch: number, step: number) => void;
-  },
-): Promise<number> {
-  const opt = new Optimizer(adam, params);
-  const N = split.count;
-  const bs = Math.min(o.batchSize, N);
-  const batcher = new Batcher(ds, bs);
-  const [h, w, c] = ds.inputShape;
-  try {
-    const r = await runTrainLoop({
-      ctx: o.ctx,
-      epochs: o.epochs,
-      stepsPerEpoch: Math.ceil(N / bs),
-      samples: N,
-      seed: o.seed,
-      shuffleStream: o.stream,
-      runStep: (epoch, s, order) => {
-        const start = s * bs;
-        const n = Math.min(bs, N - start);
-        const { x, y } = batcher.fill(split, order, start, n);
-        const xt = tf.tensor4d(x, [n, h, w, c]);
-        const yt = tf.tensor1d(y, "int32");
-        const seed = hash32(o.seed, o.stream, epoch, start);
-        const r = optimizerStep(
-          params,
-          [{ weight: 1, loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }) }],
-          opt,
-          o.lr,
-        );
-        tf.dispose([xt, yt]);
-        return { ...r, lr: o.lr, samples: n };
-      },
-      afterStep: (r, info) => o.log?.(info.step, info.epoch + Math.min((info.stepInEpoch + 1) * bs, N) / N, r),
-      endEpoch: o.after,
-    });
-    return r.step;
-  } finally {
-    opt.dispose();
-  }
-}
-
-function evalWith(model: ReferenceModel, ds: Dataset, split: Split, adapters?: Map<string, LoraAdapter>) {
-  if (!adapters?.size) return evaluate(model, ds, split);
-  const orig = model.forward.bind(model);
-  model.forward = (x, o) => forwardWithAdapters({ ...model, forward: orig }, x, o ?? {}, adapters);
-  try {
-    return evaluate(model, ds, split);
-  } finally {
-    model.forward = orig;
-  }
 }
 
 const limit = (s: Split, max?: number): Split =>
@@ -144,15 +57,20 @@ async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, s
     else {
       const split = limit(filterClasses(pds.train, p.classes), p.maxTrainSamples);
       ctx.info(`base: pre-training ${p.model} on ${p.dataset}${p.classes ? ` classes ${p.classes.join(",")}` : ""} (${split.count} samples)`);
-      await trainCE(model, model.params, pds, split, {
-        epochs: p.epochs,
-        batchSize: p.batchSize,
-        lr: p.lr,
-        seed,
-        stream: "pretrain",
-        ctx,
-        log: (step, _e, r) => step % spec.logEvery === 0 && ctx.log({ "pretrain/loss": r.loss }, step),
-      });
+      const opt = new Optimizer(adam, model.params);
+      try {
+        await trainCE(model, model.params, opt, pds, split, {
+          epochs: p.epochs,
+          batchSize: p.batchSize,
+          lrAt: () => p.lr,
+          seed,
+          stream: "pretrain",
+          ctx,
+          afterStep: (r, info) => info.step % spec.logEvery === 0 && ctx.log({ "pretrain/loss": r.loss }, info.step),
+        });
+      } finally {
+        opt.dispose();
+      }
       saveCheckpoint(dir, {
         step: 0,
         epoch: 0,
@@ -174,15 +92,8 @@ async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, s
   }
 }
 
-export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
-  const seed = spec.seed ?? 0;
-  const fastConv = backendName === "wasm" || backendName === "cpu";
-  const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
-  const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
-  const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
-  if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
-
-  const model = await loadImageBase(spec, ctx, ds, seed, fastConv);
+/** what trains: LoRA adapters on the target layers, a fresh head, or everything */
+function selectTrainable(model: ReferenceModel, ds: Dataset, spec: FinetuneSpec, seed: number) {
   const layers = denseLayersOf({ image: model.name, input: ds.inputShape, classes: ds.numClasses });
   let adapters: Map<string, LoraAdapter> | undefined;
   const trainable = new Map<string, tf.Variable>();
@@ -200,37 +111,91 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
     fresh.dispose();
   } else for (const [n, v] of model.params) trainable.set(n, v);
   for (const v of trainable.values()) v.trainable = true;
+  return { adapters, trainable };
+}
+
+// Long because it reads as the recipe, in order: data, base model, what trains, accuracy
+// before, the shared loop with checkpoints and resume, merge and export.
+export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
+  const seed = spec.seed ?? 0;
+  const fastConv = backendName === "wasm" || backendName === "cpu";
+  const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
+  const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
+  const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
+  if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
+
+  const model = await loadImageBase(spec, ctx, ds, seed, fastConv);
+  const { adapters, trainable } = selectTrainable(model, ds, spec, seed);
   const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
   const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
   ctx.info(`trainable params: ${trainableCount.toLocaleString("en-US")} (${(share * 100).toFixed(2)}% of the model)`);
 
-  const before = evalWith(model, ds, test, adapters);
-  ctx.log(
-    { "test/accuracy_before": before.accuracy, "test/accuracy": before.accuracy, "train/trainable_params": trainableCount, "train/trainable_share": share },
-    0,
-  );
-  ctx.info(`before fine-tuning: test accuracy ${(before.accuracy * 100).toFixed(2)}% on ${test.count} samples`);
-  let after = before;
+  const opt = new Optimizer(adam, trainable);
+  const sched = finetuneSchedule(spec, ceStepsPerEpoch(train.count, spec.batchSize, spec.gradAccumulation) * spec.epochs);
+  ctx.info(describeSchedule(spec, sched));
+  const evalNow = () => evalWith(model, ds, test, adapters);
+  let before: EvalResult | undefined;
   try {
-    await trainCE(model, trainable, ds, train, {
+    const result = await trainCE(model, trainable, opt, ds, train, {
+      ctx,
       epochs: spec.epochs,
       batchSize: spec.batchSize,
-      lr: spec.lr,
+      gradAccumulation: spec.gradAccumulation,
       seed,
       stream: "finetune",
-      ctx,
+      lrAt: sched.lrAt,
+      clipGradNorm: sched.clipGradNorm,
       adapters,
-      log: (step, epoch, r) =>
-        step % spec.logEvery === 0 && ctx.log({ "train/loss": r.loss, "train/grad_norm": r.gradNorm, "train/lr": spec.lr, "train/epoch": epoch }, step),
-      after: (epoch, step) => {
-        after = evalWith(model, ds, test, adapters);
-        ctx.log({ "test/accuracy": after.accuracy, "test/loss": after.loss }, step);
-        ctx.info(`epoch ${epoch + 1}/${spec.epochs}: test accuracy ${(after.accuracy * 100).toFixed(2)}%`);
+      cadence: {
+        logEvery: spec.logEvery,
+        progress: "throttled",
+        samplesPerStep: Math.min(spec.batchSize, train.count) * spec.gradAccumulation,
+        meanLoss: true,
       },
+      checkpoints: {
+        dir: ctx.checkpointDir,
+        every: spec.saveEvery,
+        snapshot: () => ({
+          seed,
+          model: model.name,
+          weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
+          optimizer: opt.getState(),
+          extra: { kind: "finetune-image", accuracyBefore: before?.accuracy, lossBefore: before?.loss },
+        }),
+        restore: async (ck: CheckpointState) => {
+          if (ck.extra?.kind !== "finetune-image" || ck.extra.merged === true || ck.model !== model.name) return false;
+          model.setWeights(ck.weights);
+          if (adapters) setAdapterWeights(adapters, ck.weights);
+          opt.setState(ck.optimizer);
+          // the accuracy before fine-tuning is the base model's: a resumed attempt cannot measure it again
+          if (typeof ck.extra.accuracyBefore === "number")
+            before = { accuracy: ck.extra.accuracyBefore, loss: Number(ck.extra.lossBefore ?? NaN), count: test.count };
+          await ctx.rewind?.(ck.step);
+          return true;
+        },
+      },
+      onStart: (from) => {
+        if (from.step > 0 && before) return;
+        before = evalNow();
+        ctx.log(
+          {
+            "test/accuracy_before": before.accuracy,
+            "test/accuracy": before.accuracy,
+            "train/trainable_params": trainableCount,
+            "train/trainable_share": share,
+          },
+          0,
+        );
+        ctx.info(`before fine-tuning: test accuracy ${(before.accuracy * 100).toFixed(2)}% on ${test.count} samples`);
+      },
+      evaluate: evalNow,
+      describeEpoch: (epoch, ev) => `epoch ${epoch + 1}/${spec.epochs}: test accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
     });
+    if (result.aborted) return { summary: { stopped: "aborted", steps: result.step } };
     const weights = adapters ? mergeLoraWeights(model.getWeights(), adapters) : model.getWeights();
+    // at the last step, so it is the newest checkpoint (it replaces the loop's final one)
     saveCheckpoint(ctx.checkpointDir, {
-      step: 1,
+      step: result.step,
       epoch: spec.epochs,
       stepInEpoch: 0,
       seed,
@@ -245,12 +210,14 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
       param_count: model.paramCount,
       trainable_params: trainableCount,
       trainable_share: share,
-      accuracy_before: before.accuracy,
-      test_accuracy: after.accuracy,
+      accuracy_before: before!.accuracy,
+      test_accuracy: (result.last ?? before!).accuracy,
+      steps: result.step,
     };
     ctx.setSummary(summary);
     return { summary };
   } finally {
+    opt.dispose();
     if (adapters) disposeAdapters(adapters);
     model.dispose();
   }

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
-import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, type TextModelConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
+import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, storedTextConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
@@ -28,21 +28,21 @@ import { almanacCorpus } from "../text/corpus";
 import { collate, loadSftPairs, processPair, type SftExample } from "../text/sft-data";
 import { decode, encode, encodePrompt } from "../text/tokenizer";
 import { runTrainLoop, type StepOutcome } from "../train-loop";
+import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./schedule";
 import { optimizerStep } from "./step";
-
-const adam = { name: "adam" as const, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
 /** Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base. */
 export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): CharTransformer {
   const p = TextPretrainSchema.parse(raw);
   const dir = join(ctx.checkpointDir, "base");
-  const model = new CharTransformer(p.model, seed);
   const done = loadLatestCheckpoint(dir, ctx.warn);
   if (done?.extra?.done === true) {
+    const model = new CharTransformer(storedTextConfig(done.extra.textConfig), seed);
     model.setWeights(done.weights);
     ctx.info(`base: restored this job's pre-trained text model (${dir})`);
     return model;
   }
+  const model = new CharTransformer(p.model, seed);
   const ids = encode(almanacCorpus(seed));
   const L = p.model.context;
   const opt = new Optimizer(adam, model.params);
@@ -81,9 +81,9 @@ export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): 
 function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): CharTransformer {
   if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
-  const cfg = ck.extra?.textConfig as TextModelConfig | undefined;
-  if (ck.model !== "char-transformer" || !cfg) throw new Error(`base run ${spec.base.runId}: its checkpoint holds ${ck.model}, not the text model`);
-  const model = new CharTransformer(cfg, seed);
+  if (ck.model !== "char-transformer" || !ck.extra?.textConfig)
+    throw new Error(`base run ${spec.base.runId}: its checkpoint holds ${ck.model}, not the text model`);
+  const model = new CharTransformer(storedTextConfig(ck.extra.textConfig), seed);
   model.setWeights(ck.weights);
   ctx.info(`base: text model from run ${spec.base.runId} (step ${ck.step})`);
   return model;
@@ -177,6 +177,8 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const bs = Math.min(spec.batchSize, learnable.length);
   const microPerEpoch = Math.ceil(learnable.length / bs);
   const stepsPerEpoch = Math.ceil(microPerEpoch / spec.gradAccumulation);
+  const sched = finetuneSchedule(spec, stepsPerEpoch * spec.epochs);
+  ctx.info(describeSchedule(spec, sched));
   const maxNew = Math.max(8, ...samplePairs.map((p) => encode(p.output).length + 4));
   const snapshot = (extra: Record<string, unknown> = {}) => ({
     seed,
@@ -186,7 +188,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
     extra: { kind: "finetune-text", textConfig: model.config, ...extra },
   });
   /** one optimizer step over gradAccumulation micro-batches of the epoch's order */
-  const runStep = (epoch: number, s: number, order: Uint32Array): StepOutcome => {
+  const runStep = (epoch: number, s: number, order: Uint32Array, step: number): StepOutcome => {
     const micros = [];
     const tensors: tf.Tensor[] = [];
     const first = s * spec.gradAccumulation;
@@ -204,9 +206,10 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
         loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }),
       });
     }
-    const r = optimizerStep(trainable, micros, opt, spec.lr, spec.clipGradNorm);
+    const lr = sched.lrAt(step);
+    const r = optimizerStep(trainable, micros, opt, lr, sched.clipGradNorm);
     tf.dispose(tensors);
-    return { ...r, lr: spec.lr, samples: inStep };
+    return { ...r, lr, samples: inStep };
   };
 
   let lastLoss = NaN;
@@ -220,7 +223,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
       seed,
       shuffleStream: "sft-shuffle",
       runStep,
-      cadence: { logEvery: spec.logEvery, logFinalStep: true, progress: "throttled", samplesPerStep: bs * spec.gradAccumulation },
+      cadence: { logEvery: spec.logEvery, logFinalStep: true, progress: "throttled", samplesPerStep: bs * spec.gradAccumulation, meanLoss: true },
       checkpoints: {
         dir: ctx.checkpointDir,
         every: spec.saveEvery,

@@ -1,13 +1,16 @@
 /**
  * A small decoder-only transformer LM over characters (GPT-2 layout, pre-LayerNorm):
  *   tok_emb + pos_emb → N × [x + attn(LN(x)); x + mlp(LN(x))] → LN → lm_head
- * Dense layers carry Qwen/PEFT names (layers.i.attn.{q,k,v,o}_proj, layers.i.mlp.{up,down}_proj,
- * lm_head) so seed 002's LoRA target list reads the same here. Weights [in, out]; init
- * N(0, 0.02) like GPT-2, biases 0, LayerNorm 1/0. Any dense layer may carry a LoRA adapter.
+ * with Qwen/LLaMA's gated MLP, mlp(h) = down_proj(silu(gate_proj(h)) · up_proj(h)) (config
+ * `mlp: "relu"` keeps the earlier down_proj(relu(up_proj(h))) for models trained with it).
+ * Dense layers carry Qwen/PEFT names (layers.i.attn.{q,k,v,o}_proj,
+ * layers.i.mlp.{gate,up,down}_proj, lm_head) so seed 002's LoRA target list reads the same
+ * here. Weights [in, out]; init N(0, 0.02) like GPT-2, biases 0, LayerNorm 1/0. Any dense
+ * layer may carry a LoRA adapter.
  */
 import * as tf from "@tensorflow/tfjs";
 
-import { denseLayersOf, type TextModelConfig } from "../../schemas/finetune-spec";
+import { denseLayersOf, type TextModelConfig, type TextModelShape } from "../../schemas/finetune-spec";
 import { type LoraAdapter, loraDense } from "../lora/lora";
 import { hash32, Rng } from "../rng";
 import { END, VOCAB_SIZE } from "./tokenizer";
@@ -19,12 +22,12 @@ let counter = 0;
 export class CharTransformer {
   readonly params = new Map<string, tf.Variable>();
   readonly vocab = VOCAB_SIZE;
+  readonly config: TextModelConfig;
 
-  constructor(
-    readonly config: TextModelConfig,
-    seed = 0,
-  ) {
-    const { dModel: d, layers, context } = config;
+  /** `mlp` absent means the default, SwiGLU */
+  constructor(config: TextModelShape, seed = 0) {
+    this.config = { ...config, mlp: config.mlp ?? "swiglu" };
+    const { dModel: d, layers, context } = this.config;
     const id = ++counter;
     const add = (name: string, shape: number[], init: "normal" | "zeros" | "ones") => {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -38,7 +41,7 @@ export class CharTransformer {
     };
     add("tok_emb", [this.vocab, d], "normal");
     add("pos_emb", [context, d], "normal");
-    for (const l of denseLayersOf({ text: config, vocab: this.vocab })) {
+    for (const l of denseLayersOf({ text: this.config, vocab: this.vocab })) {
       add(`${l.name}.weight`, [l.inFeatures, l.outFeatures], "normal");
       add(`${l.name}.bias`, [l.outFeatures], "zeros");
     }
@@ -75,6 +78,16 @@ export class CharTransformer {
     return loraDense(x2d, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D, useAd, dropSeed);
   }
 
+  /** SwiGLU: down(silu(gate(h)) · up(h)); the legacy layout: down(relu(up(h))) */
+  private mlp(h: tf.Tensor2D, i: number, o: TextForwardOptions): tf.Tensor2D {
+    const up = this.dense(h, `layers.${i}.mlp.up_proj`, o, 5);
+    if (this.config.mlp === "relu") return this.dense(tf.relu(up), `layers.${i}.mlp.down_proj`, o, 6);
+    // silu(g) = g·sigmoid(g), written out: every backend has sigmoid's gradient
+    const g = this.dense(h, `layers.${i}.mlp.gate_proj`, o, 8);
+    const hidden = tf.mul(tf.mul(g, tf.sigmoid(g)), up) as tf.Tensor2D;
+    return this.dense(hidden, `layers.${i}.mlp.down_proj`, o, 6);
+  }
+
   /** ids [B, L] int32 → logits [B, L, vocab]; call inside tf.tidy / variableGrads */
   forward(ids: tf.Tensor2D, o: TextForwardOptions = {}): tf.Tensor3D {
     const [B, L] = ids.shape;
@@ -96,8 +109,7 @@ export class CharTransformer {
       const ctx = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * L, d]) as tf.Tensor2D;
       x = tf.add(x, tf.reshape(this.dense(ctx, `layers.${i}.attn.o_proj`, o, 4), [B, L, d]));
       const h2 = tf.reshape(this.layerNorm(x, `layers.${i}.ln2`), [B * L, d]) as tf.Tensor2D;
-      const up = tf.relu(this.dense(h2, `layers.${i}.mlp.up_proj`, o, 5)) as tf.Tensor2D;
-      x = tf.add(x, tf.reshape(this.dense(up, `layers.${i}.mlp.down_proj`, o, 6), [B, L, d]));
+      x = tf.add(x, tf.reshape(this.mlp(h2, i, o), [B, L, d]));
     }
     const hf = tf.reshape(this.layerNorm(x, "ln_f"), [B * L, d]) as tf.Tensor2D;
     return tf.reshape(this.dense(hf, "lm_head", o, 7), [B, L, this.vocab]) as tf.Tensor3D;
