@@ -12,7 +12,10 @@ export type JobProgress = {
   etaSec: number;
 };
 
-export type TextSample = { text: string; caption?: string };
+/** an image shown beside a text sample: PNG bytes as base64 (the SDK's logImage format) */
+export type TextSampleImage = { width: number; height: number; png: string };
+
+export type TextSample = { text: string; caption?: string; image?: TextSampleImage };
 
 export type JobContext = {
   /** scalar metrics at a step, e.g. {"train/loss": 0.3}; never blocks */
