@@ -2,13 +2,14 @@
 // (gated MLP), warmup + linear decay, loss averaged over the log interval, clip 1.0 by
 // default, exact mid-epoch resume (text and image), image gradient accumulation.
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { denseLayersOf, type FinetuneSpecInput, FinetuneSpecSchema, selectLoraTargets, storedTextConfig } from "../../schemas/finetune-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
-import { type FakeCtx, fakeCtx } from "../test-helpers";
+import { type FakeCtx, fakeCtx, maxAbsDiff } from "../test-helpers";
 import { CharTransformer } from "../text/char-transformer";
 import { VOCAB_SIZE } from "../text/tokenizer";
 import { runFinetuneJob } from "./finetune-job";
@@ -181,5 +182,31 @@ describe("a stopped fine-tune resumes mid-epoch at the saved step", () => {
       for (let i = 0; i < wa[k]!.length; i++) d = Math.max(d, Math.abs(wa[k]![i]! - wb[k]![i]!));
       expect(d, k).toBeLessThan(1e-4);
     }
+  });
+});
+
+describe("freeze / train patterns in fine-tune jobs", () => {
+  it("text, method full with freeze: frozen tensors end bit-identical to the base, the rest move; counts logged", async () => {
+    const c = ctxIn();
+    const res = await runFinetuneJob(textSpec({ method: "full", lora: undefined, epochs: 1, freeze: ["layers.0.**", "tok_emb"] }), c);
+    const base = loadLatestCheckpoint(join(c.checkpointDir, "base"))!.weights;
+    const after = finalWeights(c);
+    const frozen = Object.keys(base).filter((k) => k.startsWith("layers.0.") || k === "tok_emb");
+    expect(frozen.length).toBeGreaterThan(5);
+    expectSameWeights(Object.fromEntries(frozen.map((k) => [k, after[k]!])), Object.fromEntries(frozen.map((k) => [k, base[k]!])));
+    expect(maxAbsDiff(after["layers.1.mlp.gate_proj.weight"]!, base["layers.1.mlp.gate_proj.weight"]!)).toBeGreaterThan(0);
+    const frozenCount = frozen.reduce((n, k) => n + base[k]!.length, 0);
+    const total = Object.values(base).reduce((n, a) => n + a.length, 0);
+    expect(res.summary.trainable_params).toBe(total - frozenCount);
+    expect(c.summary).toMatchObject({ "params/trainable": total - frozenCount, "params/total": total });
+    expect(c.infos.join("\n")).toMatch(/trainable parameters: [\d,]+ of [\d,]+ .*tensor\(s\) frozen/);
+  });
+
+  it("image, LoRA plus train patterns: the adapters and the head train; a pattern matching nothing fails naming it", async () => {
+    const c = ctxIn();
+    const res = await runFinetuneJob(imageSpec({ epochs: 1, train: ["**.lora_*", "layer2.*"] }), c);
+    // adapters r·(in+out) on layer1 (784→128) and layer2 (128→10), plus layer2's 128·10 + 10
+    expect(res.summary.trainable_params).toBe(4 * (784 + 128) + 4 * (128 + 10) + 1290);
+    await expect(runFinetuneJob(imageSpec({ epochs: 1, freeze: ["decoder.**"] }), ctxIn())).rejects.toThrow(/freeze: "decoder\.\*\*" matches no parameter/);
   });
 });

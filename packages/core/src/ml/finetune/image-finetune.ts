@@ -24,6 +24,7 @@ import { type EvalResult } from "../train-loop";
 import { evalWith } from "./adapted-forward";
 import { ceStepsPerEpoch, trainCE } from "./image-train";
 import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./schedule";
+import { chooseTrainable } from "./trainable";
 
 /** keeps only samples of `classes` (labels unchanged: the 10-way head stays) */
 export function filterClasses(s: Split, classes: number[] | undefined): Split {
@@ -125,10 +126,9 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
   if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
 
   const model = await loadImageBase(spec, ctx, ds, seed, fastConv);
-  const { adapters, trainable } = selectTrainable(model, ds, spec, seed);
-  const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
-  const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
-  ctx.info(`trainable params: ${trainableCount.toLocaleString("en-US")} (${(share * 100).toFixed(2)}% of the model)`);
+  const { adapters, trainable: byMethod } = selectTrainable(model, ds, spec, seed);
+  const { trainable, plan, share } = chooseTrainable(model.params, adapters, byMethod, spec, ctx);
+  const trainableCount = plan.trainableCount;
 
   const opt = new Optimizer(adam, trainable);
   const sched = finetuneSchedule(spec, ceStepsPerEpoch(train.count, spec.batchSize, spec.gradAccumulation) * spec.epochs);

@@ -30,6 +30,7 @@ import { decode, encode, encodePrompt } from "../text/tokenizer";
 import { runTrainLoop, type StepOutcome } from "../train-loop";
 import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./schedule";
 import { optimizerStep } from "./step";
+import { chooseTrainable } from "./trainable";
 
 /** Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base. */
 export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): CharTransformer {
@@ -165,12 +166,9 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
   if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
 
-  const { adapters, trainable } = selectTrainable(model, spec, seed);
-  const trainableCount = [...trainable.values()].reduce((a, v) => a + v.size, 0);
-  const share = trainableCount / (model.paramCount + (adapters ? trainableCount : 0));
-  ctx.info(
-    `trainable params: ${trainableCount.toLocaleString("en-US")} of ${(model.paramCount + (adapters ? trainableCount : 0)).toLocaleString("en-US")} (${(share * 100).toFixed(2)}%)`,
-  );
+  const { adapters, trainable: byMethod } = selectTrainable(model, spec, seed);
+  const { trainable, plan, share } = chooseTrainable(model.params, adapters, byMethod, spec, ctx);
+  const trainableCount = plan.trainableCount;
   ctx.log({ "train/trainable_params": trainableCount, "train/trainable_share": share }, 0);
 
   const opt = new Optimizer(adam, trainable);
