@@ -15,7 +15,20 @@ export {
   type Split,
 } from "./datasets";
 export { type AppliedFreeze, applyFreeze, type FreezeOptions, type FreezePlan, planFreeze, reportParamCounts, selectByGlobs } from "./freeze";
-export { chooseBatchSize, DATASET_INPUT_SHAPES, formatBytes, memoryBudget, type MemoryPlan, planMemory, type PlanOptions } from "./memory-planner";
+export {
+  chooseBatchSize,
+  DATASET_INPUT_SHAPES,
+  DATASET_TRAIN_SIZES,
+  formatBytes,
+  memoryBudget,
+  type MemoryPart,
+  type MemoryPlan,
+  memorySummary,
+  memoryTable,
+  planMemory,
+  type PlanOptions,
+} from "./memory-planner";
+export { measureStepPeak } from "./memory-planner-measure";
 export type { ForwardOptions, LayerInfo } from "./models/layers";
 export {
   buildModel,

@@ -28,6 +28,9 @@ export const DATASET_INPUT_SHAPES: Record<string, [number, number, number]> = {
 
 const ACTIVATION_COPIES = 3;
 
+/** seed 000's four places training memory goes, in its order */
+export type MemoryPart = { part: "params + grads" | "optimizer state" | "batch" | "activations"; bytes: number };
+
 export type MemoryPlan = {
   batchSize: number;
   paramCount: number;
@@ -37,6 +40,10 @@ export type MemoryPlan = {
   batchBytes: number;
   activationsBytes: number;
   totalBytes: number;
+  /** params + grads, optimizer state, batch, activations — they sum to totalBytes */
+  parts: MemoryPart[];
+  /** how each part was counted, for the table */
+  notes: string[];
   table: string;
 };
 
@@ -78,23 +85,53 @@ export function planMemory(spec: PlanSpec, opts: PlanOptions = {}): MemoryPlan {
     batchBytes: batchSize * F * (inputSize + classes),
     activationsBytes,
     totalBytes: 0,
+    parts: [] as MemoryPart[],
+    notes: [] as string[],
     table: "",
   };
   plan.totalBytes = plan.parametersBytes + plan.gradientsBytes + plan.optimizerBytes + plan.batchBytes + plan.activationsBytes;
-  const rows: [string, number][] = [
-    ["parameters", plan.parametersBytes],
-    ["gradients", plan.gradientsBytes],
-    [`optimizer (${optimizer}${slots ? `, ${slots}× params` : ""})`, plan.optimizerBytes],
-    [`data batch (${batchSize} × ${shape.join("×")})`, plan.batchBytes],
-    ["activations", plan.activationsBytes],
-    ["total", plan.totalBytes],
+  plan.parts = [
+    { part: "params + grads", bytes: plan.parametersBytes + plan.gradientsBytes },
+    { part: "optimizer state", bytes: plan.optimizerBytes },
+    { part: "batch", bytes: plan.batchBytes },
+    { part: "activations", bytes: plan.activationsBytes },
   ];
-  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
-  plan.table = [
-    `memory plan: ${spec.model} on ${spec.dataset}, ${P.toLocaleString("en-US")} params, batch ${batchSize}`,
-    ...rows.map(([k, v], i) => (i === rows.length - 1 ? "-".repeat(w + 12) + "\n" : "") + k.padEnd(w) + formatBytes(v).padStart(12)),
-  ].join("\n");
+  plan.notes = [
+    `${P.toLocaleString("en-US")} params × 4 B × 2`,
+    `${optimizer}${slots ? `, ${slots}× params` : ""} + update temporaries`,
+    `${batchSize} × ${shape.join("×")} + labels`,
+    "kept for the backward pass",
+  ];
+  plan.table = memoryTable(`memory plan: ${spec.model} on ${spec.dataset}, batch ${batchSize}`, plan);
   return plan;
+}
+
+/**
+ * The four parts beside the plan's total and, when known, the backend's measured peak of a
+ * real training step — the CLI prints it, jobs log it.
+ */
+export function memoryTable(title: string, plan: Pick<MemoryPlan, "parts" | "totalBytes" | "notes">, measuredPeakBytes?: number): string {
+  const rows: [string, number, string][] = plan.parts.map((p, i) => [p.part, p.bytes, plan.notes[i] ?? ""]);
+  const pct = (b: number) => `${((100 * b) / Math.max(1, plan.totalBytes)).toFixed(1)}%`.padStart(7);
+  const w = Math.max(...rows.map((r) => r[0].length), "measured peak".length) + 2;
+  const line = (k: string, v: number, extra: string) => `${k.padEnd(w)}${formatBytes(v).padStart(11)}  ${extra}`.trimEnd();
+  const out = [title, ...rows.map(([k, v, note]) => line(k, v, `${pct(v)}  ${note}`)), "-".repeat(w + 20), line("planned total", plan.totalBytes, "")];
+  if (measuredPeakBytes !== undefined)
+    out.push(
+      line("measured peak", measuredPeakBytes, `(${((100 * measuredPeakBytes) / Math.max(1, plan.totalBytes)).toFixed(0)}% of the plan; backend, one step)`),
+    );
+  return out.join("\n");
+}
+
+/** summary keys of a plan (the run page's Memory tab reads them): the total and each part */
+export function memorySummary(plan: MemoryPlan): Record<string, number> {
+  return {
+    planned_bytes: plan.totalBytes,
+    planned_params_grads_bytes: plan.parts[0]!.bytes,
+    planned_optimizer_bytes: plan.parts[1]!.bytes,
+    planned_batch_bytes: plan.parts[2]!.bytes,
+    planned_activations_bytes: plan.parts[3]!.bytes,
+  };
 }
 
 /** Device memory budget: HERON_MEMORY_BUDGET (bytes or "8GiB"/"512MB"), nvidia-smi, else RAM. */
@@ -121,17 +158,30 @@ export function memoryBudget(): { bytes: number; source: string } {
   return { bytes: totalmem(), source: "system RAM" };
 }
 
-/** Largest power-of-two batch whose planned total fits 80% of `budgetBytes` (cap 65,536). */
-export function chooseBatchSize(spec: PlanSpec, budgetBytes: number, opts: Omit<PlanOptions, "batchSize"> = {}): { batchSize: number; plan: MemoryPlan } {
+/** training-set sizes of the built-in datasets (synthetic: its default), for planning without loading them */
+export const DATASET_TRAIN_SIZES: Record<string, number> = { mnist: 60_000, "fashion-mnist": 60_000, cifar10: 50_000, synthetic: 512 };
+
+/**
+ * Largest power-of-two batch whose planned total fits 80% of `budgetBytes` (cap 65,536),
+ * never more than `trainSamples`: a batch larger than the training set is the set itself
+ * (one step per epoch), so when the budget allows it the choice is exactly that size.
+ */
+export function chooseBatchSize(
+  spec: PlanSpec,
+  budgetBytes: number,
+  opts: Omit<PlanOptions, "batchSize"> & { trainSamples?: number } = {},
+): { batchSize: number; plan: MemoryPlan } {
+  const { trainSamples, ...planOpts } = opts;
+  const cap = Math.min(65_536, trainSamples ?? Infinity);
   const limit = 0.8 * budgetBytes;
   let best: MemoryPlan | undefined;
-  for (let b = 1; b <= 65_536; b *= 2) {
-    const p = planMemory(spec, { ...opts, batchSize: b });
+  for (let b = 1; b <= cap; b = b * 2 > cap && b < cap ? cap : b * 2) {
+    const p = planMemory(spec, { ...planOpts, batchSize: b });
     if (p.totalBytes > limit) break;
     best = p;
   }
   if (!best) {
-    const one = planMemory(spec, { ...opts, batchSize: 1 });
+    const one = planMemory(spec, { ...planOpts, batchSize: 1 });
     throw new Error(`${spec.model} does not fit: batch 1 needs ${formatBytes(one.totalBytes)}, 80% of the budget is ${formatBytes(limit)}`);
   }
   return { batchSize: best.batchSize, plan: best };

@@ -11,7 +11,7 @@ import { type TrainSpec, type TrainSpecInput, TrainSpecSchema } from "../schemas
 import { selectBackend } from "./backend";
 import { Batcher, type Dataset, loadSpecDataset } from "./datasets";
 import { applyFreeze } from "./freeze";
-import { chooseBatchSize, formatBytes, memoryBudget, planMemory } from "./memory-planner";
+import { chooseBatchSize, formatBytes, memoryBudget, memorySummary, planMemory } from "./memory-planner";
 import { buildModel, type ReferenceModel } from "./models/reference-models";
 import { Optimizer } from "./optim";
 import { hash32 } from "./rng";
@@ -148,7 +148,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
     backend: backend.name,
     param_count: model.paramCount,
     batch_size: batchSize,
-    planned_bytes: plan.totalBytes,
+    ...memorySummary(plan),
   };
   let measuredPeak: number | undefined;
 
