@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
 import type { Emit } from "./checkpoint-sync";
-import { fetchSourceCheckpoints } from "./source-checkpoints";
+import { checkpointSourcesOf, fetchSourceCheckpoints } from "./source-checkpoints";
 
 describe("fetchSourceCheckpoints", () => {
   const homes: string[] = [];
@@ -58,5 +58,35 @@ describe("fetchSourceCheckpoints", () => {
     expect(lookups()).toBe(1);
     expect(lines.join("\n")).toMatch(/could not fetch the teacher run t-run \(job teacher\) checkpoint/);
     expect(why).toBeNull(); // falls back to this host's copy; the job itself then reports the missing teacher
+  });
+});
+
+describe("checkpointSourcesOf", () => {
+  it("lists a pipeline stage's earlier stages: the one it starts from is required, the others are fetched when they exist", () => {
+    const spec = { kind: "train", init: { fromStage: "pretrain", jobId: "j2", sources: ["j1", "j2"] } };
+    expect(checkpointSourcesOf(spec)).toEqual([
+      { role: "stage", runId: null, jobId: "j2", required: true },
+      { role: "stage", runId: null, jobId: "j1", required: false },
+    ]);
+    expect(checkpointSourcesOf({ kind: "train", init: { sources: ["j1"] } })).toEqual([{ role: "stage", runId: null, jobId: "j1", required: false }]);
+    expect(checkpointSourcesOf({ kind: "distill", teacher: { runId: "r", jobId: "t" }, init: { sources: ["t"] } })).toEqual([
+      { role: "teacher", runId: "r", jobId: "t", required: true },
+    ]);
+  });
+
+  it("an earlier stage that stored no checkpoint does not stop the stage; the one it starts from does", async () => {
+    const emit = (async (event: string) =>
+      event === "job:source-checkpoint:latest" ? { ok: true, checkpoint: null } : { ok: false, error: `unexpected ${event}` }) as Emit;
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "heron-src-"));
+    try {
+      const lines: string[] = [];
+      const only = { jobId: "s3", fencingToken: 1, spec: { kind: "train", init: { sources: ["j1"] } } } as never;
+      expect(await fetchSourceCheckpoints(emit, only, h, (l) => lines.push(l))).toBeNull();
+      expect(lines.join("\n")).toMatch(/stage job j1 stored no checkpoint/);
+      const from = { jobId: "s3", fencingToken: 1, spec: { kind: "train", init: { fromStage: "a", jobId: "j1", sources: ["j1"] } } } as never;
+      expect(await fetchSourceCheckpoints(emit, from, h, () => undefined)).toMatch(/stage job j1 has no checkpoint on the server/);
+    } finally {
+      fs.rmSync(h, { recursive: true, force: true });
+    }
   });
 });

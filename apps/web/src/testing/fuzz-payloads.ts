@@ -74,10 +74,22 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
       { projectId: sp, spec: trainSpec, queue: "default", priority: 0, maxAttempts: 1, group: "g" },
       { projectId: sp, spec: loraSpec },
       { projectId: sp, spec: distillSpec, group: "fuzz-distill" },
+      {
+        projectId: sp,
+        spec: {
+          kind: "pipeline",
+          name: "fuzz",
+          stages: [
+            { name: "a", spec: trainSpec },
+            { name: "b", spec: { ...trainSpec, freeze: ["layers.0.**"] }, init: { fromStage: "a" } },
+          ],
+        },
+      },
     ],
     "job.get": [{ jobId: kj }],
     "job.list": [{ projectId: kp, status: "queued", queue: "kept-only", runnerId: ids.runnerId, limit: 5 }],
     "job.events": [{ jobId: kj }],
+    "job.checkpoints": [{ jobId: kj }],
     "job.cancel": [{ jobId: sj }],
     "job.retry": [{ jobId: sj }],
 

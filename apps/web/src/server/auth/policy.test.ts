@@ -104,6 +104,7 @@ describe("policy table", () => {
       "job.get": { jobId: ids.jobId },
       "job.list": { projectId: ids.project },
       "job.events": { jobId: ids.jobId },
+      "job.checkpoints": { jobId: ids.jobId },
       "job.cancel": { jobId: ids.jobId },
       "job.retry": { jobId: ids.jobId },
       "sweep.create": { projectId: ids.project, sweep: {} },

@@ -65,6 +65,7 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "job.get": read("viewer", "job"),
   "job.list": read("viewer", "project"),
   "job.events": read("viewer", "job"),
+  "job.checkpoints": read("viewer", "job"),
   "job.cancel": { ...write("member", "job"), ownJob: true },
   "job.retry": { ...write("member", "job"), ownJob: true },
 

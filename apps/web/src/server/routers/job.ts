@@ -1,7 +1,7 @@
 import { IdSchema, JobStatusSchema } from "@heron/core";
 import { z } from "zod";
 
-import { cancelJob, listJobs, submitJob } from "../services/job-requests";
+import { cancelJob, getJob, listJobs, submitJob } from "../services/job-requests";
 import { authedProcedure, router } from "../trpc";
 
 export const QueueNameSchema = z
@@ -25,8 +25,13 @@ export const jobRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => submitJob(ctx.services, { ...input, submittedBy: ctx.principal.userId })),
-  /** the job with `runner`, `project` and `attemptHistory` ({attempt, runnerName, status, exitCode, error, startedAt, endedAt}) */
-  get: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.get(input.jobId)),
+  /**
+   * the job with `runner`, `project` and `attemptHistory` ({attempt, runnerName, status, exitCode, error, startedAt, endedAt});
+   * a pipeline's `stages` [{name, index, jobId, runId, kind, status, attempts, error, progress}] (null for other kinds)
+   */
+  get: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => getJob(ctx.services, input.jobId)),
+  /** the job's checkpoints stored on the server: [{step, attempt, files: [{name, bytes}], bytes, tensors, excludedFrozen}] */
+  checkpoints: authedProcedure.input(z.object({ jobId: IdSchema })).query(({ ctx, input }) => ctx.services.jobs.checkpoints.list(input.jobId)),
   list: authedProcedure
     .input(
       z

@@ -124,7 +124,7 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
 }
 
 /** The run a teacher/base checkpoint comes from, with the job (and spec) that produced it. */
-async function resolveSourceRun(services: Services, runId: string, what: "teacher" | "base") {
+export async function resolveSourceRun(services: Services, runId: string, what: "teacher" | "base") {
   const run = await services.prisma.run.findUnique({ where: { id: runId } });
   if (!run) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" not found`);
   if (!run.jobId) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" was logged by a script, not a Heron job, so it has no checkpoint to start from`);

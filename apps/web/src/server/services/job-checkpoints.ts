@@ -1,8 +1,14 @@
-import { AppError, type CheckpointCommit, type CheckpointInfo } from "@heron/core";
+import { AppError, type CheckpointCommit, type CheckpointInfo, CheckpointManifestSchema } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
 
 /** complete checkpoints kept per job (the trainer keeps two locally as well) */
 const KEEP = 2;
+/** the checkpoint's manifest (tensor names and shapes, references to excluded frozen tensors) */
+const MANIFEST = "manifest.json";
+/** a manifest larger than this is not parsed for a listing (names are small; weights are not) */
+const MANIFEST_MAX_BYTES = 4 * 1024 * 1024;
+
+type StoredFile = { name: string; bytes: number; chunks?: number };
 
 /**
  * Checkpoints travel through the server so a requeued attempt can resume on ANOTHER host:
@@ -12,6 +18,17 @@ const KEEP = 2;
  * Callers check the fencing token first.
  */
 export function createCheckpointStore(prisma: PrismaClient) {
+  async function readManifest(jobId: string, step: number, file: { bytes: number } | undefined) {
+    if (!file || file.bytes > MANIFEST_MAX_BYTES) return null;
+    const chunks = await prisma.jobCheckpointChunk.findMany({ where: { jobId, step, file: MANIFEST }, orderBy: { idx: "asc" }, select: { data: true } });
+    try {
+      const parsed = CheckpointManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks.map((c) => c.data)).toString("utf8")));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null; // not JSON: the listing still shows the files
+    }
+  }
+
   return {
     async putChunk(jobId: string, attempt: number, step: number, file: string, idx: number, data: Uint8Array) {
       await prisma.jobCheckpoint.upsert({ where: { jobId_step: { jobId, step } }, create: { jobId, step, attempt, files: [] }, update: {} });
@@ -41,6 +58,33 @@ export function createCheckpointStore(prisma: PrismaClient) {
       const ck = await prisma.jobCheckpoint.findFirst({ where: { jobId, complete: true }, orderBy: { step: "desc" } });
       return ck ? { step: ck.step, files: ck.files as CheckpointInfo["files"] } : null;
     },
+    /**
+     * Every complete checkpoint of a job, oldest first: its files and bytes, and from its
+     * manifest the tensor names (null when the checkpoint has no readable manifest) and the
+     * frozen tensors left out of it, each with the `{jobId, step}` checkpoint that holds it.
+     */
+    async list(jobId: string) {
+      const cks = await prisma.jobCheckpoint.findMany({ where: { jobId, complete: true }, orderBy: { step: "asc" } });
+      const out = [];
+      for (const ck of cks) {
+        const files = (ck.files as StoredFile[]).map((f) => ({ name: f.name, bytes: f.bytes }));
+        const manifest = await readManifest(
+          jobId,
+          ck.step,
+          files.find((f) => f.name === MANIFEST),
+        );
+        out.push({
+          step: ck.step,
+          attempt: ck.attempt,
+          createdAt: ck.createdAt,
+          files,
+          bytes: files.reduce((n, f) => n + f.bytes, 0),
+          tensors: manifest ? manifest.tensors.map((t) => t.name) : null,
+          excludedFrozen: manifest ? manifest.tensors.flatMap((t) => (t.ref ? [{ name: t.name, jobId: t.ref.jobId, step: t.ref.step }] : [])) : null,
+        });
+      }
+      return out;
+    },
     async read(jobId: string, step: number, file: string, idx: number): Promise<Uint8Array> {
       const chunk = await prisma.jobCheckpointChunk.findUnique({ where: { jobId_step_file_idx: { jobId, step, file, idx } } });
       if (!chunk) throw new AppError("NOT_FOUND", `checkpoint ${step} of job ${jobId} has no chunk ${idx} of ${file}`);
@@ -52,13 +96,16 @@ export type CheckpointStore = ReturnType<typeof createCheckpointStore>;
 
 /**
  * The other jobs whose checkpoint a job's spec starts from: a distill teacher `{runId, jobId}`
- * or a fine-tune base (`jobId` resolved by job.submit). The runner daemon applies the same
- * rule (apps/runner/src/source-checkpoints.ts) to know what to fetch.
+ * or a fine-tune base (`jobId` resolved by job.submit), and for a pipeline stage `init.jobId`
+ * and `init.sources` (every earlier stage: frozen tensors left out of a checkpoint point into
+ * them; set only by the server when it creates the stage jobs). The runner daemon applies the
+ * same rule (apps/runner/src/source-checkpoints.ts) to know what to fetch.
  */
 export function checkpointSourcesOf(spec: unknown): string[] {
-  const s = spec as { kind?: unknown; teacher?: { jobId?: unknown }; base?: { jobId?: unknown } } | null;
+  const s = spec as { kind?: unknown; teacher?: { jobId?: unknown }; base?: { jobId?: unknown }; init?: { jobId?: unknown; sources?: unknown } } | null;
   const ref = s?.kind === "distill" ? s.teacher : s?.kind === "finetune" ? s.base : undefined;
-  return typeof ref?.jobId === "string" ? [ref.jobId] : [];
+  const ids = [ref?.jobId, s?.init?.jobId, ...(Array.isArray(s?.init?.sources) ? (s.init.sources as unknown[]) : [])];
+  return [...new Set(ids.filter((x): x is string => typeof x === "string"))];
 }
 
 type Held = { jobId: string; fencingToken: number };

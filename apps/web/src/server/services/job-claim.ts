@@ -1,4 +1,5 @@
-// The claim: the one hot write of the queue. It is done in raw SQL, in ONE atomic step per
+// The claim: the one hot write of the queue. It never takes a pipeline (its stages are the
+// jobs) nor a stage that waits for its predecessor (status 'waiting'). It is done in raw SQL, in ONE atomic step per
 // provider, because it runs once per job start and Prisma's per-query overhead (~8 queries
 // before) capped the queue at a few hundred claims/s.
 //   PostgreSQL: one statement (data-modifying CTEs) around `FOR UPDATE SKIP LOCKED`, so
@@ -65,7 +66,7 @@ WITH runner AS (
     AND (SELECT count(*) FROM "Job" WHERE "runnerId" = $1 AND "status" = 'running') < r."slots"
 ), picked AS (
   SELECT "id" FROM "Job"
-  WHERE "status" = 'queued' AND "queue" = ANY($2::text[]) AND EXISTS (SELECT 1 FROM runner) AND ("kind" <> 'command' OR $6::boolean)
+  WHERE "status" = 'queued' AND "queue" = ANY($2::text[]) AND EXISTS (SELECT 1 FROM runner) AND "kind" <> 'pipeline' AND ("kind" <> 'command' OR $6::boolean)
   ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC
   LIMIT 1 FOR UPDATE SKIP LOCKED
 ), claimed AS (
@@ -73,10 +74,10 @@ WITH runner AS (
     "runnerId" = $1, "jobTokenHash" = $3, "leaseExpiresAt" = ($4::timestamptz AT TIME ZONE 'UTC'), "startedAt" = COALESCE(j."startedAt", (now() AT TIME ZONE 'UTC')),
     "runId" = COALESCE(j."runId", $5), "error" = NULL, "exitCode" = NULL
   FROM picked WHERE j."id" = picked."id"
-  RETURNING j."id", j."projectId", j."runId", j."attempts", j."fencingToken", j."spec", j."kind", j."group", j."checkpointStep"
+  RETURNING j."id", j."projectId", j."runId", j."attempts", j."fencingToken", j."spec", j."kind", j."group", j."checkpointStep", j."stageName"
 ), new_run AS (
   INSERT INTO "Run" ("id", "projectId", "name", "status", "config", "group", "jobId", "createdAt", "updatedAt", "heartbeatAt")
-  SELECT c."runId", c."projectId", c."kind" || '-' || right(c."id", 6), 'running', c."spec", c."group", c."id", (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
+  SELECT c."runId", c."projectId", COALESCE(c."stageName", c."kind") || '-' || right(c."id", 6), 'running', c."spec", c."group", c."id", (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')
   FROM claimed c WHERE c."runId" = $5
 ), old_run AS (
   UPDATE "Run" r SET "status" = 'running', "finishedAt" = NULL, "error" = NULL, "updatedAt" = (now() AT TIME ZONE 'UTC')
@@ -109,7 +110,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
     let st = pickByQueues.get(n);
     if (!st) {
       st = sql.prepare(
-        `SELECT "id", "runId", "projectId", "kind", "group", "spec" FROM "Job" WHERE "status" = 'queued' AND "queue" IN (${Array(n).fill("?").join(",")}) AND ("kind" <> 'command' OR ?)
+        `SELECT "id", "runId", "projectId", "kind", "group", "spec", "stageName" FROM "Job" WHERE "status" = 'queued' AND "queue" IN (${Array(n).fill("?").join(",")}) AND "kind" <> 'pipeline' AND ("kind" <> 'command' OR ?)
          ORDER BY "priority" DESC, "createdAt" ASC, "id" ASC LIMIT 1`,
       );
       pickByQueues.set(n, st);
@@ -138,7 +139,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
       { name: string; slots: number; status: string; revokedAt: string | null; busy: number } | undefined;
     if (!runner || runner.revokedAt || runner.status === "draining" || runner.busy >= runner.slots) return null;
     const job = pick(c.queues.length).get(...c.queues, c.allowCommands ? 1 : 0) as
-      { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string } | undefined;
+      { id: string; runId: string | null; projectId: string; kind: string; group: string | null; spec: string; stageName: string | null } | undefined;
     if (!job) return null;
     const now = sqliteDate(new Date());
     const runId = job.runId ?? createId();
@@ -148,7 +149,7 @@ export function createClaimer(db: Database): (input: ClaimInput) => Promise<Clai
       checkpointStep: number | null;
     };
     if (job.runId) reopenRun.run(now, runId);
-    else insertRun.run(runId, job.projectId, `${job.kind}-${job.id.slice(-6)}`, job.spec, job.group, job.id, now, now, now);
+    else insertRun.run(runId, job.projectId, `${job.stageName ?? job.kind}-${job.id.slice(-6)}`, job.spec, job.group, job.id, now, now, now);
     insertEvent.run(job.id, u.attempts, `runner ${runner.name}`, now);
     insertAttempt.run(job.id, u.attempts, c.runnerId, runner.name, u.fencingToken, now);
     return toClaimed({

@@ -5,6 +5,7 @@ import type { Database } from "@heron/db";
 import { createCheckpointStore } from "./job-checkpoints";
 import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";
+import { createPipelineService } from "./pipelines";
 import type { ProjectService } from "./projects";
 import type { RunService } from "./runs";
 
@@ -24,6 +25,7 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
   const prisma = db.prisma;
   const claimNext = createClaimer(db);
   const checkpoints = createCheckpointStore(prisma);
+  const pipelines = createPipelineService(prisma, notifier);
 
   async function event(jobId: string, type: string, attempt: number, message?: string) {
     await prisma.jobEvent.create({ data: { jobId, type, attempt, message: message ?? null } });
@@ -66,6 +68,7 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     leaseTtlMs: opts.leaseTtlMs,
     get,
     assertLease,
+    pipelines,
     async submit(
       projectIdOrName: string,
       rawSpec: unknown,
@@ -73,6 +76,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     ) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
+      if (parsed.data.kind === "pipeline") throw new AppError("BAD_REQUEST", "a pipeline is submitted through job.submit, which creates its stage jobs");
+      assertNoStageInit(parsed.data);
       const project = await projects.get(projectIdOrName);
       const job = await prisma.job.create({
         data: {
@@ -97,7 +102,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
           ...(filter.projectId ? { projectId: filter.projectId } : filter.visibleProjectIds ? { projectId: { in: filter.visibleProjectIds } } : {}),
           ...(filter.status ? { status: filter.status } : {}),
           ...(filter.queue ? { queue: filter.queue } : {}),
-          ...(filter.runnerId ? { runnerId: filter.runnerId } : {}),
+          // a pipeline is listed once (its stages are in job.get); a runner's jobs are its stages
+          ...(filter.runnerId ? { runnerId: filter.runnerId } : { pipelineJobId: null }),
         },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: filter.limit ?? 200,
@@ -137,7 +143,10 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     /** A runner reports on a job it holds; refused unless it holds the current lease. */
     async report(runnerId: string, r: JobReport) {
       const job = await assertLease(runnerId, r);
-      if (r.status === "running") return event(job.id, "started", job.attempts);
+      if (r.status === "running") {
+        await pipelines.stageStarted(job);
+        return event(job.id, "started", job.attempts);
+      }
       const fenced = { id: job.id, fencingToken: r.fencingToken, status: "running" };
       if (r.status === "requeued") {
         // a drained runner stopped the job: not the code's fault, and it doesn't use up an attempt
@@ -154,9 +163,14 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       }
       const status = r.status === "cancelled" || job.cancelRequested ? "cancelled" : r.status;
       const error = r.error?.slice(-100_000) ?? null;
-      const u = await prisma.job.updateMany({
-        where: fenced,
-        data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null },
+      // a stage's end advances its pipeline in the same transaction: exactly once, on any server
+      const u = await prisma.$transaction(async (tx) => {
+        const u = await tx.job.updateMany({
+          where: fenced,
+          data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null },
+        });
+        if (u.count) await pipelines.stageEnded(tx, job, status, error);
+        return u;
       });
       if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
       await endAttempt(job.id, job.attempts, status, { exitCode: r.exitCode, error });
@@ -202,11 +216,16 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         const requeue = job.attempts < job.maxAttempts && !job.cancelRequested;
         const error = `lease expired on attempt ${job.attempts} (runner lost)`;
         // fenced: with several server processes sweeping, exactly one of them wins each lease
-        const r = await prisma.job.updateMany({
-          where: { id: job.id, fencingToken: job.fencingToken, status: "running", leaseExpiresAt: { lt: now } },
-          data: requeue
-            ? { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null }
-            : { status: job.cancelRequested ? "cancelled" : "failed", finishedAt: now, leaseExpiresAt: null, jobTokenHash: null, error },
+        const ended = job.cancelRequested ? "cancelled" : "failed";
+        const r = await prisma.$transaction(async (tx) => {
+          const r = await tx.job.updateMany({
+            where: { id: job.id, fencingToken: job.fencingToken, status: "running", leaseExpiresAt: { lt: now } },
+            data: requeue
+              ? { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null }
+              : { status: ended, finishedAt: now, leaseExpiresAt: null, jobTokenHash: null, error },
+          });
+          if (r.count && !requeue) await pipelines.stageEnded(tx, job, ended, error);
+          return r;
         });
         if (r.count === 0) continue;
         n++;
@@ -226,6 +245,12 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     },
     async cancel(jobId: string) {
       const job = await get(jobId);
+      // a pipeline, or any of its stages: what is left of the pipeline stops
+      const pipelineJobId = job.kind === "pipeline" ? job.id : job.pipelineJobId;
+      if (pipelineJobId) {
+        await pipelines.cancel(pipelineJobId);
+        return get(jobId);
+      }
       const queued =
         job.status === "queued" &&
         (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
@@ -246,6 +271,11 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const job = await get(jobId);
       if (!["failed", "cancelled"].includes(job.status))
         throw new AppError("CONFLICT", `job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`);
+      if (job.kind === "pipeline" || job.pipelineJobId)
+        throw new AppError(
+          "CONFLICT",
+          `job ${jobId} is ${job.kind === "pipeline" ? "a pipeline" : "a pipeline stage"}; submit the pipeline again instead of retrying it`,
+        );
       await prisma.job.update({
         where: { id: jobId },
         data: {
@@ -269,6 +299,11 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       return { deleted };
     },
     checkpoints: {
+      /** what job.checkpoints shows: every stored checkpoint with its files and tensor names */
+      async list(jobId: string) {
+        await get(jobId);
+        return checkpoints.list(jobId);
+      },
       async putChunk(runnerId: string, c: Held & { step: number; file: string; index: number; data: Uint8Array }) {
         const job = await assertLease(runnerId, c);
         await checkpoints.putChunk(job.id, job.attempts, c.step, c.file, c.index, c.data);
@@ -291,3 +326,16 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
   };
 }
 export type JobService = ReturnType<typeof createJobService>;
+
+/**
+ * `init.fromStage`, `init.jobId` and `init.sources` name other jobs whose checkpoints a runner
+ * may then download: only the server sets them, on the stage jobs of a pipeline it creates.
+ */
+function assertNoStageInit(spec: unknown) {
+  const init = (spec as { init?: { fromStage?: unknown; jobId?: unknown; sources?: unknown } }).init;
+  if (init && (init.fromStage !== undefined || init.jobId !== undefined || init.sources !== undefined))
+    throw new AppError(
+      "BAD_REQUEST",
+      'init.fromStage, init.jobId and init.sources belong to the stages of a pipeline (kind "pipeline"); a single job cannot start from another job this way',
+    );
+}

@@ -1,0 +1,54 @@
+import { AppError, formatIssues, type PipelineSpec, PipelineSpecSchema } from "@heron/core";
+
+import { resolveSourceRun, type SubmitInput, type SubmitResult } from "./distill-submit";
+import type { Services } from "./index";
+
+/**
+ * Submit of a `pipeline` spec (null for other kinds): validates it (unique stage names, each
+ * `init.fromStage` an earlier stage), resolves the teacher/base run of distill and fine-tune
+ * stages to its job like a single job's submit does, then creates the pipeline job and one
+ * job per stage (services/pipelines.ts). Returns the pipeline's job first, then the stages'.
+ */
+export async function submitPipeline(services: Services, input: SubmitInput): Promise<SubmitResult | null> {
+  if ((input.spec as { kind?: unknown } | null)?.kind !== "pipeline") return null;
+  const parsed = PipelineSpecSchema.safeParse(input.spec);
+  if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
+  return submitStages(services, input, parsed.data, parsed.data);
+}
+
+/** creates a validated pipeline's jobs; `shownSpec` is what the pipeline job shows as its spec */
+export async function submitStages(services: Services, input: SubmitInput, spec: PipelineSpec, shownSpec: object): Promise<SubmitResult> {
+  const project = await services.projects.get(input.projectId);
+  const stages = [];
+  for (const [i, stage] of spec.stages.entries()) stages.push({ ...stage, spec: await resolveStageSources(services, stage.spec, i) });
+  const { pipeline, stageIds, group } = await services.jobs.pipelines.submit(
+    { ...spec, stages },
+    {
+      projectId: project.id,
+      queue: input.queue ?? "default",
+      priority: input.priority ?? 0,
+      maxAttempts: input.maxAttempts ?? 3,
+      group: input.group ?? null,
+      submittedBy: input.submittedBy ?? null,
+      shownSpec,
+    },
+  );
+  return { jobId: pipeline.id, jobIds: [pipeline.id, ...stageIds], group };
+}
+
+/** a distill stage's teacher run / a fine-tune stage's base run → the job whose checkpoint it reads */
+async function resolveStageSources<S extends PipelineSpec["stages"][number]["spec"]>(services: Services, spec: S, i: number): Promise<S> {
+  if (spec.kind === "distill") {
+    if (spec.methods.length !== 1)
+      throw new AppError("BAD_REQUEST", `stages.${i}.spec.methods: a pipeline stage runs one distillation method (got ${spec.methods.length})`);
+    if ("runId" in spec.teacher) {
+      const src = await resolveSourceRun(services, spec.teacher.runId, "teacher");
+      return { ...spec, teacher: { runId: src.runId, jobId: src.jobId } };
+    }
+  }
+  if (spec.kind === "finetune" && "runId" in spec.base) {
+    const src = await resolveSourceRun(services, spec.base.runId, "base");
+    return { ...spec, base: { runId: src.runId, jobId: src.jobId } };
+  }
+  return spec;
+}
