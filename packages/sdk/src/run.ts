@@ -1,4 +1,4 @@
-import { MAX_POINTS_PER_BATCH, rankKey, type RunLogLine } from "@heron/core";
+import { MAX_POINTS_PER_BATCH, MAX_TEXT_IMAGE_BASE64, rankKey, type RunLogLine, TextSampleImageSchema } from "@heron/core";
 import { encode as encodePng } from "fast-png";
 
 import { ConsoleCapture } from "./console-capture";
@@ -12,7 +12,8 @@ import type { AlertLevel, WalBatch, WriteAheadLog } from "./wal";
 export type RunState = "finished" | "crashed" | "aborted";
 export type Mode = "online" | "offline" | "disabled";
 export type ImageInput = Uint8Array | { data: ArrayLike<number>; width: number; height: number; channels?: 1 | 2 | 3 | 4 };
-export type TextRow = string | { text: string; caption?: string };
+/** a text sample; `image` (a base64 PNG, e.g. the picture a VLM answered about) is shown beside it */
+export type TextRow = string | { text: string; caption?: string; image?: { width: number; height: number; png: string } };
 
 export type RunParts = {
   id: string;
@@ -122,7 +123,16 @@ export class Run {
   logText(key: string, rows: TextRow[] | TextRow, opts: { step?: number } = {}): void {
     if (this.p.mode === "disabled" || this.finishing || !this.checkKey(key)) return;
     key = rankKey(key, this.rank);
-    const list = (Array.isArray(rows) ? rows : [rows]).map((r) => (typeof r === "string" ? { text: r } : r));
+    const list = (Array.isArray(rows) ? rows : [rows]).map((r) => {
+      if (typeof r === "string") return { text: r };
+      // the server refuses a whole batch holding a bad image: drop the image here, keep the text
+      if (r.image === undefined || TextSampleImageSchema.safeParse(r.image).success) return r;
+      this.warnOnce(
+        `text-img:${key}`,
+        `logText("${key}"): image must be {width, height, png: base64 PNG ≤ ${MAX_TEXT_IMAGE_BASE64} chars} — logged without it`,
+      );
+      return { text: r.text, ...(r.caption === undefined ? {} : { caption: r.caption }) };
+    });
     if (!list.length) return;
     this.texts.push({ key, step: opts.step ?? Math.max(this.step, 0), rows: list, ts: Date.now() });
   }

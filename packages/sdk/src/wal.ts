@@ -16,7 +16,7 @@ export type WalBatch = {
   packed?: PackedPoints;
   points?: WalPoint[];
   rewind?: { step: number };
-  texts?: { key: string; step: number; rows: { text: string; caption?: string }[]; ts: number }[];
+  texts?: { key: string; step: number; rows: { text: string; caption?: string; image?: { width: number; height: number; png: string } }[]; ts: number }[];
   /** png is base64 in the WAL (JSON lines); the sender turns it into binary */
   images?: { key: string; step: number; caption?: string; width: number; height: number; png: string; ts: number }[];
   logs?: RunLogLine[];

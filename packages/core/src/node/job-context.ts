@@ -1,4 +1,4 @@
-import type { JobContext, JobProgress } from "../jobs/job-context";
+import type { JobContext, JobProgress, TextSample } from "../jobs/job-context";
 
 /**
  * What a job needs of a tracking run: @heron/sdk's Run has this shape. Structural, so core
@@ -6,7 +6,7 @@ import type { JobContext, JobProgress } from "../jobs/job-context";
  */
 export type TrackedRun = {
   log(metrics: Record<string, number>, opts: { step?: number }): void;
-  logText(key: string, rows: { text: string; caption?: string }[], opts: { step?: number }): void;
+  logText(key: string, rows: TextSample[], opts: { step?: number }): void;
   readonly summary: Record<string, unknown>;
 };
 

@@ -51,11 +51,25 @@ export type RunInitAck = Ack<{
 // Records beside the points of a batch. They travel inside the same sequenced batch as the
 // points (one WAL line = one batch = one ack), so a replayed batch is applied exactly once
 // and in order with the points around it.
+/** base64 characters of the image one text sample may carry (a thumbnail beside a VLM answer, ~190 KiB of PNG) */
+export const MAX_TEXT_IMAGE_BASE64 = 256 * 1024;
+/** an image beside a text sample: a PNG as base64 (the dashboard shows it only as a data:image/png URL) */
+export const TextSampleImageSchema = z
+  .object({
+    width: z.number().int().min(1).max(4096),
+    height: z.number().int().min(1).max(4096),
+    png: z
+      .string()
+      .max(MAX_TEXT_IMAGE_BASE64, `a text sample's image may be at most ${MAX_TEXT_IMAGE_BASE64} base64 characters`)
+      // "iVBORw0KGgo" is the PNG signature in base64: anything else is not shown, so it is not stored
+      .regex(/^iVBORw0KGgo[A-Za-z0-9+/]*={0,2}$/, "image.png must be a base64-encoded PNG"),
+  })
+  .strict();
 export const RunTextSchema = z.object({
   key: MetricKeySchema,
   step: StepSchema,
   rows: z
-    .array(z.object({ text: z.string().max(100_000), caption: z.string().max(1000).optional() }))
+    .array(z.object({ text: z.string().max(100_000), caption: z.string().max(1000).optional(), image: TextSampleImageSchema.optional() }))
     .min(1)
     .max(1000),
   ts: z.number().finite().nonnegative(),
@@ -82,7 +96,9 @@ export type RunImage = z.infer<typeof RunImageSchema>;
 export const MAX_BATCH_IMAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_BATCH_TEXT_CHARS = 4 * 1024 * 1024;
 export const MAX_BATCH_TEXT_ROWS = 10_000;
-const textChars = (ts: RunText[]) => ts.reduce((n, t) => n + t.rows.reduce((m, r) => m + r.text.length + (r.caption?.length ?? 0), 0), 0);
+// a text sample's image counts with its base64 characters: the cap bounds the whole message
+const textChars = (ts: RunText[]) =>
+  ts.reduce((n, t) => n + t.rows.reduce((m, r) => m + r.text.length + (r.caption?.length ?? 0) + (r.image?.png.length ?? 0), 0), 0);
 
 export const RunLogLineSchema = z.object({
   stream: z.enum(["stdout", "stderr", "system"]),

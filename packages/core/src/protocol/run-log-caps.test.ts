@@ -20,4 +20,17 @@ describe("RunLogSchema caps what one batch may hold", () => {
     expect(messages(RunLogSchema.safeParse({ ...base, texts: Array.from({ length: 20 }, () => text(1000, 1)) }))).toMatch(/at most 10000 rows/);
     expect(RunLogSchema.safeParse({ ...base, texts: [text(10, 100)] }).success).toBe(true);
   });
+
+  it("lets a text sample carry a small PNG, refuses anything else or more, and counts it towards the text cap", () => {
+    const png = (chars: number) => "iVBORw0KGgo" + "A".repeat(chars - 11);
+    const row = (image: unknown) => ({ ...base, texts: [{ key: "t", step: 1, rows: [{ text: "q", caption: "a", image }], ts: 1 }] });
+    const ok = RunLogSchema.safeParse(row({ width: 28, height: 28, png: png(2000) }));
+    expect(ok.success).toBe(true);
+    expect(ok.data!.texts![0]!.rows[0]!.image).toEqual({ width: 28, height: 28, png: png(2000) }); // kept, not stripped
+    expect(messages(RunLogSchema.safeParse(row({ width: 28, height: 28, png: "PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+" })))).toMatch(/base64-encoded PNG/);
+    expect(messages(RunLogSchema.safeParse(row({ width: 28, height: 28, png: png(300_000) })))).toMatch(/at most 262144 base64 characters/);
+    expect(RunLogSchema.safeParse(row({ width: 28, height: 28, png: png(100), onload: "x" })).success).toBe(false);
+    const many = Array.from({ length: 20 }, () => ({ text: "q", image: { width: 64, height: 64, png: png(250_000) } }));
+    expect(messages(RunLogSchema.safeParse({ ...base, texts: [{ key: "t", step: 1, rows: many, ts: 1 }] }))).toMatch(/at most 4194304 characters/);
+  });
 });
