@@ -4,6 +4,7 @@ import { globListSchema } from "../glob";
 import { DistillSpecSchema } from "./distill-spec";
 import { FinetuneSpecSchema } from "./finetune-spec";
 import { TrainSpecSchema } from "./train-spec";
+import { VlmStageSpecSchema } from "./vlm-spec";
 
 /**
  * `kind: "pipeline"` — an ordered list of named stages, each a training job spec. Every stage
@@ -17,7 +18,7 @@ import { TrainSpecSchema } from "./train-spec";
 export const MAX_PIPELINE_STAGES = 16;
 
 /** the job kinds a stage may be: the ones that train and checkpoint */
-export const PIPELINE_STAGE_KINDS = ["train", "distill", "finetune"] as const;
+export const PIPELINE_STAGE_KINDS = ["train", "distill", "finetune", "vlm-stage"] as const;
 
 export const StageNameSchema = z
   .string({ error: "a stage name must be a string" })
@@ -27,7 +28,7 @@ export const StageNameSchema = z
 
 const kindOf = (input: unknown) => (input && typeof input === "object" ? (input as { kind?: unknown }).kind : undefined);
 
-export const PipelineStageSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema, DistillSpecSchema, FinetuneSpecSchema], {
+export const PipelineStageSpecSchema = z.discriminatedUnion("kind", [TrainSpecSchema, DistillSpecSchema, FinetuneSpecSchema, VlmStageSpecSchema], {
   error: (iss) => {
     const kind = kindOf(iss.input);
     if (kind === "pipeline" || kind === "vlm") return `a ${kind} cannot be a stage of another pipeline`;
@@ -70,10 +71,15 @@ export const PipelineSpecSchema = z
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.stages.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
+      if (seen.has(s.name))
+        ctx.addIssue({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
       const inner = specInit(s);
       if (inner?.jobId !== undefined || inner?.sources !== undefined)
-        ctx.addIssue({ code: "custom", path: ["stages", i, "spec", "init"], message: "init.jobId and init.sources are filled in by the server; leave them out" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["stages", i, "spec", "init"],
+          message: "init.jobId and init.sources are filled in by the server; leave them out",
+        });
       if (s.init && inner?.fromStage !== undefined && inner.fromStage !== s.init.fromStage)
         ctx.addIssue({
           code: "custom",

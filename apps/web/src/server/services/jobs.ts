@@ -76,7 +76,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     ) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
-      if (parsed.data.kind === "pipeline") throw new AppError("BAD_REQUEST", "a pipeline is submitted through job.submit, which creates its stage jobs");
+      if (parsed.data.kind === "pipeline" || parsed.data.kind === "vlm")
+        throw new AppError("BAD_REQUEST", `a ${parsed.data.kind} is submitted through job.submit, which creates its stage jobs`);
       assertNoStageInit(parsed.data);
       const project = await projects.get(projectIdOrName);
       const job = await prisma.job.create({

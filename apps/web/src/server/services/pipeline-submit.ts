@@ -1,16 +1,27 @@
-import { AppError, formatIssues, type PipelineSpec, PipelineSpecSchema } from "@heron/core";
+import { AppError, expandVlmRecipe, formatIssues, type PipelineSpec, PipelineSpecSchema, VlmSpecSchema } from "@heron/core";
 
 import { resolveSourceRun, type SubmitInput, type SubmitResult } from "./distill-submit";
 import type { Services } from "./index";
 
 /**
- * Submit of a `pipeline` spec (null for other kinds): validates it (unique stage names, each
+ * Submit of a `pipeline` spec or a `vlm` recipe (null for other kinds). A recipe is expanded
+ * into its pipeline of `vlm-stage` jobs; the pipeline job keeps the recipe as its spec, for
+ * display. A pipeline is validated (unique stage names, each
  * `init.fromStage` an earlier stage), resolves the teacher/base run of distill and fine-tune
  * stages to its job like a single job's submit does, then creates the pipeline job and one
  * job per stage (services/pipelines.ts). Returns the pipeline's job first, then the stages'.
  */
 export async function submitPipeline(services: Services, input: SubmitInput): Promise<SubmitResult | null> {
-  if ((input.spec as { kind?: unknown } | null)?.kind !== "pipeline") return null;
+  const kind = (input.spec as { kind?: unknown } | null)?.kind;
+  if (kind === "vlm") {
+    const recipe = VlmSpecSchema.safeParse(input.spec);
+    if (!recipe.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(recipe.error.issues)}`);
+    const expanded = PipelineSpecSchema.safeParse({ kind: "pipeline", ...expandVlmRecipe(recipe.data) });
+    // the recipe builds its stages itself: a refusal here is a bug in the recipe, not the input
+    if (!expanded.success) throw new Error(`the vlm recipe expanded into an invalid pipeline: ${formatIssues(expanded.error.issues)}`);
+    return submitStages(services, input, expanded.data, recipe.data);
+  }
+  if (kind !== "pipeline") return null;
   const parsed = PipelineSpecSchema.safeParse(input.spec);
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
   return submitStages(services, input, parsed.data, parsed.data);
