@@ -36,8 +36,15 @@ export const VlmDatasetSchema = DatasetNameSchema.refine((d) => d !== "mnist", {
 
 export const VlmEncoderConfigSchema = z
   .object({
-    /** filters of the two 3×3 conv blocks (each conv → ReLU → 2×2 max-pool) */
-    channels: z.tuple([pos("encoder.channels[0]", 256), pos("encoder.channels[1]", 256)]).default([16, 32]),
+    /**
+     * filters of the 3×3 conv blocks (each conv → ReLU → 2×2 max-pool); the last block's
+     * feature map is the patch-token grid (28×28 → 3×3 = 9 tokens with three blocks)
+     */
+    channels: z
+      .array(pos("encoder.channels[]", 256))
+      .min(1, "encoder.channels needs at least one conv block")
+      .max(4, "encoder.channels holds at most 4 conv blocks")
+      .default([16, 32, 64]),
   })
   .strict();
 
@@ -61,10 +68,10 @@ const modelFields = {
     .min(0, "seed must be ≥ 0")
     .max(2 ** 32 - 1, "seed must be < 2^32")
     .optional(),
-  encoder: VlmEncoderConfigSchema.default({ channels: [16, 32] }),
+  encoder: VlmEncoderConfigSchema.default({ channels: [16, 32, 64] }),
   lm: VlmLmConfigSchema.default({ dModel: 64, layers: 2, heads: 4 }),
-  /** the encoder's feature map is average-pooled by this factor into the patch-token grid (1: every position a token) */
-  patchPool: pos("patchPool", 8).default(2),
+  /** average-pool the encoder's feature map by this factor into the patch-token grid (1: every position is a token) */
+  patchPool: pos("patchPool", 8).default(1),
 };
 
 /** per-stage defaults: epochs, learning rate (Adam), batch size */
