@@ -8,60 +8,21 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import type { Lease } from "@heron/core";
-import { createFakeExecutor, RunnerDaemon } from "@heron/runner";
+import { RunnerDaemon } from "@heron/runner";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startTestServer, type TestServer, waitFor } from "../../testing/harness";
+import { FAIL_LR, HOLD_LR, type SeenStage, stageExecutor } from "../../testing/stage-executor";
 
 const TRAIN = { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 } as const;
-/** what the fake stage does, chosen by its spec's learning rate */
-const FAIL_LR = 0.0666;
-const HOLD_LR = 0.0777;
-
-type Seen = { jobId: string; stage: Record<string, unknown>; startedAt: number; home: string; sourceSteps: Record<string, string[]> };
-
-/**
- * Writes a checkpoint folder like the trainer's (meta.json, a manifest naming the tensors, a
- * weights file; a stage that starts from another leaves `encoder.*` out and points at the
- * source), then runs the fast fake job. `FAIL_LR` exits 1 with a reason; `HOLD_LR` runs until stopped.
- */
-function stageExecutor(home: string, seen: Seen[]) {
-  const quick = createFakeExecutor({ durationMs: 150 });
-  const hold = createFakeExecutor({ durationMs: 3_600_000 });
-  return {
-    start(lease: Lease, ctx: Parameters<typeof quick.start>[1]) {
-      const spec = lease.spec as Record<string, unknown> & { init?: { jobId?: string; sources?: string[] } };
-      const sources = [...new Set([spec.init?.jobId, ...(spec.init?.sources ?? [])].filter((x): x is string => !!x))];
-      const sourceSteps = Object.fromEntries(sources.map((id) => [id, fs.readdirSync(path.join(home, "checkpoints", id))]));
-      seen.push({ jobId: lease.jobId, stage: spec, startedAt: Date.now(), home, sourceSteps });
-      if (spec.lr === FAIL_LR) {
-        ctx.onLog("stderr", "boom: the loss went to NaN");
-        return { kill: () => undefined, done: Promise.resolve({ exitCode: 1, signal: null }) };
-      }
-      const dir = path.join(ctx.checkpointDir, "ckpt-000000010");
-      fs.mkdirSync(dir, { recursive: true });
-      const from = spec.init?.jobId;
-      const tensors = [
-        { name: "encoder.conv1.kernel", shape: [3, 3, 1, 4], ...(from ? { ref: { jobId: from, step: 10 } } : {}) },
-        { name: "proj.kernel", shape: [4, 8] },
-      ];
-      fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ version: 1, step: 10, model: "fake", tensors }));
-      fs.writeFileSync(path.join(dir, "tensors.bin"), Buffer.alloc(from ? 128 : 272, 1));
-      fs.writeFileSync(path.join(dir, "meta.json"), JSON.stringify({ version: 1, step: 10 }));
-      return (spec.lr === HOLD_LR ? hold : quick).start(lease, ctx);
-    },
-  };
-}
-
 const ENDED = ["succeeded", "failed", "cancelled"];
 
 describe("pipelines", () => {
   let t: TestServer;
   const homes: string[] = [];
   const daemons: RunnerDaemon[] = [];
-  const seen: Seen[] = [];
+  const seen: SeenStage[] = [];
   const done = (jobId: string) =>
     waitFor(
       async () => {
