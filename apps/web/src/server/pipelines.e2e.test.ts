@@ -1,0 +1,164 @@
+// Real pipeline stages (job child processes, tfjs): a runner host SIGKILLed in the middle of a
+// stage whose checkpoints leave the frozen layer out → the stage resumes on ANOTHER runner
+// (empty HERON_HOME: it fetches its own checkpoint AND the earlier stage's that holds the
+// frozen tensors) and the pipeline completes; and the `vlm` recipe, kept small, runs its
+// three stages to succeeded with the encoder's test/accuracy and the SFT stage's vqa/accuracy.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { createProcessExecutor, RunnerDaemon, type RunnerProcess, spawnRunner } from "@heron/runner";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startTestServer, type TestServer, waitFor } from "../testing/harness";
+
+// the killed host's lease expires quickly; a live runner on a loaded 2-core machine still never misses one
+const TTL_S = 5;
+const BASE = { kind: "train", dataset: "synthetic", model: "mlp-mnist", batchSize: 32, lr: 0.01, seed: 5, logEvery: 5, maxTestSamples: 200 };
+const ENDED = ["succeeded", "failed", "cancelled"];
+
+describe("pipelines with real jobs", () => {
+  let t: TestServer;
+  const homes: string[] = [];
+  const procs: RunnerProcess[] = [];
+  const daemons: RunnerDaemon[] = [];
+  const home = () => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), "heron-runner-"));
+    homes.push(h);
+    return h;
+  };
+  const ended = (jobId: string, ms: number) =>
+    waitFor(
+      async () => {
+        const j = await t.api.job.get.query({ jobId });
+        return ENDED.includes(j.status) ? j : null;
+      },
+      ms,
+      `job ${jobId} to end`,
+    );
+  const startDaemon = async (name: string) => {
+    const tok = await t.api.runner.createToken.mutate({ name });
+    const d = new RunnerDaemon({
+      checkpointSyncMs: 500,
+      server: t.server.url,
+      token: tok.token,
+      name,
+      slots: 1,
+      home: home(),
+      executor: createProcessExecutor(),
+      logger: pino({ level: "warn" }),
+    });
+    daemons.push(d);
+    await d.start();
+    return d;
+  };
+  beforeAll(async () => {
+    t = await startTestServer("sqlite", { HERON_LEASE_TTL_S: TTL_S });
+    await t.api.project.create.mutate({ name: "stages" });
+  });
+  afterAll(async () => {
+    for (const p of procs) p.child.kill("SIGKILL");
+    await Promise.all(daemons.map((d) => d.stop()));
+    await t?.close();
+    for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
+  });
+
+  it("resumes a stage whose runner was killed on another runner, and the pipeline completes", { timeout: 300_000 }, async () => {
+    const first = await t.api.runner.createToken.mutate({ name: "host-a" });
+    const a = spawnRunner({ server: t.server.url, token: first.token, name: "host-a", home: home() });
+    procs.push(a);
+    await a.registered;
+    const spec = {
+      kind: "pipeline",
+      name: "kill",
+      stages: [
+        { name: "base", spec: { ...BASE, epochs: 1, maxTrainSamples: 512 } },
+        {
+          name: "head",
+          spec: { ...BASE, epochs: 3, maxTrainSamples: 4000, checkpointEvery: 25, freeze: ["layer1.**"] },
+          init: { fromStage: "base" },
+        },
+      ],
+    };
+    const { jobIds } = await t.api.job.submit.mutate({ projectId: "stages", spec });
+    const [pipelineId, baseJob, headJob] = jobIds as [string, string, string];
+
+    // kill host A once stage 2 has stored a checkpoint on the server, before it ends
+    await waitFor(async () => (await t.api.job.events.query({ jobId: headJob })).some((e) => e.type === "checkpoint"), 180_000, "a stage-2 checkpoint");
+    a.child.kill("SIGKILL");
+    const killed = await t.api.job.get.query({ jobId: headJob });
+    expect(killed.status).toBe("running");
+    expect((await t.api.job.get.query({ jobId: pipelineId })).status).toBe("running");
+
+    await startDaemon("host-b");
+    const done = await ended(pipelineId, 240_000);
+    expect(done.error ?? "").toBe("");
+    expect(done.status).toBe("succeeded");
+    expect(done.stages!.map((s) => [s.name, s.status])).toEqual([
+      ["base", "succeeded"],
+      ["head", "succeeded"],
+    ]);
+    const head = await t.api.job.get.query({ jobId: headJob });
+    expect(head.attemptHistory.map((x) => [x.attempt, x.runnerName, x.status])).toEqual([
+      [1, "host-a", "lost"],
+      [2, "host-b", "succeeded"],
+    ]);
+    expect(head.runId).toBe(killed.runId);
+    const rewound = (await t.api.job.events.query({ jobId: headJob })).find((e) => e.type === "rewound");
+    expect(rewound?.attempt).toBe(2);
+
+    // host B fetched the stage's own checkpoint and the base stage's, which keeps the frozen layer
+    const logs = (await t.api.run.logs.query({ runId: head.runId!, limit: 10_000 })).map((l) => l.line).join("\n");
+    expect(logs).toMatch(/downloaded checkpoint at step \d+ from the server/);
+    expect(logs).toMatch(new RegExp(`stage checkpoint: downloaded step \\d+ of stage job ${baseJob}`));
+    expect(logs).toMatch(/resumed from checkpoint at step \d+/);
+
+    // stage 2's checkpoints leave the frozen layer out and point at the base stage's
+    const [baseCk] = (await t.api.job.checkpoints.query({ jobId: baseJob })).slice(-1);
+    const [headCk] = (await t.api.job.checkpoints.query({ jobId: headJob })).slice(-1);
+    expect(baseCk!.tensors).toEqual(expect.arrayContaining(["layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias"]));
+    expect([...headCk!.tensors!].sort()).toEqual([...baseCk!.tensors!].sort());
+    expect(headCk!.excludedFrozen!.map((x) => [x.name, x.jobId, x.step]).sort()).toEqual([
+      ["layer1.bias", baseJob, baseCk!.step],
+      ["layer1.weight", baseJob, baseCk!.step],
+    ]);
+    expect(headCk!.bytes).toBeLessThan(baseCk!.bytes);
+    const acc = await t.api.metric.series.query({ runId: head.runId!, key: "test/accuracy" });
+    expect(acc.steps).toHaveLength(3);
+  });
+
+  it("runs the vlm recipe's three stages to succeeded", { timeout: 600_000 }, async () => {
+    if (!daemons.length) await startDaemon("host-vlm");
+    const spec = {
+      kind: "vlm",
+      dataset: "fashion-mnist",
+      maxTrainSamples: 600,
+      maxTestSamples: 100,
+      seed: 1,
+      encoderStage: { epochs: 1 },
+      pretrainStage: { epochs: 1 },
+      sftStage: { epochs: 1 },
+      samples: 2,
+    };
+    const { jobIds } = await t.api.job.submit.mutate({ projectId: "stages", spec });
+    expect(jobIds).toHaveLength(4);
+    const done = await ended(jobIds[0]!, 540_000);
+    expect(done.error ?? "").toBe("");
+    expect(done.status).toBe("succeeded");
+    expect(done.spec).toMatchObject({ kind: "vlm", dataset: "fashion-mnist" });
+    expect(done.stages!.map((s) => [s.name, s.kind, s.status])).toEqual([
+      ["encoder", "vlm-stage", "succeeded"],
+      ["pretrain", "vlm-stage", "succeeded"],
+      ["sft", "vlm-stage", "succeeded"],
+    ]);
+    const [enc, , sft] = done.stages!;
+    const summaries = await t.api.metric.summaries.query({ runIds: [enc!.runId!, sft!.runId!] });
+    expect(summaries[enc!.runId!]?.["test/accuracy"]?.last).toEqual(expect.any(Number));
+    expect(summaries[sft!.runId!]?.["vqa/accuracy"]?.last).toEqual(expect.any(Number));
+    // the later stages' checkpoints hold no encoder tensor: they point at the encoder stage's
+    const [sftCk] = (await t.api.job.checkpoints.query({ jobId: sft!.jobId })).slice(-1);
+    expect(sftCk!.excludedFrozen!.length).toBeGreaterThan(0);
+    expect(sftCk!.excludedFrozen!.every((x) => x.name.startsWith("encoder.") && x.jobId === enc!.jobId)).toBe(true);
+  });
+});
