@@ -62,7 +62,7 @@ for (const [i, stage] of pipeline.stages.entries()) {
   jobIds.push(jobId);
   console.log(`stage ${stage.name}: ${seconds.toFixed(1)} s`);
   out[`${stage.name}_s`] = Math.round(seconds * 10) / 10;
-  for (const k of ["test/accuracy", "caption/accuracy", "vqa/accuracy", "vqa/class_accuracy", "vqa/attribute_accuracy"])
+  for (const k of ["test/accuracy", "caption/accuracy", "vqa/accuracy", "vqa/class_accuracy", "vqa/verify_accuracy", "vqa/attribute_accuracy"])
     if (k in metrics && !(stage.name === "encoder" && k !== "test/accuracy")) out[`${stage.name}:${k}`] = Math.round(metrics[k]! * 10000) / 10000;
 }
 out.total_s = Math.round(total * 10) / 10;

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { type TrainSpecInput } from "../schemas/train-spec";
 import { CheckpointManifestSchema } from "../schemas/training-fields";
 import { checkpointDirName, listCheckpoints, loadLatestCheckpoint } from "./checkpoint";
+import { runDistillJob } from "./distill/distill-job";
+import { buildModel } from "./models/reference-models";
 import { fakeCtx, maxAbsDiff } from "./test-helpers";
 import { runTrainJob } from "./trainer";
 
@@ -73,5 +75,32 @@ describe("a train stage started from an earlier stage, with frozen layers", () =
     const warned: string[] = [];
     expect(loadLatestCheckpoint(dir("b"), (m) => warned.push(m))).toBeUndefined();
     expect(warned.join("\n")).toMatch(/tensor layer1\.(weight|bias) is kept by job a's checkpoint at step 4, which is not on this host/);
+  });
+
+  it("a distillation student honours freeze patterns: frozen layers end as initialised", async () => {
+    const ctx = fakeCtx();
+    await runDistillJob(
+      {
+        kind: "distill",
+        teacher: { model: "mlp-mnist", epochs: 1 },
+        student: "mlp-mnist",
+        methods: ["kd"],
+        dataset: "synthetic",
+        epochs: 1,
+        batchSize: 32,
+        lr: 0.01,
+        maxTrainSamples: 64,
+        seed: 4,
+        freeze: ["layer1.*"],
+      },
+      ctx,
+    );
+    expect(ctx.summary).toMatchObject({ "params/trainable": 1290, "params/total": 101_770 });
+    const ck = loadLatestCheckpoint(ctx.checkpointDir)!;
+    const fresh = buildModel("mlp-mnist", [28, 28, 1], 10, { seed: 4 });
+    const init = fresh.getWeights();
+    fresh.dispose();
+    expect(maxAbsDiff(ck.weights["layer1.weight"]!, init["layer1.weight"]!)).toBe(0);
+    expect(maxAbsDiff(ck.weights["layer2.weight"]!, init["layer2.weight"]!)).toBeGreaterThan(0);
   });
 });

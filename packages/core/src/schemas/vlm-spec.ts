@@ -76,9 +76,9 @@ const modelFields = {
 
 /** per-stage defaults: epochs, learning rate (Adam), batch size */
 export const VLM_STAGE_DEFAULTS: Record<VlmStageName, { epochs: number; lr: number; batchSize: number }> = {
-  encoder: { epochs: 4, lr: 0.002, batchSize: 64 },
-  pretrain: { epochs: 3, lr: 0.003, batchSize: 64 },
-  sft: { epochs: 8, lr: 0.002, batchSize: 64 },
+  encoder: { epochs: 3, lr: 0.002, batchSize: 64 },
+  pretrain: { epochs: 2, lr: 0.003, batchSize: 64 },
+  sft: { epochs: 4, lr: 0.002, batchSize: 64 },
 };
 
 export const VlmStageSpecSchema = z

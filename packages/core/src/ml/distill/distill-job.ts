@@ -23,10 +23,12 @@ import { type DistillMethod, type DistillSpec, type DistillSpecInput, DistillSpe
 import { selectBackend } from "../backend";
 import { Batcher, type Dataset, loadSpecDataset } from "../datasets";
 import { type LossOut, optimizerStep } from "../finetune/step";
+import { applyFreeze } from "../freeze";
 import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { hash32 } from "../rng";
+import { loadStageInit, stageWeights } from "../stage-init";
 import { evaluate, runTrainLoop, type StepOutcome, type TrainLoopResult } from "../train-loop";
 import { applyRegressor, createRegressor, type Regressor } from "./regressor";
 import { loadTeacherFromRun, trainTeacherStage } from "./teacher";
@@ -101,8 +103,10 @@ async function trainStudent(
   const regressor = method === "regressor" ? createRegressor(student, teacher, ds.inputShape, seed) : null;
   const params = new Map(student.params);
   if (regressor) for (const [n, v] of regressor.params) params.set(n, v);
-  const trainable = [...params.values()].reduce((a, v) => a + v.size, 0);
-  const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, params);
+  const init = loadStageInit(student.params, spec.init, ctx, `${method}: `);
+  const fz = applyFreeze(params, spec, ctx, `${method}: `);
+  const trainable = fz.plan.trainableCount;
+  const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, fz.trainable);
   const N = ds.train.count;
   const bs = Math.min(spec.batchSize, N);
   const stepsPerEpoch = Math.ceil(N / bs);
@@ -110,7 +114,7 @@ async function trainStudent(
   const studentFeatures = student.forward(tf.zeros([1, h, w, c]) as tf.Tensor4D).features?.shape[1] ?? 0;
   ctx.info(
     `${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` +
-      (regressor ? ` + regressor ${(trainable - student.paramCount).toLocaleString("en-US")}` : ""),
+      (regressor ? ` + regressor ${[...regressor.params.values()].reduce((a, v) => a + v.size, 0).toLocaleString("en-US")}` : ""),
   );
   const step = (epoch: number, s: number, order: Uint32Array): StepOutcome => {
     const start = s * bs;
@@ -120,7 +124,7 @@ async function trainStudent(
     const yt = tf.tensor1d(y, "int32");
     const t = teacherOutputs(teacher, xt, method, studentFeatures);
     const dropoutSeed = hash32(seed, "dropout", epoch, s);
-    const r = optimizerStep(params, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
+    const r = optimizerStep(fz.trainable, [{ weight: 1, loss: () => distillLoss(method, spec, student, regressor, xt, yt, t, dropoutSeed) }], opt, spec.lr);
     tf.dispose([xt, yt, t.logits, t.features, t.featureMap].filter((v) => v !== undefined));
     return { ...r, lr: spec.lr, samples: n };
   };
@@ -142,10 +146,7 @@ async function trainStudent(
         snapshot: () => ({
           seed,
           model: spec.student,
-          weights: {
-            ...student.getWeights(),
-            ...(regressor ? Object.fromEntries([...regressor.params].map(([n, v]) => [n, v.dataSync() as Float32Array])) : {}),
-          },
+          ...stageWeights(params, fz.frozen, init, spec.checkpoint),
           optimizer: opt.getState(),
           extra: { kind: "distill", method },
         }),

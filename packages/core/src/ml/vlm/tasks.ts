@@ -47,7 +47,8 @@ function syntheticAttributes(classes: number): Attributes {
 /** a class name as answer words: "T-shirt/top" → "t-shirt/top", "Ankle boot" → "ankle boot" */
 export const normalizeAnswer = (s: string) => s.toLowerCase().trim().split(/\s+/).join(" ");
 
-export type QaKind = "class" | "attribute";
+/** class: the answer is the class name; verify: yes/no on a named class; attribute: a fact about the class */
+export type QaKind = "class" | "verify" | "attribute";
 export type QaPair = { question: string; answer: string; kind: QaKind; template: number };
 
 /** the templates, the caption prompts and every word they can produce, for one dataset */
@@ -65,7 +66,7 @@ export class VlmTasks {
       throw new Error(`vlm: ${dataset} has ${classNames.length} classes, the task table ${this.attrs.category.length}`);
   }
 
-  /** templates 0..2 ask for the class name, 3 "is this a <class> ?", 4.. attributes */
+  /** templates 0..2 ask for the class name, 3 "is this a <class> ?", 4 the category, 5.. yes/no attributes */
   get templateCount(): number {
     return VlmTasks.CLASS_QUESTIONS.length + 2 + this.attrs.yesNo.length;
   }
@@ -87,7 +88,7 @@ export class VlmTasks {
     if (t === nClass) {
       // half the time the true class, else another one: the answer needs the class either way
       const other = rng.next() < 0.5 ? label : (label + 1 + rng.int(this.classNames.length - 1)) % this.classNames.length;
-      return { question: `is this a ${this.classNames[other]} ?`, answer: other === label ? "yes" : "no", kind: "class", template: t };
+      return { question: `is this a ${this.classNames[other]} ?`, answer: other === label ? "yes" : "no", kind: "verify", template: t };
     }
     if (t === nClass + 1) return { question: VlmTasks.CATEGORY_QUESTION, answer: this.attrs.category[label]!, kind: "attribute", template: t };
     const yn = this.attrs.yesNo[t - nClass - 2]!;

@@ -77,6 +77,7 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
       lrAt: (step: number) => learningRate(step, { lr: spec.lr ?? d.lr, schedule: "cosine", warmupSteps, totalSteps }),
       clipGradNorm: spec.clipGradNorm,
       samples: spec.samples,
+      epochs,
     };
     const run: StageRun = spec.stage === "encoder" ? encoderStage(deps) : languageStage(deps);
     const o = opt;

@@ -36,7 +36,14 @@ export type StageDeps = {
   /** 0: no clipping */
   clipGradNorm: number;
   samples: number;
+  epochs: number;
 };
+
+/**
+ * Held-out images scored after each epoch but the last (greedy decoding of thousands of
+ * answers costs about a quarter of an epoch on a CPU); the last epoch scores them all.
+ */
+export const VLM_EVAL_IMAGES_PER_EPOCH = 250;
 
 export type StageRun = {
   runStep: (epoch: number, s: number, order: Uint32Array, step: number) => StepOutcome;
@@ -94,14 +101,14 @@ export function encoderStage(d: StageDeps): StageRun {
 }
 
 /** the held-out items: a caption per test image; in sft also one class-name and one attribute question per image */
-function evalItems(d: StageDeps): EvalItem[] {
+function evalItems(d: StageDeps, images: number): EvalItem[] {
   const items: EvalItem[] = [];
   const labels = d.ds.test.labels;
-  for (let i = 0; i < d.ds.test.count; i++) {
+  for (let i = 0; i < images; i++) {
     const label = labels[i]!;
     if (d.stage === "sft") for (const q of d.tasks.evalPairs(label, i)) items.push({ image: i, question: q.question, answer: q.answer, kind: q.kind });
   }
-  for (let i = 0; i < d.ds.test.count; i++) {
+  for (let i = 0; i < images; i++) {
     const rng = Rng.derive(0, "vlm-eval-caption", i);
     items.push({ image: i, question: d.tasks.captionPrompt(labels[i]!, rng), answer: d.tasks.caption(labels[i]!), kind: "caption" });
   }
@@ -125,11 +132,12 @@ export function languageStage(d: StageDeps): StageRun {
   const frozenEncoder = [...model.params.keys()].filter((n) => n.startsWith("encoder.")).every((n) => d.frozen.has(n));
   const trainSrc = imageSource(model, ds, ds.train, frozenEncoder);
   const testSrc = imageSource(model, ds, ds.test, frozenEncoder);
-  const items = evalItems(d);
+  const allItems = evalItems(d, ds.test.count);
+  const someItems = evalItems(d, Math.min(ds.test.count, VLM_EVAL_IMAGES_PER_EPOCH));
   const mw = d.tasks.maxWords();
   let last: Record<string, number> | undefined;
 
-  const measure = (): Record<string, number> => {
+  const measure = (items: EvalItem[]): Record<string, number> => {
     const preds = generateAnswers(model, tok, items, testSrc, mw.answer + 1);
     const score = scoreAnswers(items, preds);
     const m: Record<string, number> = { "test/loss": heldOutLoss(model, tok, items, testSrc), "caption/accuracy": score.byKind.caption ?? 0 };
@@ -140,6 +148,7 @@ export function languageStage(d: StageDeps): StageRun {
         vqa.map((x) => x.p),
       ).all;
       m["vqa/class_accuracy"] = score.byKind.class ?? 0;
+      m["vqa/verify_accuracy"] = score.byKind.verify ?? 0;
       m["vqa/attribute_accuracy"] = score.byKind.attribute ?? 0;
     }
     last = m;
@@ -173,16 +182,18 @@ export function languageStage(d: StageDeps): StageRun {
       }
     },
     endEpoch(epoch, step) {
-      const preds = measure();
+      const final = epoch + 1 === d.epochs;
+      const preds = measure(final ? allItems : someItems);
       ctx.log(preds, step);
+      const scope = final ? `all ${ds.test.count}` : `the first ${Math.min(ds.test.count, VLM_EVAL_IMAGES_PER_EPOCH)}`;
       const parts = Object.entries(preds).map(([k, v]) => `${k} ${k.endsWith("loss") ? v.toFixed(4) : (100 * v).toFixed(2) + "%"}`);
-      ctx.info(`${d.stage}: epoch ${epoch + 1}: ${parts.join(", ")}`);
+      ctx.info(`${d.stage}: epoch ${epoch + 1}/${d.epochs} (${scope} held-out images): ${parts.join(", ")}`);
       if (d.samples > 0) {
-        const shown = items.slice(0, d.samples);
+        const shown = allItems.slice(0, d.samples);
         const answers = generateAnswers(model, tok, shown, testSrc, mw.answer + 1);
         ctx.logText(d.stage === "sft" ? "vqa/samples" : "caption/samples", textSamples(ds, ds.test, shown, answers, d.samples), step);
       }
     },
-    finalMetrics: () => last ?? measure(),
+    finalMetrics: () => last ?? measure(allItems),
   };
 }

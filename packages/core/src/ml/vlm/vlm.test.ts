@@ -62,7 +62,7 @@ describe("vlm recipe", () => {
     const p = expandVlmRecipe({ kind: "vlm", dataset: "fashion-mnist" });
     expect(p.stages.map((s) => s.name)).toEqual(["encoder", "pretrain", "sft"]);
     const [enc, pre, sft] = p.stages;
-    expect(enc!.spec).toMatchObject({ kind: "vlm-stage", stage: "encoder", epochs: 4, lr: 0.002, batchSize: 64 });
+    expect(enc!.spec).toMatchObject({ kind: "vlm-stage", stage: "encoder", epochs: 3, lr: 0.002, batchSize: 64 });
     expect(enc!.spec.freeze).toBeUndefined();
     expect(pre!.spec).toMatchObject({ stage: "pretrain", freeze: ["encoder.**"], train: ["proj.**", "lm.layers.1.**", "lm.ln_f.*", "lm.head.*"] });
     expect(pre!.init).toEqual({ fromStage: "encoder", load: ["encoder.**"] });
@@ -103,7 +103,7 @@ describe("vlm stages on synthetic data", () => {
     const [enc, pre, sft] = r.ctxs;
     expect(lastMetric(enc!, "test/accuracy")).toBeGreaterThan(0);
     expect(lastMetric(pre!, "caption/accuracy")).toBeGreaterThanOrEqual(0);
-    for (const k of ["vqa/accuracy", "vqa/class_accuracy", "vqa/attribute_accuracy", "caption/accuracy", "test/loss"])
+    for (const k of ["vqa/accuracy", "vqa/class_accuracy", "vqa/verify_accuracy", "vqa/attribute_accuracy", "caption/accuracy", "test/loss"])
       expect(lastMetric(sft!, k)).toBeTypeOf("number");
     expect(sft!.summary["vqa/accuracy"]).toBe(lastMetric(sft!, "vqa/accuracy"));
     expect(pre!.summary["params/trainable"]).toBeLessThan(sft!.summary["params/trainable"] as number);
