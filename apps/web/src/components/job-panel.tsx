@@ -3,13 +3,17 @@ import { useState } from "react";
 
 import { api, errorMessage } from "../lib/api";
 import { formatDate } from "../lib/format";
+import { PipelineStages } from "./pipeline-stages";
 import { useQuery } from "./use-query";
 
 export const CANCELLABLE = ["queued", "running"];
 export const RETRYABLE = ["failed", "cancelled"];
 
-/** Cancel / Retry buttons for a job, with the server's refusal shown beside them. */
-export function JobActions({ jobId, status, onDone }: { jobId: string; status: string; onDone: () => void }) {
+/**
+ * Cancel / Retry buttons for a job, with the server's refusal shown beside them. A pipeline
+ * (and each of its stages) is cancelled as a whole and submitted again rather than retried.
+ */
+export function JobActions({ jobId, status, onDone, inPipeline = false }: { jobId: string; status: string; onDone: () => void; inPipeline?: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const act = (fn: () => Promise<unknown>) => {
@@ -32,7 +36,7 @@ export function JobActions({ jobId, status, onDone }: { jobId: string; status: s
           Cancel
         </button>
       )}
-      {RETRYABLE.includes(status) && (
+      {RETRYABLE.includes(status) && !inPipeline && (
         <button disabled={busy} onClick={() => act(() => api.job.retry.mutate({ jobId }))} aria-label={`retry job ${jobId}`}>
           Retry
         </button>
@@ -42,7 +46,7 @@ export function JobActions({ jobId, status, onDone }: { jobId: string; status: s
   );
 }
 
-/** The job behind a run: status, attempts, runner, its event history, cancel/retry. */
+/** A job (the one behind a run, or a pipeline): status, attempts, runner, a pipeline's stages, its event history, cancel/retry. */
 export function JobPanel({ jobId }: { jobId: string | null }) {
   const job = useQuery(() => (jobId ? api.job.get.query({ jobId }) : Promise.resolve(null)), [jobId], 2000);
   const events = useQuery(() => (jobId ? api.job.events.query({ jobId }) : Promise.resolve([])), [jobId], 2000);
@@ -56,8 +60,18 @@ export function JobPanel({ jobId }: { jobId: string | null }) {
         <tbody>
           <tr>
             <th scope="row">job</th>
-            <td className="mono">{j.id}</td>
+            <td className="mono">
+              <a href={`/jobs/${j.id}`}>{j.id}</a> ({j.kind})
+            </td>
           </tr>
+          {j.pipelineJobId && (
+            <tr>
+              <th scope="row">pipeline</th>
+              <td>
+                stage {j.stageName} of <a href={`/jobs/${j.pipelineJobId}`}>pipeline {j.pipelineJobId.slice(-8)}</a>
+              </td>
+            </tr>
+          )}
           <tr>
             <th scope="row">status</th>
             <td>
@@ -94,8 +108,14 @@ export function JobPanel({ jobId }: { jobId: string | null }) {
         </tbody>
       </table>
       <p>
-        <JobActions jobId={j.id} status={j.status} onDone={() => (job.reload(), events.reload())} />
+        <JobActions jobId={j.id} status={j.status} inPipeline={j.kind === "pipeline" || !!j.pipelineJobId} onDone={() => (job.reload(), events.reload())} />
       </p>
+      {j.stages && (
+        <>
+          <h3>Stages</h3>
+          <PipelineStages stages={j.stages} />
+        </>
+      )}
       <h3>Events</h3>
       <table>
         <thead>

@@ -3,10 +3,11 @@ import type { api } from "../lib/api";
 import { formatDate, formatDuration } from "../lib/format";
 import { formatEta, specModelDataset } from "../lib/job-progress";
 import { JobActions } from "./job-panel";
+import { StageSummary } from "./pipeline-stages";
 
 type JobRow = Awaited<ReturnType<typeof api.job.list.query>>[number];
 
-/** The queue: one row per job with its progress, attempts, runner, run and actions. */
+/** The queue: one row per job with its progress, attempts, runner, run and actions; a pipeline is one row with its stages' progress. */
 export function JobsTable({ jobs, reload }: { jobs: JobRow[]; reload: () => void }) {
   return (
     <div className="table-scroll">
@@ -34,7 +35,7 @@ export function JobsTable({ jobs, reload }: { jobs: JobRow[]; reload: () => void
           {jobs.map((j) => (
             <tr key={j.id} data-job={j.id}>
               <td className="mono" title={j.id}>
-                {j.id.slice(-8)}
+                <a href={`/jobs/${j.id}`}>{j.id.slice(-8)}</a>
               </td>
               <td>
                 <a href={`/projects/${encodeURIComponent(j.project.name)}`}>{j.project.name}</a>
@@ -49,7 +50,9 @@ export function JobsTable({ jobs, reload }: { jobs: JobRow[]; reload: () => void
                 {j.cancelRequested && j.status === "running" ? <span className="muted"> cancelling…</span> : null}
               </td>
               <td data-testid="job-progress">
-                {j.progress ? (
+                {j.stages ? (
+                  <StageSummary stages={j.stages} />
+                ) : j.progress ? (
                   <>
                     <progress max={j.progress.totalSteps} value={j.progress.step} /> {j.progress.step}/{j.progress.totalSteps} · epoch {j.progress.epoch}/
                     {j.progress.epochs}
@@ -67,7 +70,7 @@ export function JobsTable({ jobs, reload }: { jobs: JobRow[]; reload: () => void
               <td>{formatDate(j.createdAt)}</td>
               <td>{j.startedAt ? formatDuration(new Date(j.finishedAt ?? Date.now()).getTime() - new Date(j.startedAt).getTime()) : "—"}</td>
               <td>
-                <JobActions jobId={j.id} status={j.status} onDone={reload} />
+                <JobActions jobId={j.id} status={j.status} inPipeline={j.kind === "pipeline" || !!j.pipelineJobId} onDone={reload} />
               </td>
             </tr>
           ))}
