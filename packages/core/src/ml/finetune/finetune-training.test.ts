@@ -152,6 +152,21 @@ describe("a stopped fine-tune resumes mid-epoch at the saved step", () => {
     expectSameWeights(finalWeights(second), finalWeights(whole));
   });
 
+  it("text: stopped during the base's pre-training, resumed → the uninterrupted run's base and final weights", async () => {
+    const spec = textSpec({ base: { pretrain: { steps: 30, batchSize: 4, model } }, epochs: 1, maxTrainSamples: 8 });
+    const whole = ctxIn();
+    await runFinetuneJob(spec, whole);
+    const first = fakeCtx({ onLog: (step, m, self) => step === 10 && "pretrain/loss" in m && self.abort.abort() });
+    ctxs.push(first);
+    await expect(runFinetuneJob(spec, first)).rejects.toThrow(/aborted during pre-training \(checkpoint at step 10;/);
+    const second = ctxIn(first.checkpointDir);
+    await runFinetuneJob(spec, second);
+    expect(second.infos.join("\n")).toMatch(/base: pre-training resumed at step 10 of 30/);
+    expect(series(second, "pretrain/loss").map(([s]) => s)).toEqual([20, 30]);
+    expectSameWeights(loadLatestCheckpoint(join(second.checkpointDir, "base"))!.weights, loadLatestCheckpoint(join(whole.checkpointDir, "base"))!.weights);
+    expectSameWeights(finalWeights(second), finalWeights(whole));
+  });
+
   it("image: saveEvery writes checkpoints; stopped mid-epoch and resumed → same steps and weights", async () => {
     const whole = ctxIn();
     const full = await runFinetuneJob(imageSpec({ saveEvery: 2 }), whole);

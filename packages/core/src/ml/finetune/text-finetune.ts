@@ -11,6 +11,7 @@
  * At the end the adapters are merged into the base (export) and the merged model's outputs
  * are checked against base + adapters.
  */
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 
 import * as tf from "@tensorflow/tfjs";
@@ -32,14 +33,19 @@ import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./sch
 import { optimizerStep } from "./step";
 import { chooseTrainable } from "./trainable";
 
-/** Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base. */
-export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): CharTransformer {
+/**
+ * Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base —
+ * every tenth of the steps and when stopped, so a new attempt on this host continues from
+ * there (batches are a function of (seed, step), Adam's state is restored: the same model as
+ * an uninterrupted run), and once done.
+ */
+export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): Promise<CharTransformer> {
   const p = TextPretrainSchema.parse(raw);
   const dir = join(ctx.checkpointDir, "base");
-  const done = loadLatestCheckpoint(dir, ctx.warn);
-  if (done?.extra?.done === true) {
-    const model = new CharTransformer(storedTextConfig(done.extra.textConfig), seed);
-    model.setWeights(done.weights);
+  const last = loadLatestCheckpoint(dir, ctx.warn);
+  if (last?.extra?.done === true) {
+    const model = new CharTransformer(storedTextConfig(last.extra.textConfig), seed);
+    model.setWeights(last.weights);
     ctx.info(`base: restored this job's pre-trained text model (${dir})`);
     return model;
   }
@@ -47,39 +53,65 @@ export function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): 
   const ids = encode(almanacCorpus(seed));
   const L = p.model.context;
   const opt = new Optimizer(adam, model.params);
-  ctx.info(
-    `base: pre-training a ${p.model.layers}-layer char transformer (${model.paramCount.toLocaleString("en-US")} params) for ${p.steps} steps on ${ids.length.toLocaleString("en-US")} characters`,
-  );
-  for (let step = 0; step < p.steps; step++) {
-    if (ctx.signal.aborted) throw new Error("aborted during pre-training");
-    const rng = Rng.derive(seed, "pretrain", step);
-    const batch = new Int32Array(p.batchSize * L);
-    const labels = new Int32Array(p.batchSize * L);
-    for (let b = 0; b < p.batchSize; b++) {
-      const start = rng.int(ids.length - L - 1);
-      for (let t = 0; t < L; t++) batch[b * L + t] = labels[b * L + t] = ids[start + t]!;
-    }
-    const x = tf.tensor2d(batch, [p.batchSize, L], "int32");
-    const y = tf.tensor2d(labels, [p.batchSize, L], "int32");
-    const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true }), y) }) }], opt, p.lr);
-    tf.dispose([x, y]);
-    if ((step + 1) % 10 === 0 || step + 1 === p.steps) ctx.log({ "pretrain/loss": r.loss }, step + 1);
+  const save = (step: number, done: boolean) =>
+    saveCheckpoint(dir, {
+      step,
+      epoch: 0,
+      stepInEpoch: step,
+      seed,
+      model: "char-transformer",
+      weights: model.getWeights(),
+      optimizer: done ? { step: 0, slots: {} } : opt.getState(),
+      extra: { done, textConfig: model.config },
+    });
+  let from = 0;
+  if (last && JSON.stringify(storedTextConfig(last.extra?.textConfig)) === JSON.stringify(model.config)) {
+    model.setWeights(last.weights);
+    opt.setState(last.optimizer);
+    from = last.step;
+    ctx.info(`base: pre-training resumed at step ${from} of ${p.steps}`);
+  } else {
+    // a pre-training of another model config (the spec changed): its checkpoints must not be taken as the newest
+    if (last) rmSync(dir, { recursive: true, force: true });
+    ctx.info(
+      `base: pre-training a ${p.model.layers}-layer char transformer (${model.paramCount.toLocaleString("en-US")} params) for ${p.steps} steps on ${ids.length.toLocaleString("en-US")} characters`,
+    );
   }
-  opt.dispose();
-  saveCheckpoint(dir, {
-    step: p.steps,
-    epoch: 0,
-    stepInEpoch: 0,
-    seed,
-    model: "char-transformer",
-    weights: model.getWeights(),
-    optimizer: { step: 0, slots: {} },
-    extra: { done: true, textConfig: p.model },
-  });
+  const every = Math.max(1, Math.ceil(p.steps / 10));
+  let lastYield = performance.now();
+  try {
+    for (let step = from; step < p.steps; step++) {
+      if (ctx.signal.aborted) {
+        save(step, false);
+        throw new Error(`aborted during pre-training (checkpoint at step ${step}; a new attempt on this host resumes there)`);
+      }
+      const rng = Rng.derive(seed, "pretrain", step);
+      const batch = new Int32Array(p.batchSize * L);
+      const labels = new Int32Array(p.batchSize * L);
+      for (let b = 0; b < p.batchSize; b++) {
+        const start = rng.int(ids.length - L - 1);
+        for (let t = 0; t < L; t++) batch[b * L + t] = labels[b * L + t] = ids[start + t]!;
+      }
+      const x = tf.tensor2d(batch, [p.batchSize, L], "int32");
+      const y = tf.tensor2d(labels, [p.batchSize, L], "int32");
+      const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true }), y) }) }], opt, p.lr);
+      tf.dispose([x, y]);
+      if ((step + 1) % 10 === 0 || step + 1 === p.steps) ctx.log({ "pretrain/loss": r.loss }, step + 1);
+      if ((step + 1) % every === 0 && step + 1 < p.steps) save(step + 1, false);
+      // as the shared loop does: without yielding, cancel/drain and the SDK's sends wait for the end
+      if (performance.now() - lastYield > 100) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    save(p.steps, true);
+  } finally {
+    opt.dispose();
+  }
   return model;
 }
 
-function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): CharTransformer {
+async function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): Promise<CharTransformer> {
   if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
   if (ck.model !== "char-transformer" || !ck.extra?.textConfig)
@@ -161,7 +193,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const samplePairs = heldOut.length ? heldOut : pairs.slice(0, spec.samples);
   let train = heldOut.length ? pairs.slice(spec.samples) : pairs;
   if (spec.maxTrainSamples) train = train.slice(0, spec.maxTrainSamples);
-  const model = loadTextBase(spec, ctx, seed);
+  const model = await loadTextBase(spec, ctx, seed);
   const examples: SftExample[] = train.map((p) => processPair(p, Math.min(spec.maxLength, model.config.context)));
   const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
   if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
