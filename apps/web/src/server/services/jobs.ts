@@ -5,7 +5,7 @@ import type { Database } from "@heron/db";
 import { createCheckpointStore } from "./job-checkpoints";
 import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";
-import { createPipelineService } from "./pipelines";
+import { createPipelineService, STAGE_TX } from "./pipelines";
 import type { ProjectService } from "./projects";
 import type { RunService } from "./runs";
 
@@ -172,7 +172,7 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         });
         if (u.count) await pipelines.stageEnded(tx, job, status, error);
         return u;
-      });
+      }, STAGE_TX);
       if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
       await endAttempt(job.id, job.attempts, status, { exitCode: r.exitCode, error });
       await event(job.id, status, job.attempts, status === "failed" ? `exit code ${r.exitCode ?? "none"}` : undefined);
@@ -227,7 +227,7 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
           });
           if (r.count && !requeue) await pipelines.stageEnded(tx, job, ended, error);
           return r;
-        });
+        }, STAGE_TX);
         if (r.count === 0) continue;
         n++;
         notifier.revokeJob(job.id, job.fencingToken);

@@ -11,6 +11,13 @@ export type StageRow = { id: string; pipelineJobId: string | null; stageIndex: n
 
 const ENDED = ["succeeded", "failed", "cancelled"];
 
+/**
+ * Interactive transactions that end a stage and advance its pipeline: a few short writes, but
+ * on a loaded host (or a busy SQLite file) waiting Prisma's default 2 s for a connection and
+ * 5 s overall would refuse a runner's report, so the stage would rerun after its lease expired.
+ */
+export const STAGE_TX = { maxWait: 30_000, timeout: 30_000 };
+
 export type PipelineSubmit = {
   projectId: string;
   queue: string;
@@ -101,7 +108,7 @@ export function createPipelineService(prisma: PrismaClient, notifier: Notifier) 
           `${spec.stages.length} stage${spec.stages.length === 1 ? "" : "s"}: ${spec.stages.map((s) => s.name).join(" → ")}`,
         );
         return { pipeline, stageIds, group };
-      });
+      }, STAGE_TX);
       notifier.workAvailable();
       return created;
     },
@@ -144,7 +151,7 @@ export function createPipelineService(prisma: PrismaClient, notifier: Notifier) 
       if (!pipeline || pipeline.kind !== "pipeline") throw new AppError("NOT_FOUND", `pipeline job "${pipelineJobId}" not found`);
       if (ENDED.includes(pipeline.status))
         throw new AppError("CONFLICT", `pipeline ${pipelineJobId} is ${pipeline.status}; only a queued or running pipeline can be cancelled`);
-      await prisma.$transaction((tx) => stop(tx, pipelineJobId, "cancelled", "the pipeline was cancelled"));
+      await prisma.$transaction((tx) => stop(tx, pipelineJobId, "cancelled", "the pipeline was cancelled"), STAGE_TX);
       const running = await prisma.job.findMany({ where: { pipelineJobId, status: "running" }, select: { id: true, runnerId: true, attempts: true } });
       for (const s of running) {
         const u = await prisma.job.updateMany({ where: { id: s.id, status: "running" }, data: { cancelRequested: true } });
