@@ -1,10 +1,9 @@
 // Node-only: dispatches a validated job spec to the code that executes its kind.
 // The ML code is imported lazily so the daemon and tools that never train stay light.
 import type { JobSpec } from "../schemas/job-spec";
-import type { VlmStageSpec } from "../schemas/vlm-spec";
 import type { JobContext, JobResult } from "./job-context";
 
-export async function runJob(spec: JobSpec | VlmStageSpec, ctx: JobContext): Promise<JobResult> {
+export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobResult> {
   switch (spec.kind) {
     case "vlm-stage": {
       const { runVlmStageJob } = await import("../ml/vlm/vlm-job");

@@ -44,7 +44,7 @@ export const VlmEncoderConfigSchema = z
       .array(pos("encoder.channels[]", 256))
       .min(1, "encoder.channels needs at least one conv block")
       .max(4, "encoder.channels holds at most 4 conv blocks")
-      .default([16, 32, 64]),
+      .default([8, 16, 32]),
   })
   .strict();
 
@@ -68,7 +68,7 @@ const modelFields = {
     .min(0, "seed must be ≥ 0")
     .max(2 ** 32 - 1, "seed must be < 2^32")
     .optional(),
-  encoder: VlmEncoderConfigSchema.default({ channels: [16, 32, 64] }),
+  encoder: VlmEncoderConfigSchema.default({ channels: [8, 16, 32] }),
   lm: VlmLmConfigSchema.default({ dModel: 64, layers: 2, heads: 4 }),
   /** average-pool the encoder's feature map by this factor into the patch-token grid (1: every position is a token) */
   patchPool: pos("patchPool", 8).default(1),
