@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -10,7 +10,7 @@ import { expandVlmRecipe } from "../../jobs/vlm-recipe";
 import { CheckpointManifestSchema } from "../../schemas/training-fields";
 import { type VlmSpecInput, VlmSpecSchema, type VlmStageSpec } from "../../schemas/vlm-spec";
 import { listCheckpoints, loadLatestCheckpoint } from "../checkpoint";
-import { loadDataset } from "../datasets";
+import { encodeCifarRecords, loadDataset } from "../datasets";
 import { type FakeCtx, fakeCtx, maxAbsDiff } from "../test-helpers";
 import { MiniVlm } from "./model";
 import { VlmTasks } from "./tasks";
@@ -162,5 +162,24 @@ describe("vlm stages on synthetic data", () => {
     const b = loadLatestCheckpoint(dir)!;
     expect(b.step).toBe(a.step);
     for (const [n, w] of Object.entries(a.weights)) expect(maxAbsDiff(b.weights[n]!, w)).toBe(0);
+  });
+
+  it("runs on CIFAR-10's colour images: 32×32×3 input, its own questions, RGB images beside the answers", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "heron-vlm-cifar-"));
+    const sample = (i: number) => ({ label: i % 10, hwc: Uint8Array.from({ length: 3072 }, (_, k) => (k * 7 + i * 31) % 256) });
+    writeFileSync(join(dir, "data_batch_1.bin"), encodeCifarRecords(Array.from({ length: 20 }, (_, i) => sample(i))));
+    writeFileSync(join(dir, "test_batch.bin"), encodeCifarRecords(Array.from({ length: 10 }, (_, i) => sample(i + 100))));
+    const stage = expandVlmRecipe({ ...tiny, dataset: "cifar10", cifarPath: dir }).stages[2]!.spec;
+    const ctx = fakeCtx();
+    const texts: TextSample[] = [];
+    ctx.logText = (_key, rows) => texts.push(...rows);
+    await runJob({ ...stage, epochs: 1 }, ctx);
+    expect(ctx.warnings.join("\n")).toMatch(/no init: the encoder starts untrained/);
+    expect(ctx.infos.join("\n")).toMatch(/16 image tokens/); // 32 → 16 → 8 after two blocks, pooled by 2 → 4×4
+    expect(lastMetric(ctx, "vqa/accuracy")).toBeTypeOf("number");
+    expect(texts.map((t) => t.text).join("\n")).toMatch(/^is this a (airplane|automobile|bird|cat|deer|dog|frog|horse|ship|truck) \?$/m);
+    expect(texts[0]!.image).toMatchObject({ width: 32, height: 32 });
+    // colour type 2 (truecolour) in the IHDR chunk
+    expect(Buffer.from(texts[0]!.image!.png, "base64")[25]).toBe(2);
   });
 });
