@@ -36,6 +36,10 @@ export function vlmSetup(spec: Pick<VlmStageSpec, "encoder" | "lm" | "patchPool"
   return { config, tasks, tok };
 }
 
+/**
+ * Long because it wires one stage in order — data, model, init, freezing, optimizer, the
+ * loop's checkpoint hooks, the summary — each a few lines that read best where they happen.
+ */
 export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, ctx: JobContext): Promise<JobResult> {
   const spec = VlmStageSpecSchema.parse(specIn);
   const backend = await selectBackend();
