@@ -81,16 +81,21 @@ export function JobPanel({ jobId }: { jobId: string | null }) {
               {j.cancelRequested && j.status === "running" ? " (cancel requested)" : ""}
             </td>
           </tr>
-          <tr>
-            <th scope="row">attempts</th>
-            <td>
-              {j.attempts} of {j.maxAttempts}
-            </td>
-          </tr>
-          <tr>
-            <th scope="row">runner</th>
-            <td>{j.runner ? `${j.runner.name}${j.runner.hostname ? ` on ${j.runner.hostname}` : ""}` : "—"}</td>
-          </tr>
+          {/* a pipeline is never leased: its stages have the attempts and runners */}
+          {j.kind !== "pipeline" && (
+            <>
+              <tr>
+                <th scope="row">attempts</th>
+                <td>
+                  {j.attempts} of {j.maxAttempts}
+                </td>
+              </tr>
+              <tr>
+                <th scope="row">runner</th>
+                <td>{j.runner ? `${j.runner.name}${j.runner.hostname ? ` on ${j.runner.hostname}` : ""}` : "—"}</td>
+              </tr>
+            </>
+          )}
           <tr>
             <th scope="row">queue</th>
             <td>
