@@ -143,7 +143,7 @@ describe("teacher/base checkpoints travel through the server (sqlite)", () => {
     expect(fj.status).toBe("succeeded");
     const fLogs = await logsOf(fj.runId!);
     expect(fLogs).toMatch(new RegExp(`\\[runner\\] base checkpoint: step \\d+ of base run ${tj.runId} \\(job ${teacherJob}\\) is already on this host`));
-    expect(fLogs).toMatch(/trainable params/);
+    expect(fLogs).toMatch(/trainable parameters: [\d,]+ of [\d,]+/);
     const fetched = fs.readdirSync(path.join(r2.home, "checkpoints", teacherJob));
     expect(fetched.filter((d) => d.startsWith("ckpt-"))).toHaveLength(1);
     expect(fetched.filter((d) => d.includes(".download-"))).toEqual([]);
