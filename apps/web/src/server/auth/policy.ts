@@ -67,6 +67,8 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "metric.series": read("viewer", "run"),
   "metric.compare": read("viewer", "runs"),
   "metric.summaries": read("viewer", "runs"),
+  // the runs are checked to belong to the project (and not be in its trash) in services/grouped-series.ts
+  "metric.groupedSeries": read("viewer", "project"),
 
   "job.submit": write("member", "project"),
   "job.get": read("viewer", "job"),
