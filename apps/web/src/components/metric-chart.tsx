@@ -29,6 +29,8 @@ type Props = {
   onZoom?: (range: StepRange | null, byLine?: Record<string, StepRange>) => void;
   zoomed?: boolean;
   height?: number;
+  /** charts sharing this key move one crosshair together (uPlot cursor.sync) */
+  sync?: string;
 };
 
 const AXIS = "#8b95a1";
@@ -120,7 +122,7 @@ function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
  */
 // Long because uPlot is configured in one object (scales, series, axes, legend and zoom hooks)
 // that must be built together when the chart's shape changes.
-export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220 }: Props) {
+export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLDivElement>(null);
@@ -208,7 +210,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         },
         series,
         bands,
-        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 }, ...(sync ? { sync: { key: sync } } : {}) },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
           {
@@ -272,7 +274,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
       plot.current = null;
       if (rootEl) delete rootEl.dataset.painted;
     };
-  }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps -- the plot is rebuilt only when its shape changes; new data goes through setData below
+  }, [shape, height, sync]); // eslint-disable-line react-hooks/exhaustive-deps -- the plot is rebuilt only when its shape changes; new data goes through setData below
 
   useEffect(() => {
     const u = plot.current;

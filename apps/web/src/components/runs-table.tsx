@@ -1,9 +1,11 @@
 "use client";
+import type { GroupBy } from "@heron/core";
 import { type ReactNode, useEffect, useMemo, useState } from "react";
 
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
 import { type Column, type RunRow, STATUSES, tagsOf, useRunColumns } from "./run-columns";
+import { RunsTableBody } from "./runs-table-body";
 import type { AppliedView, ViewState } from "./saved-views";
 
 export type { RunRow } from "./run-columns";
@@ -33,9 +35,12 @@ export function RunsTable({
   actions,
   applied,
   onViewChange,
+  by = null,
 }: {
   project: string;
   runs: RunRow[];
+  /** fold the rows into groups (tag, job group, config value) */
+  by?: GroupBy | null;
   /** a saved view to apply (saved-views.tsx) */
   applied?: AppliedView | null;
   /** the table's filters, sort, columns and pins, for saving as a view */
@@ -68,11 +73,12 @@ export function RunsTable({
     if (applied.state.sort) setSort(applied.state.sort);
     setChosen(applied.state.columns ?? null);
     if (applied.state.pinned) setPins(applied.state.pinned);
+    if (applied.state.selected) setSelected(applied.state.selected);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- applied once per choice (`seq`), not on every render of setPins
   }, [applied?.seq]);
   useEffect(() => {
-    onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins });
-  }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins]);
+    onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins, selected });
+  }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins, selected]);
   const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
   const cfgValues = useMemo(
     () => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []),
@@ -232,33 +238,38 @@ export function RunsTable({
               </tr>
             </thead>
             <tbody>
-              {rows.map((r) => {
-                const sel = selected.indexOf(r.id);
-                return (
-                  <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
-                    <td>
-                      <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
-                      {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
-                    </td>
-                    <td>
-                      <button
-                        className={pins.includes(r.id) ? "pin on" : "pin"}
-                        aria-pressed={pins.includes(r.id)}
-                        aria-label={`pin ${r.name}`}
-                        title={pins.includes(r.id) ? "unpin" : "pin to top"}
-                        onClick={() => togglePin(r.id)}
-                      >
-                        ★
-                      </button>
-                    </td>
-                    {columns.map((c) => (
-                      <td key={c.id} className={c.numeric ? "num" : undefined}>
-                        {c.render ? c.render(r) : (c.get(r) ?? "—")}
+              <RunsTableBody
+                rows={rows}
+                by={by}
+                cols={columns.length + 2}
+                renderRow={(r) => {
+                  const sel = selected.indexOf(r.id);
+                  return (
+                    <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
+                      <td>
+                        <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
+                        {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
                       </td>
-                    ))}
-                  </tr>
-                );
-              })}
+                      <td>
+                        <button
+                          className={pins.includes(r.id) ? "pin on" : "pin"}
+                          aria-pressed={pins.includes(r.id)}
+                          aria-label={`pin ${r.name}`}
+                          title={pins.includes(r.id) ? "unpin" : "pin to top"}
+                          onClick={() => togglePin(r.id)}
+                        >
+                          ★
+                        </button>
+                      </td>
+                      {columns.map((c) => (
+                        <td key={c.id} className={c.numeric ? "num" : undefined}>
+                          {c.render ? c.render(r) : (c.get(r) ?? "—")}
+                        </td>
+                      ))}
+                    </tr>
+                  );
+                }}
+              />
             </tbody>
           </table>
         </div>

@@ -66,6 +66,8 @@ export async function groupedSeries(services: Services, raw: GroupedSeriesQuery)
   const runs = await services.prisma.run.findMany({
     where: { id: { in: ids }, projectId: project.id, deletedAt: null },
     select: { id: true, config: true, tags: true, group: true },
+    // groups in the order their first run was created: stable colours from one answer to the next
+    orderBy: { createdAt: "asc" },
   });
   const missing = ids.find((id) => !runs.some((r) => r.id === id));
   if (missing) throw new AppError("NOT_FOUND", `run "${missing}" not found in project "${q.projectId}"`);
