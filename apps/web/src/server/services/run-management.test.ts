@@ -107,4 +107,13 @@ describe("run management", () => {
     await t.api.run.restore.mutate({ runIds: [runId] });
     expect((await viewer.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
   });
+
+  it("filters run.list by tag and status on the server, before the limit", async () => {
+    const old = await logRun("many", "old-tagged", 1);
+    await t.api.run.update.mutate({ runId: old, tags: ["rare"] });
+    for (let i = 0; i < 3; i++) await logRun("many", `new-${i}`, 1);
+    expect((await t.api.run.list.query({ projectId: "many", limit: 2 })).map((r) => r.name)).toEqual(["new-2", "new-1"]);
+    expect((await t.api.run.list.query({ projectId: "many", limit: 2, tag: "rare" })).map((r) => r.name)).toEqual(["old-tagged"]);
+    expect(await t.api.run.list.query({ projectId: "many", tag: "rare", status: "finished" })).toEqual([]);
+  });
 });

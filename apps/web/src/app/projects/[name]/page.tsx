@@ -14,15 +14,29 @@ import { chartsViewFromParams, chartsViewFromState, chartsViewToParams, chartsVi
 import { tableViewFromParams, tableViewToParams } from "../../../lib/table-view";
 import { replaceQuery } from "../../../lib/view-params";
 
+/** runs the table loads at most (newest first, after the server-side tag and status filters) */
+const LIST_LIMIT = 500;
+
 export default function ProjectPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = use(params);
   const project = decodeURIComponent(name);
   const [view, setView] = useState<RunView>("active");
-  const { data: runs, error, reload } = useQuery(() => api.run.list.query({ projectId: project, view }), [project, view], 3000);
+  const [table, setTable] = useState<ViewState>({});
+  // tag and status filter on the server too: the table holds the newest LIST_LIMIT matches
+  const serverTag = table.filters?.tag || undefined;
+  const serverStatus = table.filters?.status || undefined;
+  const {
+    data: runs,
+    error,
+    reload,
+  } = useQuery(
+    () => api.run.list.query({ projectId: project, view, tag: serverTag, status: serverStatus, limit: LIST_LIMIT }),
+    [project, view, serverTag, serverStatus],
+    3000,
+  );
   const info = useQuery(() => api.project.get.query({ project }), [project]);
   const { configKeys } = useRunColumns(runs ?? []);
   const [applied, setApplied] = useState<AppliedView | null>(null);
-  const [table, setTable] = useState<ViewState>({});
   const [by, setBy] = useState<GroupBy | null>(null);
   // the whole view lives in the URL: the table's part here, grouping and chart settings in the
   // charts page's parameters (the Charts link carries them); read after mount, like the run page
@@ -108,6 +122,11 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
             init({"{"} project: &quot;{project}&quot; {"}"})
           </code>
           .
+        </p>
+      )}
+      {runs && runs.length >= LIST_LIMIT && (
+        <p className="muted small" data-testid="runs-capped">
+          The newest {LIST_LIMIT} runs{serverTag || serverStatus ? " that match" : ""} are loaded; filter by tag or status to reach older ones.
         </p>
       )}
       {runs && runs.length > 0 && (
