@@ -49,17 +49,19 @@ export function RunsTable({
   actions?: (selected: string[], clear: () => void) => ReactNode;
 }) {
   const { configs, configKeys, allColumns, defaults } = useRunColumns(runs);
-  const [chosen, setChosen] = useState<string[] | null>(null);
+  // a view applied before the table mounts (the URL's) is its first state, so the first report is not the defaults
+  const first = applied?.state;
+  const [chosen, setChosen] = useState<string[] | null>(first?.columns ?? null);
   const visible = chosen ?? defaults;
   const columns = visible.map((id) => allColumns.find((c) => c.id === id)).filter((c): c is Column => !!c);
 
-  const [text, setText] = useState("");
-  const [status, setStatus] = useState("");
-  const [tag, setTag] = useState("");
-  const [cfgKey, setCfgKey] = useState("");
-  const [cfgValue, setCfgValue] = useState("");
-  const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>({ col: "created", dir: -1 });
-  const [selected, setSelected] = useState<string[]>([]);
+  const [text, setText] = useState(first?.filters?.text ?? "");
+  const [status, setStatus] = useState(first?.filters?.status ?? "");
+  const [tag, setTag] = useState(first?.filters?.tag ?? "");
+  const [cfgKey, setCfgKey] = useState(first?.filters?.configKey ?? "");
+  const [cfgValue, setCfgValue] = useState(first?.filters?.configValue ?? "");
+  const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>(first?.sort ?? { col: "created", dir: -1 });
+  const [selected, setSelected] = useState<string[]>(first?.selected ?? []);
   const [chooserFilter, setChooserFilter] = useState("");
   const { pins, toggle: togglePin, set: setPins } = usePins(project);
   useEffect(() => {

@@ -155,4 +155,20 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     await saveScreenshot(second, "charts-saved-view");
     await second.context().close();
   });
+
+  it("keeps the compare view's settings in its URL and moves one crosshair across its charts", async () => {
+    const page = await newPage();
+    await page.goto(`${t.server.url}/compare?runs=${ids[0]},${ids[3]}&ema=0.5&collapsed=val`);
+    const charts = page.locator("[data-chart][data-painted]");
+    await expect.poll(() => charts.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    expect(await page.getByLabel("EMA smoothing").inputValue()).toBe("0.5");
+    expect(await page.locator('[data-chart="val/loss"]').count()).toBe(0);
+    await page.getByLabel("x axis").selectOption("relative");
+    await expect.poll(() => page.url()).toContain("x=relative");
+    // hovering the first chart draws the cursor on the others too (uPlot cursor.sync)
+    const box = (await charts.nth(0).locator("canvas").first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => charts.nth(1).locator(".u-cursor-x").getAttribute("class")).not.toContain("u-off");
+    await page.context().close();
+  });
 });

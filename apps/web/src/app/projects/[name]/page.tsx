@@ -22,6 +22,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const project = decodeURIComponent(name);
   const [view, setView] = useState<RunView>("active");
   const [table, setTable] = useState<ViewState>({});
+  const [linked, setLinked] = useState<boolean | null>(null);
   // tag and status filter on the server too: the table holds the newest LIST_LIMIT matches
   const serverTag = table.filters?.tag || undefined;
   const serverStatus = table.filters?.status || undefined;
@@ -30,8 +31,9 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
     error,
     reload,
   } = useQuery(
-    () => api.run.list.query({ projectId: project, view, tag: serverTag, status: serverStatus, limit: LIST_LIMIT }),
-    [project, view, serverTag, serverStatus],
+    // nothing before the URL is read: a linked tag or status filter is the first query, not a second one
+    () => (linked === null ? Promise.resolve(null) : api.run.list.query({ projectId: project, view, tag: serverTag, status: serverStatus, limit: LIST_LIMIT })),
+    [project, view, serverTag, serverStatus, linked === null],
     3000,
   );
   const info = useQuery(() => api.project.get.query({ project }), [project]);
@@ -41,7 +43,6 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   // the whole view lives in the URL: the table's part here, grouping and chart settings in the
   // charts page's parameters (the Charts link carries them); read after mount, like the run page
   const [search, setSearch] = useState("");
-  const [linked, setLinked] = useState<boolean | null>(null);
   const applyView = useCallback((s: ViewState) => {
     if (s.view) setView(s.view);
     setApplied({ state: s, seq: Date.now() });
@@ -56,6 +57,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
     if (s.view) setView(s.view);
     setBy(chartsViewFromParams(p).by);
     if (Object.keys(s).length) setApplied({ state: s, seq: Date.now() });
+    setTable(s);
     setLinked(window.location.search.length > 1);
     setSearch(window.location.search);
   }, []);
