@@ -4,7 +4,6 @@ import uPlot from "uplot";
 
 import type { BandMode } from "../lib/charts-view";
 import { colorAt, withAlpha } from "../lib/colors";
-import { formatNumber } from "../lib/format";
 import { formatTickWithUnit, formatWithUnit } from "../lib/units";
 import type { GroupedSeries } from "../server/services/grouped-series";
 
@@ -70,7 +69,7 @@ export function GroupChart({ title, data, band, sync, height = 240 }: { title: s
             const n = at ? g.n[idx] : g.runIds.length;
             const lo = at ? u.data[2 + i * 3]![idx] : null;
             const hi = at ? u.data[3 + i * 3]![idx] : null;
-            const range = lo != null && hi != null ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>` : "";
+            const range = lo != null && hi != null ? ` <span class="muted">[${formatWithUnit(title, lo)}, ${formatWithUnit(title, hi)}]</span>` : "";
             const name = g.name.replace(/[<>&]/g, "");
             return `<span class="legend-item"><i style="background:${colorAt(i)}"></i>${name} <span class="muted">(${n} runs)</span>${m != null ? ` <b>${formatWithUnit(title, m)}</b>${range}` : ""}</span>`;
           })

@@ -82,7 +82,8 @@ function drawSinglePoints(u: uPlot, entries: { value: number; color: string }[],
     const x = u.data[0][idx];
     const v = col![idx]!;
     if (x === null || x === undefined) continue;
-    const text = formatNumber(v);
+    // the chart root carries its metric key: the marker reads in the key's unit (MiB, %)
+    const text = formatWithUnit(el.dataset.chart ?? "", v);
     labels.push(text);
     ctx.save();
     ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
@@ -192,7 +193,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         const hi = e.hi !== null && idx !== null && idx !== undefined ? u.data[e.hi]![idx] : null;
         const range =
           lo !== null && lo !== undefined && hi !== null && hi !== undefined && lo !== hi
-            ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>`
+            ? ` <span class="muted">[${formatWithUnit(title, lo)}, ${formatWithUnit(title, hi)}]</span>`
             : "";
         const label = e.label.replace(/[<>&]/g, "");
         return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatWithUnit(title, v)}</b>${range}` : ""}</span>`;
