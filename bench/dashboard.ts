@@ -2,16 +2,21 @@
 // navigation to every chart painted with its data:
 //   run page   — one run with 20 keys × 100,000 points (2,000,000 points)
 //   compare    — 10 runs × 100,000 points of one key, overlaid
+//   runs table — 10,000 runs (20 config keys, 5 metrics each), plain and filtered by tag, beside
+//                a 10-run project; grouped chart — 100 runs × 10,000 points in 5 groups, beside
+//                the same runs ungrouped (bench/helpers/dashboard-teams.ts; BENCH_TEAM=0 skips)
 // Data is seeded straight into the metrics store. Each page is loaded once cold (first visit:
 // Next compiles nothing at run time, but the browser fetches and parses the bundles), then
 // timed REPS times warm; the median warm load is the figure, the cold one is reported beside
 // it, and so is the server's share (the same series queries timed from Node).
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 
 import { type MetricPoint, PROTOCOL_VERSION } from "@heron/core";
 
 import { chromiumAvailable, ensureDashboardBuilt, launchBrowser } from "../apps/web/src/testing/browser";
 import { startTestServer, type TestServer } from "../apps/web/src/testing/harness";
+import { measureTeamPages } from "./helpers/dashboard-teams";
 
 const KEYS = 20;
 const POINTS = 100_000;
@@ -95,6 +100,7 @@ async function main() {
     const painted = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>("[data-chart][data-painted]")].map((el) => Number(el.dataset.painted)),
     );
+    const team = process.env.BENCH_TEAM === "0" ? null : await measureTeamPages(t, page, REPS);
     await browser.close();
     console.error(
       `run page (${KEYS} charts): cold ${runCold.toFixed(0)} ms, warm ${runMs.map((x) => x.toFixed(0)).join("/")} ms; server queries ${runQueryMs.toFixed(0)} ms`,
@@ -112,6 +118,8 @@ async function main() {
         run_series_query_ms: Math.round(runQueryMs),
         compare_query_ms: Math.round(compareQueryMs),
         points: (KEYS + COMPARE_RUNS) * POINTS,
+        ...(team ?? {}),
+        load_avg: os.loadavg().map((x) => Math.round(x * 10) / 10),
       }),
     );
   } finally {

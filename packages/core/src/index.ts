@@ -1,4 +1,5 @@
 // Browser-safe entry: schemas, protocol types, pure helpers. No node or tfjs imports here.
+export * from "./charts/run-groups";
 export * from "./charts/smoothing";
 export * from "./errors";
 export * from "./glob";

@@ -29,6 +29,8 @@ type Props = {
   onZoom?: (range: StepRange | null, byLine?: Record<string, StepRange>) => void;
   zoomed?: boolean;
   height?: number;
+  /** charts sharing this key move one crosshair together (uPlot cursor.sync) */
+  sync?: string;
 };
 
 const AXIS = "#8b95a1";
@@ -80,7 +82,8 @@ function drawSinglePoints(u: uPlot, entries: { value: number; color: string }[],
     const x = u.data[0][idx];
     const v = col![idx]!;
     if (x === null || x === undefined) continue;
-    const text = formatNumber(v);
+    // the chart root carries its metric key: the marker reads in the key's unit (MiB, %)
+    const text = formatWithUnit(el.dataset.chart ?? "", v);
     labels.push(text);
     ctx.save();
     ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
@@ -120,7 +123,7 @@ function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
  */
 // Long because uPlot is configured in one object (scales, series, axes, legend and zoom hooks)
 // that must be built together when the chart's shape changes.
-export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220 }: Props) {
+export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLDivElement>(null);
@@ -190,7 +193,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         const hi = e.hi !== null && idx !== null && idx !== undefined ? u.data[e.hi]![idx] : null;
         const range =
           lo !== null && lo !== undefined && hi !== null && hi !== undefined && lo !== hi
-            ? ` <span class="muted">[${formatNumber(lo)}, ${formatNumber(hi)}]</span>`
+            ? ` <span class="muted">[${formatWithUnit(title, lo)}, ${formatWithUnit(title, hi)}]</span>`
             : "";
         const label = e.label.replace(/[<>&]/g, "");
         return `<span class="legend-item"><i style="background:${e.color}"></i>${label}${v !== null && v !== undefined ? ` <b>${formatWithUnit(title, v)}</b>${range}` : ""}</span>`;
@@ -208,7 +211,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         },
         series,
         bands,
-        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 } },
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 }, ...(sync ? { sync: { key: sync } } : {}) },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
           {
@@ -272,7 +275,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
       plot.current = null;
       if (rootEl) delete rootEl.dataset.painted;
     };
-  }, [shape, height]); // eslint-disable-line react-hooks/exhaustive-deps -- the plot is rebuilt only when its shape changes; new data goes through setData below
+  }, [shape, height, sync]); // eslint-disable-line react-hooks/exhaustive-deps -- the plot is rebuilt only when its shape changes; new data goes through setData below
 
   useEffect(() => {
     const u = plot.current;

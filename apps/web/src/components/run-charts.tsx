@@ -134,6 +134,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
             key={k}
             title={k}
             settings={settings}
+            sync="run"
             zoomed={!!zoom[k]}
             onZoom={(r) => onZoom(k, r)}
             lines={[{ id: runId, label: runName, color, series: series[k] ?? null, live: zoom[k] ? undefined : live[k], startTs }]}

@@ -4,7 +4,8 @@ import { type ReactNode, useMemo } from "react";
 
 import type { api } from "../lib/api";
 import { flattenConfig } from "../lib/flatten";
-import { formatDate, formatDuration, formatNumber } from "../lib/format";
+import { formatDate, formatDuration } from "../lib/format";
+import { formatWithUnit } from "../lib/units";
 
 export type RunRow = Awaited<ReturnType<typeof api.run.list.query>>[number];
 export type Value = string | number | null;
@@ -61,7 +62,8 @@ export function useRunColumns(runs: RunRow[]) {
         id: `metric:${k}:${agg}`,
         label: `${k} (${agg})`,
         get: (r: RunRow) => r.metrics[k]?.[agg] ?? null,
-        render: (r: RunRow) => formatNumber(r.metrics[k]?.[agg]),
+        // the key's unit (…_bytes → MiB, …_pct → %), as charts and the summary panel show it
+        render: (r: RunRow) => formatWithUnit(k, r.metrics[k]?.[agg]),
         numeric: true,
       })),
     );
@@ -79,7 +81,7 @@ export function useRunColumns(runs: RunRow[]) {
         get,
         render: (r) => {
           const v = get(r);
-          return typeof v === "number" ? formatNumber(v) : (v ?? "—");
+          return typeof v === "number" ? formatWithUnit(k, v) : (v ?? "—");
         },
         numeric: true,
       };

@@ -2,7 +2,6 @@
 import { isSystemKey } from "@heron/core";
 
 import { flattenConfig } from "../lib/flatten";
-import { formatNumber } from "../lib/format";
 import { formatWithUnit } from "../lib/units";
 
 type MetricSummary = { last: number | null; min: number | null; max: number | null; count?: number | null; lastStep?: number | null };
@@ -36,9 +35,9 @@ export function RunSummary({ metrics, summary }: { metrics: Record<string, Metri
               {scalars.map(([k, s]) => (
                 <tr key={k} data-key={k}>
                   <th scope="row">{k}</th>
-                  <td className="num">{formatNumber(s.last)}</td>
-                  <td className="num">{formatNumber(s.min)}</td>
-                  <td className="num">{formatNumber(s.max)}</td>
+                  <td className="num">{formatWithUnit(k, s.last)}</td>
+                  <td className="num">{formatWithUnit(k, s.min)}</td>
+                  <td className="num">{formatWithUnit(k, s.max)}</td>
                   <td className="num">{s.count ?? "—"}</td>
                 </tr>
               ))}

@@ -1,9 +1,11 @@
 "use client";
+import type { GroupBy } from "@heron/core";
 import { type ReactNode, useEffect, useMemo, useState } from "react";
 
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
 import { type Column, type RunRow, STATUSES, tagsOf, useRunColumns } from "./run-columns";
+import { RunsTableBody } from "./runs-table-body";
 import type { AppliedView, ViewState } from "./saved-views";
 
 export type { RunRow } from "./run-columns";
@@ -33,9 +35,12 @@ export function RunsTable({
   actions,
   applied,
   onViewChange,
+  by = null,
 }: {
   project: string;
   runs: RunRow[];
+  /** fold the rows into groups (tag, job group, config value) */
+  by?: GroupBy | null;
   /** a saved view to apply (saved-views.tsx) */
   applied?: AppliedView | null;
   /** the table's filters, sort, columns and pins, for saving as a view */
@@ -44,17 +49,19 @@ export function RunsTable({
   actions?: (selected: string[], clear: () => void) => ReactNode;
 }) {
   const { configs, configKeys, allColumns, defaults } = useRunColumns(runs);
-  const [chosen, setChosen] = useState<string[] | null>(null);
+  // a view applied before the table mounts (the URL's) is its first state, so the first report is not the defaults
+  const first = applied?.state;
+  const [chosen, setChosen] = useState<string[] | null>(first?.columns ?? null);
   const visible = chosen ?? defaults;
   const columns = visible.map((id) => allColumns.find((c) => c.id === id)).filter((c): c is Column => !!c);
 
-  const [text, setText] = useState("");
-  const [status, setStatus] = useState("");
-  const [tag, setTag] = useState("");
-  const [cfgKey, setCfgKey] = useState("");
-  const [cfgValue, setCfgValue] = useState("");
-  const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>({ col: "created", dir: -1 });
-  const [selected, setSelected] = useState<string[]>([]);
+  const [text, setText] = useState(first?.filters?.text ?? "");
+  const [status, setStatus] = useState(first?.filters?.status ?? "");
+  const [tag, setTag] = useState(first?.filters?.tag ?? "");
+  const [cfgKey, setCfgKey] = useState(first?.filters?.configKey ?? "");
+  const [cfgValue, setCfgValue] = useState(first?.filters?.configValue ?? "");
+  const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>(first?.sort ?? { col: "created", dir: -1 });
+  const [selected, setSelected] = useState<string[]>(first?.selected ?? []);
   const [chooserFilter, setChooserFilter] = useState("");
   const { pins, toggle: togglePin, set: setPins } = usePins(project);
   useEffect(() => {
@@ -68,11 +75,12 @@ export function RunsTable({
     if (applied.state.sort) setSort(applied.state.sort);
     setChosen(applied.state.columns ?? null);
     if (applied.state.pinned) setPins(applied.state.pinned);
+    if (applied.state.selected) setSelected(applied.state.selected);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- applied once per choice (`seq`), not on every render of setPins
   }, [applied?.seq]);
   useEffect(() => {
-    onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins });
-  }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins]);
+    onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins, selected });
+  }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins, selected]);
   const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
   const cfgValues = useMemo(
     () => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []),
@@ -232,33 +240,38 @@ export function RunsTable({
               </tr>
             </thead>
             <tbody>
-              {rows.map((r) => {
-                const sel = selected.indexOf(r.id);
-                return (
-                  <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
-                    <td>
-                      <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
-                      {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
-                    </td>
-                    <td>
-                      <button
-                        className={pins.includes(r.id) ? "pin on" : "pin"}
-                        aria-pressed={pins.includes(r.id)}
-                        aria-label={`pin ${r.name}`}
-                        title={pins.includes(r.id) ? "unpin" : "pin to top"}
-                        onClick={() => togglePin(r.id)}
-                      >
-                        ★
-                      </button>
-                    </td>
-                    {columns.map((c) => (
-                      <td key={c.id} className={c.numeric ? "num" : undefined}>
-                        {c.render ? c.render(r) : (c.get(r) ?? "—")}
+              <RunsTableBody
+                rows={rows}
+                by={by}
+                cols={columns.length + 2}
+                renderRow={(r) => {
+                  const sel = selected.indexOf(r.id);
+                  return (
+                    <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
+                      <td>
+                        <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
+                        {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}
                       </td>
-                    ))}
-                  </tr>
-                );
-              })}
+                      <td>
+                        <button
+                          className={pins.includes(r.id) ? "pin on" : "pin"}
+                          aria-pressed={pins.includes(r.id)}
+                          aria-label={`pin ${r.name}`}
+                          title={pins.includes(r.id) ? "unpin" : "pin to top"}
+                          onClick={() => togglePin(r.id)}
+                        >
+                          ★
+                        </button>
+                      </td>
+                      {columns.map((c) => (
+                        <td key={c.id} className={c.numeric ? "num" : undefined}>
+                          {c.render ? c.render(r) : (c.get(r) ?? "—")}
+                        </td>
+                      ))}
+                    </tr>
+                  );
+                }}
+              />
             </tbody>
           </table>
         </div>

@@ -13,7 +13,18 @@ export type AppliedView = { state: ViewState; seq: number };
  * Saved views of a project: choose one to apply it, save the current table as a new view, make
  * one the project's default (applied when the page opens) or delete it.
  */
-export function SavedViews({ project, current, onApply }: { project: string; current: ViewState; onApply: (s: ViewState) => void }) {
+export function SavedViews({
+  project,
+  current,
+  onApply,
+  skipDefault = false,
+}: {
+  project: string;
+  current: ViewState;
+  onApply: (s: ViewState) => void;
+  /** a link that carries its own view (a query string) opens as linked, not with the default view */
+  skipDefault?: boolean;
+}) {
   const views = useQuery(() => api.view.list.query({ projectId: project }), [project]);
   const [chosen, setChosen] = useState("");
   const [name, setName] = useState("");
@@ -23,11 +34,11 @@ export function SavedViews({ project, current, onApply }: { project: string; cur
     const def = views.data?.find((v) => v.isDefault);
     if (!views.data || openedDefault.current) return;
     openedDefault.current = true;
-    if (def) {
+    if (def && !skipDefault) {
       setChosen(def.id);
       onApply(def.state);
     }
-  }, [views.data, onApply]);
+  }, [views.data, onApply, skipDefault]);
   const act = async (fn: () => Promise<unknown>) => {
     setError(null);
     try {

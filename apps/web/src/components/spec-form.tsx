@@ -3,6 +3,8 @@ import { JobSpecSchema } from "@heron/core";
 import { useMemo, useState } from "react";
 import { z } from "zod";
 
+import { SourceRunPicker } from "./source-run-picker";
+
 type JsonSchema = {
   type?: string;
   items?: JsonSchema;
@@ -69,6 +71,9 @@ export function describeKinds(): Map<string, Field[]> {
 /** Starting values: presets for the common kinds, else each field's default or first choice. */
 const PRESETS: Record<string, FormValues> = {
   train: { dataset: "mnist", model: "mlp-mnist", epochs: "1", batchSize: "64", lr: "0.001", maxTrainSamples: "10000" },
+  // seed 003's recipe: every distillation method, 3 epochs; fine-tuning starts gentler
+  distill: { epochs: "3", batchSize: "128", lr: "0.001", methods: ["ce", "kd", "cosine", "regressor"] },
+  finetune: { epochs: "1", batchSize: "32", lr: "0.0005" },
 };
 function initialValues(kind: string, fields: Field[]): FormValues {
   const out: FormValues = {};
@@ -76,6 +81,8 @@ function initialValues(kind: string, fields: Field[]): FormValues {
     if (f.control === "checkbox") out[f.name] = f.schema.default === true;
     else if (f.control === "multi") out[f.name] = f.required && f.schema.items?.enum?.length ? [String(f.schema.items.enum[0])] : [];
     else if (f.required && f.control === "select") out[f.name] = optionText(f.schema.enum?.[0]);
+    // the schema's default, shown in the field so the form says what will be used
+    else if (f.schema.default !== undefined && f.control !== "json") out[f.name] = optionText(f.schema.default);
     else out[f.name] = "";
   }
   return { ...out, ...(PRESETS[kind] ?? {}) };
@@ -129,9 +136,12 @@ function optionText(v: unknown): string {
 export function SpecForm({
   onSubmit,
   disabledReason,
+  project,
 }: {
   onSubmit: (spec: Record<string, unknown>) => Promise<string | null>;
   disabledReason?: string | null;
+  /** the project the job goes to: teacher and base pickers list its finished runs */
+  project?: string;
 }) {
   const kinds = useMemo(describeKinds, []);
   const kindNames = [...kinds.keys()];
@@ -191,7 +201,18 @@ export function SpecForm({
       </div>
       <div className="fields">
         {fields.map((f) => (
-          <SpecField key={f.name} f={f} value={values[f.name]} err={errors[f.name]} onChange={(name, v) => setValues((prev) => ({ ...prev, [name]: v }))} />
+          <SpecField
+            key={f.name}
+            f={f}
+            value={values[f.name]}
+            err={errors[f.name]}
+            onChange={(name, v) => setValues((prev) => ({ ...prev, [name]: v }))}
+            picker={
+              project && f.control === "json" && ((kind === "distill" && f.name === "teacher") || (kind === "finetune" && f.name === "base"))
+                ? project
+                : undefined
+            }
+          />
         ))}
       </div>
       <button className="primary" type="submit" disabled={busy || !!disabledReason} title={disabledReason ?? undefined}>
@@ -217,11 +238,14 @@ function SpecField({
   value,
   err,
   onChange,
+  picker,
 }: {
   f: Field;
   value: FormValues[string] | undefined;
   err: string | undefined;
   onChange: (name: string, v: string | boolean | string[]) => void;
+  /** a project whose finished runs can fill this field (teacher / base) */
+  picker?: string;
 }) {
   const id = `spec-${f.name}`;
   const common = { id, "aria-invalid": err ? true : undefined, "aria-describedby": err ? `${id}-err` : undefined };
@@ -258,7 +282,10 @@ function SpecField({
           })}
         </div>
       ) : f.control === "json" ? (
-        <textarea {...common} rows={2} className="mono" placeholder={jsonHint(f.schema)} value={String(value ?? "")} onChange={(e) => set(e.target.value)} />
+        <>
+          {picker && <SourceRunPicker project={picker} what={f.name === "base" ? "base" : "teacher"} value={String(value ?? "")} onPick={set} />}
+          <textarea {...common} rows={2} className="mono" placeholder={jsonHint(f.schema)} value={String(value ?? "")} onChange={(e) => set(e.target.value)} />
+        </>
       ) : f.control === "checkbox" ? (
         <input {...common} type="checkbox" checked={value === true} onChange={(e) => set(e.target.checked)} />
       ) : (

@@ -69,6 +69,7 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "metric.series": [{ runId: kr, key: "loss", maxPoints: 10, stepMin: 0, stepMax: 100 }],
     "metric.compare": [{ runIds: [kr, sr], key: "loss", maxPoints: 10 }],
     "metric.summaries": [{ runIds: [kr, sr] }],
+    "metric.groupedSeries": [{ projectId: kp, runIds: [kr], key: "loss", by: "config:lr", maxPoints: 10 }],
 
     "job.submit": [
       { projectId: sp, spec: trainSpec, queue: "default", priority: 0, maxAttempts: 1, group: "g" },

@@ -1,17 +1,16 @@
 "use client";
-import { useState } from "react";
-
 import { ChartGrid } from "../../components/chart-grid";
 import { ChartToolbar } from "../../components/chart-toolbar";
 import { ConfigDiff } from "../../components/config-diff";
 import { MetricChart } from "../../components/metric-chart";
 import { useCompareData } from "../../components/use-compare-data";
-import { type ChartSettings, DEFAULT_SETTINGS, groupKeys } from "../../lib/chart-data";
+import { useRunView } from "../../components/use-run-view";
+import { groupKeys } from "../../lib/chart-data";
 import { colorAt } from "../../lib/colors";
 
 export default function ComparePage() {
-  const [settings, setSettings] = useState<ChartSettings>(DEFAULT_SETTINGS);
-  const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  // smoothing, x axis, log scale and collapsed sections in the URL beside `runs`, as on the run page
+  const { settings, setSettings, collapsed, setCollapsed } = useRunView(["charts"] as const, "charts");
   const { runIds, runs, data, error, distill, live, keys, zoom, onZoom } = useCompareData();
 
   if (runIds && runIds.length < 2)
@@ -51,6 +50,7 @@ export default function ComparePage() {
             key={k}
             title={k}
             settings={settings}
+            sync="compare"
             zoomed={!!zoom[k]}
             onZoom={(r, byRun) => onZoom(k, r, byRun)}
             lines={runs

@@ -26,7 +26,7 @@ export default function JobsPage() {
       : role.error && /needs the project role/.test(role.error)
         ? `You are not a member of "${project}".`
         : null;
-  const [submitted, setSubmitted] = useState<string | null>(null);
+  const [submitted, setSubmitted] = useState<{ jobIds: string[]; group: string | null; project: string } | null>(null);
   return (
     <>
       <h1>Jobs</h1>
@@ -47,22 +47,33 @@ export default function JobsPage() {
           </datalist>
         </div>
         <SpecForm
+          project={project}
           disabledReason={disabledReason}
           onSubmit={async (spec) => {
             try {
-              const { jobId } = await api.job.submit.mutate({ projectId: project, spec });
-              setSubmitted(jobId);
+              setSubmitted(null);
+              const { jobIds, group } = await api.job.submit.mutate({ projectId: project, spec });
+              setSubmitted({ jobIds, group, project });
               reload();
               return null;
             } catch (err) {
               const msg = errorMessage(err);
-              return /not found/.test(msg) ? `${msg} — create the project on the Projects page first.` : msg;
+              // only a missing project is fixed by creating one; a missing teacher or base run says so itself
+              return /^project ".*" not found/.test(msg) ? `${msg} — create the project on the Projects page first.` : msg;
             }
           }}
         />
         {submitted && (
           <p className="ok" role="status">
-            Job {submitted.slice(-8)} queued. It starts when a runner has a free slot.
+            {submitted.jobIds.length === 1 ? "Job" : `${submitted.jobIds.length} jobs`} queued in {submitted.project}
+            {submitted.group ? ` (group ${submitted.group})` : ""}:{" "}
+            {submitted.jobIds.map((id, i) => (
+              <span key={id}>
+                {i > 0 && ", "}
+                <code data-job={id}>{id}</code>
+              </span>
+            ))}
+            . They start when a runner has a free slot.
           </p>
         )}
       </div>

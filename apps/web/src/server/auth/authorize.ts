@@ -46,6 +46,7 @@ export function createAuthorizer(prisma: PrismaClient) {
     if (rule.scope && !scopeAtLeast(p.scope, rule.scope))
       throw new AppError("FORBIDDEN", `${name} needs a key with scope "${rule.scope}"; this key's scope is "${p.scope}"`);
     if (rule.admin && !p.admin) throw new AppError("FORBIDDEN", `${name} needs the instance role "admin"`);
+    const trashed = rule.scope === "read" && !p.admin ? (target.trashedRunIds?.[0] ?? null) : null;
     for (const projectId of target.projectIds) {
       if (p.projectIds && !p.projectIds.includes(projectId))
         throw new AppError("FORBIDDEN", `this key is restricted to other projects than the one ${name} names`);
@@ -56,6 +57,8 @@ export function createAuthorizer(prisma: PrismaClient) {
           "FORBIDDEN",
           `${name} needs the project role "${rule.role}"${role ? ` (you are "${role}")` : " (you are not a member of this project)"}`,
         );
+      // after the role check: only those who may see the project learn that the run is in its trash
+      if (trashed && (!rule.trashed || !roleAtLeast(role, rule.trashed))) throw new AppError("NOT_FOUND", `run "${trashed}" not found (it is in the trash)`);
       if (rule.ownJob && target.job && target.job.submittedBy !== p.userId && !roleAtLeast(role, "maintainer")) {
         throw new AppError("FORBIDDEN", `${name} on another user's job needs the project role "maintainer"`);
       }

@@ -100,6 +100,7 @@ describe("policy table", () => {
       "metric.series": { runId: ids.runId, key: "loss" },
       "metric.compare": { runIds: [ids.runId], key: "loss" },
       "metric.summaries": { runIds: [ids.runId] },
+      "metric.groupedSeries": { projectId: ids.project, runIds: [ids.runId], key: "loss", by: "tag" },
       "job.submit": { projectId: ids.project, spec: {} },
       "job.get": { jobId: ids.jobId },
       "job.list": { projectId: ids.project },

@@ -20,6 +20,12 @@ export type Rule = {
   target?: Target;
   /** below maintainer, only on the caller's own job (members cancel and retry their own jobs) */
   ownJob?: true;
+  /**
+   * The least project role that may *read* a run in the trash by its id. Without it, a read of
+   * a trashed run answers "not found" to everyone but instance admins: the trash hides a run's
+   * metrics, logs and media until it is restored (writes are refused by the services).
+   */
+  trashed?: ProjectRole;
 };
 
 const USER = ["user"] as const;
@@ -40,7 +46,8 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "project.removeMember": { principals: USER, scope: "admin", role: "maintainer", target: "project" },
 
   "run.list": read("viewer", "project"),
-  "run.get": read("viewer", "run"),
+  // the run page of a trashed run says so and offers "Restore" to the role that may restore it
+  "run.get": { ...read("viewer", "run"), trashed: "maintainer" },
   "run.logs": read("viewer", "run"),
   "run.texts": read("viewer", "run"),
   "run.media": read("viewer", "run"),
@@ -60,6 +67,8 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "metric.series": read("viewer", "run"),
   "metric.compare": read("viewer", "runs"),
   "metric.summaries": read("viewer", "runs"),
+  // the runs are checked to belong to the project (and not be in its trash) in services/grouped-series.ts
+  "metric.groupedSeries": read("viewer", "project"),
 
   "job.submit": write("member", "project"),
   "job.get": read("viewer", "job"),

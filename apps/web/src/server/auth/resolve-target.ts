@@ -4,7 +4,8 @@ import type { PrismaClient } from "@heron/db";
 import type { Rule } from "./policy";
 
 export type Raw = Record<string, unknown>;
-export type Target = { projectIds: string[]; job?: { submittedBy: string | null }; runIds?: string[]; projectName?: string };
+/** `trashedRunIds`: the named runs that are in the trash (reads of them are refused below admin, see authorize.ts) */
+export type Target = { projectIds: string[]; job?: { submittedBy: string | null }; runIds?: string[]; projectName?: string; trashedRunIds?: string[] };
 const str = (v: unknown) => (typeof v === "string" && v.length > 0 && v.length <= 200 ? v : undefined);
 
 /** The project ids a call's input points at (and, for jobs, the job rows for ownership). */
@@ -27,15 +28,15 @@ export async function resolveTarget(prisma: PrismaClient, rule: Rule, raw: Raw):
     case "run": {
       const runId = str(raw.runId);
       if (!runId) return { projectIds: [] };
-      const r = await prisma.run.findUnique({ where: { id: runId }, select: { projectId: true } });
+      const r = await prisma.run.findUnique({ where: { id: runId }, select: { projectId: true, deletedAt: true } });
       if (!r) throw new AppError("NOT_FOUND", `run "${runId}" not found`);
-      return { projectIds: [r.projectId], runIds: [runId] };
+      return { projectIds: [r.projectId], runIds: [runId], trashedRunIds: r.deletedAt ? [runId] : [] };
     }
     case "runs": {
       const ids = Array.isArray(raw.runIds) ? raw.runIds.filter((x): x is string => typeof x === "string").slice(0, 1000) : [];
       if (!ids.length) return { projectIds: [] };
-      const runs = await prisma.run.findMany({ where: { id: { in: ids } }, select: { projectId: true } });
-      return { projectIds: [...new Set(runs.map((r) => r.projectId))], runIds: ids };
+      const runs = await prisma.run.findMany({ where: { id: { in: ids } }, select: { id: true, projectId: true, deletedAt: true } });
+      return { projectIds: [...new Set(runs.map((r) => r.projectId))], runIds: ids, trashedRunIds: runs.filter((r) => r.deletedAt).map((r) => r.id) };
     }
     case "job": {
       const jobId = str(raw.jobId);

@@ -1,6 +1,7 @@
 import { CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
 import { z } from "zod";
 
+import { groupedSeries, GroupedSeriesQuerySchema } from "../services/grouped-series";
 import { compareRunSeries } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 
@@ -21,5 +22,10 @@ export const metricRouter = router({
   /** answers `{ runId, series }` per requested run, in request order */
   compare: authedProcedure.input(CompareQuerySchema).query(({ ctx, input }) => compareRunSeries(ctx.services, input)),
   /** per run, per key: count, first/last step, finite min/max/last — for the runs table */
+  /**
+   * one key over a project's runs folded into groups (by tag, job group or a config value):
+   * per group, mean / min / max / std on a shared step grid read from the runs' rollups
+   */
+  groupedSeries: authedProcedure.input(GroupedSeriesQuerySchema).query(({ ctx, input }) => groupedSeries(ctx.services, input)),
   summaries: authedProcedure.input(z.object({ runIds: z.array(IdSchema).max(1000) })).query(({ ctx, input }) => ctx.services.metrics.summaries(input.runIds)),
 });

@@ -19,12 +19,24 @@ import { compareTableProcedure } from "./compare";
 export const runRouter = router({
   /** a distillation comparison: the teacher + one row per run of a group (services/compare-table.ts) */
   compareTable: compareTableProcedure,
-  /** `projectId` accepts a project's id or name; `view`: active (default: not archived, not trashed), all, archived, trash */
+  /**
+   * newest first, at most `limit` (500); `projectId` accepts a project's id or name; `view`:
+   * active (default: not archived, not trashed), all, archived, trash; `tag` and `status` filter
+   * on the server, before the limit, so a project of many runs reaches its older ones
+   */
   list: authedProcedure
-    .input(z.object({ projectId: z.string().min(1), limit: z.number().int().min(1).max(5000).optional(), view: RunListViewSchema.optional() }))
+    .input(
+      z.object({
+        projectId: z.string().min(1),
+        limit: z.number().int().min(1).max(5000).optional(),
+        view: RunListViewSchema.optional(),
+        tag: z.string().min(1).max(200).optional(),
+        status: z.string().min(1).max(50).optional(),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       const project = await ctx.services.projects.get(input.projectId);
-      return ctx.services.runs.list(project.id, input.limit, input.view);
+      return ctx.services.runs.list(project.id, input.limit, input.view, { tag: input.tag, status: input.status });
     }),
   /** rename, set the tag list, set the notes (markdown) */
   update: authedProcedure.input(RunUpdateSchema).mutation(({ ctx, input }) => updateRun(ctx.services, input)),

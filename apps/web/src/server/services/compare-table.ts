@@ -35,7 +35,7 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 export async function buildCompareTable(services: Services, input: CompareTableInput, visibleProjectIds: string[] | null = null): Promise<CompareTable> {
   const runs = input.group
     ? await services.prisma.run.findMany({
-        where: { group: input.group, ...(visibleProjectIds ? { projectId: { in: visibleProjectIds } } : {}) },
+        where: { group: input.group, deletedAt: null, ...(visibleProjectIds ? { projectId: { in: visibleProjectIds } } : {}) },
         orderBy: { createdAt: "asc" },
         take: 200,
       })

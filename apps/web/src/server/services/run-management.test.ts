@@ -82,4 +82,38 @@ describe("run management", () => {
     expect(await t.api.run.move.mutate({ runIds: [runId], projectId: "roles-2" })).toMatchObject({ count: 1, projectName: "roles-2" });
     expect(await names("roles-2", "all")).toEqual(["r"]);
   });
+
+  it("hides a trashed run's metrics, logs and comparisons from everyone but admins; its maintainer still sees the run", async () => {
+    const runId = await logRun("hidden", "binned");
+    const other = await logRun("hidden", "alive");
+    const viewer = createApi(t.server.url, (await addTeamMember(t, "viewer@trash.test", { project: "hidden", role: "viewer" })).key);
+    const maint = createApi(t.server.url, (await addTeamMember(t, "maint@trash.test", { project: "hidden", role: "maintainer" })).key);
+    expect((await viewer.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
+    await t.api.run.delete.mutate({ runIds: [runId] });
+
+    for (const api of [viewer, maint]) {
+      await expect(api.metric.series.query({ runId, key: "loss" })).rejects.toThrow(/not found \(it is in the trash\)/);
+      await expect(api.metric.keys.query({ runId })).rejects.toThrow(/in the trash/);
+      await expect(api.metric.compare.query({ runIds: [other, runId], key: "loss" })).rejects.toThrow(/in the trash/);
+      await expect(api.metric.summaries.query({ runIds: [runId] })).rejects.toThrow(/in the trash/);
+      await expect(api.run.logs.query({ runId })).rejects.toThrow(/in the trash/);
+      await expect(api.run.compareTable.query({ runIds: [runId] })).rejects.toThrow(/in the trash/);
+    }
+    await expect(viewer.run.get.query({ runId })).rejects.toThrow(/in the trash/);
+    expect((await maint.run.get.query({ runId })).deletedAt).not.toBeNull();
+    // admins (the bootstrap key) still read it; the live run stays readable for everyone
+    expect((await t.api.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
+    expect((await viewer.metric.compare.query({ runIds: [other], key: "loss" }))[0]!.series.steps).toHaveLength(50);
+    await t.api.run.restore.mutate({ runIds: [runId] });
+    expect((await viewer.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
+  });
+
+  it("filters run.list by tag and status on the server, before the limit", async () => {
+    const old = await logRun("many", "old-tagged", 1);
+    await t.api.run.update.mutate({ runId: old, tags: ["rare"] });
+    for (let i = 0; i < 3; i++) await logRun("many", `new-${i}`, 1);
+    expect((await t.api.run.list.query({ projectId: "many", limit: 2 })).map((r) => r.name)).toEqual(["new-2", "new-1"]);
+    expect((await t.api.run.list.query({ projectId: "many", limit: 2, tag: "rare" })).map((r) => r.name)).toEqual(["old-tagged"]);
+    expect(await t.api.run.list.query({ projectId: "many", tag: "rare", status: "finished" })).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { AppError, IdSchema } from "@heron/core";
+import { AppError, GroupBySchema, IdSchema, MetricKeySchema } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
 import { z } from "zod";
 
@@ -14,11 +14,32 @@ export const ViewStateSchema = z.object({
   columns: z.array(z.string().min(1).max(600)).max(500).nullable().optional(),
   /** which runs: active, all, archived, trash */
   view: RunListViewSchema.optional(),
+  /** chart settings (the project charts page and the runs' charts): smoothing, x axis, panels, hidden keys */
   chart: z
-    .object({ ema: z.number().min(0).max(1), avg: z.number().int().min(0).max(10_000), x: z.enum(["step", "relative", "wall"]), log: z.boolean() })
+    .object({
+      ema: z.number().min(0).max(1),
+      avg: z.number().int().min(0).max(10_000),
+      x: z.enum(["step", "relative", "wall"]),
+      log: z.boolean(),
+      /** a metric to draw against instead of the step (e.g. train/epoch) */
+      xKey: MetricKeySchema.nullable(),
+      /** panels in order, each its metric keys; empty: one panel per key */
+      panels: z.array(z.array(MetricKeySchema).min(1).max(20)).max(100),
+      /** keys left out of the one-panel-per-key layout */
+      hidden: z.array(MetricKeySchema).max(1000),
+      /** the parallel-coordinates metric */
+      pc: MetricKeySchema.nullable(),
+    })
+    .partial()
+    .optional(),
+  /** group runs (table folding and mean ± band charts) by tag, job group or a config key */
+  grouping: z
+    .object({ by: GroupBySchema.nullable(), band: z.enum(["minmax", "std"]) })
     .partial()
     .optional(),
   pinned: z.array(IdSchema).max(1000).optional(),
+  /** the selected runs (compared and charted) */
+  selected: z.array(IdSchema).max(1000).optional(),
 });
 export type ViewState = z.infer<typeof ViewStateSchema>;
 

@@ -1,0 +1,84 @@
+"use client";
+import { type GroupBy, groupRuns } from "@heron/core";
+import { type ReactNode, useMemo, useState } from "react";
+
+import type { RunRow } from "./run-columns";
+
+/** rows drawn at first, and per "Show more": a 10,000-run project draws 200 rows, not 10,000 */
+export const PAGE_ROWS = 200;
+
+function Capped({ rows, renderRow, cols }: { rows: RunRow[]; renderRow: (r: RunRow) => ReactNode; cols: number }) {
+  const [limit, setLimit] = useState(PAGE_ROWS);
+  return (
+    <>
+      {rows.slice(0, limit).map(renderRow)}
+      {rows.length > limit && (
+        <tr className="more-row">
+          <td colSpan={cols}>
+            <button className="link" onClick={() => setLimit((l) => l + PAGE_ROWS)} data-testid="more-rows">
+              Show {Math.min(PAGE_ROWS, rows.length - limit)} more ({rows.length - limit} not shown)
+            </button>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+/**
+ * The runs table's rows: all of them (200 at a time), or folded into groups (by tag, job group
+ * or a config value) that expand and collapse, each with its count. A run with several tags
+ * appears in each tag's group.
+ */
+export function RunsTableBody({ rows, by, cols, renderRow }: { rows: RunRow[]; by: GroupBy | null; cols: number; renderRow: (r: RunRow) => ReactNode }) {
+  const groups = useMemo(() => (by ? groupRuns(rows, by) : null), [rows, by]);
+  const [open, setOpen] = useState<Record<string, boolean>>({});
+  if (!groups) return <Capped rows={rows} renderRow={renderRow} cols={cols} />;
+  return (
+    <>
+      {groups.map((g) => (
+        <GroupRows
+          key={g.name}
+          name={g.name}
+          runs={g.runs}
+          open={!!open[g.name]}
+          toggle={() => setOpen((o) => ({ ...o, [g.name]: !o[g.name] }))}
+          cols={cols}
+          renderRow={renderRow}
+        />
+      ))}
+    </>
+  );
+}
+
+function GroupRows({
+  name,
+  runs,
+  open,
+  toggle,
+  cols,
+  renderRow,
+}: {
+  name: string;
+  runs: RunRow[];
+  open: boolean;
+  toggle: () => void;
+  cols: number;
+  renderRow: (r: RunRow) => ReactNode;
+}) {
+  return (
+    <>
+      <tr className="group-row" data-group={name} data-count={runs.length}>
+        <td colSpan={cols}>
+          <button className="link" aria-expanded={open} onClick={toggle}>
+            {open ? "▾" : "▸"} {name}
+          </button>{" "}
+          <span className="muted">
+            {runs.length} run{runs.length === 1 ? "" : "s"}
+          </span>
+        </td>
+      </tr>
+      {open && <Capped rows={runs} renderRow={renderRow} cols={cols} />}
+    </>
+  );
+}
