@@ -142,7 +142,7 @@ export function ChartPanel({
           return (grouped.data as GroupedSeries[]).map((g) => (
             <div key={g.key}>
               {keys.length > 1 && <h4 className="muted small">{g.key}</h4>}
-              <GroupChart title={g.key} data={g} band={band} sync={sync} height={height} />
+              <GroupChart title={g.key} data={g} band={band} sync={sync} ema={settings.ema} height={height} />
             </div>
           ));
         }

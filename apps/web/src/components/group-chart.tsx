@@ -1,4 +1,5 @@
 "use client";
+import { smoothEma } from "@heron/core";
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 
@@ -11,10 +12,11 @@ const AXIS = "#8b95a1";
 const GRID = "rgba(139,149,161,0.18)";
 
 /** uPlot's table for grouped series: x, then per group mean, band low, band high (mean ± std or min / max). */
-export function groupTable(g: GroupedSeries, band: BandMode): uPlot.AlignedData {
+export function groupTable(g: GroupedSeries, band: BandMode, ema = 0): uPlot.AlignedData {
   const cols: (number | null)[][] = [];
   for (const s of g.groups) {
-    cols.push(s.mean);
+    // the page's EMA smooths each group's mean line; the band stays the raw spread of the runs
+    cols.push(ema > 0 ? smoothEma(s.mean, ema) : s.mean);
     if (band === "std") {
       cols.push(s.mean.map((m, i) => (m === null ? null : m - (s.std[i] ?? 0))));
       cols.push(s.mean.map((m, i) => (m === null ? null : m + (s.std[i] ?? 0))));
@@ -29,7 +31,21 @@ export function groupTable(g: GroupedSeries, band: BandMode): uPlot.AlignedData 
  * of the page that shares `sync`. The data was aligned and folded on the server.
  */
 // Long because uPlot is configured in one object (series, bands, axes, legend and paint hooks).
-export function GroupChart({ title, data, band, sync, height = 240 }: { title: string; data: GroupedSeries; band: BandMode; sync: string; height?: number }) {
+export function GroupChart({
+  title,
+  data,
+  band,
+  sync,
+  ema = 0,
+  height = 240,
+}: {
+  title: string;
+  data: GroupedSeries;
+  band: BandMode;
+  sync: string;
+  ema?: number;
+  height?: number;
+}) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLDivElement>(null);
@@ -107,7 +123,7 @@ export function GroupChart({ title, data, band, sync, height = 240 }: { title: s
           ],
         },
       },
-      groupTable(data, band),
+      groupTable(data, band, ema),
       el,
     );
     writeLegend(u);
@@ -120,7 +136,7 @@ export function GroupChart({ title, data, band, sync, height = 240 }: { title: s
       ro.disconnect();
       u.destroy();
     };
-  }, [data, band, sync, title, height]);
+  }, [data, band, sync, title, height, ema]);
   return (
     <div ref={root} data-chart={title} data-grouped={data.groups.length} data-band={band}>
       <div ref={box} />

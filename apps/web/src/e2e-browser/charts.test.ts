@@ -165,10 +165,18 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     expect(await page.locator('[data-chart="val/loss"]').count()).toBe(0);
     await page.getByLabel("x axis").selectOption("relative");
     await expect.poll(() => page.url()).toContain("x=relative");
-    // hovering the first chart draws the cursor on the others too (uPlot cursor.sync)
-    const box = (await charts.nth(0).locator("canvas").first().boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await expect.poll(() => charts.nth(1).locator(".u-cursor-x").getAttribute("class")).not.toContain("u-off");
+    // hovering the first chart draws the cursor on the others too (uPlot cursor.sync); the
+    // charts are rebuilt for the new x axis, so hover again until the rebuilt ones answer
+    let dx = 0;
+    await expect
+      .poll(async () => {
+        const box = (await page.locator('[data-chart="train/loss"] canvas').first().boundingBox())!;
+        dx = (dx + 17) % 60;
+        await page.mouse.move(box.x + box.width / 3 + dx, box.y + box.height / 2);
+        const own = await page.locator('[data-chart="train/loss"] .u-cursor-x').getAttribute("class");
+        return `${own} | ${await page.locator('[data-chart="train/epoch"] .u-cursor-x').getAttribute("class")}`;
+      })
+      .toBe("u-cursor-x | u-cursor-x");
     await page.context().close();
   });
 });
