@@ -8,6 +8,7 @@ export * from "./protocol/packed-points";
 export * from "./protocol/peers";
 export * from "./protocol/runner-messages";
 export * from "./redact";
+export * from "./schemas/artifacts";
 export * from "./schemas/command-spec";
 export * from "./schemas/common";
 export * from "./schemas/distill-spec";

@@ -33,6 +33,8 @@ export type ServerOptions = Partial<Env> & {
   /** PostgreSQL schema (tests use a fresh one per run) */
   pgSchema?: string;
   logger?: Logger;
+  /** how long an unreferenced blob outlives its last use (tests: 0) */
+  blobGraceMs?: number;
   /** failed-authentication limits (tests lower them) */
   authLimits?: Partial<typeof DEFAULT_AUTH_LIMITS>;
 };
@@ -92,7 +94,14 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   // with PORT=0 the port is known only once listening: run links use the real one
   let boundPort = env.PORT;
   const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
-  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey), publicUrl: runLinkBase, log });
+  const services = createServices(db, {
+    leaseTtlMs: env.HERON_LEASE_TTL_S * 1000,
+    localKeyHash: hashSecret(localKey),
+    publicUrl: runLinkBase,
+    log,
+    blobsDir: path.join(env.HERON_HOME, "blobs"),
+    blobGraceMs: options.blobGraceMs,
+  });
   const limiter = await createAuthLimiter({
     ...DEFAULT_AUTH_LIMITS,
     failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN,

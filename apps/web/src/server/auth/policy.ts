@@ -3,10 +3,11 @@ import type { ProjectRole, Scope } from "./principal";
 /**
  * Where a call's project comes from, read from its input:
  * project (`projectId` | `project`, an id or a name), run (`runId`), job (`jobId`),
- * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`).
+ * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`),
+ * artifactVersion (`artifactVersionId`).
  * No target: the call is not about one project (lists filter by what the caller may see).
  */
-export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep";
+export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep" | "artifactVersion";
 
 export type Rule = {
   /** which kinds of principal may call at all */
@@ -87,6 +88,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "view.update": write("member", "project"),
   "view.delete": write("member", "project"),
 
+  // moving an alias (production, staging, …) decides what jobs and users pick up: maintainers
+  "artifact.list": read("viewer", "project"),
+  "artifact.get": read("viewer", "project"),
+  "artifact.setAlias": write("maintainer", "artifactVersion"),
+
   "runner.list": read(undefined),
   "runner.get": read(undefined),
   "runner.createToken": adminOnly("admin"),
@@ -144,4 +150,11 @@ export const ROUTE_POLICY = {
   apiV1Config: EVENT_POLICY["run:config"]!,
   apiV1Heartbeat: EVENT_POLICY["run:heartbeat"]!,
   apiV1GetRun: { principals: ["user", "job"], scope: "read", role: "viewer", target: "run" },
+  // artifacts (http/artifacts.ts): a job's token reaches its own project only (services/artifacts)
+  artifactDownload: { principals: ["user", "job"], scope: "read", role: "viewer", target: "artifactVersion" },
+  artifactResolve: { principals: ["user", "job"], scope: "read", role: "viewer", target: "project" },
+  artifactUpload: { principals: ["user", "job"], scope: "write", role: "member", target: "project" },
+  artifactCommit: { principals: ["user", "job"], scope: "write", role: "member", target: "project" },
+  artifactUse: { principals: ["user", "job"], scope: "write", role: "member", target: "artifactVersion" },
+  artifactAlias: write("maintainer", "project"),
 } satisfies Record<string, Rule>;

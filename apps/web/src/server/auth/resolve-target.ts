@@ -51,6 +51,13 @@ export async function resolveTarget(prisma: PrismaClient, rule: Rule, raw: Raw):
       if (!s) throw new AppError("NOT_FOUND", `sweep "${sweepId}" not found`);
       return { projectIds: [s.projectId] };
     }
+    case "artifactVersion": {
+      const id = str(raw.artifactVersionId);
+      if (!id) return { projectIds: [] };
+      const v = await prisma.artifactVersion.findUnique({ where: { id }, select: { artifact: { select: { projectId: true } } } });
+      if (!v) throw new AppError("NOT_FOUND", `artifact version "${id}" not found`);
+      return { projectIds: [v.artifact.projectId] };
+    }
     default:
       return { projectIds: [] };
   }

@@ -1,6 +1,7 @@
 import { router } from "../trpc";
 import { alertRouter } from "./alert";
 import { apiKeyRouter } from "./api-key";
+import { artifactRouter } from "./artifact";
 import { auditRouter } from "./audit";
 import { jobRouter } from "./job";
 import { metricRouter } from "./metric";
@@ -23,6 +24,7 @@ export const appRouter = router({
   sweep: sweepRouter,
   alert: alertRouter,
   view: viewRouter,
+  artifact: artifactRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

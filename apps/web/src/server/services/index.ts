@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { createAuthorizer } from "../auth/authorize";
 import { createAlertService } from "./alerts";
 import { createApiKeyService } from "./api-keys";
+import { createArtifactService } from "./artifacts";
 import { createAuditService } from "./audit";
 import { createAuthService } from "./auth";
 import { createIngest } from "./ingest";
@@ -25,6 +26,10 @@ export type ServicesOptions = {
   publicUrl: () => string;
   /** background work (alert deliveries) logs here */
   log?: Logger;
+  /** HERON_HOME/blobs: artifact files and checkpoints, content-addressed (one volume for every server process) */
+  blobsDir: string;
+  /** how long an unreferenced blob outlives its last use (default 10 min; tests 0) */
+  blobGraceMs?: number;
 };
 
 /** Everything the routers and socket handlers call; built once per server process. */
@@ -47,6 +52,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
   const audit = createAuditService(db.prisma);
   const sweeps = createSweepService(db.prisma, projects, jobs, sweepHooks.wake);
   const views = createViewService(db.prisma);
+  const artifacts = createArtifactService(db.prisma, audit, access, { blobsDir: opts.blobsDir, blobGraceMs: opts.blobGraceMs });
   const ingest = createIngest({ prisma: db.prisma, runs, members, notifier, alerts }, metrics, opts.publicUrl);
   return {
     db,
@@ -68,6 +74,7 @@ export function createServices(db: Database, opts: ServicesOptions) {
     sweepHooks,
     alerts,
     views,
+    artifacts,
   };
 }
 export type Services = ReturnType<typeof createServices>;
