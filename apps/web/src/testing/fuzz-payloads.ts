@@ -64,6 +64,8 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     // a missing project: emptying the scratch project's trash would delete the scratch run for good
     "run.emptyTrash": [{ projectId: "fuzz-missing-project" }],
     "run.move": [{ runIds: [sr], projectId: sp }],
+    "run.fork": [{ runId: sr, step: 5, overrides: { lr: 0.001 } }],
+    "lineage.get": [{ runId: kr, depth: 3 }, { artifactId: "fuzz-missing-artifact", depth: 10 }],
 
     "metric.keys": [{ runId: kr }],
     "metric.series": [{ runId: kr, key: "loss", maxPoints: 10, stepMin: 0, stepMax: 100 }],

@@ -96,6 +96,8 @@ describe("policy table", () => {
       "run.restore": { runIds: [ids.runId, ""] },
       "run.emptyTrash": { projectId: ids.project },
       "run.move": { runIds: [ids.runId, ""], projectId: ids.project },
+      "run.fork": { runId: ids.runId, step: -1 },
+      "lineage.get": { runId: ids.runId },
       "metric.keys": { runId: ids.runId },
       "metric.series": { runId: ids.runId, key: "loss" },
       "metric.compare": { runIds: [ids.runId], key: "loss" },

@@ -4,10 +4,10 @@ import type { ProjectRole, Scope } from "./principal";
  * Where a call's project comes from, read from its input:
  * project (`projectId` | `project`, an id or a name), run (`runId`), job (`jobId`),
  * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`),
- * artifactVersion (`artifactVersionId`).
+ * lineage (`runId`, or `artifactId`: an artifact version or an artifact), artifactVersion (`artifactVersionId`).
  * No target: the call is not about one project (lists filter by what the caller may see).
  */
-export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep" | "artifactVersion";
+export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep" | "lineage" | "artifactVersion";
 
 export type Rule = {
   /** which kinds of principal may call at all */
@@ -56,6 +56,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "run.emptyTrash": write("maintainer", "project"),
   // the destination project's maintainer role is checked in services/run-management.ts
   "run.move": write("maintainer", "runs"),
+  // a new job in the run's project, like job.submit
+  "run.fork": write("member", "run"),
+
+  // nodes in projects the caller cannot see are left out (services/lineage.ts)
+  "lineage.get": read("viewer", "lineage"),
 
   "metric.keys": read("viewer", "run"),
   "metric.series": read("viewer", "run"),

@@ -4,6 +4,7 @@ import { apiKeyRouter } from "./api-key";
 import { artifactRouter } from "./artifact";
 import { auditRouter } from "./audit";
 import { jobRouter } from "./job";
+import { lineageRouter } from "./lineage";
 import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
 import { runRouter } from "./run";
@@ -24,6 +25,7 @@ export const appRouter = router({
   sweep: sweepRouter,
   alert: alertRouter,
   view: viewRouter,
+  lineage: lineageRouter,
   artifact: artifactRouter,
 });
 

@@ -1,6 +1,7 @@
 import { CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
 import { z } from "zod";
 
+import { forkAwareSeries } from "../services/run-fork-series";
 import { compareRunSeries } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 
@@ -14,9 +15,10 @@ export const metricRouter = router({
     await ctx.services.runs.get(input.runId);
     return ctx.services.metrics.keys(input.runId);
   }),
+  /** a forked run's series holds its parent's points up to the fork step, then its own (services/run-fork-series.ts) */
   series: authedProcedure.input(SeriesQuerySchema).query(async ({ ctx, input }) => {
     await ctx.services.runs.get(input.runId);
-    return ctx.services.metrics.series(input);
+    return forkAwareSeries(ctx.services, input);
   }),
   /** answers `{ runId, series }` per requested run, in request order */
   compare: authedProcedure.input(CompareQuerySchema).query(({ ctx, input }) => compareRunSeries(ctx.services, input)),

@@ -1,8 +1,7 @@
 import { AppError, type CheckpointCommit, type CheckpointInfo } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
 
-/** complete checkpoints kept per job (the trainer keeps two locally as well) */
-const KEEP = 2;
+import { checkpointsToDrop } from "./run-fork-retention";
 
 /**
  * Checkpoints travel through the server so a requeued attempt can resume on ANOTHER host:
@@ -31,7 +30,8 @@ export function createCheckpointStore(prisma: PrismaClient) {
       }
       await prisma.jobCheckpoint.update({ where: { jobId_step: { jobId, step: c.step } }, data: { complete: true, files: c.files } });
       const complete = await prisma.jobCheckpoint.findMany({ where: { jobId, complete: true }, orderBy: { step: "desc" }, select: { step: true } });
-      const dropped = complete.slice(KEEP).map((x) => x.step);
+      // the newest two (resume) and a few older ones spread over the run (run.fork starts from them)
+      const dropped = checkpointsToDrop(complete.map((x) => x.step));
       // incomplete uploads older than the newest complete one are leftovers of dead attempts
       const newest = complete[0]?.step ?? c.step;
       await prisma.jobCheckpoint.deleteMany({ where: { jobId, OR: [{ step: { in: dropped } }, { complete: false, step: { lt: newest } }] } });
