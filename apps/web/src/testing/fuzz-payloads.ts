@@ -65,7 +65,10 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "run.emptyTrash": [{ projectId: "fuzz-missing-project" }],
     "run.move": [{ runIds: [sr], projectId: sp }],
     "run.fork": [{ runId: sr, step: 5, overrides: { lr: 0.001 } }],
-    "lineage.get": [{ runId: kr, depth: 3 }, { artifactId: "fuzz-missing-artifact", depth: 10 }],
+    "lineage.get": [
+      { runId: kr, depth: 3 },
+      { artifactId: "fuzz-missing-artifact", depth: 10 },
+    ],
 
     "metric.keys": [{ runId: kr }],
     "metric.series": [{ runId: kr, key: "loss", maxPoints: 10, stepMin: 0, stepMax: 100 }],
