@@ -12,6 +12,7 @@ import { type Logger, pino } from "pino";
 
 import { type Env, readEnv } from "../env";
 import { createApiV1Handler } from "./http/api-v1/routes";
+import { createArtifactRoutes } from "./http/artifacts";
 import { handleAuthRoute } from "./http/auth-routes";
 import { sendJson } from "./http/json-body";
 import { mayReceiveLocalKey } from "./http/local-access";
@@ -148,6 +149,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
 
   const secureCookies = publicUrl.startsWith("https:");
   const apiV1 = createApiV1Handler({ services, limiter, log, publicUrl: runLinkBase });
+  const artifactRoutes = createArtifactRoutes({ services, limiter, log });
   async function route(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = req.url ?? "/";
     delete req.headers[LOCAL_KEY_HEADER];
@@ -159,6 +161,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     // a page that outlived a server restart fetches the new local key here (same rule as the page itself)
     if (url === "/api/local-key") return sendJson(res, 200, { key: localMode && mayReceiveLocalKey(req, env.HERON_PUBLIC_URL) ? localKey : null });
     if (url.startsWith("/api/v1/")) return apiV1(req, res);
+    if (url === "/api/artifacts" || url.startsWith("/api/artifacts/") || url.startsWith("/api/artifacts?")) return artifactRoutes(req, res);
     if (url.startsWith("/api/auth/")) return handleAuthRoute(req, res, url.split("?")[0]!, { services, limiter, secureCookies, allowedHost });
     const csv = url.match(/^\/api\/runs\/([^/?]+)\/metrics\.csv(?:\?.*)?$/);
     if (csv) {

@@ -1,5 +1,4 @@
 import path from "node:path";
-import type { Readable } from "node:stream";
 
 import { AppError, type ArtifactCommit, type ArtifactRef, type ArtifactVersionInfo, parseArtifactRef } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
@@ -153,6 +152,9 @@ export function createArtifactService(prisma: PrismaClient, audit: AuditService,
     blobs,
     uploads,
     version,
+    checkReach: checkJobProject,
+    /** the actor label rows record for a principal */
+    actor: (p: Principal) => actorOf(p).actor,
     async projectOfVersion(versionId: string): Promise<string> {
       return (await version(versionId)).projectId;
     },
@@ -250,11 +252,17 @@ export function createArtifactService(prisma: PrismaClient, audit: AuditService,
       return version(versionId);
     },
 
-    async openFile(versionId: string, filePath: string): Promise<{ stream: Readable; bytes: number; digest: string; contentType: string }> {
+    /** A file of a version: size, digest and the content type its extension suggests. */
+    async file(versionId: string, filePath: string): Promise<{ bytes: number; digest: string; contentType: string }> {
       const f = await prisma.artifactFile.findUnique({ where: { versionId_path: { versionId, path: filePath } } });
       if (!f) throw new AppError("NOT_FOUND", `artifact version "${versionId.slice(0, 100)}" has no file "${filePath.slice(0, 200)}"`);
-      const contentType = CONTENT_TYPES[path.posix.extname(filePath).toLowerCase()] ?? "application/octet-stream";
-      return { stream: await blobs.open(f.digest), bytes: f.bytes, digest: f.digest, contentType };
+      return { bytes: f.bytes, digest: f.digest, contentType: CONTENT_TYPES[path.posix.extname(filePath).toLowerCase()] ?? "application/octet-stream" };
+    },
+
+    /** The file's bytes (all, or [start, end] inclusive) as a stream. */
+    async openFile(versionId: string, filePath: string, range?: { start: number; end: number } | null) {
+      const f = await this.file(versionId, filePath);
+      return { ...f, stream: await blobs.open(f.digest, range ?? undefined) };
     },
 
     /** Unreferenced blobs older than the grace period go (timers; after deletions with their digests). */
