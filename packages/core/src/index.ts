@@ -9,6 +9,7 @@ export * from "./protocol/peers";
 export * from "./protocol/runner-messages";
 export * from "./redact";
 export * from "./schemas/artifacts";
+export * from "./schemas/source-artifact";
 export * from "./schemas/command-spec";
 export * from "./schemas/common";
 export * from "./schemas/distill-spec";

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { OutputArtifactSchema } from "./source-artifact";
+
 /**
  * `kind: "train"` — supervised training of one of the reference models.
  * Specs are stored with their jobs: extend here, keep old fields valid.
@@ -57,6 +59,8 @@ export const TrainSpecSchema = z
       .max(2 ** 32 - 1, "seed must be < 2^32")
       .optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
+    /** the model artifact the final checkpoint is logged as when the job succeeds (default `<run name>-model`) */
+    artifact: OutputArtifactSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -11,10 +11,18 @@ export const LINEAGE_MAX_DEPTH = 10;
 /** a graph past this many nodes stops growing (`truncated`): bigger ones are unreadable anyway */
 export const LINEAGE_MAX_NODES = 150;
 
-export const LineageQuerySchema = z.union([
-  z.object({ runId: IdSchema, depth: z.number().int().min(1).max(LINEAGE_MAX_DEPTH).optional() }).strict(),
-  z.object({ artifactId: IdSchema, depth: z.number().int().min(1).max(LINEAGE_MAX_DEPTH).optional() }).strict(),
-]);
+const DepthSchema = z
+  .number()
+  .int("depth must be an integer")
+  .min(1, "depth must be ≥ 1")
+  .max(LINEAGE_MAX_DEPTH, `depth must be ≤ ${LINEAGE_MAX_DEPTH}`)
+  .optional();
+export const LineageQuerySchema = z.union(
+  [z.object({ runId: IdSchema, depth: DepthSchema }).strict(), z.object({ artifactId: IdSchema, depth: DepthSchema }).strict()],
+  {
+    error: () => "give {runId} or {artifactId}, and optionally depth",
+  },
+);
 export type LineageQuery = z.infer<typeof LineageQuerySchema>;
 export type Lineage = { root: string; nodes: Node[]; edges: Edge[]; truncated: boolean };
 

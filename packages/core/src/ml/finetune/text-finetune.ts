@@ -18,7 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
 import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, type TextModelConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { loadRunCheckpoint } from "../distill/teacher";
+import { describeSource, loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { maskedLmLoss } from "../losses";
 import { Optimizer } from "../optim";
@@ -82,10 +82,10 @@ function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): CharTr
   if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
   const cfg = ck.extra?.textConfig as TextModelConfig | undefined;
-  if (ck.model !== "char-transformer" || !cfg) throw new Error(`base run ${spec.base.runId}: its checkpoint holds ${ck.model}, not the text model`);
+  if (ck.model !== "char-transformer" || !cfg) throw new Error(`base ${describeSource(spec.base)}: its checkpoint holds ${ck.model}, not the text model`);
   const model = new CharTransformer(cfg, seed);
   model.setWeights(ck.weights);
-  ctx.info(`base: text model from run ${spec.base.runId} (step ${ck.step})`);
+  ctx.info(`base: text model from ${describeSource(spec.base)} (step ${ck.step})`);
   return model;
 }
 
