@@ -22,6 +22,7 @@ import { setSecurityHeaders } from "./http/security-headers";
 import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
+import { migrateCheckpointChunks } from "./services/job-checkpoint-migration";
 import { startTimers } from "./services/timers";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
@@ -119,6 +120,8 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   })();
   const allowedHost = (h: string) => h === publicHost;
   if (env.HERON_BOOTSTRAP_API_KEY) await services.auth.ensureBootstrapKey(env.HERON_BOOTSTRAP_API_KEY);
+  // checkpoints kept as database chunks by earlier versions move into the blob store (once; idempotent)
+  await migrateCheckpointChunks(services.prisma, services.artifacts.blobs, log);
 
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;

@@ -2,13 +2,15 @@ import { AppError, type CheckpointCommit, formatIssues, type JobReport, JobSpecS
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { Database } from "@heron/db";
 
+import type { BlobIndex } from "./artifacts/blob-index";
 import { createCheckpointStore } from "./job-checkpoints";
 import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";
 import type { ProjectService } from "./projects";
 import type { RunService } from "./runs";
 
-export type JobServiceOptions = { leaseTtlMs: number };
+/** `blobs`: where checkpoint files are stored (services/artifacts/blob-index.ts) */
+export type JobServiceOptions = { leaseTtlMs: number; blobs: BlobIndex };
 type Held = { jobId: string; fencingToken: number };
 
 /**
@@ -23,7 +25,7 @@ type Held = { jobId: string; fencingToken: number };
 export function createJobService(db: Database, projects: ProjectService, runs: RunService, notifier: Notifier, opts: JobServiceOptions) {
   const prisma = db.prisma;
   const claimNext = createClaimer(db);
-  const checkpoints = createCheckpointStore(prisma);
+  const checkpoints = createCheckpointStore(prisma, opts.blobs);
 
   async function event(jobId: string, type: string, attempt: number, message?: string) {
     await prisma.jobEvent.create({ data: { jobId, type, attempt, message: message ?? null } });
@@ -268,6 +270,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       await event(job.id, "rewound", job.attempts, `run ${job.runId} continues after step ${l.step} (${deleted} later points dropped)`);
       return { deleted };
     },
+    /** the checkpoint store itself, for reads that hold no lease (the runner handlers' source access, job submission) */
+    checkpointStore: checkpoints,
     checkpoints: {
       async putChunk(runnerId: string, c: Held & { step: number; file: string; index: number; data: Uint8Array }) {
         const job = await assertLease(runnerId, c);

@@ -22,7 +22,7 @@ const unreferenced = { artifactFiles: { none: {} }, checkpointFiles: { none: {} 
  * So a client told "already stored" has `graceMs` to commit a reference to it; later, the
  * commit is refused with the digests to upload again (never a reference to a missing file).
  */
-export function createBlobIndex(prisma: PrismaClient, store: BlobStore) {
+export function createBlobIndex(prisma: PrismaClient, store: BlobStore, graceMs = DEFAULT_BLOB_GRACE_MS) {
   async function record(got: StoredBlob) {
     await prisma.blob.upsert({
       where: { digest: got.digest },
@@ -33,6 +33,8 @@ export function createBlobIndex(prisma: PrismaClient, store: BlobStore) {
 
   return {
     store,
+    /** how long an unreferenced blob outlives its last touch */
+    graceMs,
     /** Stores a stream (verified against `expect`) and records it. */
     async put(source: AsyncIterable<Uint8Array>, expect: Omit<BlobExpect, "beforePlace"> = {}) {
       return store.put(source, { ...expect, beforePlace: record });
@@ -73,7 +75,7 @@ export function createBlobIndex(prisma: PrismaClient, store: BlobStore) {
      * or only `candidates` (the digests a deletion just released). Returns how many went.
      */
     async collect(opts: { candidates?: string[]; graceMs?: number } = {}): Promise<number> {
-      const cutoff = new Date(Date.now() - (opts.graceMs ?? DEFAULT_BLOB_GRACE_MS));
+      const cutoff = new Date(Date.now() - (opts.graceMs ?? graceMs));
       let removed = 0;
       for (;;) {
         const rows = await prisma.blob.findMany({

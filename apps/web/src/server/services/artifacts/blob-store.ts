@@ -51,6 +51,10 @@ export type UploadArea = {
   /** Verifies the upload against `expect` and moves it into the store (or drops it on a mismatch). */
   finish(id: string, expect: BlobExpect): Promise<StoredBlob>;
   abort(id: string): Promise<void>;
+  /** The bytes received so far, as a stream. */
+  read(id: string): AsyncIterable<Buffer>;
+  /** Removes uploads nobody wrote to for `maxAgeMs` (abandoned by their clients); returns how many. */
+  expire(maxAgeMs: number): Promise<number>;
 };
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,100}$/;
@@ -190,6 +194,24 @@ export function createFsBlobStore(root: string): BlobStore {
     async abort(id) {
       hashes.delete(id);
       await fsp.rm(uploadPath(id), { force: true });
+    },
+    read(id) {
+      return fs.createReadStream(uploadPath(id), { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+    },
+    async expire(maxAgeMs) {
+      await ready;
+      const cutoff = Date.now() - maxAgeMs;
+      let removed = 0;
+      for (const dir of [dirs.uploads, dirs.tmp, dirs.trash]) {
+        for (const name of await fsp.readdir(dir)) {
+          const st = await fsp.stat(path.join(dir, name)).catch(() => null);
+          if (!st || st.mtimeMs >= cutoff || busy.has(name)) continue;
+          hashes.delete(name);
+          await fsp.rm(path.join(dir, name), { force: true });
+          removed++;
+        }
+      }
+      return removed;
     },
   };
 

@@ -7,20 +7,22 @@ import type { Authorizer } from "../../auth/authorize";
 import { ROUTE_POLICY } from "../../auth/policy";
 import { actorOf, type Principal } from "../../auth/principal";
 import type { AuditService } from "../audit";
-import { createBlobIndex, DEFAULT_BLOB_GRACE_MS } from "./blob-index";
+import { type BlobIndex, createBlobIndex } from "./blob-index";
 import { createFsBlobStore } from "./blob-store";
-import { createUploadService } from "./uploads";
+import { createUploadService, UPLOAD_EXPIRY_MS } from "./uploads";
 import { commitVersion, moveAliases } from "./versions";
 
 export type { BlobStore } from "./blob-store";
 export { manifestDigest } from "./versions";
 
-export type ArtifactServiceOptions = {
-  /** HERON_HOME/blobs: shared by every server process (one volume) */
-  blobsDir: string;
-  /** how long an unreferenced blob survives its last touch (tests: 0) */
-  blobGraceMs?: number;
-};
+/**
+ * The blob store of a server process: the filesystem under `blobsDir` (HERON_HOME/blobs, one
+ * volume shared by every server process) with its database rows. `graceMs`: how long an
+ * unreferenced blob survives its last touch (tests: 0).
+ */
+export function openBlobIndex(prisma: PrismaClient, blobsDir: string, graceMs?: number): BlobIndex {
+  return createBlobIndex(prisma, createFsBlobStore(path.resolve(blobsDir)), graceMs);
+}
 
 const versionInclude = { artifact: true, files: { orderBy: { path: "asc" } }, aliases: { select: { alias: true } } } as const;
 
@@ -84,10 +86,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * - `openFile(versionId, path)` → a read stream with its size and digest;
  * - `blobs` (store + rows + collection) and `uploads` (resumable uploads).
  */
-export function createArtifactService(prisma: PrismaClient, audit: AuditService, access: Authorizer, opts: ArtifactServiceOptions) {
-  const blobs = createBlobIndex(prisma, createFsBlobStore(path.resolve(opts.blobsDir)));
+export function createArtifactService(prisma: PrismaClient, audit: AuditService, access: Authorizer, blobs: BlobIndex) {
   const uploads = createUploadService(prisma, blobs);
-  const graceMs = opts.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS;
 
   async function version(versionId: string): Promise<ArtifactVersionInfo> {
     const v = await prisma.artifactVersion.findUnique({ where: { id: versionId }, include: versionInclude });
@@ -265,9 +265,14 @@ export function createArtifactService(prisma: PrismaClient, audit: AuditService,
       return { ...f, stream: await blobs.open(f.digest, range ?? undefined) };
     },
 
-    /** Unreferenced blobs older than the grace period go (timers; after deletions with their digests). */
+    /**
+     * Housekeeping (timers): blobs nothing references, untouched for the grace period, go;
+     * so do uploads and staged chunks nobody continued for a day.
+     */
     async collectGarbage(candidates?: string[]) {
-      return blobs.collect({ candidates, graceMs });
+      const blobsRemoved = await blobs.collect({ candidates });
+      const uploadsExpired = (await uploads.expire()) + (await blobs.store.uploads.expire(UPLOAD_EXPIRY_MS));
+      return { blobsRemoved, uploadsExpired };
     },
   };
 }
