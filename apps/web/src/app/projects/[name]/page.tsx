@@ -28,7 +28,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
       </p>
       <h1>{project}</h1>
       <p className="actions">
-        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a>{" "}
+        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a> <a href={`/projects/${encodeURIComponent(project)}/artifacts`}>Artifacts</a>{" "}
         <select aria-label="which runs" value={view} onChange={(e) => setView(e.target.value as RunView)}>
           {RUN_VIEWS.map((v) => (
             <option key={v.id} value={v.id}>
