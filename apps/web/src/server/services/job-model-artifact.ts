@@ -27,7 +27,7 @@ export function defaultModelArtifactName(runName: string): string {
  * — as a version of a `model` artifact in its project: named by the spec's `artifact.name`,
  * else `<run name>-model`; produced by the job's run (lineage run → artifact); metadata
  * {kind, model, dataset, step, jobId, runId}. The checkpoint's files become the version's
- * files by digest: no bytes are copied when the checkpoint is already in the blob store.
+ * files by digest: the checkpoint's blobs are shared, no bytes are copied.
  * Idempotent per job (one clientKey), so a repeated report or a second server process
  * logs one version. Returns null when the job is not such a job or kept no checkpoint.
  */
@@ -37,10 +37,8 @@ export async function logJobModel(deps: Deps, jobId: string): Promise<ArtifactVe
   if (!job || job.status !== "succeeded" || !MODEL_KINDS.has(job.kind) || !job.runId) return null;
   const run = await prisma.run.findUnique({ where: { id: job.runId }, select: { name: true } });
   const ck = await prisma.jobCheckpoint.findFirst({ where: { jobId, complete: true }, orderBy: { step: "desc" }, include: { blobFiles: true } });
-  if (!run || !ck) return null;
-  const files = ck.blobFiles.length
-    ? ck.blobFiles.map((f) => ({ path: f.name, digest: f.digest, bytes: f.bytes }))
-    : await blobsFromChunks(deps, jobId, ck.step, ck.files as { name: string; chunks: number }[]);
+  if (!run || !ck || ck.blobFiles.length === 0) return null;
+  const files = ck.blobFiles.map((f) => ({ path: f.name, digest: f.digest, bytes: f.bytes }));
   const spec = job.spec as Json;
   const out = spec.artifact as { name?: unknown } | undefined;
   const name = typeof out?.name === "string" ? out.name : defaultModelArtifactName(run.name);
@@ -56,23 +54,6 @@ export async function logJobModel(deps: Deps, jobId: string): Promise<ArtifactVe
     jobId: job.id,
     clientKey: `job-model-${job.id}`,
   });
-}
-
-/** a checkpoint still stored as database chunks: each file streamed into the blob store, chunk by chunk */
-async function blobsFromChunks(deps: Deps, jobId: string, step: number, files: { name: string; chunks: number }[]) {
-  const out: { path: string; digest: string; bytes: number }[] = [];
-  for (const f of files) {
-    async function* chunks() {
-      for (let idx = 0; idx < f.chunks; idx++) {
-        const c = await deps.prisma.jobCheckpointChunk.findUnique({ where: { jobId_step_file_idx: { jobId, step, file: f.name, idx } } });
-        if (!c) throw new Error(`checkpoint ${step} of job ${jobId} lacks chunk ${idx} of ${f.name}`);
-        yield new Uint8Array(c.data);
-      }
-    }
-    const stored = await deps.artifacts.blobs.put(chunks());
-    out.push({ path: f.name, digest: stored.digest, bytes: stored.bytes });
-  }
-  return out;
 }
 
 /**

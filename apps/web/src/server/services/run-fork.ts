@@ -136,14 +136,12 @@ type Tx = Parameters<Parameters<Services["prisma"]["$transaction"]>[0]>[0];
 
 /**
  * One checkpoint of `fromJob` becomes `toJob`'s newest (and only) one, copied inside the
- * database: its file rows point at the same content-addressed blobs (no bytes move), and
- * chunk rows, where a checkpoint still has them, are copied as they are.
+ * database: its file rows point at the same content-addressed blobs, so no bytes move, and
+ * the blobs stay while either job refers to them.
  */
 async function copyCheckpoint(tx: Tx, fromJob: string, step: number, toJob: string) {
   await tx.$executeRaw`INSERT INTO "JobCheckpoint" ("jobId", "step", "attempt", "files", "complete", "createdAt")
     SELECT ${toJob}, "step", 0, "files", "complete", "createdAt" FROM "JobCheckpoint" WHERE "jobId" = ${fromJob} AND "step" = ${step}`;
   await tx.$executeRaw`INSERT INTO "JobCheckpointFile" ("jobId", "step", "name", "digest", "bytes")
     SELECT ${toJob}, "step", "name", "digest", "bytes" FROM "JobCheckpointFile" WHERE "jobId" = ${fromJob} AND "step" = ${step}`;
-  await tx.$executeRaw`INSERT INTO "JobCheckpointChunk" ("jobId", "step", "file", "idx", "data")
-    SELECT ${toJob}, "step", "file", "idx", "data" FROM "JobCheckpointChunk" WHERE "jobId" = ${fromJob} AND "step" = ${step}`;
 }
