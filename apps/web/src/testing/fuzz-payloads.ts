@@ -146,6 +146,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "apiKey.revoke": [{ id: "fuzz-missing-key" }],
 
     "audit.list": [{ limit: 5 }, undefined],
+
+    "artifact.list": [{ projectId: kp }, { projectId: kp, type: "model" }],
+    "artifact.get": [
+      { projectId: kp, name: "fuzz-missing-artifact" },
+      { projectId: kp, name: "fuzz-missing-artifact", version: 3 },
+      { projectId: kp, name: "fuzz-missing-artifact", alias: "production" },
+    ],
+    "artifact.setAlias": [{ artifactVersionId: "fuzz-missing-version", alias: "production" }],
   };
 }
 
