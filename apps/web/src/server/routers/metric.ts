@@ -1,7 +1,7 @@
 import { CompareQuerySchema, IdSchema, SeriesQuerySchema } from "@heron/core";
 import { z } from "zod";
 
-import { forkAwareSeries } from "../services/run-fork-series";
+import { forkAwareKeys, forkAwareSeries } from "../services/run-fork-series";
 import { compareRunSeries } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 
@@ -13,7 +13,7 @@ import { authedProcedure, router } from "../trpc";
 export const metricRouter = router({
   keys: authedProcedure.input(z.object({ runId: IdSchema })).query(async ({ ctx, input }) => {
     await ctx.services.runs.get(input.runId);
-    return ctx.services.metrics.keys(input.runId);
+    return forkAwareKeys(ctx.services, input.runId);
   }),
   /** a forked run's series holds its parent's points up to the fork step, then its own (services/run-fork-series.ts) */
   series: authedProcedure.input(SeriesQuerySchema).query(async ({ ctx, input }) => {

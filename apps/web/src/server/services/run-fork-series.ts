@@ -28,6 +28,16 @@ export async function forkAwareSeries(services: Services, q: SeriesQuery): Promi
   return joinSeries(q.key, parts, q.maxPoints);
 }
 
+/** a run's metric keys; a fork's include its ancestors' (their history shows in its charts), system keys only its own */
+export async function forkAwareKeys(services: Services, runId: string): Promise<string[]> {
+  const own = await services.metrics.keys(runId);
+  const segments = await forkChain(services, runId);
+  if (segments.length <= 1) return own;
+  const keys = new Set(own);
+  for (const s of segments) if (s.runId !== runId) for (const k of await services.metrics.keys(s.runId)) if (!k.startsWith("sys/")) keys.add(k);
+  return [...keys].sort();
+}
+
 /** the run's fork ancestry as step ranges, oldest first: [root ≤ S1], [S1 < child ≤ S2], …, [Sn < run] */
 async function forkChain(services: Services, runId: string): Promise<Segment[]> {
   const chain: { runId: string; forkStep: number | null }[] = [];

@@ -42,7 +42,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
     TABS.map((t) => t.id),
     "charts",
   );
-  const [forking, setForking] = useState(false);
+  // "fork from here": the step from a chart's right-click, or the run's last step from the header button
+  const [forking, setForking] = useState<{ step?: number } | null>(null);
 
   useEffect(() => {
     const socket = getSocket();
@@ -87,11 +88,11 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         {run.jobId && !forking && (
           <>
             {" "}
-            · <button onClick={() => setForking(true)}>Fork from a step…</button>
+            · <button onClick={() => setForking({})}>Fork from a step…</button>
           </>
         )}
       </p>
-      {forking && <RunForkDialog run={run} onClose={() => setForking(false)} />}
+      {forking && <RunForkDialog key={forking.step ?? "last"} run={run} step={forking.step} onClose={() => setForking(null)} />}
       {run.progress && run.status === "running" && (
         <p className="meta" data-testid="run-progress">
           <progress max={run.progress.totalSteps} value={run.progress.step} /> {formatProgress(run.progress)}
@@ -129,6 +130,7 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
               status={run.status}
               collapsed={collapsed}
               onCollapsedChange={setCollapsed}
+              onStepContext={run.jobId ? (step) => setForking({ step }) : undefined}
             />
           ))}
         {tab === "system" &&
