@@ -1,5 +1,8 @@
 import fs from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
 import { type ArtifactCommit, ArtifactVersionInfoSchema, type BlobUploadState, BlobUploadStateSchema, DigestSchema } from "@heron/core";
@@ -38,6 +41,23 @@ const ListAnswerSchema = z.array(
 );
 export type ArtifactListEntry = z.infer<typeof ListAnswerSchema>[number];
 
+/** A JSON answer validated by `schema`, or the ArtifactHttpError it stands for. */
+function answer<S extends z.ZodType>(schema: S, method: string, path: string, status: number, text: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  if (status < 200 || status >= 300) {
+    const msg = (json as { error?: unknown } | null)?.error;
+    throw new ArtifactHttpError(status, `${method} ${path.split("?")[0]}: ${status} ${typeof msg === "string" ? msg : text.slice(0, 200)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ArtifactHttpError(502, `${method} ${path.split("?")[0]}: the server's answer has an unexpected shape`);
+  return parsed.data;
+}
+
 /** Counts the bytes that pass, for progress bars. */
 async function* counted(source: AsyncIterable<Uint8Array>, start: number, onProgress?: Progress): AsyncIterable<Uint8Array> {
   let sent = start;
@@ -46,6 +66,29 @@ async function* counted(source: AsyncIterable<Uint8Array>, start: number, onProg
     onProgress?.(sent);
     yield chunk;
   }
+}
+
+/**
+ * PUT of a stream with node:http, whose socket writes wait for the network (backpressure).
+ * Not fetch: undici kept every piece of a streamed request body referenced until the request
+ * ended — a 200 MB upload held 200 MB — with Readable.toWeb and a pull-based stream alike.
+ */
+function putStream(url: string, headers: Record<string, string>, source: AsyncIterable<Uint8Array>): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const mod = u.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: "PUT", headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (d: Buffer) => parts.push(d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    // the server may answer (a refusal) before the body is sent: the answer wins over the broken pipe
+    pipeline(Readable.from(source), req).catch((err: unknown) => {
+      if (!req.writableFinished) req.destroy(err as Error);
+    });
+  });
 }
 
 /**
@@ -66,20 +109,7 @@ export function createArtifactClient(o: ArtifactClientOptions) {
       headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(init.headers as Record<string, string>) },
       body: body !== undefined ? JSON.stringify(body) : init.body,
     });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
-    if (!res.ok) {
-      const msg = (json as { error?: unknown } | null)?.error;
-      throw new ArtifactHttpError(res.status, `${method} ${path.split("?")[0]}: ${res.status} ${typeof msg === "string" ? msg : text.slice(0, 200)}`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ArtifactHttpError(502, `${method} ${path.split("?")[0]}: the server's answer has an unexpected shape`);
-    return parsed.data;
+    return answer(schema, method, path, res.status, await res.text());
   }
 
   async function withRetries<T>(what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
@@ -121,12 +151,12 @@ export function createArtifactClient(o: ArtifactClientOptions) {
         }
         while (!state.complete) {
           const from = state.offset;
-          const body = Readable.toWeb(Readable.from(counted(fs.createReadStream(file, { start: from, highWaterMark: 1024 * 1024 }), from, onProgress)));
-          state = await call(BlobUploadStateSchema, "PUT", `/api/artifacts/uploads/${state.uploadId}`, undefined, {
-            headers: { "upload-offset": String(from), "content-type": "application/octet-stream", "content-length": String(blob.bytes - from) },
-            body: body as ReadableStream,
-            duplex: "half",
-          } as RequestInit);
+          const res = await putStream(
+            `${host}/api/artifacts/uploads/${state.uploadId}`,
+            { ...auth, "upload-offset": String(from), "content-type": "application/octet-stream", "content-length": String(blob.bytes - from) },
+            counted(fs.createReadStream(file, { start: from, highWaterMark: 1024 * 1024 }), from, onProgress),
+          );
+          state = answer(BlobUploadStateSchema, "PUT", "/api/artifacts/uploads", res.status, res.text);
           sent += state.offset - from;
         }
       });
