@@ -77,5 +77,8 @@ describe.skipIf(!chromiumAvailable())("forking a run from its chart in a real br
     const childRunId = page.url().split("/runs/")[1]!.split("?")[0]!;
     const child = await t.server.services.prisma.job.findFirstOrThrow({ where: { runId: childRunId } });
     expect(child.spec).toMatchObject({ lr: 0.002, model: "mlp-mnist" });
+    // no runner here: cancelling the queued fork ends its run too (it was made at fork time)
+    await t.api.job.cancel.mutate({ jobId: child.id });
+    expect((await t.api.run.get.query({ runId: childRunId })).status).toBe("aborted");
   });
 });

@@ -233,6 +233,12 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
       if (queued) {
         await event(jobId, "cancelled", job.attempts, "cancelled while queued");
+        // a queued job may already have a run (a fork's, made at fork time; a requeued attempt's): it ends here too
+        const run = job.runId ? await prisma.run.findUnique({ where: { id: job.runId }, select: { status: true } }) : null;
+        if (run && (run.status === "running" || run.status === "stale")) {
+          await runs.finish(job.runId!, "aborted", "its job was cancelled while queued");
+          notifier.runStatus(job.runId!, "aborted");
+        }
         return get(jobId);
       }
       // running (or claimed between our read and the update above): ask its runner to stop it
