@@ -84,20 +84,35 @@ async function versionNodes(services: Services, ids: string[]): Promise<Map<stri
   return new Map(rows.map((r) => [r.id, versionNode(r, names.get(r.artifact.projectId) ?? null)]));
 }
 
-/** jobs whose spec starts from this run or version (their spec names it; JSON is not indexed, so a bounded scan) */
-async function jobsStartingFrom(services: Services, ref: { runId?: string; versionId?: string }) {
-  const jobs = await services.prisma.job.findMany({
-    where: { kind: { in: ["distill", "finetune"] }, runId: { not: null } },
-    select: { runId: true, spec: true },
-    orderBy: { createdAt: "desc" },
-    take: SOURCE_SCAN,
-  });
-  const out: { runId: string; type: "teacher" | "base" }[] = [];
-  for (const j of jobs) {
-    const src = sourceOfSpec(j.spec);
-    if (src && ((ref.runId && src.runId === ref.runId) || (ref.versionId && src.versionId === ref.versionId))) out.push({ runId: j.runId!, type: src.type });
-  }
-  return out.slice(0, FAN_OUT);
+/** the distill/fine-tune jobs with a run and the run or version each starts from */
+export type SourceJobs = { runId: string; type: "teacher" | "base"; fromRunId?: string; fromVersionId?: string }[];
+
+/**
+ * Reads the newest SOURCE_SCAN distill/fine-tune jobs' specs once per lineage walk (a spec's
+ * JSON is not indexed, so "which jobs start from X" is answered from this list).
+ */
+export function sourceJobsOnce(services: Services): () => Promise<SourceJobs> {
+  let loaded: Promise<SourceJobs> | null = null;
+  return () =>
+    (loaded ??= services.prisma.job
+      .findMany({
+        where: { kind: { in: ["distill", "finetune"] }, runId: { not: null } },
+        select: { runId: true, spec: true },
+        orderBy: { createdAt: "desc" },
+        take: SOURCE_SCAN,
+      })
+      .then((jobs) =>
+        jobs.flatMap((j) => {
+          const src = sourceOfSpec(j.spec);
+          return src ? [{ runId: j.runId!, type: src.type, fromRunId: src.runId, fromVersionId: src.versionId }] : [];
+        }),
+      ));
+}
+
+/** the runs whose job starts from this run or version */
+async function jobsStartingFrom(sources: () => Promise<SourceJobs>, ref: { runId?: string; versionId?: string }) {
+  const all = await sources();
+  return all.filter((j) => (ref.runId && j.fromRunId === ref.runId) || (ref.versionId && j.fromVersionId === ref.versionId)).slice(0, FAN_OUT);
 }
 
 /**
@@ -106,7 +121,7 @@ async function jobsStartingFrom(services: Services, ref: { runId?: string; versi
  * earlier attempts of its job, and the neighbouring stages of its pipeline.
  */
 // Long because it gathers every kind of edge a run has, each a short query, into one list.
-export async function expandRun(services: Services, runId: string): Promise<Neighbours | null> {
+export async function expandRun(services: Services, runId: string, sources = sourceJobsOnce(services)): Promise<Neighbours | null> {
   const { prisma } = services;
   const run = await prisma.run.findUnique({ where: { id: runId } });
   if (!run) return null;
@@ -127,7 +142,7 @@ export async function expandRun(services: Services, runId: string): Promise<Neig
     const from = await prisma.run.findUnique({ where: { id: src.runId }, select: runSelect });
     if (from) links.push({ node: runNode(from), type: src.type, out: false });
   }
-  for (const c of await jobsStartingFrom(services, { runId: run.id })) {
+  for (const c of await jobsStartingFrom(sources, { runId: run.id })) {
     const child = await prisma.run.findUnique({ where: { id: c.runId }, select: runSelect });
     if (child) links.push({ node: runNode(child), type: c.type, out: true });
   }
@@ -198,7 +213,7 @@ async function pipelineStages(services: Services, job: Json): Promise<Link[]> {
  * (recorded uses, and jobs whose teacher/base names it). `id` may also name an artifact:
  * its newest version stands for it.
  */
-export async function expandArtifact(services: Services, id: string): Promise<Neighbours | null> {
+export async function expandArtifact(services: Services, id: string, sources = sourceJobsOnce(services)): Promise<Neighbours | null> {
   const { prisma } = services;
   let version = await prisma.artifactVersion.findUnique({ where: { id }, select: { ...VERSION_SELECT, runId: true, jobId: true } });
   version ??= await prisma.artifactVersion.findFirst({
@@ -229,7 +244,7 @@ export async function expandArtifact(services: Services, id: string): Promise<Ne
     const rid = u.runId ?? (u.jobId ? (await prisma.job.findUnique({ where: { id: u.jobId }, select: { runId: true } }))?.runId : null);
     if (rid) userRunIds.add(rid);
   }
-  for (const c of await jobsStartingFrom(services, { versionId: version.id })) userRunIds.add(c.runId);
+  for (const c of await jobsStartingFrom(sources, { versionId: version.id })) userRunIds.add(c.runId);
   const users = await prisma.run.findMany({ where: { id: { in: [...userRunIds] } }, select: runSelect, take: FAN_OUT });
   for (const r of users) links.push({ node: runNode(r), type: "used", out: true });
   return { self, links };

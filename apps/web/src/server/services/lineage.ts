@@ -2,7 +2,7 @@ import { AppError, IdSchema } from "@heron/core";
 import { z } from "zod";
 
 import type { Services } from "./index";
-import { type Edge, expandArtifact, expandRun, type Neighbours, type Node } from "./lineage-expand";
+import { type Edge, expandArtifact, expandRun, type Neighbours, type Node, type SourceJobs,sourceJobsOnce } from "./lineage-expand";
 
 export type { Edge, EdgeType, Node } from "./lineage-expand";
 
@@ -40,7 +40,9 @@ export async function getLineage(services: Services, q: LineageQuery, visible: s
   const edges = new Map<string, Edge>();
   let truncated = false;
 
-  const start = "runId" in q ? await expandRun(services, q.runId) : await expandArtifact(services, q.artifactId);
+  // one scan of the jobs' specs for the whole walk, not one per node
+  const sources = sourceJobsOnce(services);
+  const start = "runId" in q ? await expandRun(services, q.runId, sources) : await expandArtifact(services, q.artifactId, sources);
   if (!start) throw new AppError("NOT_FOUND", "runId" in q ? `run "${q.runId}" not found` : `artifact "${q.artifactId}" not found`);
   const root = start.self;
   nodes.set(root.id, root);
@@ -49,7 +51,7 @@ export async function getLineage(services: Services, q: LineageQuery, visible: s
     const next: Node[] = [];
     for (const node of frontier) {
       // expanded when reached, not when found: the last hop's nodes cost no queries
-      const nb = node === root ? start : await expand(services, node);
+      const nb = node === root ? start : await expand(services, node, sources);
       for (const link of nb?.links ?? []) {
         const other = link.node;
         if (visible && other.projectId && !visible.includes(other.projectId)) continue;
@@ -70,8 +72,8 @@ export async function getLineage(services: Services, q: LineageQuery, visible: s
   return { root: root.id, nodes: [...nodes.values()], edges: [...edges.values()], truncated };
 }
 
-function expand(services: Services, node: Node): Promise<Neighbours | null> {
-  if (node.kind === "run") return expandRun(services, node.refId);
-  if (node.kind === "artifact") return expandArtifact(services, node.refId);
+function expand(services: Services, node: Node, sources: () => Promise<SourceJobs>): Promise<Neighbours | null> {
+  if (node.kind === "run") return expandRun(services, node.refId, sources);
+  if (node.kind === "artifact") return expandArtifact(services, node.refId, sources);
   return Promise.resolve(null);
 }
