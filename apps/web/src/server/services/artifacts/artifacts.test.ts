@@ -6,10 +6,11 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
+import { PROTOCOL_VERSION } from "@heron/core";
 import { createArtifactClient, init, syncRunDir } from "@heron/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createApi, startTestServer, type TestServer } from "../../../testing/harness";
+import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer } from "../../../testing/harness";
 import { addTeamMember } from "../../../testing/team";
 
 const sha = (b: Buffer | string) => crypto.createHash("sha256").update(b).digest("hex");
@@ -37,13 +38,16 @@ function raw(url: string, opts: { method: string; path: string; headers?: Record
   }));
 }
 
-describe("artifacts", () => {
+// PostgreSQL too when it is reachable (the service's transactions and unique keys differ per provider)
+const providers: Provider[] = ["sqlite", ...((await postgresAvailable()) ? (["postgres"] as const) : [])];
+
+describe.each(providers)("artifacts (%s)", (provider) => {
   let t: TestServer;
   let work: string;
   let prevHome: string | undefined;
 
   beforeAll(async () => {
-    t = await startTestServer("sqlite", { blobGraceMs: 0 });
+    t = await startTestServer(provider, { blobGraceMs: 0 });
     await t.api.project.create.mutate({ name: "arts" });
     work = fs.mkdtempSync(path.join(os.tmpdir(), "heron-art-"));
     prevHome = process.env.HERON_HOME;
@@ -266,5 +270,54 @@ describe("artifacts", () => {
     const client = createArtifactClient({ host: t.server.url, apiKey: member.key, retries: 0 });
     const f = v0.files[0]!;
     await expect(client.commit({ projectId: "arts", name: "mnist-mlp", type: "model", files: [f], aliases: ["production"] })).rejects.toThrow(/maintainer/);
+  });
+
+  it("holds the raw routes to the policy table: viewers download, members upload, outsiders and other projects' jobs get nothing", async () => {
+    const project = await t.api.project.get.query({ project: "arts" });
+    const viewer = await addTeamMember(t, "viewer@arts.test", { project: project.id, role: "viewer" });
+    const outsider = await addTeamMember(t, "outsider@arts.test");
+    const v = await t.api.artifact.get.query({ projectId: "arts", name: "mnist-mlp", version: 0 });
+    const file = `/api/artifacts/${v.id}/files/config/model.json`;
+    const as = (key: string) => ({ authorization: `Bearer ${key}`, "content-type": "application/json" });
+    expect((await raw(t.server.url, { method: "GET", path: file, headers: as(viewer.key) })).status).toBe(200);
+    const refused = await raw(t.server.url, { method: "GET", path: file, headers: as(outsider.key) });
+    expect(refused.status).toBe(403);
+    expect(refused.body.toString()).toMatch(/not a member/);
+    const upload = JSON.stringify({ projectId: "arts", digest: sha("x"), bytes: 1 });
+    const viewerUpload = await raw(t.server.url, { method: "POST", path: "/api/artifacts/uploads", headers: as(viewer.key), body: upload });
+    expect(viewerUpload.status).toBe(403);
+    expect(viewerUpload.body.toString()).toMatch(/member/);
+    // a cookie never carries a write (no cross-site writes)
+    const cookieWrite = await raw(t.server.url, {
+      method: "POST",
+      path: "/api/artifacts/uploads",
+      headers: { cookie: "heron_session=x", "content-type": "application/json" },
+      body: upload,
+    });
+    expect(cookieWrite.status).toBe(401);
+    // a job's token reaches its own project only
+    await t.api.project.create.mutate({ name: "arts-other" });
+    const { jobId } = await t.api.job.submit.mutate({
+      projectId: "arts-other",
+      spec: { kind: "train", dataset: "synthetic", model: "mlp-mnist", epochs: 1, batchSize: 8, lr: 0.01 },
+    });
+    const runner = await t.api.runner.createToken.mutate({ name: "arts-runner" });
+    const sock = await t.connect(runner.token);
+    await sock.emitWithAck("runner:hello", {
+      v: PROTOCOL_VERSION,
+      name: "arts-runner",
+      hostname: "h",
+      cpus: 1,
+      memoryBytes: 1,
+      backend: "wasm",
+      slots: 1,
+      queues: ["default"],
+    });
+    const claim = await sock.emitWithAck("runner:claim", { v: PROTOCOL_VERSION });
+    const lease = claim.ok ? claim.lease : null;
+    expect(lease?.jobId).toBe(jobId);
+    const jobFile = await raw(t.server.url, { method: "GET", path: file, headers: as(lease!.jobToken) });
+    expect(jobFile.status).toBe(403);
+    expect(jobFile.body.toString()).toMatch(/another project/);
   });
 });
