@@ -221,7 +221,8 @@ export default function ArtifactPage({ params }: { params: Promise<{ name: strin
 
       <div className="card">
         <h2>Lineage</h2>
-        <LineageGraph artifactId={v.id} />
+        {/* keyed by the aliases: a moved alias shows on the graph's node too */}
+        <LineageGraph key={v.aliases.join()} artifactId={v.id} />
       </div>
     </>
   );
