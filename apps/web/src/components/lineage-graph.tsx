@@ -80,6 +80,8 @@ export function LineageGraph({ runId, artifactId }: { runId?: string; artifactId
           {graph.nodes.map((n) => {
             const box = (
               <g className={`lineage-node lineage-${n.kind}${n.id === data.root ? " lineage-root" : ""}`}>
+                {/* the whole text on hover: the lines below are cut to fit the box */}
+                <title>{`${n.label} — ${n.detail}`}</title>
                 <rect x={n.x - n.width / 2} y={n.y - n.height / 2} width={n.width} height={n.height} rx={n.kind === "artifact" ? 2 : 10} />
                 <text x={n.x} y={n.y - 4} textAnchor="middle" className="lineage-label">
                   {n.label.length > 34 ? `${n.label.slice(0, 33)}…` : n.label}
