@@ -101,7 +101,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     localKeyHash: hashSecret(localKey),
     publicUrl: runLinkBase,
     log,
-    blobsDir: path.join(env.HERON_HOME, "blobs"),
+    blobsDir: env.HERON_BLOBS_DIR ? path.resolve(env.HERON_BLOBS_DIR) : path.join(env.HERON_HOME, "blobs"),
     blobGraceMs: options.blobGraceMs,
   });
   const limiter = await createAuthLimiter({
