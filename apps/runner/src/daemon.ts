@@ -245,7 +245,7 @@ export class RunnerDaemon {
       this.log(entry, "system", `[runner] could not download the server's checkpoint (${(err as Error).message}); using what this host has`);
     }
     // a teacher/base checkpoint of another job may have been trained on another host
-    const missing = await fetchSourceCheckpoints(this.emitRaw, lease, this.opts.home, (line) => this.log(entry, "system", line));
+    const missing = await fetchSourceCheckpoints(this.emitRaw, lease, this.opts.home, (line) => this.log(entry, "system", line), this.opts.server);
     if (missing) return this.failBeforeStart(entry, missing);
     entry.uploader = new CheckpointUploader(this.emitRaw, held, checkpointDir, stored ?? latestLocalStep(checkpointDir), (err) =>
       this.opts.logger.warn({ jobId: lease.jobId, err: err.message }, "checkpoint upload failed; will retry"),

@@ -13,6 +13,11 @@ const EnvSchema = z.object({
   HOST: z.string().optional(),
   /** holds heron.db (SQLite), logs and artifacts */
   HERON_HOME: z.string().default("./.heron"),
+  /**
+   * the blob store (artifact files, checkpoints); default HERON_HOME/blobs. Several server
+   * processes of one deployment point this at one shared volume (docs/artifacts.md).
+   */
+  HERON_BLOBS_DIR: z.string().optional(),
   /** postgres://… switches from embedded SQLite to PostgreSQL */
   DATABASE_URL: z.string().optional(),
   /** enables the socket.io Redis adapter so several server processes fan out as one */

@@ -1,3 +1,6 @@
+export { ArtifactHttpError, type ArtifactListEntry, createArtifactClient } from "./artifacts/client";
+export { collectFiles, digestFile, fetchVersion } from "./artifacts/local";
+export { artifactCacheDir, type LogArtifactOptions, type LoggedArtifact } from "./artifacts/run-artifacts";
 export { collapse as collapseCarriageReturns } from "./console-capture";
 export { flattenMetrics } from "./flatten";
 export { init, type InitOptions } from "./init";

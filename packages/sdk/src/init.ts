@@ -2,6 +2,7 @@ import path from "node:path";
 
 import { ProjectNameSchema } from "@heron/core";
 
+import { RunArtifacts } from "./artifacts/run-artifacts";
 import { captureEnvironment, readTfjs } from "./environment";
 import { attachProcessHooks } from "./lifecycle";
 import { type Mode, Run, syncCommand } from "./run";
@@ -192,6 +193,7 @@ export async function init(opts: InitOptions): Promise<Run> {
     wal,
     sender,
     takeover,
+    artifacts: new RunArtifacts({ project: opts.project, runId: id, dir, online: mode === "online", host, apiKey }),
     captureConsole: opts.captureConsole ?? !isJobToken,
     captureSystem: opts.captureSystem ?? true,
   });

@@ -1,6 +1,7 @@
 import { MAX_POINTS_PER_BATCH, MAX_TEXT_IMAGE_BASE64, rankKey, type RunLogLine, TextSampleImageSchema } from "@heron/core";
 import { encode as encodePng } from "fast-png";
 
+import type { LogArtifactOptions, LoggedArtifact, RunArtifacts } from "./artifacts/run-artifacts";
 import { ConsoleCapture } from "./console-capture";
 import { readTfjs } from "./environment";
 import { PointBuffer } from "./point-buffer";
@@ -25,6 +26,8 @@ export type RunParts = {
   lastStep: number | null;
   wal: WriteAheadLog | null;
   sender: Sender | null;
+  /** logArtifact / useArtifact (null when disabled) */
+  artifacts?: RunArtifacts | null;
   /** uploads of earlier processes' leftovers (see takeover.ts), closed with the run */
   takeover?: { close(): void; done: Promise<void> } | null;
   flushIntervalMs: number;
@@ -179,6 +182,30 @@ export class Run {
     await this.p.wal?.written();
   }
 
+  /**
+   * Logs a versioned artifact (a model, a dataset, any files) produced by this run:
+   * `{name, type, files | dir, metadata?}`. The record goes to the run directory first, so an
+   * offline run (or a server that is down) sends it at `heron sync` / finish(); online it is
+   * uploaded now — each file only if the server does not hold its content yet — and resolves
+   * with `{version: "v3", digest}` (`version: null` while it waits to be sent). Logging the
+   * same files again returns the same version.
+   */
+  logArtifact(opts: LogArtifactOptions): Promise<LoggedArtifact> {
+    if (!this.p.artifacts) return Promise.reject(new Error("logArtifact: this run is disabled"));
+    return this.p.artifacts.log(opts);
+  }
+
+  /**
+   * Downloads an artifact version (`"name"`, `"name:production"`, `"name:v3"`) of this run's
+   * project into the local cache ($HERON_HOME/artifacts, by digest: a file already there is
+   * not fetched again), checks every file's digest, records that this run used it, and
+   * resolves with the folder holding its files.
+   */
+  async useArtifact(ref: string): Promise<string> {
+    if (!this.p.artifacts) throw new Error("useArtifact: this run is disabled");
+    return (await this.p.artifacts.use(ref)).path;
+  }
+
   /** online: batches cut but not yet acknowledged by the server (0 once everything logged before the last cut arrived) */
   get unacknowledgedBatches(): number {
     return this.p.sender?.unacknowledged ?? 0;
@@ -231,6 +258,8 @@ export class Run {
   async deliver(timeoutMs: number): Promise<void> {
     if (this.p.mode === "disabled") return;
     await this.p.wal?.written().catch(() => undefined);
+    // queued artifacts (logged while the server was away) get one more try; what fails waits for heron sync
+    await this.p.artifacts?.flush().catch(() => undefined);
     if (this.p.sender) {
       const ok = await this.p.sender.drained(timeoutMs);
       // one line, with the command to paste: the process is free to exit, the data is safe on disk

@@ -15,6 +15,9 @@ export async function syncDirs(dirs: string[], opts: SyncCommandOptions = {}): P
       const sent = r.writers.reduce((n, w) => n + w.sent, 0);
       console.log(`${dir}: run ${r.runId} — ${sent} batch(es) uploaded${r.url ? ` → ${r.url}` : ""}`);
       for (const w of r.writers) if (w.skipped) console.log(`  writer ${w.writer} skipped: ${w.skipped}`);
+      for (const a of r.artifacts.sent) console.log(`  artifact ${a.name} → ${a.version}`);
+      for (const a of r.artifacts.failed) console.error(`  artifact ${a.name} not sent: ${a.error}`);
+      if (r.artifacts.failed.length) failed++;
     } catch (err) {
       failed++;
       console.error(`${dir}: ${(err as Error).message}`);

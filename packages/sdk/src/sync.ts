@@ -1,3 +1,4 @@
+import { sendPendingArtifacts } from "./artifacts/run-artifacts";
 import { claimant, claimWriter, releaseWriter } from "./claim";
 import { processAlive, readRunMeta, readWriterMeta, type RunMeta, writeWriterMeta } from "./run-dir";
 import { Sender } from "./sender";
@@ -7,6 +8,8 @@ export type SyncResult = {
   runId: string;
   url: string | null;
   writers: { writer: string; sent: number; skipped?: string; endedAs?: string }[];
+  /** artifacts logged while offline (or unsent), now versions on the server; and those that failed */
+  artifacts: { sent: { name: string; version: string }[]; failed: { name: string; error: string }[] };
 };
 
 /**
@@ -50,7 +53,7 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
   const host = (opts.host ?? process.env.HERON_HOST ?? meta.host).replace(/\/+$/, "");
   const apiKey = opts.apiKey ?? process.env.HERON_API_KEY;
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
-  const result: SyncResult = { runId: meta.id, url: null, writers: [] };
+  const result: SyncResult = { runId: meta.id, url: null, writers: [], artifacts: { sent: [], failed: [] } };
   for (const writer of listWriters(dir)) {
     const wmeta = readWriterMeta(dir, writer);
     if (processAlive(wmeta?.pid) && !wmeta?.state) {
@@ -94,5 +97,7 @@ export async function syncRunDir(dir: string, opts: { host?: string; apiKey?: st
       releaseWriter(dir, writer);
     }
   }
+  // after the writers: the run exists on the server now, so its artifacts can name it as producer
+  result.artifacts = await sendPendingArtifacts(dir, { host, apiKey });
   return result;
 }

@@ -31,6 +31,8 @@ type Props = {
   height?: number;
   /** charts sharing this key move one crosshair together (uPlot cursor.sync) */
   sync?: string;
+  /** right-click on the plot (step axis): a step action such as "fork from here", with the step under the cursor */
+  onStepContext?: (step: number) => void;
 };
 
 const AXIS = "#8b95a1";
@@ -123,7 +125,7 @@ function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
  */
 // Long because uPlot is configured in one object (scales, series, axes, legend and zoom hooks)
 // that must be built together when the chart's shape changes.
-export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync }: Props) {
+export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync, onStepContext }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLDivElement>(null);
@@ -312,7 +314,21 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
           No points in this range.
         </div>
       ) : null}
-      <div ref={box} style={{ display: loaded.length === 0 || empty ? "none" : undefined }} />
+      <div
+        ref={box}
+        style={{ display: loaded.length === 0 || empty ? "none" : undefined }}
+        title={onStepContext && effective.xAxis === "step" ? "right-click: fork from the step under the cursor" : undefined}
+        onContextMenu={(e) => {
+          // only on a step axis: on a time axis the x under the cursor is no step
+          const u = plot.current;
+          const idx = u?.cursor.idx;
+          if (!onStepContext || effective.xAxis !== "step" || !u || idx === null || idx === undefined) return;
+          const step = u.data[0][idx];
+          if (step === undefined || step === null) return;
+          e.preventDefault();
+          onStepContext(step);
+        }}
+      />
       <div ref={legend} className="chart-legend" aria-live="off" />
     </div>
   );

@@ -28,6 +28,8 @@ type Props = {
   /** collapsed sections, when the page keeps them (in its URL); otherwise kept here */
   collapsed?: Record<string, boolean>;
   onCollapsedChange?: (collapsed: Record<string, boolean>) => void;
+  /** a step action on right-click (the run page's "fork from here") */
+  onStepContext?: (step: number) => void;
 };
 
 /**
@@ -137,6 +139,7 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
             sync="run"
             zoomed={!!zoom[k]}
             onZoom={(r) => onZoom(k, r)}
+            onStepContext={props.onStepContext}
             lines={[{ id: runId, label: runName, color, series: series[k] ?? null, live: zoom[k] ? undefined : live[k], startTs }]}
           />
         )}

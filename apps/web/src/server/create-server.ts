@@ -12,6 +12,7 @@ import { type Logger, pino } from "pino";
 
 import { type Env, readEnv } from "../env";
 import { createApiV1Handler } from "./http/api-v1/routes";
+import { createArtifactRoutes } from "./http/artifacts";
 import { handleAuthRoute } from "./http/auth-routes";
 import { sendJson } from "./http/json-body";
 import { mayReceiveLocalKey } from "./http/local-access";
@@ -21,6 +22,7 @@ import { setSecurityHeaders } from "./http/security-headers";
 import { appRouter } from "./routers";
 import { createServices, type Services } from "./services";
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS } from "./services/auth-limiter";
+import { migrateCheckpointChunks } from "./services/job-checkpoint-migration";
 import { startTimers } from "./services/timers";
 import { attachSocketServer, type HeronIo } from "./socket";
 import { attachRedisAdapter } from "./socket/redis";
@@ -33,6 +35,8 @@ export type ServerOptions = Partial<Env> & {
   /** PostgreSQL schema (tests use a fresh one per run) */
   pgSchema?: string;
   logger?: Logger;
+  /** how long an unreferenced blob outlives its last use (tests: 0) */
+  blobGraceMs?: number;
   /** failed-authentication limits (tests lower them) */
   authLimits?: Partial<typeof DEFAULT_AUTH_LIMITS>;
 };
@@ -92,7 +96,14 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   // with PORT=0 the port is known only once listening: run links use the real one
   let boundPort = env.PORT;
   const runLinkBase = () => env.HERON_PUBLIC_URL ?? `http://localhost:${boundPort}`;
-  const services = createServices(db, { leaseTtlMs: env.HERON_LEASE_TTL_S * 1000, localKeyHash: hashSecret(localKey), publicUrl: runLinkBase, log });
+  const services = createServices(db, {
+    leaseTtlMs: env.HERON_LEASE_TTL_S * 1000,
+    localKeyHash: hashSecret(localKey),
+    publicUrl: runLinkBase,
+    log,
+    blobsDir: env.HERON_BLOBS_DIR ? path.resolve(env.HERON_BLOBS_DIR) : path.join(env.HERON_HOME, "blobs"),
+    blobGraceMs: options.blobGraceMs,
+  });
   const limiter = await createAuthLimiter({
     ...DEFAULT_AUTH_LIMITS,
     failuresPerWindow: env.HERON_AUTH_FAILURES_PER_MIN,
@@ -109,6 +120,8 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
   })();
   const allowedHost = (h: string) => h === publicHost;
   if (env.HERON_BOOTSTRAP_API_KEY) await services.auth.ensureBootstrapKey(env.HERON_BOOTSTRAP_API_KEY);
+  // checkpoints kept as database chunks by earlier versions move into the blob store (once; idempotent)
+  await migrateCheckpointChunks(services.prisma, services.artifacts.blobs, log);
 
   let nextHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;
@@ -139,6 +152,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
 
   const secureCookies = publicUrl.startsWith("https:");
   const apiV1 = createApiV1Handler({ services, limiter, log, publicUrl: runLinkBase });
+  const artifactRoutes = createArtifactRoutes({ services, limiter, log });
   async function route(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = req.url ?? "/";
     delete req.headers[LOCAL_KEY_HEADER];
@@ -150,6 +164,7 @@ export async function startServer(options: ServerOptions = {}): Promise<HeronSer
     // a page that outlived a server restart fetches the new local key here (same rule as the page itself)
     if (url === "/api/local-key") return sendJson(res, 200, { key: localMode && mayReceiveLocalKey(req, env.HERON_PUBLIC_URL) ? localKey : null });
     if (url.startsWith("/api/v1/")) return apiV1(req, res);
+    if (url === "/api/artifacts" || url.startsWith("/api/artifacts/") || url.startsWith("/api/artifacts?")) return artifactRoutes(req, res);
     if (url.startsWith("/api/auth/")) return handleAuthRoute(req, res, url.split("?")[0]!, { services, limiter, secureCookies, allowedHost });
     const csv = url.match(/^\/api\/runs\/([^/?]+)\/metrics\.csv(?:\?.*)?$/);
     if (csv) {

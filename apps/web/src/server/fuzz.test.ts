@@ -34,6 +34,8 @@ import { appRouter } from "./routers";
 const FUZZ_TIMEOUT_MS = 60_000 + FUZZ_RUNS * 500;
 const PROCEDURES = Object.keys(PROCEDURE_POLICY).sort();
 const EVENTS = Object.keys(EVENT_POLICY).sort();
+/** the procedure walk sends FUZZ_RUNS cases to each procedure: its budget grows with their number (a loaded CI host needs up to ~40 ms a case) */
+const PROCEDURES_TIMEOUT_MS = FUZZ_TIMEOUT_MS + FUZZ_RUNS * PROCEDURES.length * 40;
 const procedureType = (path: string) => (appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>)[path]!._def.type;
 
 /** a 4xx tRPC answer (or a 2xx for an input that happened to be valid), in time, without internals */
@@ -190,7 +192,7 @@ describe("fuzz", () => {
           ),
       );
     },
-    FUZZ_TIMEOUT_MS,
+    PROCEDURES_TIMEOUT_MS,
   );
 
   it(
@@ -317,6 +319,33 @@ describe("fuzz", () => {
                   `/api/v1/runs/${x}/heartbeat`,
                 ),
               ),
+          ),
+        },
+        {
+          // reads of the kept project; writes name upload ids and versions that do not exist
+          name: "/api/artifacts*",
+          path: fc.oneof(
+            fc.constantFrom(
+              "/api/artifacts",
+              "/api/artifacts/",
+              "/api/artifacts?projectId=fuzz-kept",
+              "/api/artifacts/resolve?projectId=fuzz-kept&ref=x:production",
+              "/api/artifacts/resolve?projectId=fuzz-kept&ref=..%2F..",
+              "/api/artifacts/uploads",
+              "/api/artifacts/versions",
+              "/api/artifacts/uses",
+              `/api/artifacts/uploads/up_${"0".repeat(32)}`,
+            ),
+            segment.map((s) => `/api/artifacts/${s}`),
+            segment.chain((s) =>
+              fc.constantFrom(
+                `/api/artifacts/${s}/files/${s}`,
+                `/api/artifacts/fuzz-missing-version/files/a/${s}`,
+                `/api/artifacts/uploads/${s}`,
+                `/api/artifacts/resolve?projectId=${s}&ref=${s}`,
+                `/api/artifacts?projectId=${s}&type=${s}`,
+              ),
+            ),
           ),
         },
         {

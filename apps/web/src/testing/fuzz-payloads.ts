@@ -64,6 +64,11 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     // a missing project: emptying the scratch project's trash would delete the scratch run for good
     "run.emptyTrash": [{ projectId: "fuzz-missing-project" }],
     "run.move": [{ runIds: [sr], projectId: sp }],
+    "run.fork": [{ runId: sr, step: 5, overrides: { lr: 0.001 } }],
+    "lineage.get": [
+      { runId: kr, depth: 3 },
+      { artifactId: "fuzz-missing-artifact", depth: 10 },
+    ],
 
     "metric.keys": [{ runId: kr }],
     "metric.series": [{ runId: kr, key: "loss", maxPoints: 10, stepMin: 0, stepMax: 100 }],
@@ -154,6 +159,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "apiKey.revoke": [{ id: "fuzz-missing-key" }],
 
     "audit.list": [{ limit: 5 }, undefined],
+
+    "artifact.list": [{ projectId: kp }, { projectId: kp, type: "model" }],
+    "artifact.get": [
+      { projectId: kp, name: "fuzz-missing-artifact" },
+      { projectId: kp, name: "fuzz-missing-artifact", version: 3 },
+      { projectId: kp, name: "fuzz-missing-artifact", alias: "production" },
+    ],
+    "artifact.setAlias": [{ artifactVersionId: "fuzz-missing-version", alias: "production" }],
   };
 }
 

@@ -239,15 +239,26 @@ export async function startServerProcesses(count: number, env: Record<string, st
   const { openTestPg, pgTestUrl } = await import("@heron/db/testing/pg");
   const pgDb = await openTestPg(); // migrated once here, so the servers don't race to migrate
   const key = "hk_test_" + crypto.randomBytes(12).toString("hex");
+  // one blob store for all, as a deployment shares one volume (each keeps its own HERON_HOME)
+  const blobs = fs.mkdtempSync(path.join(os.tmpdir(), "heron-blobs-"));
   const servers: ServerProcess[] = [];
   const close = async () => {
     await Promise.allSettled(servers.map((s) => s.close()));
     await pgDb.drop();
+    fs.rmSync(blobs, { recursive: true, force: true });
   };
   try {
     // one after another: the first creates the bootstrap key, the others find it
     for (let i = 0; i < count; i++) {
-      servers.push(await startServerProcess(key, { DATABASE_URL: pgTestUrl(), HERON_TEST_PG_SCHEMA: pgDb.schema, REDIS_URL: TEST_REDIS_URL, ...env }));
+      servers.push(
+        await startServerProcess(key, {
+          DATABASE_URL: pgTestUrl(),
+          HERON_TEST_PG_SCHEMA: pgDb.schema,
+          REDIS_URL: TEST_REDIS_URL,
+          HERON_BLOBS_DIR: blobs,
+          ...env,
+        }),
+      );
     }
   } catch (err) {
     await close();

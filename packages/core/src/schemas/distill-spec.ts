@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { IdSchema } from "./common";
+import { OutputArtifactSchema, SourceArtifactSchema } from "./source-artifact";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 import { trainingFields } from "./training-fields";
 
@@ -39,8 +40,9 @@ export const TeacherStageSchema = z
 export const DistillSpecSchema = z
   .object({
     kind: z.literal("distill"),
-    teacher: z.union([TeacherFromRunSchema, TeacherStageSchema], {
-      error: () => "teacher must be {runId} (a finished run's checkpoint) or {model, epochs, lr?} (trained first in this job)",
+    teacher: z.union([TeacherFromRunSchema, SourceArtifactSchema, TeacherStageSchema], {
+      error: () =>
+        'teacher must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact) or {model, epochs, lr?} (trained first in this job)',
     }),
     student: ModelNameSchema.default("light-cnn"),
     methods: z.array(DistillMethodSchema).min(1, "methods must list at least one of ce, kd, cosine, regressor").max(4, "methods lists at most 4 methods"),
@@ -67,6 +69,8 @@ export const DistillSpecSchema = z
     /** also checkpoint every N steps inside an epoch (a requeued attempt resumes there) */
     checkpointEvery: int("checkpointEvery").min(1, "checkpointEvery must be ≥ 1").optional(),
     ...trainingFields,
+    /** the model artifact the student is logged as when the job succeeds (default `<run name>-model`) */
+    artifact: OutputArtifactSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

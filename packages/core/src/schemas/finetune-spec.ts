@@ -2,6 +2,7 @@ import { z } from "zod";
 
 import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
+import { OutputArtifactSchema, SourceArtifactSchema } from "./source-artifact";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 import { trainingFields } from "./training-fields";
 
@@ -122,9 +123,10 @@ export const FinetuneSpecSchema = z
   .object({
     kind: z.literal("finetune"),
     task: z.enum(["text", "image"], { error: () => "task must be text or image" }),
-    /** a finished run's checkpoint ({runId}; jobId filled in by the server) or a pre-training stage in this job */
-    base: z.union([z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), z.object({ pretrain: z.unknown() }).strict()], {
-      error: () => "base must be {runId} (a finished run's checkpoint) or {pretrain:{…}} (trained first in this job)",
+    /** a finished run's checkpoint ({runId}; jobId filled in by the server), a model artifact, or a pre-training stage in this job */
+    base: z.union([z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), SourceArtifactSchema, z.object({ pretrain: z.unknown() }).strict()], {
+      error: () =>
+        'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact) or {pretrain:{…}} (trained first in this job)',
     }),
     method: z.enum(["lora", "head", "full"], { error: () => "method must be lora, head or full" }),
     lora: LoraSpecSchema.optional(),
@@ -163,6 +165,8 @@ export const FinetuneSpecSchema = z
       .min(0, "seed must be ≥ 0")
       .max(2 ** 32 - 1, "seed must be < 2^32")
       .optional(),
+    /** the model artifact the fine-tuned model is logged as when the job succeeds (default `<run name>-model`) */
+    artifact: OutputArtifactSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { trainingFields } from "./training-fields";
+import { OutputArtifactSchema } from "./source-artifact";
 
 /**
  * `kind: "train"` — supervised training of one of the reference models.
@@ -60,6 +61,8 @@ export const TrainSpecSchema = z
       .optional(),
     logEvery: int("logEvery").min(1, "logEvery must be ≥ 1").default(10),
     ...trainingFields,
+    /** the model artifact the final checkpoint is logged as when the job succeeds (default `<run name>-model`) */
+    artifact: OutputArtifactSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

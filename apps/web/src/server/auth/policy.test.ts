@@ -1,5 +1,7 @@
 // Walks the whole policy table against a real server: every procedure is called by every kind
 // of caller, and each must be refused (FORBIDDEN) exactly when the table says so.
+import crypto from "node:crypto";
+
 import { PROTOCOL_VERSION } from "@heron/core";
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +11,29 @@ import { addTeamMember } from "../../testing/team";
 import { appRouter } from "../routers";
 import { EVENT_POLICY, PROCEDURE_POLICY, type Rule } from "./policy";
 import { type ProjectRole, roleAtLeast, type Scope, scopeAtLeast } from "./principal";
+
+/** one artifact version in the walked project, made through the HTTP upload and commit routes */
+async function seedArtifact(t: TestServer, projectId: string): Promise<string> {
+  const data = Buffer.from("walked artifact");
+  const digest = crypto.createHash("sha256").update(data).digest("hex");
+  const headers = { authorization: `Bearer ${t.key}`, "content-type": "application/json" };
+  const start = (await (
+    await fetch(`${t.server.url}/api/artifacts/uploads`, { method: "POST", headers, body: JSON.stringify({ projectId, digest, bytes: data.length }) })
+  ).json()) as { uploadId: string };
+  await fetch(`${t.server.url}/api/artifacts/uploads/${start.uploadId}`, {
+    method: "PUT",
+    headers: { ...headers, "upload-offset": "0" },
+    body: new Uint8Array(data),
+  });
+  const v = (await (
+    await fetch(`${t.server.url}/api/artifacts/versions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ projectId, name: "walked", type: "file", files: [{ path: "a.txt", digest, bytes: data.length }] }),
+    })
+  ).json()) as { id: string };
+  return v.id;
+}
 
 type Caller = { name: string; key: string; admin: boolean; role: ProjectRole | null; scope: Scope };
 
@@ -26,7 +51,7 @@ function expectedAllowed(rule: Rule, c: Caller): boolean {
 describe("policy table", () => {
   let t: TestServer;
   const callers: Caller[] = [];
-  let ids: { project: string; runId: string; jobId: string; sweepId: string };
+  let ids: { project: string; runId: string; jobId: string; sweepId: string; versionId: string };
 
   beforeAll(async () => {
     t = await startTestServer("sqlite");
@@ -48,7 +73,8 @@ describe("policy table", () => {
       },
     });
     await t.api.sweep.pause.mutate({ sweepId });
-    ids = { project: project.id, runId: init.ok ? init.runId : "", jobId, sweepId };
+    const versionId = await seedArtifact(t, project.id);
+    ids = { project: project.id, runId: init.ok ? init.runId : "", jobId, sweepId, versionId };
     callers.push({ name: "bootstrap admin", key: t.key, admin: true, role: null, scope: "admin" });
     for (const role of ["viewer", "member", "maintainer"] as const) {
       const m = await addTeamMember(t, `${role}@walk.test`, { project: project.id, role });
@@ -96,6 +122,8 @@ describe("policy table", () => {
       "run.restore": { runIds: [ids.runId, ""] },
       "run.emptyTrash": { projectId: ids.project },
       "run.move": { runIds: [ids.runId, ""], projectId: ids.project },
+      "run.fork": { runId: ids.runId, step: -1 },
+      "lineage.get": { runId: ids.runId },
       "metric.keys": { runId: ids.runId },
       "metric.series": { runId: ids.runId, key: "loss" },
       "metric.compare": { runIds: [ids.runId], key: "loss" },
@@ -131,6 +159,9 @@ describe("policy table", () => {
       "apiKey.create": { name: "" },
       "apiKey.revoke": { id: "" },
       "audit.list": { limit: 0 },
+      "artifact.list": { projectId: ids.project },
+      "artifact.get": { projectId: ids.project, name: "missing" },
+      "artifact.setAlias": { artifactVersionId: ids.versionId, alias: "" },
     };
     const mismatches: string[] = [];
     for (const [path, rule] of Object.entries(PROCEDURE_POLICY)) {

@@ -3,10 +3,11 @@ import type { ProjectRole, Scope } from "./principal";
 /**
  * Where a call's project comes from, read from its input:
  * project (`projectId` | `project`, an id or a name), run (`runId`), job (`jobId`),
- * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`).
+ * runs (`runIds`, every one checked), projectName (`project`, created on first use), sweep (`sweepId`),
+ * lineage (`runId`, or `artifactId`: an artifact version or an artifact), artifactVersion (`artifactVersionId`).
  * No target: the call is not about one project (lists filter by what the caller may see).
  */
-export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep";
+export type Target = "project" | "run" | "job" | "runs" | "projectName" | "sweep" | "lineage" | "artifactVersion";
 
 export type Rule = {
   /** which kinds of principal may call at all */
@@ -62,6 +63,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "run.emptyTrash": write("maintainer", "project"),
   // the destination project's maintainer role is checked in services/run-management.ts
   "run.move": write("maintainer", "runs"),
+  // a new job in the run's project, like job.submit
+  "run.fork": write("member", "run"),
+
+  // nodes in projects the caller cannot see are left out (services/lineage.ts)
+  "lineage.get": read("viewer", "lineage"),
 
   "metric.keys": read("viewer", "run"),
   "metric.series": read("viewer", "run"),
@@ -96,6 +102,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "view.create": write("member", "project"),
   "view.update": write("member", "project"),
   "view.delete": write("member", "project"),
+
+  // moving an alias (production, staging, …) decides what jobs and users pick up: maintainers
+  "artifact.list": read("viewer", "project"),
+  "artifact.get": read("viewer", "project"),
+  "artifact.setAlias": write("maintainer", "artifactVersion"),
 
   "runner.list": read(undefined),
   "runner.get": read(undefined),
@@ -154,4 +165,11 @@ export const ROUTE_POLICY = {
   apiV1Config: EVENT_POLICY["run:config"]!,
   apiV1Heartbeat: EVENT_POLICY["run:heartbeat"]!,
   apiV1GetRun: { principals: ["user", "job"], scope: "read", role: "viewer", target: "run" },
+  // artifacts (http/artifacts.ts): a job's token reaches its own project only (services/artifacts)
+  artifactDownload: { principals: ["user", "job"], scope: "read", role: "viewer", target: "artifactVersion" },
+  artifactResolve: { principals: ["user", "job"], scope: "read", role: "viewer", target: "project" },
+  artifactUpload: { principals: ["user", "job"], scope: "write", role: "member", target: "project" },
+  artifactCommit: { principals: ["user", "job"], scope: "write", role: "member", target: "project" },
+  artifactUse: { principals: ["user", "job"], scope: "write", role: "member", target: "artifactVersion" },
+  artifactAlias: write("maintainer", "project"),
 } satisfies Record<string, Rule>;

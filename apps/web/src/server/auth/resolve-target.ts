@@ -52,6 +52,23 @@ export async function resolveTarget(prisma: PrismaClient, rule: Rule, raw: Raw):
       if (!s) throw new AppError("NOT_FOUND", `sweep "${sweepId}" not found`);
       return { projectIds: [s.projectId] };
     }
+    case "lineage": {
+      // lineage.get: a run, or an artifact version (or an artifact, standing for its newest version)
+      if (str(raw.runId)) return resolveTarget(prisma, { ...rule, target: "run" }, raw);
+      const id = str(raw.artifactId);
+      if (!id) return { projectIds: [] };
+      const v = await prisma.artifactVersion.findUnique({ where: { id }, select: { artifact: { select: { projectId: true } } } });
+      const projectId = v?.artifact.projectId ?? (await prisma.artifact.findUnique({ where: { id }, select: { projectId: true } }))?.projectId;
+      if (!projectId) throw new AppError("NOT_FOUND", `artifact "${id}" not found`);
+      return { projectIds: [projectId] };
+    }
+    case "artifactVersion": {
+      const id = str(raw.artifactVersionId);
+      if (!id) return { projectIds: [] };
+      const v = await prisma.artifactVersion.findUnique({ where: { id }, select: { artifact: { select: { projectId: true } } } });
+      if (!v) throw new AppError("NOT_FOUND", `artifact version "${id}" not found`);
+      return { projectIds: [v.artifact.projectId] };
+    }
     default:
       return { projectIds: [] };
   }

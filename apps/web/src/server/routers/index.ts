@@ -1,8 +1,10 @@
 import { router } from "../trpc";
 import { alertRouter } from "./alert";
 import { apiKeyRouter } from "./api-key";
+import { artifactRouter } from "./artifact";
 import { auditRouter } from "./audit";
 import { jobRouter } from "./job";
+import { lineageRouter } from "./lineage";
 import { metricRouter } from "./metric";
 import { projectRouter } from "./project";
 import { runRouter } from "./run";
@@ -23,6 +25,8 @@ export const appRouter = router({
   sweep: sweepRouter,
   alert: alertRouter,
   view: viewRouter,
+  lineage: lineageRouter,
+  artifact: artifactRouter,
 });
 
 /** The API's type, for client scripts: `createTRPCClient<AppRouter>(…)`. */

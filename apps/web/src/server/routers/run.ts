@@ -1,6 +1,7 @@
 import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
 import { z } from "zod";
 
+import { forkRun, RunForkInputSchema } from "../services/run-fork";
 import {
   emptyTrash,
   moveRuns,
@@ -57,6 +58,11 @@ export const runRouter = router({
   rewind: authedProcedure
     .input(z.object({ runId: IdSchema, step: StepSchema }))
     .mutation(({ ctx, input }) => ctx.services.runs.rewind(input.runId, input.step)),
+  /**
+   * a new job from the run's newest stored checkpoint at or before `step`, with the parent's spec
+   * plus `overrides`; answers `{jobId, runId, step}` (`step`: the checkpoint's step it starts from)
+   */
+  fork: authedProcedure.input(RunForkInputSchema).mutation(({ ctx, input }) => forkRun(ctx.services, ctx.principal, input)),
   logs: authedProcedure
     .input(
       z.object({

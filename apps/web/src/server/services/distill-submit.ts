@@ -15,7 +15,6 @@ import {
 } from "@heron/core";
 
 import type { Services } from "./index";
-import { createCheckpointStore } from "./job-checkpoints";
 
 export type SubmitInput = {
   projectId: string;
@@ -51,29 +50,35 @@ async function submitDistill(services: Services, input: SubmitInput): Promise<Su
   const parsed = DistillSpecSchema.safeParse(input.spec);
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
   const spec: DistillSpec = parsed.data;
-  await services.projects.get(input.projectId);
+  const project = await services.projects.get(input.projectId);
   let teacher: DistillSpec["teacher"] = spec.teacher;
-  if ("runId" in spec.teacher) {
-    const src = await resolveSourceRun(services, spec.teacher.runId, "teacher");
-    const tModel = modelOfSpec(src.spec);
+  let versionId: string | null = null;
+  if ("runId" in spec.teacher || "artifact" in spec.teacher) {
+    const src =
+      "runId" in spec.teacher
+        ? { ...(await resolveSourceRun(services, spec.teacher.runId, "teacher")), name: `run ${spec.teacher.runId}` }
+        : await resolveSourceArtifact(services, project.id, spec.teacher.artifact, "teacher");
+    const tModel = src.model;
     const shape = DATASET_SHAPES[spec.dataset]!;
-    const tShape = DATASET_SHAPES[String(src.spec.dataset)];
+    const tShape = src.dataset ? DATASET_SHAPES[src.dataset] : undefined;
     if (tShape && tShape.join() !== shape.join())
       throw new AppError(
         "BAD_REQUEST",
-        `teacher: run ${src.runId} was trained on ${String(src.spec.dataset)} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`,
+        `teacher: ${src.name} was trained on ${src.dataset} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`,
       );
     if (tModel)
       for (const m of spec.methods) {
         const why = featureAlignmentError(m, tModel, spec.student, shape);
         if (why) throw new AppError("BAD_REQUEST", `methods: ${why}`);
       }
-    teacher = { runId: src.runId, jobId: src.jobId };
+    if ("versionId" in src) versionId = src.versionId;
+    teacher = "jobId" in src ? { runId: src.runId, jobId: src.jobId } : { artifact: src.ref, versionId: src.versionId };
   }
   const group = input.group ?? `distill-${spec.dataset}-${Date.now().toString(36)}`;
   const jobIds: string[] = [];
   for (const method of spec.methods) {
     const job = await services.jobs.submit(input.projectId, { ...spec, teacher, methods: [method] }, { ...input, group });
+    if (versionId) await recordSourceUse(services, versionId, job.id, input.submittedBy);
     jobIds.push(job.id);
   }
   return { jobId: jobIds[0]!, jobIds, group };
@@ -83,24 +88,26 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
   const parsed = FinetuneSpecSchema.safeParse(input.spec);
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
   const spec: FinetuneSpec = parsed.data;
-  await services.projects.get(input.projectId);
+  const project = await services.projects.get(input.projectId);
   let base: FinetuneSpec["base"] = spec.base;
   let baseModel: { image: string } | { text: TextModelConfig } | null = null;
-  if ("runId" in spec.base) {
-    const src = await resolveSourceRun(services, spec.base.runId, "base");
-    base = { runId: src.runId, jobId: src.jobId };
-    const isText = src.spec.kind === "finetune" && src.spec.task === "text";
-    if (isText !== (spec.task === "text"))
-      throw new AppError(
-        "BAD_REQUEST",
-        `base: run ${src.runId} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`,
-      );
+  let versionId: string | null = null;
+  if ("runId" in spec.base || "artifact" in spec.base) {
+    const src =
+      "runId" in spec.base
+        ? { ...(await resolveSourceRun(services, spec.base.runId, "base")), name: `run ${spec.base.runId}` }
+        : await resolveSourceArtifact(services, project.id, spec.base.artifact, "base");
+    if ("versionId" in src) versionId = src.versionId;
+    base = "jobId" in src ? { runId: src.runId, jobId: src.jobId } : { artifact: src.ref, versionId: src.versionId };
+    // an artifact logged by hand may not say what it holds: then the job itself finds out
+    const isText = src.spec ? src.spec.kind === "finetune" && src.spec.task === "text" : src.model === null ? null : src.model === "char-transformer";
+    if (isText !== null && isText !== (spec.task === "text"))
+      throw new AppError("BAD_REQUEST", `base: ${src.name} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`);
     if (isText) {
-      const cfg = await textConfigOf(services, src.spec);
+      const cfg = src.spec ? await textConfigOf(services, src.spec) : null;
       if (cfg) baseModel = { text: cfg };
-    } else {
-      const m = modelOfSpec(src.spec);
-      if (m) baseModel = { image: m };
+    } else if (src.model) {
+      baseModel = { image: src.model };
     }
   } else if (spec.task === "text") {
     const cfg = TextModelConfigSchema.safeParse((spec.base.pretrain as Json | null)?.model ?? {});
@@ -120,6 +127,7 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
     }
   }
   const job = await services.jobs.submit(input.projectId, { ...spec, base }, input);
+  if (versionId) await recordSourceUse(services, versionId, job.id, input.submittedBy);
   return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
 }
 
@@ -134,13 +142,49 @@ export async function resolveSourceRun(services: Services, runId: string, what: 
     throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
   if (!CHECKPOINTING_KINDS.has(job.kind)) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" comes from a ${job.kind} job, which writes no checkpoint`);
   // runners fetch it from the server (any host can run the new job), so it must be stored there
-  if (!(await createCheckpointStore(services.prisma).latest(job.id)))
+  if (!(await services.jobs.checkpointStore.latest(job.id)))
     throw new AppError("BAD_REQUEST", `${what}: run "${runId}" (job ${job.id}) has no checkpoint stored on the server, so no runner can start from it`);
-  return { runId, jobId: job.id, spec: job.spec as Json };
+  const spec = job.spec as Json;
+  return { runId, jobId: job.id, spec, model: modelOfJobSpec(spec), dataset: typeof spec.dataset === "string" ? spec.dataset : null };
+}
+
+/**
+ * A teacher/base given as a model artifact of the job's project, resolved to one version now
+ * (an alias moved later does not change what this job starts from). Its files must be a
+ * checkpoint folder; what model and dataset it holds comes from its metadata (model
+ * artifacts logged for finished jobs carry them) or from the job that produced it.
+ */
+async function resolveSourceArtifact(services: Services, projectId: string, ref: string, what: "teacher" | "base") {
+  let v;
+  try {
+    v = await services.artifacts.resolve(projectId, ref);
+  } catch (e) {
+    if (e instanceof AppError && (e.code === "NOT_FOUND" || e.code === "BAD_REQUEST")) throw new AppError("BAD_REQUEST", `${what}: ${e.message}`);
+    throw e;
+  }
+  const name = `artifact ${ref} (${v.name}:v${v.version})`;
+  if (!v.files.some((f) => f.path === "meta.json" || f.path.endsWith("/meta.json")))
+    throw new AppError("BAD_REQUEST", `${what}: ${name} holds no checkpoint (meta.json + tensors.bin), so no job can start from it`);
+  const meta = (v.metadata ?? {}) as Json;
+  const job = v.jobId ? await services.prisma.job.findUnique({ where: { id: v.jobId }, select: { spec: true } }) : null;
+  const spec = (job?.spec ?? null) as Json | null;
+  const model = typeof meta.model === "string" ? meta.model : spec ? modelOfJobSpec(spec) : null;
+  const dataset = typeof meta.dataset === "string" ? meta.dataset : typeof spec?.dataset === "string" ? spec.dataset : null;
+  return { ref, versionId: v.id, name, spec, model, dataset };
+}
+
+/** the lineage edge artifact → run, known at submit (the job's run is made when a runner claims it) */
+async function recordSourceUse(services: Services, versionId: string, jobId: string, submittedBy: string | null | undefined) {
+  await services.prisma.artifactUse.create({ data: { versionId, jobId, usedBy: submittedBy ? `user:${submittedBy}` : null } });
+}
+
+/** the model a source job's checkpoint holds: an image model's name, or "char-transformer" for a text fine-tune */
+function modelOfJobSpec(spec: Json): string | null {
+  return spec.kind === "finetune" && spec.task === "text" ? "char-transformer" : modelOfSpec(spec);
 }
 
 /** the image model a source job's checkpoint holds */
-function modelOfSpec(spec: Json): string | null {
+export function modelOfSpec(spec: Json): string | null {
   if (spec.kind === "train") return String(spec.model);
   if (spec.kind === "distill") return typeof spec.student === "string" ? spec.student : "light-cnn";
   if (spec.kind === "finetune" && spec.task === "image") {
@@ -158,7 +202,11 @@ async function textConfigOf(services: Services, spec: Json, depth = 0): Promise<
     const r = TextModelConfigSchema.safeParse((base.pretrain as Json | null)?.model ?? {});
     return r.success ? r.data : null;
   }
-  const run = await services.prisma.run.findUnique({ where: { id: String(base.runId) } });
-  const job = run?.jobId ? await services.prisma.job.findUnique({ where: { id: run.jobId } }) : null;
+  // a base run, or a model artifact: follow the job that produced it
+  const from =
+    typeof base.versionId === "string"
+      ? await services.prisma.artifactVersion.findUnique({ where: { id: base.versionId }, select: { jobId: true } })
+      : await services.prisma.run.findUnique({ where: { id: String(base.runId) }, select: { jobId: true } });
+  const job = from?.jobId ? await services.prisma.job.findUnique({ where: { id: from.jobId } }) : null;
   return job ? textConfigOf(services, job.spec as Json, depth + 1) : null;
 }

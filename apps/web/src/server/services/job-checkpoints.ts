@@ -1,8 +1,18 @@
-import { AppError, type CheckpointCommit, type CheckpointInfo, CheckpointManifestSchema } from "@heron/core";
+import crypto from "node:crypto";
+
+import { AppError, CHECKPOINT_CHUNK_BYTES, type CheckpointCommit, type CheckpointInfo, CheckpointManifestSchema } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
 
-/** complete checkpoints kept per job (the trainer keeps two locally as well) */
-const KEEP = 2;
+import type { BlobIndex } from "./artifacts/blob-index";
+import { checkpointsToDrop } from "./run-fork-retention";
+
+/** where a chunk waits until its checkpoint is committed (the blob store's upload area) */
+export function stagedChunkId(jobId: string, step: number, file: string, idx: number): string {
+  return `ck_${crypto.createHash("sha256").update(`${jobId}\0${step}\0${file}`).digest("hex").slice(0, 40)}_${idx}`;
+}
+
+const chunksOf = (bytes: number) => Math.max(1, Math.ceil(bytes / CHECKPOINT_CHUNK_BYTES));
+
 /** the checkpoint's manifest (tensor names and shapes, references to excluded frozen tensors) */
 const MANIFEST = "manifest.json";
 /** a manifest larger than this is not parsed for a listing (names are small; weights are not) */
@@ -13,45 +23,85 @@ type StoredFile = { name: string; bytes: number; chunks?: number };
 /**
  * Checkpoints travel through the server so a requeued attempt can resume on ANOTHER host:
  * the runner uploads each new `ckpt-<step>` folder in chunks (fenced by its lease), commits
- * it, and the next attempt's runner downloads the newest complete one. Stored in the
- * database (not one server's disk) so every server process behind a load balancer sees it.
- * Callers check the fencing token first.
+ * it, and the next attempt's runner downloads the newest complete one, chunk by chunk.
+ * Chunks wait in the blob store's upload area (any server process, one shared volume); the
+ * commit joins each file's chunks into one blob (by SHA-256: an unchanged file — a model's
+ * topology — is stored once across checkpoints, jobs and forks) and records the checkpoint's
+ * files as JobCheckpointFile rows. Dropped checkpoints release their blobs to collection.
+ * Checkpoints from before the blob store (JobCheckpointChunk rows) are moved at startup
+ * (job-checkpoint-migration.ts) and read from their rows until then. Callers check the
+ * fencing token first.
  */
-export function createCheckpointStore(prisma: PrismaClient) {
-  async function readManifest(jobId: string, step: number, file: { bytes: number } | undefined) {
-    if (!file || file.bytes > MANIFEST_MAX_BYTES) return null;
-    const chunks = await prisma.jobCheckpointChunk.findMany({ where: { jobId, step, file: MANIFEST }, orderBy: { idx: "asc" }, select: { data: true } });
-    try {
-      const parsed = CheckpointManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks.map((c) => c.data)).toString("utf8")));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null; // not JSON: the listing still shows the files
+// Long because it is the store's four operations over one staging scheme.
+export function createCheckpointStore(prisma: PrismaClient, blobs: BlobIndex) {
+  const staging = blobs.store.uploads;
+
+  /** one file's staged chunks, in order, as one stream (each chunk checked for its size) */
+  async function* joined(jobId: string, step: number, f: { name: string; bytes: number }) {
+    const n = chunksOf(f.bytes);
+    for (let idx = 0; idx < n; idx++) {
+      const id = stagedChunkId(jobId, step, f.name, idx);
+      const want = idx < n - 1 ? CHECKPOINT_CHUNK_BYTES : f.bytes - CHECKPOINT_CHUNK_BYTES * (n - 1);
+      const have = await staging.offset(id);
+      if (have !== want)
+        throw new AppError(
+          "BAD_REQUEST",
+          `checkpoint ${step}: chunk ${idx} of ${f.name} ${have === null ? "was not uploaded" : `has ${have} bytes, not ${want}`}`,
+        );
+      yield* staging.read(id);
     }
   }
 
-  return {
+  /** a checkpoint's manifest, read chunk by chunk through `read` (so also before the blob migration) */
+  async function readManifest(jobId: string, step: number, file: { bytes: number } | undefined) {
+    if (!file || file.bytes > MANIFEST_MAX_BYTES) return null;
+    try {
+      const parts: Uint8Array[] = [];
+      for (let idx = 0; idx < chunksOf(file.bytes); idx++) parts.push(await store.read(jobId, step, MANIFEST, idx));
+      const parsed = CheckpointManifestSchema.safeParse(JSON.parse(Buffer.concat(parts).toString("utf8")));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null; // unreadable or not JSON: the listing still shows the files
+    }
+  }
+
+  const store = {
     async putChunk(jobId: string, attempt: number, step: number, file: string, idx: number, data: Uint8Array) {
       await prisma.jobCheckpoint.upsert({ where: { jobId_step: { jobId, step } }, create: { jobId, step, attempt, files: [] }, update: {} });
-      const bytes = new Uint8Array(data);
-      await prisma.jobCheckpointChunk.upsert({
-        where: { jobId_step_file_idx: { jobId, step, file, idx } },
-        create: { jobId, step, file, idx, data: bytes },
-        update: { data: bytes },
-      });
+      const id = stagedChunkId(jobId, step, file, idx);
+      // a resent chunk replaces the one before (a shorter last chunk must not keep old bytes)
+      await staging.abort(id);
+      await staging.writeAt(id, 0, data);
     },
-    /** Marks a fully uploaded checkpoint usable and returns the steps of the ones dropped. */
+    /** Makes a fully uploaded checkpoint usable (the newest), drops the ones the retention policy lets go. */
     async commit(jobId: string, c: CheckpointCommit) {
-      const counts = await prisma.jobCheckpointChunk.groupBy({ by: ["file"], where: { jobId, step: c.step }, _count: { _all: true } });
+      const stored: { name: string; digest: string; bytes: number }[] = [];
       for (const f of c.files) {
-        const have = counts.find((x) => x.file === f.name)?._count._all ?? 0;
-        if (have !== f.chunks) throw new AppError("BAD_REQUEST", `checkpoint ${c.step}: file ${f.name} has ${have} of ${f.chunks} chunks uploaded`);
+        if (f.chunks !== chunksOf(f.bytes))
+          throw new AppError("BAD_REQUEST", `checkpoint ${c.step}: file ${f.name} of ${f.bytes} bytes has ${chunksOf(f.bytes)} chunks, not ${f.chunks}`);
+        const b = await blobs.put(joined(jobId, c.step, f), { bytes: f.bytes });
+        stored.push({ name: f.name, digest: b.digest, bytes: b.bytes });
       }
-      await prisma.jobCheckpoint.update({ where: { jobId_step: { jobId, step: c.step } }, data: { complete: true, files: c.files } });
+      await prisma.$transaction(async (tx) => {
+        await tx.jobCheckpoint.upsert({
+          where: { jobId_step: { jobId, step: c.step } },
+          create: { jobId, step: c.step, attempt: 0, complete: true, files: c.files },
+          update: { complete: true, files: c.files },
+        });
+        await tx.jobCheckpointFile.deleteMany({ where: { jobId, step: c.step } });
+        await tx.jobCheckpointFile.createMany({ data: stored.map((f) => ({ jobId, step: c.step, ...f })) });
+      });
+      for (const f of c.files) for (let idx = 0; idx < f.chunks; idx++) await staging.abort(stagedChunkId(jobId, c.step, f.name, idx));
       const complete = await prisma.jobCheckpoint.findMany({ where: { jobId, complete: true }, orderBy: { step: "desc" }, select: { step: true } });
-      const dropped = complete.slice(KEEP).map((x) => x.step);
+      // the newest two (resume) and a few older ones spread over the run (run.fork starts from them)
+      const dropped = checkpointsToDrop(complete.map((x) => x.step));
       // incomplete uploads older than the newest complete one are leftovers of dead attempts
       const newest = complete[0]?.step ?? c.step;
-      await prisma.jobCheckpoint.deleteMany({ where: { jobId, OR: [{ step: { in: dropped } }, { complete: false, step: { lt: newest } }] } });
+      const gone = { jobId, OR: [{ step: { in: dropped } }, { complete: false, step: { lt: newest } }] };
+      const goneSteps = (await prisma.jobCheckpoint.findMany({ where: gone, select: { step: true } })).map((x) => x.step);
+      const released = await prisma.jobCheckpointFile.findMany({ where: { jobId, step: { in: goneSteps } }, select: { digest: true } });
+      await prisma.jobCheckpoint.deleteMany({ where: gone });
+      if (released.length) await blobs.collect({ candidates: [...new Set(released.map((r) => r.digest))], graceMs: blobs.graceMs });
       return { newest };
     },
     async latest(jobId: string): Promise<CheckpointInfo | null> {
@@ -68,11 +118,7 @@ export function createCheckpointStore(prisma: PrismaClient) {
       const out = [];
       for (const ck of cks) {
         const files = (ck.files as StoredFile[]).map((f) => ({ name: f.name, bytes: f.bytes }));
-        const manifest = await readManifest(
-          jobId,
-          ck.step,
-          files.find((f) => f.name === MANIFEST),
-        );
+        const manifest = await readManifest(jobId, ck.step, files.find((f) => f.name === MANIFEST));
         out.push({
           step: ck.step,
           attempt: ck.attempt,
@@ -85,12 +131,26 @@ export function createCheckpointStore(prisma: PrismaClient) {
       }
       return out;
     },
+    /** One chunk (≤ CHECKPOINT_CHUNK_BYTES) of a stored checkpoint file, read from its blob. */
     async read(jobId: string, step: number, file: string, idx: number): Promise<Uint8Array> {
-      const chunk = await prisma.jobCheckpointChunk.findUnique({ where: { jobId_step_file_idx: { jobId, step, file, idx } } });
-      if (!chunk) throw new AppError("NOT_FOUND", `checkpoint ${step} of job ${jobId} has no chunk ${idx} of ${file}`);
-      return chunk.data;
+      const f = await prisma.jobCheckpointFile.findUnique({ where: { jobId_step_name: { jobId, step, name: file } } });
+      if (!f) {
+        // not moved into the blob store yet (the startup migration runs once per database)
+        const chunk = await prisma.jobCheckpointChunk.findUnique({ where: { jobId_step_file_idx: { jobId, step, file, idx } } });
+        if (!chunk) throw new AppError("NOT_FOUND", `checkpoint ${step} of job ${jobId} has no chunk ${idx} of ${file}`);
+        return chunk.data;
+      }
+      const start = idx * CHECKPOINT_CHUNK_BYTES;
+      if (idx >= chunksOf(f.bytes)) throw new AppError("NOT_FOUND", `checkpoint ${step} of job ${jobId} has no chunk ${idx} of ${file}`);
+      const end = Math.min(f.bytes, start + CHECKPOINT_CHUNK_BYTES);
+      const out = Buffer.allocUnsafe(end - start);
+      let at = 0;
+      if (end > start) for await (const piece of await blobs.open(f.digest, { start, end: end - 1 })) at += (piece as Buffer).copy(out, at);
+      if (at !== out.length) throw new AppError("NOT_FOUND", `checkpoint ${step} of job ${jobId}: the blob of ${file} is shorter than recorded`);
+      return out;
     },
   };
+  return store;
 }
 export type CheckpointStore = ReturnType<typeof createCheckpointStore>;
 

@@ -2,6 +2,7 @@ import { AppError, type CheckpointCommit, formatIssues, type JobReport, JobSpecS
 import { generateSecret, hashSecret } from "@heron/core/node";
 import type { Database } from "@heron/db";
 
+import type { BlobIndex } from "./artifacts/blob-index";
 import { createCheckpointStore } from "./job-checkpoints";
 import { createClaimer } from "./job-claim";
 import type { Notifier } from "./notifier";
@@ -9,7 +10,8 @@ import { createPipelineService, STAGE_TX } from "./pipelines";
 import type { ProjectService } from "./projects";
 import type { RunService } from "./runs";
 
-export type JobServiceOptions = { leaseTtlMs: number };
+/** `blobs`: where checkpoint files are stored (services/artifacts/blob-index.ts) */
+export type JobServiceOptions = { leaseTtlMs: number; blobs: BlobIndex };
 type Held = { jobId: string; fencingToken: number };
 
 /**
@@ -24,7 +26,7 @@ type Held = { jobId: string; fencingToken: number };
 export function createJobService(db: Database, projects: ProjectService, runs: RunService, notifier: Notifier, opts: JobServiceOptions) {
   const prisma = db.prisma;
   const claimNext = createClaimer(db);
-  const checkpoints = createCheckpointStore(prisma);
+  const checkpoints = createCheckpointStore(prisma, opts.blobs);
   const pipelines = createPipelineService(prisma, notifier);
 
   async function event(jobId: string, type: string, attempt: number, message?: string) {
@@ -257,6 +259,12 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
         (await prisma.job.updateMany({ where: { id: jobId, status: "queued" }, data: { status: "cancelled", finishedAt: new Date() } })).count > 0;
       if (queued) {
         await event(jobId, "cancelled", job.attempts, "cancelled while queued");
+        // a queued job may already have a run (a fork's, made at fork time; a requeued attempt's): it ends here too
+        const run = job.runId ? await prisma.run.findUnique({ where: { id: job.runId }, select: { status: true } }) : null;
+        if (run && (run.status === "running" || run.status === "stale")) {
+          await runs.finish(job.runId!, "aborted", "its job was cancelled while queued");
+          notifier.runStatus(job.runId!, "aborted");
+        }
         return get(jobId);
       }
       // running (or claimed between our read and the update above): ask its runner to stop it
@@ -299,6 +307,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       await event(job.id, "rewound", job.attempts, `run ${job.runId} continues after step ${l.step} (${deleted} later points dropped)`);
       return { deleted };
     },
+    /** the checkpoint store itself, for reads that hold no lease (the runner handlers' source access, job submission) */
+    checkpointStore: checkpoints,
     checkpoints: {
       /** what job.checkpoints shows: every stored checkpoint with its files and tensor names */
       async list(jobId: string) {

@@ -2,11 +2,13 @@ import { AppError, type CompareQuery } from "@heron/core";
 
 import type { Services } from "./index";
 import { explainRunStatus, latestProgress } from "./job-progress";
+import { forkAwareKeys } from "./run-fork-series";
 
-/** a run with its project's name, its metric keys and a summary per key (count, first/last step, min/max/last) */
+/** a run with its project's name, its metric keys (a fork's include its parent's) and a summary per key (count, first/last step, min/max/last) */
 export async function getRunDetails(services: Services, runId: string) {
   const run = await services.runs.get(runId);
-  const keys = await services.metrics.keys(runId);
+  // a fork's charts start with its parent's history: its keys too
+  const keys = await forkAwareKeys(services, runId);
   const summary = (await services.metrics.summaries([runId]))[runId] ?? {};
   // a job's run: its training progress (from the job log) and why it ended, for the run header
   const progress = run.jobId ? ((await latestProgress(services, [runId]))[runId] ?? null) : null;

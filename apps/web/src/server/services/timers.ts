@@ -12,6 +12,8 @@ export const SERVER_TIMERS: ServerTimer[] = [
   { name: "lease sweep", everyMs: 1000, tick: (s) => s.jobs.expireLeases() },
   // alert webhooks whose retry came due (services/alerts/delivery-queue.ts)
   { name: "alert deliveries", everyMs: 1000, tick: (s) => s.alerts.deliverDue() },
+  // blobs nothing references any more (dropped checkpoints, emptied trash), abandoned uploads
+  { name: "blob collection", everyMs: 10 * 60_000, tick: (s) => s.artifacts.collectGarbage() },
   // runs whose client went quiet are shown stale (they revive when it speaks again)
   {
     name: "stale sweep",

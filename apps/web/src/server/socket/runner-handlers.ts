@@ -19,7 +19,7 @@ import type { Logger } from "pino";
 
 import type { RunnerPrincipal } from "../auth/principal";
 import type { Services } from "../services";
-import { createCheckpointStore, createSourceCheckpointAccess } from "../services/job-checkpoints";
+import { createSourceCheckpointAccess } from "../services/job-checkpoints";
 import { registerRoutes, route, type RouteTable } from "./handle";
 import type { HeronIo, HeronSocket } from "./types";
 
@@ -40,7 +40,7 @@ export function registerRunnerHandlers(io: HeronIo, socket: HeronSocket, princip
   let queues: string[] | null = null;
   let allowCommands = false;
   // a teacher/base checkpoint of another job, fetched under this job's lease
-  const sources = createSourceCheckpointAccess(createCheckpointStore(services.prisma), services.jobs.assertLease);
+  const sources = createSourceCheckpointAccess(services.jobs.checkpointStore, services.jobs.assertLease);
   const routes: RouteTable<RunnerToServer> = {
     "runner:hello": route(RunnerHelloSchema, async (info) => {
       // the token fixes the queues: a runner cannot pick up another team's work by asking for it

@@ -184,7 +184,7 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
   const fastConv = backend.name === "wasm" || backend.name === "cpu";
   const seed = spec.seed ?? 0;
   const ds = loadSpecDataset(spec, (m) => ctx.warn(m));
-  const teacher = "runId" in spec.teacher ? loadTeacherFromRun(spec.teacher, ds, ctx) : trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv);
+  const teacher = "model" in spec.teacher ? trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv) : loadTeacherFromRun(spec.teacher, ds, ctx);
   try {
     for (const m of spec.methods) {
       const why = featureAlignmentError(m, teacher.name, spec.student, ds.inputShape);

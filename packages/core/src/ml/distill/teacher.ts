@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext } from "../../jobs/job-context";
 import type { DistillSpec } from "../../schemas/distill-spec";
-import { type CheckpointState, loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
+import { type CheckpointState, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset } from "../datasets";
 import { optimizerStep } from "../finetune/step";
 import { crossEntropy } from "../losses";
@@ -34,21 +34,57 @@ export function checkpointDirOfJob(ctx: Pick<JobContext, "checkpointDir">, jobId
   return join(dirname(ctx.checkpointDir), jobId);
 }
 
-/** Reads the newest checkpoint of another job's run, or says exactly why it cannot. */
-export function loadRunCheckpoint(ref: { runId: string; jobId?: string }, ctx: Pick<JobContext, "checkpointDir" | "warn">, what: string): CheckpointState {
-  if (!ref.jobId)
-    throw new Error(`${what} run ${ref.runId}: its job id is unknown — submit through the server (job.submit resolves the run's job), or pass {runId, jobId}`);
+/**
+ * Where a model artifact version's files are on this host: runners keep them under
+ * `<HERON_HOME>/artifacts/versions/<versionId>/` (the SDK's artifact cache; this job's own
+ * folder is `<HERON_HOME>/checkpoints/<jobId>`). The runner daemon downloads it there before
+ * this job starts (apps/runner/src/source-checkpoints.ts).
+ */
+export function artifactDirOf(ctx: Pick<JobContext, "checkpointDir">, versionId: string): string {
+  return join(dirname(dirname(ctx.checkpointDir)), "artifacts", "versions", versionId);
+}
+
+/** a teacher/base: another job's run (`jobId` resolved at submit) or a model artifact (`versionId` resolved at submit) */
+export type SourceRef = { runId: string; jobId?: string } | { artifact: string; versionId?: string };
+
+/** how messages name a source: `run <id>` or `artifact <name:alias>` */
+export function describeSource(ref: SourceRef): string {
+  return "runId" in ref ? `run ${ref.runId}` : `artifact ${ref.artifact}`;
+}
+
+/**
+ * Reads a teacher/base checkpoint, or says exactly why it cannot: a run's newest checkpoint, or
+ * a model artifact's files — one checkpoint folder (meta.json + tensors.bin at its root), or a
+ * folder of `ckpt-<step>` folders, whose newest is read.
+ */
+export function loadRunCheckpoint(ref: SourceRef, ctx: Pick<JobContext, "checkpointDir" | "warn">, what: string): CheckpointState {
+  const name = `${what} ${describeSource(ref)}`;
+  if ("artifact" in ref) {
+    if (!ref.versionId)
+      throw new Error(
+        `${name}: its version is unknown — submit through the server (job.submit resolves the artifact to a version), or pass {artifact, versionId}`,
+      );
+    const dir = artifactDirOf(ctx, ref.versionId);
+    const ck = existsSync(join(dir, "meta.json")) ? readCheckpoint(dir) : existsSync(dir) ? loadLatestCheckpoint(dir, ctx.warn) : undefined;
+    if (!ck)
+      throw new Error(
+        `${name} (version ${ref.versionId}): no checkpoint on this runner's host (looked in ${dir}). ` +
+          `A runner daemon downloads the artifact's files from the server before the job starts; run the job through a runner.`,
+      );
+    return ck;
+  }
+  if (!ref.jobId) throw new Error(`${name}: its job id is unknown — submit through the server (job.submit resolves the run's job), or pass {runId, jobId}`);
   const dir = checkpointDirOfJob(ctx, ref.jobId);
   const ck = existsSync(dir) ? loadLatestCheckpoint(dir, ctx.warn) : undefined;
   if (!ck)
     throw new Error(
-      `${what} run ${ref.runId} (job ${ref.jobId}): no checkpoint on this runner's host (looked in ${dir}). ` +
+      `${name} (job ${ref.jobId}): no checkpoint on this runner's host (looked in ${dir}). ` +
         `A runner daemon fetches it from the server before the job starts; run the job through a runner (or copy that folder here), or train it in this job as a first stage.`,
     );
   return ck;
 }
 
-export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: Dataset, ctx: JobContext): ReferenceModel {
+export function loadTeacherFromRun(ref: SourceRef, ds: Dataset, ctx: JobContext): ReferenceModel {
   const ck = loadRunCheckpoint(ref, ctx, "teacher");
   let model: ReferenceModel;
   try {
@@ -56,11 +92,11 @@ export function loadTeacherFromRun(ref: { runId: string; jobId?: string }, ds: D
     model.setWeights(ck.weights);
   } catch (e) {
     throw new Error(
-      `teacher run ${ref.runId}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : String(e)}`,
+      `teacher ${describeSource(ref)}: its checkpoint (model ${ck.model}) does not fit dataset ${ds.name} ${ds.inputShape.join("×")}: ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     );
   }
-  ctx.info(`teacher: ${ck.model} from run ${ref.runId} (checkpoint at step ${ck.step}), ${model.paramCount.toLocaleString("en-US")} params, frozen`);
+  ctx.info(`teacher: ${ck.model} from ${describeSource(ref)} (checkpoint at step ${ck.step}), ${model.paramCount.toLocaleString("en-US")} params, frozen`);
   return freezeModel(model);
 }
 

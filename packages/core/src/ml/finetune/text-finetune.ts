@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
 import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, storedTextConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
-import { loadRunCheckpoint } from "../distill/teacher";
+import { describeSource, loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { maskedLmLoss } from "../losses";
 import { Optimizer } from "../optim";
@@ -114,11 +114,10 @@ export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: num
 async function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): Promise<CharTransformer> {
   if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
-  if (ck.model !== "char-transformer" || !ck.extra?.textConfig)
-    throw new Error(`base run ${spec.base.runId}: its checkpoint holds ${ck.model}, not the text model`);
+  if (ck.model !== "char-transformer" || !ck.extra?.textConfig) throw new Error(`base ${describeSource(spec.base)}: its checkpoint holds ${ck.model}, not the text model`);
   const model = new CharTransformer(storedTextConfig(ck.extra.textConfig), seed);
   model.setWeights(ck.weights);
-  ctx.info(`base: text model from run ${spec.base.runId} (step ${ck.step})`);
+  ctx.info(`base: text model from ${describeSource(spec.base)} (step ${ck.step})`);
   return model;
 }
 

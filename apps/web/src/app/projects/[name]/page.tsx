@@ -87,7 +87,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
       </p>
       <h1>{project}</h1>
       <p className="actions">
-        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a>{" "}
+        <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a> <a href={`/projects/${encodeURIComponent(project)}/artifacts`}>Artifacts</a>{" "}
         <a href={`/projects/${encodeURIComponent(project)}/charts${search}`} data-testid="charts-link">
           Charts{table.selected?.length ? ` (${table.selected.length} selected)` : ""}
         </a>{" "}

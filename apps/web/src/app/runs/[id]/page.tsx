@@ -1,11 +1,13 @@
 "use client";
 import { isSystemKey } from "@heron/core";
-import { use, useEffect } from "react";
+import { use, useEffect, useState } from "react";
 
 import { ChartToolbar } from "../../../components/chart-toolbar";
 import { JobPanel } from "../../../components/job-panel";
+import { LineageGraph } from "../../../components/lineage-graph";
 import { RunCharts } from "../../../components/run-charts";
 import { RunCsvLink } from "../../../components/run-csv-link";
+import { RunForkDialog } from "../../../components/run-fork-dialog";
 import { RunManageBar, RunNotes } from "../../../components/run-manage";
 import { ImagesPanel, KeyValueTable, LogsPanel, MemoryPanel, TextPanel } from "../../../components/run-panels";
 import { RunSummary } from "../../../components/run-summary";
@@ -26,6 +28,7 @@ const TABS = [
   { id: "system", label: "System" },
   { id: "job", label: "Job" },
   { id: "memory", label: "Memory" },
+  { id: "lineage", label: "Lineage" },
 ] as const;
 type TabId = (typeof TABS)[number]["id"];
 
@@ -39,6 +42,8 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
     TABS.map((t) => t.id),
     "charts",
   );
+  // "fork from here": the step from a chart's right-click, or the run's last step from the header button
+  const [forking, setForking] = useState<{ step?: number } | null>(null);
 
   useEffect(() => {
     const socket = getSocket();
@@ -74,7 +79,20 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         created {formatDate(run.createdAt)} · duration {formatDuration(new Date(end).getTime() - startTs)}
         {run.host ? ` · host ${run.host}` : ""}
         {run.group ? ` · group ${run.group}` : ""} · <RunCsvLink runId={run.id} runName={run.name} />
+        {run.forkedFromRunId && (
+          <span data-testid="run-forked-from">
+            {" "}
+            · forked from <a href={`/runs/${run.forkedFromRunId}`}>its parent run</a> at step {run.forkStep}
+          </span>
+        )}
+        {run.jobId && !forking && (
+          <>
+            {" "}
+            · <button onClick={() => setForking({})}>Fork from a step…</button>
+          </>
+        )}
       </p>
+      {forking && <RunForkDialog key={forking.step ?? "last"} run={run} step={forking.step} onClose={() => setForking(null)} />}
       {run.progress && run.status === "running" && (
         <p className="meta" data-testid="run-progress">
           <progress max={run.progress.totalSteps} value={run.progress.step} /> {formatProgress(run.progress)}
@@ -112,6 +130,7 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
               status={run.status}
               collapsed={collapsed}
               onCollapsedChange={setCollapsed}
+              onStepContext={run.jobId ? (step) => setForking({ step }) : undefined}
             />
           ))}
         {tab === "system" &&
@@ -140,6 +159,7 @@ export default function RunPage({ params }: { params: Promise<{ id: string }> })
         {tab === "images" && <ImagesPanel runId={run.id} live={run.status === "running"} />}
         {tab === "job" && <JobPanel jobId={run.jobId} />}
         {tab === "memory" && <MemoryPanel summary={run.summary} metrics={run.metrics} />}
+        {tab === "lineage" && <LineageGraph runId={run.id} />}
       </div>
     </>
   );

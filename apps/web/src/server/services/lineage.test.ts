@@ -1,0 +1,82 @@
+// lineage.get stays bounded whatever the graph: depth limits the hops, a node cap stops wide
+// graphs (and says so), cycles end, unknown starts and bad depths are refused. Rows are
+// written directly: what is tested is the walk, not how runs come to be.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { createApi, startTestServer, type TestServer } from "../../testing/harness";
+import { addTeamMember } from "../../testing/team";
+import { LINEAGE_MAX_NODES } from "./lineage";
+
+describe("lineage.get bounds", () => {
+  let t: TestServer;
+  let projectId: string;
+  const run = (id: string, forkedFromRunId: string | null = null, project = projectId) =>
+    t.server.services.prisma.run.create({
+      data: { id, projectId: project, name: id, status: "finished", forkedFromRunId, forkStep: forkedFromRunId ? 1 : null },
+    });
+
+  beforeAll(async () => {
+    t = await startTestServer("sqlite");
+    projectId = (await t.api.project.create.mutate({ name: "lineage" })).id;
+  });
+  afterAll(async () => t?.close());
+
+  it("walks `depth` hops each way along a chain of forks (default 3, at most 10)", async () => {
+    for (let i = 0; i < 25; i++) await run(`chain-${i}`, i ? `chain-${i - 1}` : null);
+    const mid = async (depth?: number) => (await t.api.lineage.get.query({ runId: "chain-12", ...(depth ? { depth } : {}) })).nodes.map((n) => n.refId).sort();
+    expect(await mid()).toEqual(["chain-10", "chain-11", "chain-12", "chain-13", "chain-14", "chain-15", "chain-9"]);
+    expect(await mid(1)).toEqual(["chain-11", "chain-12", "chain-13"]);
+    expect(await mid(10)).toHaveLength(21);
+    const g = await t.api.lineage.get.query({ runId: "chain-12", depth: 1 });
+    expect(g.root).toBe("run:chain-12");
+    expect(g.edges).toEqual(
+      expect.arrayContaining([
+        { from: "run:chain-11", to: "run:chain-12", type: "fork" },
+        { from: "run:chain-12", to: "run:chain-13", type: "fork" },
+      ]),
+    );
+    await expect(t.api.lineage.get.query({ runId: "chain-12", depth: 11 })).rejects.toThrow(/depth must be ≤ 10/);
+    await expect(t.api.lineage.get.query({ runId: "chain-12", depth: 0 })).rejects.toThrow(/depth must be ≥ 1/);
+  });
+
+  it("stops a wide graph at the node cap and says it was cut", async () => {
+    await run("star");
+    for (let i = 0; i < 50; i++) {
+      await run(`star-${i}`, "star");
+      for (let j = 0; j < 5; j++) await run(`star-${i}-${j}`, `star-${i}`);
+    }
+    const g = await t.api.lineage.get.query({ runId: "star", depth: 10 });
+    expect(g.truncated).toBe(true);
+    expect(g.nodes).toHaveLength(LINEAGE_MAX_NODES);
+    // every edge joins two nodes of the answer
+    const ids = new Set(g.nodes.map((n) => n.id));
+    expect(g.edges.every((e) => ids.has(e.from) && ids.has(e.to))).toBe(true);
+    const small = await t.api.lineage.get.query({ runId: "star", depth: 1 });
+    expect(small.truncated).toBe(false);
+    expect(small.nodes).toHaveLength(51);
+  });
+
+  it("ends on a cycle, visiting each node once", async () => {
+    await run("loop-a");
+    await run("loop-b", "loop-a");
+    await t.server.services.prisma.run.update({ where: { id: "loop-a" }, data: { forkedFromRunId: "loop-b", forkStep: 1 } });
+    const g = await t.api.lineage.get.query({ runId: "loop-a", depth: 10 });
+    expect(g.nodes.map((n) => n.refId).sort()).toEqual(["loop-a", "loop-b"]);
+    expect(g.edges).toHaveLength(2);
+    // a fork's chart follows the chain back, and a cycle cannot make it loop either
+    const s = await t.api.metric.series.query({ runId: "loop-a", key: "loss" });
+    expect(s.steps).toEqual([]);
+  });
+
+  it("refuses unknown runs and artifacts, and leaves out projects the caller cannot see", async () => {
+    await expect(t.api.lineage.get.query({ runId: "nope" })).rejects.toThrow(/run "nope" not found/);
+    await expect(t.api.lineage.get.query({ artifactId: "nope" })).rejects.toThrow(/artifact "nope" not found/);
+    const other = (await t.api.project.create.mutate({ name: "lineage-private" })).id;
+    await run("private-child", "chain-0", other);
+    const viewer = await addTeamMember(t, "viewer@lineage.test", { project: projectId, role: "viewer" });
+    const seen = await createApi(t.server.url, viewer.key).lineage.get.query({ runId: "chain-0", depth: 1 });
+    expect(seen.nodes.map((n) => n.refId).sort()).toEqual(["chain-0", "chain-1"]);
+    const admin = await t.api.lineage.get.query({ runId: "chain-0", depth: 1 });
+    expect(admin.nodes.map((n) => n.refId).sort()).toEqual(["chain-0", "chain-1", "private-child"]);
+  });
+});
