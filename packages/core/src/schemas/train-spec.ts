@@ -1,7 +1,7 @@
 import { z } from "zod";
 
-import { trainingFields } from "./training-fields";
 import { OutputArtifactSchema } from "./source-artifact";
+import { trainingFields } from "./training-fields";
 
 /**
  * `kind: "train"` — supervised training of one of the reference models.

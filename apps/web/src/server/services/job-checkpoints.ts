@@ -118,7 +118,11 @@ export function createCheckpointStore(prisma: PrismaClient, blobs: BlobIndex) {
       const out = [];
       for (const ck of cks) {
         const files = (ck.files as StoredFile[]).map((f) => ({ name: f.name, bytes: f.bytes }));
-        const manifest = await readManifest(jobId, ck.step, files.find((f) => f.name === MANIFEST));
+        const manifest = await readManifest(
+          jobId,
+          ck.step,
+          files.find((f) => f.name === MANIFEST),
+        );
         out.push({
           step: ck.step,
           attempt: ck.attempt,

@@ -2,7 +2,7 @@ import { AppError, IdSchema } from "@heron/core";
 import { z } from "zod";
 
 import type { Services } from "./index";
-import { type Edge, expandArtifact, expandRun, type Neighbours, type Node, type SourceJobs,sourceJobsOnce } from "./lineage-expand";
+import { type Edge, expandArtifact, expandRun, type Neighbours, type Node, type SourceJobs, sourceJobsOnce } from "./lineage-expand";
 
 export type { Edge, EdgeType, Node } from "./lineage-expand";
 

@@ -114,7 +114,8 @@ export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: num
 async function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): Promise<CharTransformer> {
   if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
-  if (ck.model !== "char-transformer" || !ck.extra?.textConfig) throw new Error(`base ${describeSource(spec.base)}: its checkpoint holds ${ck.model}, not the text model`);
+  if (ck.model !== "char-transformer" || !ck.extra?.textConfig)
+    throw new Error(`base ${describeSource(spec.base)}: its checkpoint holds ${ck.model}, not the text model`);
   const model = new CharTransformer(storedTextConfig(ck.extra.textConfig), seed);
   model.setWeights(ck.weights);
   ctx.info(`base: text model from ${describeSource(spec.base)} (step ${ck.step})`);
