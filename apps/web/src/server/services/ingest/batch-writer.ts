@@ -32,7 +32,8 @@ const BATCH_OVERHEAD_BYTES = 4096;
 export function batchBytes(batch: RunLog): number {
   let n = BATCH_OVERHEAD_BYTES + batch.points.length * POINT_BYTES;
   for (const m of batch.images ?? []) n += m.png.byteLength + 2 * (m.key.length + (m.caption?.length ?? 0));
-  for (const t of batch.texts ?? []) for (const r of t.rows) n += 2 * (r.text.length + (r.caption?.length ?? 0)) + 64;
+  // a text row's image is base64 held as a JS string (UTF-16): two bytes per character
+  for (const t of batch.texts ?? []) for (const r of t.rows) n += 2 * (r.text.length + (r.caption?.length ?? 0) + (r.image?.png.length ?? 0)) + 64;
   for (const l of batch.logs ?? []) n += 2 * l.line.length + 64;
   return n;
 }
