@@ -29,11 +29,21 @@ type Props = {
   onZoom?: (range: StepRange | null, byLine?: Record<string, StepRange>) => void;
   zoomed?: boolean;
   height?: number;
-  /** charts sharing this key move one crosshair together (uPlot cursor.sync) */
+  /** charts sharing this key move one crosshair together (uPlot cursor.sync); a drag-select zooms only its own chart */
   sync?: string;
   /** right-click on the plot (step axis): a step action such as "fork from here", with the step under the cursor */
   onStepContext?: (step: number) => void;
 };
+
+/**
+ * `sync` shares the crosshair only. uPlot also publishes mousedown/mouseup (and dblclick) to
+ * the charts of a sync key, which would replay a drag-select on every chart of the page: each
+ * would fire its setSelect hook and re-query its own key (onZoom), so one drag zoomed them all
+ * and the run page's zoom state kept only the last chart's window. Filtered on both sides so a
+ * chart neither sends nor takes a drag, whoever shares its key.
+ */
+const crosshairOnly = (type: string) => type !== "mousedown" && type !== "mouseup" && type !== "dblclick";
+const SYNC_FILTERS: uPlot.Cursor.Sync.Filters = { pub: crosshairOnly, sub: crosshairOnly };
 
 const AXIS = "#8b95a1";
 const GRID = "rgba(139,149,161,0.18)";
@@ -213,7 +223,7 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
         },
         series,
         bands,
-        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 }, ...(sync ? { sync: { key: sync } } : {}) },
+        cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 5 }, ...(sync ? { sync: { key: sync, filters: SYNC_FILTERS } } : {}) },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
           {

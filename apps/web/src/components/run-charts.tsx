@@ -111,11 +111,16 @@ export function RunCharts({ runId, runName, keys, startTs, settings, onNewKey, s
   }, [live, zoom, fetchKeys]);
 
   const onZoom = (key: string, range: StepRange | null) => {
-    const next = { ...zoom };
-    if (range) next[key] = range;
-    else delete next[key];
-    setZoom(next);
-    void fetchKeys([key], next);
+    // from the latest state, not this render's `zoom`: two charts zooming in one tick must not
+    // drop each other's window (the chart's Reset zoom button reads it)
+    setZoom((z) => {
+      const next = { ...z };
+      if (range) next[key] = range;
+      else delete next[key];
+      return next;
+    });
+    // fetchKeys reads only the fetched keys' ranges
+    void fetchKeys([key], range ? { [key]: range } : {});
   };
 
   const sections = useMemo(() => groupKeys(keys, sectionDepth), [keysSig, sectionDepth]); // eslint-disable-line react-hooks/exhaustive-deps -- keysSig stands for `keys` (same keys, new array: same sections)
