@@ -181,29 +181,23 @@ export async function expandRun(services: Services, runId: string, sources = sou
         out: false,
       });
 
-  if (job) links.push(...(await pipelineStages(services, job as unknown as Json)));
+  if (job) links.push(...(await pipelineStages(services, job)));
   return { self, links };
 }
 
-/**
- * The previous and next stage of a pipeline job, when jobs carry `pipelineJobId`/`stageIndex`
- * (pipelines add those columns; on a database without them this finds nothing). Read from
- * the row at run time, so this compiles and runs either way.
- */
-async function pipelineStages(services: Services, job: Json): Promise<Link[]> {
-  const pipelineJobId = job.pipelineJobId;
-  const stageIndex = job.stageIndex;
-  if (typeof pipelineJobId !== "string" || typeof stageIndex !== "number") return [];
-  // the columns are not in this schema's types: the query is built untyped on purpose
-  const stages = (await services.prisma.job.findMany({
+/** The previous and next stage of a pipeline stage's job (a `stage` edge each way). */
+async function pipelineStages(services: Services, job: { pipelineJobId: string | null; stageIndex: number | null }): Promise<Link[]> {
+  const { pipelineJobId, stageIndex } = job;
+  if (pipelineJobId === null || stageIndex === null) return [];
+  const stages = await services.prisma.job.findMany({
     where: { pipelineJobId, stageIndex: { in: [stageIndex - 1, stageIndex + 1] } },
     select: { runId: true, stageIndex: true },
-  } as never)) as unknown as { runId: string | null; stageIndex: number }[];
+  });
   const links: Link[] = [];
   for (const s of stages) {
     if (!s.runId) continue;
     const r = await services.prisma.run.findUnique({ where: { id: s.runId }, select: { id: true, name: true, status: true, projectId: true } });
-    if (r) links.push({ node: runNode(r), type: "stage", out: s.stageIndex > stageIndex });
+    if (r) links.push({ node: runNode(r), type: "stage", out: (s.stageIndex ?? 0) > stageIndex });
   }
   return links;
 }

@@ -79,4 +79,36 @@ describe("lineage.get bounds", () => {
     const admin = await t.api.lineage.get.query({ runId: "chain-0", depth: 1 });
     expect(admin.nodes.map((n) => n.refId).sort()).toEqual(["chain-0", "chain-1", "private-child"]);
   });
+
+  it("links a pipeline's stages in order (stage edges), from the middle stage both ways", async () => {
+    const prisma = t.server.services.prisma;
+    const pipe = await prisma.job.create({ data: { projectId, kind: "pipeline", spec: { kind: "pipeline" }, status: "succeeded" } });
+    for (const [i, name] of ["encoder", "pretrain", "sft"].entries()) {
+      await run(`stage-${name}`);
+      await prisma.job.create({
+        data: {
+          projectId,
+          kind: "vlm-stage",
+          spec: { kind: "vlm-stage" },
+          status: "succeeded",
+          runId: `stage-${name}`,
+          pipelineJobId: pipe.id,
+          stageIndex: i,
+          stageName: name,
+        },
+      });
+    }
+    for (const [i, name] of ["encoder", "pretrain", "sft"].entries()) {
+      const job = await prisma.job.findFirstOrThrow({ where: { pipelineJobId: pipe.id, stageIndex: i } });
+      await prisma.run.update({ where: { id: `stage-${name}` }, data: { jobId: job.id } });
+    }
+    const g = await t.api.lineage.get.query({ runId: "stage-pretrain", depth: 1 });
+    expect(g.nodes.map((n) => n.refId).sort()).toEqual(["stage-encoder", "stage-pretrain", "stage-sft"]);
+    expect(g.edges).toEqual(
+      expect.arrayContaining([
+        { from: "run:stage-encoder", to: "run:stage-pretrain", type: "stage" },
+        { from: "run:stage-pretrain", to: "run:stage-sft", type: "stage" },
+      ]),
+    );
+  });
 });
