@@ -7,6 +7,7 @@ import type { BandMode } from "../lib/charts-view";
 import { colorAt, withAlpha } from "../lib/colors";
 import { formatTickWithUnit, formatWithUnit } from "../lib/units";
 import type { GroupedSeries } from "../server/services/grouped-series";
+import { SYNC_FILTERS } from "./metric-chart";
 
 const AXIS = "#8b95a1";
 const GRID = "rgba(139,149,161,0.18)";
@@ -99,7 +100,7 @@ export function GroupChart({
         series,
         bands,
         scales: { x: { time: false } },
-        cursor: { sync: { key: sync }, drag: { x: true, y: false }, points: { size: 5 } },
+        cursor: { sync: { key: sync, filters: SYNC_FILTERS }, drag: { x: true, y: false }, points: { size: 5 } },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
           {

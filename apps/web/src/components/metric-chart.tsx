@@ -43,7 +43,7 @@ type Props = {
  * chart neither sends nor takes a drag, whoever shares its key.
  */
 const crosshairOnly = (type: string) => type !== "mousedown" && type !== "mouseup" && type !== "dblclick";
-const SYNC_FILTERS: uPlot.Cursor.Sync.Filters = { pub: crosshairOnly, sub: crosshairOnly };
+export const SYNC_FILTERS: uPlot.Cursor.Sync.Filters = { pub: crosshairOnly, sub: crosshairOnly };
 
 const AXIS = "#8b95a1";
 const GRID = "rgba(139,149,161,0.18)";
