@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 
 import { api } from "../lib/api";
 import { flattenConfig } from "../lib/flatten";
+import { StepPicker } from "./step-picker";
 import { useQuery } from "./use-query";
 
 // the text-samples view and the Memory tab live in their own modules; the run page imports them from here
@@ -114,16 +115,7 @@ export function ImagesPanel({ runId, live }: { runId: string; live: boolean }) {
           <div key={key}>
             <div className="toolbar">
               <h3 style={{ margin: 0 }}>{key}</h3>
-              <label>
-                step
-                <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
-                  {steps.map((st) => (
-                    <option key={st} value={st}>
-                      {st}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <StepPicker label={key} steps={steps} step={step} onPick={(st) => setPicked((p) => ({ ...p, [key]: st }))} />
             </div>
             <div className="gallery">
               {items

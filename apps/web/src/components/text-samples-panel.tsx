@@ -2,6 +2,7 @@
 import { useState } from "react";
 
 import { api } from "../lib/api";
+import { StepPicker } from "./step-picker";
 import { sampleColumns, type SampleImage, sampleImage } from "./text-samples";
 import { useQuery } from "./use-query";
 
@@ -112,16 +113,7 @@ export function TextPanel({ runId, live }: { runId: string; live: boolean }) {
           <div key={key} data-text-key={key}>
             <div className="toolbar">
               <h3 style={{ margin: 0 }}>{key}</h3>
-              <label>
-                step
-                <select aria-label={`${key} step`} value={step} onChange={(e) => setPicked((p) => ({ ...p, [key]: Number(e.target.value) }))}>
-                  {steps.map((st) => (
-                    <option key={st} value={st}>
-                      {st}
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <StepPicker label={key} steps={steps} step={step} onPick={(st) => setPicked((p) => ({ ...p, [key]: st }))} />
               <span className="muted small">
                 {steps.length} step{steps.length === 1 ? "" : "s"} logged
               </span>
