@@ -9,7 +9,6 @@ import {
   ArtifactTypeSchema,
   ArtifactUseSchema,
   BlobUploadStartSchema,
-  formatIssues,
   IdSchema,
 } from "@heron/core";
 import type { Logger } from "pino";
@@ -21,6 +20,7 @@ import type { Services } from "../services";
 import type { AuthLimiter } from "../services/auth-limiter";
 import { readJson } from "./api-v1/body";
 import { sendError, sendJson } from "./json-body";
+import { decodeSegment, parseInput } from "./parse-input";
 import { authenticateRequest, bearerToken, clientIp } from "./request-auth";
 
 export type ArtifactRoutesOptions = { services: Services; limiter: AuthLimiter; log: Logger };
@@ -29,20 +29,6 @@ const MAX_JSON_BODY = 8 * 2 ** 20;
 const UploadIdSchema = z.string().regex(/^up_[0-9a-f]{32}$/, "not an upload id");
 const ListQuerySchema = z.object({ projectId: z.string().min(1).max(200), type: ArtifactTypeSchema.optional() });
 const ResolveQuerySchema = z.object({ projectId: z.string().min(1).max(200), ref: ArtifactRefStringSchema });
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new AppError("BAD_REQUEST", `invalid ${what}: ${formatIssues(r.error.issues)}`);
-  return r.data;
-}
-
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new AppError("BAD_REQUEST", "malformed percent-encoding in the URL");
-  }
-}
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` of a file of `size` bytes; null when absent or unsatisfiable (the whole file is sent then) */
 function rangeOf(header: string | undefined, size: number): { start: number; end: number } | null {
@@ -105,7 +91,14 @@ export function createArtifactRoutes(o: ArtifactRoutesOptions) {
   }
 
   async function download(p: Principal, req: http.IncomingMessage, res: http.ServerResponse, versionId: string, rawPath: string) {
-    const filePath = parse(ArtifactPathSchema, rawPath.split("/").map(decode).join("/"), "file path");
+    const filePath = parseInput(
+      ArtifactPathSchema,
+      rawPath
+        .split("/")
+        .map((p) => decodeSegment(p, "file path"))
+        .join("/"),
+      "file path",
+    );
     await versionFor(p, "artifactDownload", "GET /api/artifacts/{versionId}/files/{path}", versionId);
     const meta = await artifacts.file(versionId, filePath);
     const range = rangeOf(req.headers.range, meta.bytes);
@@ -153,46 +146,46 @@ export function createArtifactRoutes(o: ArtifactRoutesOptions) {
     const q = Object.fromEntries(url.searchParams);
     if (route === "") {
       if (!expect("GET")) return;
-      const input = parse(ListQuerySchema, q, "query");
+      const input = parseInput(ListQuerySchema, q, "query");
       const projectId = await projectFor(p, "artifactResolve", "GET /api/artifacts", input.projectId);
       return sendJson(res, 200, await artifacts.list(projectId, input.type));
     }
     if (route === "resolve") {
       if (!expect("GET")) return;
-      const input = parse(ResolveQuerySchema, q, "query");
+      const input = parseInput(ResolveQuerySchema, q, "query");
       const projectId = await projectFor(p, "artifactResolve", "GET /api/artifacts/resolve", input.projectId);
       return sendJson(res, 200, await artifacts.resolve(projectId, input.ref));
     }
     if (route === "uploads" && parts.length === 1) {
       if (!expect("POST")) return;
-      const body = parse(BlobUploadStartSchema, await readJson(req, MAX_JSON_BODY), "upload");
+      const body = parseInput(BlobUploadStartSchema, await readJson(req, MAX_JSON_BODY), "upload");
       const projectId = await projectFor(p, "artifactUpload", "POST /api/artifacts/uploads", body.projectId);
       return sendJson(res, 200, await artifacts.uploads.start(artifacts.actor(p), projectId, body));
     }
     if (route === "uploads") {
-      const uploadId = parse(UploadIdSchema, decode(parts[1]!), "upload id");
+      const uploadId = parseInput(UploadIdSchema, decodeSegment(parts[1]!, "upload id"), "upload id");
       const projectId = await artifacts.uploads.projectOf(uploadId);
       await projectFor(p, "artifactUpload", `${method} /api/artifacts/uploads/{id}`, projectId);
       if (method === "GET" || method === "HEAD") return sendJson(res, 200, await artifacts.uploads.state(uploadId));
       if (method === "DELETE") return sendJson(res, 200, (await artifacts.uploads.abort(uploadId), { ok: true }));
       if (!expect("PUT")) return;
-      const offset = parse(z.coerce.number().int().min(0), req.headers["upload-offset"] ?? "", "Upload-Offset header");
+      const offset = parseInput(z.coerce.number().int().min(0), req.headers["upload-offset"] ?? "", "Upload-Offset header");
       return sendJson(res, 200, await artifacts.uploads.append(uploadId, offset, req));
     }
     if (route === "versions") {
       if (!expect("POST")) return;
-      const body = parse(ArtifactCommitSchema, await readJson(req, MAX_JSON_BODY), "artifact version");
+      const body = parseInput(ArtifactCommitSchema, await readJson(req, MAX_JSON_BODY), "artifact version");
       const projectId = await projectFor(p, "artifactCommit", "POST /api/artifacts/versions", body.projectId);
       return sendJson(res, 200, await artifacts.commit(p, projectId, body));
     }
     if (route === "uses") {
       if (!expect("POST")) return;
-      const body = parse(ArtifactUseSchema, await readJson(req, MAX_JSON_BODY), "artifact use");
+      const body = parseInput(ArtifactUseSchema, await readJson(req, MAX_JSON_BODY), "artifact use");
       await versionFor(p, "artifactUse", "POST /api/artifacts/uses", body.artifactVersionId);
       await artifacts.recordUse(p, body.artifactVersionId, body);
       return sendJson(res, 200, { ok: true });
     }
-    const versionId = parse(IdSchema, decode(route), "artifact version id");
+    const versionId = parseInput(IdSchema, decodeSegment(route, "artifact version id"), "artifact version id");
     if (!expect("GET")) return;
     if (parts.length === 1) return sendJson(res, 200, await versionFor(p, "artifactDownload", "GET /api/artifacts/{versionId}", versionId));
     return download(p, req, res, versionId, parts.slice(2).join("/"));

@@ -1,14 +1,14 @@
 import type http from "node:http";
 
-import { AppError, formatIssues, PROTOCOL_VERSION } from "@heron/core";
+import { AppError, PROTOCOL_VERSION } from "@heron/core";
 import type { Logger } from "pino";
-import type { z } from "zod";
 
 import { ROUTE_POLICY } from "../../auth/policy";
 import type { Principal } from "../../auth/principal";
 import type { Services } from "../../services";
 import type { AuthLimiter } from "../../services/auth-limiter";
 import { sendError, sendJson } from "../json-body";
+import { decodeSegment, parseInput } from "../parse-input";
 import { authenticateRequest, bearerToken, clientIp } from "../request-auth";
 import { toRunLog } from "./batch";
 import { readBatchBody, readJson } from "./body";
@@ -24,20 +24,6 @@ export const MAX_BATCH_BODY = 32 * 2 ** 20;
 const MAX_SMALL_BODY = 2 ** 20;
 /** how long an authorization decision for a writer's batches is reused */
 const DECISION_TTL_MS = 10_000;
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new AppError("BAD_REQUEST", `invalid ${what}: ${formatIssues(r.error.issues)}`);
-  return r.data;
-}
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    throw new AppError("BAD_REQUEST", "malformed percent-encoding in the run id");
-  }
-}
 
 /**
  * `/api/v1/…`: the ingestion API for clients that are not the socket.io SDK (the Python
@@ -66,7 +52,7 @@ export function createApiV1Handler(o: ApiV1Options) {
   }
 
   async function createRun(p: Principal, req: http.IncomingMessage) {
-    const body = parse(CreateRunSchema, await readJson(req, MAX_RUN_BODY), "run");
+    const body = parseInput(CreateRunSchema, await readJson(req, MAX_RUN_BODY), "run");
     await services.access.authorize(p, ROUTE_POLICY.apiV1CreateRun, "POST /api/v1/runs", body);
     const init = { ...body, v: PROTOCOL_VERSION } as const;
     const session = sessions.get(p, "\0init", body.writer);
@@ -133,7 +119,7 @@ export function createApiV1Handler(o: ApiV1Options) {
     }
     const m = /^\/api\/v1\/runs(?:\/([^/]+)(?:\/(batches|finish|config|heartbeat))?)?$/.exec(path);
     if (!m) return sendJson(res, 404, { error: `no such API route: ${method} ${path}` });
-    const runId = m[1] === undefined ? undefined : decodeSegment(m[1]);
+    const runId = m[1] === undefined ? undefined : decodeSegment(m[1], "run id");
     const action = m[2];
     const expected = runId !== undefined && action === undefined ? "GET" : "POST";
     if (method !== expected) return sendJson(res, 405, { error: `use ${expected} for ${path}` }, { allow: expected });
@@ -149,13 +135,13 @@ export function createApiV1Handler(o: ApiV1Options) {
       }
       case "finish": {
         await services.access.authorize(p, ROUTE_POLICY.apiV1Finish, "POST /api/v1/runs/{runId}/finish", { runId });
-        const body = parse(FinishSchema, await readJson(req, MAX_SMALL_BODY), "finish");
+        const body = parseInput(FinishSchema, await readJson(req, MAX_SMALL_BODY), "finish");
         await services.ingest.finishRun({ ...body, v: PROTOCOL_VERSION, runId });
         return sendJson(res, 200, { ok: true });
       }
       case "config": {
         await services.access.authorize(p, ROUTE_POLICY.apiV1Config, "POST /api/v1/runs/{runId}/config", { runId });
-        const body = parse(ConfigSchema, await readJson(req, MAX_SMALL_BODY), "config");
+        const body = parseInput(ConfigSchema, await readJson(req, MAX_SMALL_BODY), "config");
         await services.runs.updateConfig(runId, body.config);
         return sendJson(res, 200, { ok: true });
       }
