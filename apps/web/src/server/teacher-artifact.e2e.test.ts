@@ -90,7 +90,7 @@ describe("a model artifact as a distillation teacher (sqlite)", () => {
     );
     const v0 = await t.api.artifact.get.query({ projectId: "registry", name: model.name, version: 0 });
     expect(v0.runId).toBe(teacherJob.runId);
-    expect(v0.files.map((f) => f.path).sort()).toEqual(["meta.json", "tensors.bin"]);
+    expect(v0.files.map((f) => f.path).sort()).toEqual(["manifest.json", "meta.json", "tensors.bin"]);
     expect(v0.metadata).toMatchObject({ kind: "train", model: "mlp-mnist", dataset: "synthetic", jobId: teacherJob.id });
     await t.api.artifact.setAlias.mutate({ artifactVersionId: v0.id, alias: "production" });
 
@@ -114,7 +114,7 @@ describe("a model artifact as a distillation teacher (sqlite)", () => {
       expect(fs.statSync(local).size).toBe(f.bytes);
     }
     const logs = (await t.api.run.logs.query({ runId: student.runId!, limit: 10_000 })).map((l) => l.line).join("\n");
-    expect(logs).toContain("[runner] teacher checkpoint: synthetic-teacher:production = synthetic-teacher:v0 (2 files");
+    expect(logs).toContain("[runner] teacher checkpoint: synthetic-teacher:production = synthetic-teacher:v0 (3 files");
     expect(logs).toMatch(/teacher: mlp-mnist from artifact synthetic-teacher:production \(checkpoint at step \d+\)/);
 
     // lineage of the student: teacher run → model artifact → student run

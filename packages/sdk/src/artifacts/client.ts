@@ -5,8 +5,10 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 
-import { type ArtifactCommit, ArtifactVersionInfoSchema, type BlobUploadState, BlobUploadStateSchema, DigestSchema } from "@heron/core";
+import { ArtifactVersionInfoSchema, type BlobUploadState, BlobUploadStateSchema, DigestSchema } from "@heron/core";
 import { z } from "zod";
+
+import type { ArtifactCommit } from "./types";
 
 /** An answer of the server other than 2xx: `status` tells a refusal (4xx) from a passing failure. */
 export class ArtifactHttpError extends Error {

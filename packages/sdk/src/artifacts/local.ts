@@ -4,9 +4,10 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 
-import { type ArtifactFileEntry, ArtifactPathSchema, type ArtifactVersionInfo, manifestText, MAX_ARTIFACT_FILES } from "@heron/core";
+import { ArtifactPathSchema, manifestText, MAX_ARTIFACT_FILES } from "@heron/core";
 
 import type { ArtifactClient, Progress } from "./client";
+import type { ArtifactFileEntry, ArtifactVersionInfo } from "./types";
 
 /** SHA-256 and size of a local file, streamed (never read whole). */
 export async function digestFile(file: string): Promise<{ digest: string; bytes: number }> {

@@ -2,10 +2,11 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-import { ArtifactNameSchema, ArtifactTypeSchema, type ArtifactVersionInfo } from "@heron/core";
+import { ArtifactNameSchema, ArtifactTypeSchema } from "@heron/core";
 
 import { type ArtifactClient, createArtifactClient } from "./client";
 import { type ArtifactSources, collectFiles, fetchVersion, type LocalFile, manifestDigest } from "./local";
+import type { ArtifactVersionInfo } from "./types";
 
 export type LogArtifactOptions = ArtifactSources & {
   name: string;
