@@ -76,7 +76,7 @@ describe("pipelines with real jobs", () => {
         { name: "base", spec: { ...BASE, epochs: 1, maxTrainSamples: 512 } },
         {
           name: "head",
-          spec: { ...BASE, epochs: 3, maxTrainSamples: 4000, checkpointEvery: 25, freeze: ["layer1.**"] },
+          spec: { ...BASE, epochs: 8, maxTrainSamples: 4000, checkpointEvery: 25, freeze: ["layer1.**"] },
           init: { fromStage: "base" },
         },
       ],
@@ -125,7 +125,7 @@ describe("pipelines with real jobs", () => {
     ]);
     expect(headCk!.bytes).toBeLessThan(baseCk!.bytes);
     const acc = await t.api.metric.series.query({ runId: head.runId!, key: "test/accuracy" });
-    expect(acc.steps).toHaveLength(3);
+    expect(acc.steps).toHaveLength(8);
   });
 
   it("runs the vlm recipe's three stages to succeeded", { timeout: 600_000 }, async () => {
