@@ -92,6 +92,22 @@ describe("wasm gradient kernels match the cpu backend (relative error ≤ 1e-4)"
     cpu.forEach((c, i) => expect(relErr(wasm[i]!, c)).toBeLessThan(1e-4));
   });
 
+  it("MaxPoolGrad stays right when allocating its output grows the wasm memory", async () => {
+    await selectBackend({ force: "wasm" });
+    const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.byteLength;
+    // an input as large as the whole heap: its gradient's allocation must grow the memory again
+    const c = Math.ceil(heap() / 4 / (2 * 16 * 16)) + 1;
+    const before = heap();
+    const t = tf.fill([2, 16, 16, c], 1);
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid")))(t);
+    expect(heap()).toBeGreaterThan(before);
+    // all-equal windows: the gradient is 1 at each window's first element, 0 elsewhere (never NaN)
+    const sum = tf.sum(grad).dataSync()[0];
+    expect(sum).toBe(2 * 8 * 8 * c);
+    expect(tf.any(tf.isNaN(grad)).dataSync()[0]).toBe(0);
+    tf.dispose([t, grad]);
+  });
+
   it("the fast conv3x3+ReLU gradient equals tf's own gradient", async () => {
     const w = rand([3, 3, 3, 5], 9) as tf.Tensor4D;
     const bias = rand([5], 10) as tf.Tensor1D;

@@ -158,9 +158,10 @@ function wrapMaxPoolGrad(): void {
       const backend = args.backend as WasmLike;
       const [n, h, w, c] = input.shape as [number, number, number, number];
       const [, oh, ow] = dy.shape as [number, number, number, number];
+      // allocate first: makeOutput may grow the wasm memory, which detaches every heap view taken before it
+      const out = backend.makeOutput([n, h, w, c], "float32");
       const xs = backend.typedArrayFromHeap(input);
       const dys = backend.typedArrayFromHeap(dy);
-      const out = backend.makeOutput([n, h, w, c], "float32");
       const dx = backend.typedArrayFromHeap(out);
       dx.fill(0);
       const row = w * c;
