@@ -20,6 +20,8 @@ export default defineConfig({
     // 2 cores: two test files at a time; heavy files mark themselves sequential
     maxWorkers: 2,
     reporters: ["default"],
-    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", NODE_OPTIONS: nodeOptions },
+    // training jobs default to threads "auto"; with two test files at a time on 2 cores every
+    // job stays on one thread unless its test asks for more (the data-parallel tests do)
+    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", NODE_OPTIONS: nodeOptions, HERON_CPU_THREADS: "1", HERON_RUNNER_CORES: "1" },
   },
 });

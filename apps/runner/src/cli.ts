@@ -1,4 +1,4 @@
-// `npm run runner -- --server URL --token T [--name N] [--queues a,b] [--slots auto|N]`
+// `npm run runner -- --server URL --token T [--name N] [--queues a,b] [--slots auto|N] [--cores N]`
 import path from "node:path";
 
 import { Command, InvalidArgumentError } from "commander";
@@ -25,6 +25,15 @@ const program = new Command("heron-runner")
     },
     "auto",
   )
+  .option(
+    "--cores <n>",
+    'CPU cores shared among the slots; each job gets cores / slots (its threads: "auto"); default HERON_RUNNER_CORES or every core',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("--cores must be a positive integer");
+      return n;
+    },
+  )
   .option("--home <dir>", "where checkpoints live", process.env.HERON_HOME ?? "./.heron")
   .option("--data-dir <dir>", "the only folder job specs may read files from (data.path, cifarPath); default <home>/data", process.env.HERON_DATA_DIR)
   .option(
@@ -46,6 +55,7 @@ const opts = program.opts<{
   name?: string;
   queues: string;
   slots: number | "auto";
+  cores?: number;
   home: string;
   dataDir?: string;
   drainGrace: number;
@@ -63,6 +73,7 @@ const daemon = new RunnerDaemon({
     .map((q) => q.trim())
     .filter(Boolean),
   slots: opts.slots,
+  cores: opts.cores,
   home: path.resolve(opts.home),
   dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined,
   executor: fakeMs !== null ? createFakeExecutor({ durationMs: fakeMs }) : createProcessExecutor(),

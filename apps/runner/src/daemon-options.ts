@@ -10,6 +10,8 @@ export type DaemonOptions = {
   queues?: string[];
   /** "auto": one per GPU, or 1 on a CPU host */
   slots?: number | "auto";
+  /** CPU cores this runner shares among its slots (default: HERON_RUNNER_CORES, else the host's); each job gets ⌊cores / slots⌋ */
+  cores?: number;
   home: string;
   /** the only folder job specs may name files in (data.path, cifarPath); default defaultDataDir(home) */
   dataDir?: string;

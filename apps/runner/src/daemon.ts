@@ -79,6 +79,13 @@ export class RunnerDaemon {
     this.opts = { ...opts, executor: withCommandJobs(opts.executor, { home: opts.home, allowCommands: !!opts.allowCommands }) };
   }
 
+  /** each slot's share of the runner's cores: one job on a 1-slot runner uses them all */
+  cpuThreadsPerSlot(): number {
+    const env = Number(process.env.HERON_RUNNER_CORES);
+    const cores = this.opts.cores ?? (Number.isInteger(env) && env >= 1 ? env : os.availableParallelism());
+    return Math.max(1, Math.floor(cores / this.slots));
+  }
+
   get busySlots() {
     return this.running.size;
   }
@@ -257,6 +264,7 @@ export class RunnerDaemon {
     entry.handle = this.opts.executor.start(lease, {
       serverUrl: this.opts.server,
       checkpointDir,
+      cpuThreads: this.cpuThreadsPerSlot(),
       onLog: (stream, line) => this.log(entry, stream, line),
       rewind: async (step) => {
         const ack = await this.emit("job:rewind", { v: PROTOCOL_VERSION, ...held, step }, RewindAckSchema);

@@ -17,6 +17,8 @@ export type ExecutionContext = {
   serverUrl: string;
   /** this job's checkpoint folder under the runner's HERON_HOME (already holds the server's newest checkpoint) */
   checkpointDir: string;
+  /** CPU cores granted to this job's slot (HERON_CPU_THREADS: what `threads: "auto"` uses) */
+  cpuThreads: number;
   onLog: LogSink;
   /** drops the run's points after `step` (fenced by the daemon with the lease's token) */
   rewind(step: number): Promise<void>;

@@ -42,12 +42,17 @@ export function jobBaseEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** the full environment of one attempt's job process: the allowlist plus its own lease and job token */
-export function jobProcessEnv(parent: NodeJS.ProcessEnv, lease: Lease, ctx: { serverUrl: string; checkpointDir: string }): NodeJS.ProcessEnv {
+export function jobProcessEnv(
+  parent: NodeJS.ProcessEnv,
+  lease: Lease,
+  ctx: { serverUrl: string; checkpointDir: string; cpuThreads?: number },
+): NodeJS.ProcessEnv {
   return {
     ...jobBaseEnv(parent),
     HERON_HOST: ctx.serverUrl,
     HERON_API_KEY: lease.jobToken,
     HERON_LEASE: JSON.stringify({ jobId: lease.jobId, runId: lease.runId, projectName: lease.projectName, attempt: lease.attempt, spec: lease.spec }),
     HERON_CHECKPOINT_DIR: ctx.checkpointDir,
+    ...(ctx.cpuThreads ? { HERON_CPU_THREADS: String(ctx.cpuThreads) } : {}),
   };
 }

@@ -10,6 +10,9 @@
  *                            frees intermediate gradients only when the backward pass ends).
  *                            Fitted on wasm against tf.profile's peak: 2.7–3.1 across the
  *                            seed models at batch 16–1024; the tests hold it to ±25%.
+ * Data-parallel jobs (`threads` T > 1, ml/parallel/) add T − 1 replicas, each with its own
+ * parameters and gradients, plus the shared memory they meet in (one weight copy, T − 1
+ * gradient slots, one batch); activations are split across the replicas' shards.
  * `chooseBatchSize` picks the largest power of two whose total fits 80% of the budget
  * (nvidia-smi's GPU memory, else HERON_MEMORY_BUDGET, else system RAM).
  */
@@ -48,7 +51,13 @@ export type MemoryPlan = {
 };
 
 type PlanSpec = Pick<TrainSpec, "model" | "dataset" | "batchSize"> & Partial<Pick<TrainSpec, "optimizer" | "momentum">>;
-export type PlanOptions = { batchSize?: number; inputShape?: [number, number, number]; numClasses?: number };
+export type PlanOptions = {
+  batchSize?: number;
+  inputShape?: [number, number, number];
+  numClasses?: number;
+  /** data-parallel replicas (1: one thread) */
+  threads?: number;
+};
 
 export function formatBytes(n: number): string {
   const u = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -76,13 +85,16 @@ export function planMemory(spec: PlanSpec, opts: PlanOptions = {}): MemoryPlan {
   // a flatten is a reshape (no new buffer worth counting)
   const kept = desc.layers.reduce((a, l, i) => (l.type === "Flatten" ? a : a + sizes[i]!), 0);
   const activationsBytes = batchSize * F * ACTIVATION_COPIES * (inputSize + kept);
+  const T = Math.max(1, Math.floor(opts.threads ?? 1));
   const plan = {
     batchSize,
     paramCount: P,
-    parametersBytes: P * F,
-    gradientsBytes: P * F,
+    // T replicas' weights + the shared weight copy the workers read (none with one thread)
+    parametersBytes: P * F * (T > 1 ? T + 1 : 1),
+    // T replicas' gradients + the T − 1 shared gradient slots
+    gradientsBytes: P * F * (T > 1 ? 2 * T - 1 : 1),
     optimizerBytes: slots * P * F + 2 * largest * F,
-    batchBytes: batchSize * F * (inputSize + classes),
+    batchBytes: batchSize * F * (inputSize + classes) * (T > 1 ? 2 : 1),
     activationsBytes,
     totalBytes: 0,
     parts: [] as MemoryPart[],
@@ -97,12 +109,12 @@ export function planMemory(spec: PlanSpec, opts: PlanOptions = {}): MemoryPlan {
     { part: "activations", bytes: plan.activationsBytes },
   ];
   plan.notes = [
-    `${P.toLocaleString("en-US")} params × 4 B × 2`,
+    T > 1 ? `${P.toLocaleString("en-US")} params × 4 B × 2 × ${T} replicas + shared copies` : `${P.toLocaleString("en-US")} params × 4 B × 2`,
     `${optimizer}${slots ? `, ${slots}× params` : ""} + update temporaries`,
-    `${batchSize} × ${shape.join("×")} + labels`,
-    "kept for the backward pass",
+    `${batchSize} × ${shape.join("×")} + labels${T > 1 ? " (+ its shared copy)" : ""}`,
+    T > 1 ? `kept for the backward pass, split over ${T} shards` : "kept for the backward pass",
   ];
-  plan.table = memoryTable(`memory plan: ${spec.model} on ${spec.dataset}, batch ${batchSize}`, plan);
+  plan.table = memoryTable(`memory plan: ${spec.model} on ${spec.dataset}, batch ${batchSize}${T > 1 ? `, ${T} threads` : ""}`, plan);
   return plan;
 }
 

@@ -14,6 +14,9 @@ import { applyFreeze } from "./freeze";
 import { chooseBatchSize, formatBytes, memoryBudget, memorySummary, planMemory } from "./memory-planner";
 import { buildModel, type ReferenceModel } from "./models/reference-models";
 import { Optimizer } from "./optim";
+import { GradPool, type PoolGrads } from "./parallel/grad-pool";
+import { shardGrads } from "./parallel/shard-step";
+import { resolveThreads } from "./parallel/threads";
 import { hash32 } from "./rng";
 import { learningRate } from "./schedule";
 import { loadStageInit, stageWeights } from "./stage-init";
@@ -37,16 +40,25 @@ type TrainStepDeps = {
   batchSize: number;
   microPerEpoch: number;
   totalSteps: number;
+  /** data-parallel replicas; absent: this thread computes every micro-batch */
+  pool?: GradPool;
 };
 
 /** one optimizer step: accumulate micro-batch gradients, clip, update; throws on NaN */
 function createTrainStep(d: TrainStepDeps) {
-  const { spec, ds, model, trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps } = d;
+  const { spec, ds, model, trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps, pool } = d;
   const varList = [...trainable.values()];
   const accum = spec.gradAccumulation;
   const N = ds.train.count;
-  const [h, w, c] = ds.inputShape;
-  return (epoch: number, s: number, order: Uint32Array, step: number): StepOutcome => {
+  /** a micro-batch's gradients by parameter name and its loss (already × its weight) */
+  const microGrads = (x: Float32Array, y: Int32Array, n: number, dropoutSeed: number, weight: number): PoolGrads | Promise<PoolGrads> => {
+    if (pool) return pool.grads(x, y, n, dropoutSeed, weight);
+    const r = shardGrads(model, varList, { x, y, offset: 0, total: n, seed: dropoutSeed, weight });
+    const byName = new Map<string, tf.Tensor>();
+    for (const [name, v] of trainable) byName.set(name, r.grads[v.name]!);
+    return { value: r.value, grads: byName };
+  };
+  return async (epoch: number, s: number, order: Uint32Array, step: number): Promise<StepOutcome> => {
     const firstMicro = s * accum;
     const lastMicro = Math.min(firstMicro + accum, microPerEpoch);
     const groupSamples = Math.min(lastMicro * batchSize, N) - firstMicro * batchSize;
@@ -58,16 +70,8 @@ function createTrainStep(d: TrainStepDeps) {
       const { x, y } = batcher.fill(ds.train, order, start, n);
       const dropoutSeed = hash32(seed, "dropout", epoch, m);
       const weight = n / groupSamples;
-      const r = tf.tidy(() => {
-        const xt = tf.tensor4d(x, [n, h, w, c]);
-        const yt = tf.oneHot(tf.tensor1d(y, "int32"), ds.numClasses);
-        return tf.variableGrads(() => {
-          const logits = model.forward(xt, { training: true, seed: dropoutSeed }).logits;
-          return tf.mul(tf.losses.softmaxCrossEntropy(yt, logits), weight) as tf.Scalar;
-        }, varList);
-      });
-      const byName = new Map<string, tf.Tensor>();
-      for (const [name, v] of trainable) byName.set(name, r.grads[v.name]!);
+      const r = await microGrads(x, y, n, dropoutSeed, weight);
+      const byName = r.grads;
       if (!grads) grads = byName;
       else
         for (const [name, g] of byName) {
@@ -121,7 +125,9 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
     batchSize = Math.min(chooseBatchSize(spec, budget.bytes, planOpts).batchSize, ds.train.count);
     ctx.info(`batchSize auto → ${batchSize} (80% of ${(budget.bytes / 2 ** 30).toFixed(1)} GiB from ${budget.source})`);
   } else batchSize = spec.batchSize;
-  const plan = planMemory(spec, { ...planOpts, batchSize });
+  const threads = resolveThreads(spec.threads, { backend: backend.name, batchSize });
+  ctx.info(threads.reason);
+  const plan = planMemory(spec, { ...planOpts, batchSize, threads: threads.threads });
   ctx.info(plan.table);
 
   const model = buildModel(spec.model, ds.inputShape, ds.numClasses, { seed });
@@ -148,14 +154,17 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
     backend: backend.name,
     param_count: model.paramCount,
     batch_size: batchSize,
+    threads: threads.threads,
     ...memorySummary(plan),
   };
   let measuredPeak: number | undefined;
 
-  const trainStep = createTrainStep({ spec, ds, model, trainable: fz.trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps });
-
   let result;
+  let pool: GradPool | undefined;
   try {
+    if (threads.threads > 1)
+      pool = await GradPool.start({ threads: threads.threads, model, trainable: fz.trainable, maxBatch: batchSize, backend: backend.name });
+    const trainStep = createTrainStep({ spec, ds, model, trainable: fz.trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps, pool });
     result = await runTrainLoop({
       ctx,
       epochs: spec.epochs,
@@ -171,11 +180,16 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
           model: spec.model,
           ...stageWeights(model.params, fz.frozen, init, spec.checkpoint),
           optimizer: opt.getState(),
-          extra: { fingerprint: fp },
+          extra: { fingerprint: fp, threads: threads.threads },
         }),
         restore: (ck) => {
           if (ck.model !== spec.model) throw new Error(`checkpoint in ${ctx.checkpointDir} is for model ${ck.model}, not ${spec.model}`);
           if (ck.extra?.fingerprint !== fp) ctx.warn("resuming from a checkpoint written with a different spec; data order may differ");
+          const before = typeof ck.extra?.threads === "number" ? ck.extra.threads : 1;
+          if (before !== threads.threads)
+            ctx.info(
+              `resuming on ${threads.threads} thread(s) from a checkpoint written on ${before}: steps agree up to float summation order, not bit for bit`,
+            );
           model.setWeights(ck.weights);
           opt.setState(ck.optimizer);
           return true;
@@ -183,10 +197,10 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
       },
       runStep: async (epoch, s, order, step) => {
         if (measuredPeak !== undefined) return trainStep(epoch, s, order, step);
-        // first step of this attempt: measure the real peak beside the plan (run page)
+        // first step of this attempt: measure the real peak beside the plan (run page; this thread's backend)
         let res: StepOutcome | undefined;
-        const prof = await tf.profile(() => {
-          res = trainStep(epoch, s, order, step);
+        const prof = await tf.profile(async () => {
+          res = await trainStep(epoch, s, order, step);
         });
         measuredPeak = prof.peakBytes;
         summary.measured_peak_bytes = measuredPeak;
@@ -197,6 +211,7 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
       describeEpoch: (epoch, ev) => `epoch ${epoch + 1}/${spec.epochs}: test loss ${ev.loss.toFixed(4)}, accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
     });
   } finally {
+    await pool?.close();
     opt.dispose();
     model.dispose();
   }

@@ -45,7 +45,18 @@ export const CheckpointOptionsSchema = z
   .strict();
 export type CheckpointOptions = z.infer<typeof CheckpointOptionsSchema>;
 
+/**
+ * CPU threads of one job: data-parallel replicas on worker_threads (ml/parallel/). "auto"
+ * (the default) uses the cores the runner grants the job's slot. Results equal one thread's
+ * up to float summation order, and are exactly reproducible for a given thread count.
+ */
+export const ThreadsSchema = z.union([z.number().int().min(1).max(64), z.literal("auto")], {
+  error: () => 'threads must be an integer in [1, 64] or "auto"',
+});
+export type Threads = z.infer<typeof ThreadsSchema>;
+
 export const trainingFields = {
+  threads: ThreadsSchema.optional(),
   /** parameters matching any of these stay fixed (excluded from the optimizer); wins over `train` */
   freeze: globListSchema("freeze").optional(),
   /** when given, only parameters matching one of these train; everything else is frozen */
@@ -56,6 +67,7 @@ export const trainingFields = {
 
 /** the parsed fields, as a job reads them from its spec */
 export type TrainingFields = {
+  threads?: Threads;
   freeze?: string[];
   train?: string[];
   checkpoint?: CheckpointOptions;

@@ -103,7 +103,27 @@ export type ForwardOptions = {
   seed?: number;
   /** use the hand-written conv gradient (fast on wasm/cpu; native backends use tf's) */
   fastConv?: boolean;
+  /**
+   * this input is rows [offset, offset + N) of a batch of `total` rows (data-parallel
+   * shards): dropout draws the whole batch's mask and keeps these rows, so N threads
+   * drop exactly what one thread would
+   */
+  rows?: { offset: number; total: number };
 };
+
+/**
+ * tf.dropout's arithmetic (multiplier = ⌊u + keep⌋ / keep) over a mask drawn for the whole
+ * batch: a seeded draw fills values in row-major order, so a shard's rows come out as they
+ * would in the full batch's mask.
+ */
+function shardDropout(h: tf.Tensor, rate: number, seed: number, rows: { offset: number; total: number }): tf.Tensor {
+  const keep = 1 - rate;
+  const n = h.shape[0]!;
+  const rest = h.shape.slice(1);
+  const u = tf.randomUniform([rows.total, ...rest], 0, 1, "float32", seed);
+  const mine = tf.slice(u, [rows.offset, ...rest.map(() => 0)], [n, ...rest]);
+  return tf.mul(h, tf.div(tf.floor(tf.add(mine, keep)), keep));
+}
 
 /** Runs the layer list. Adjacent conv+relu and dense+relu are fused (one op, fused grads). */
 export function runLayers(
@@ -151,7 +171,7 @@ export function runLayers(
         h = tf.reshape(h, [h.shape[0], -1]);
         break;
       case "dropout":
-        if (opts.training && s.rate > 0) h = tf.dropout(h, s.rate, undefined, opts.seed ?? 0);
+        if (opts.training && s.rate > 0) h = opts.rows ? shardDropout(h, s.rate, opts.seed ?? 0, opts.rows) : tf.dropout(h, s.rate, undefined, opts.seed ?? 0);
         break;
     }
     const name = nextIsRelu && (s.kind === "conv3x3" || s.kind === "dense") ? specs[i]!.name : s.name;
