@@ -42,6 +42,8 @@ export {
 } from "./models/reference-models";
 export { formatModelSummary, printModels } from "./models/summary";
 export { Optimizer, type OptimizerConfig } from "./optim";
+export { GradPool, type GradPoolOptions, type PoolGrads } from "./parallel/grad-pool";
+export { grantedThreads, MIN_ROWS_PER_THREAD, resolveThreads, type ThreadChoice } from "./parallel/threads";
 export { hash32, Rng } from "./rng";
 export { learningRate, type ScheduleName } from "./schedule";
 export { loadStageInit, type StageInitResult, stageWeights } from "./stage-init";

@@ -15,7 +15,7 @@ import { chooseBatchSize, formatBytes, memoryBudget, memorySummary, planMemory }
 import { buildModel, type ReferenceModel } from "./models/reference-models";
 import { Optimizer } from "./optim";
 import { GradPool, type PoolGrads } from "./parallel/grad-pool";
-import { shardGrads } from "./parallel/shard-step";
+import { computeShard } from "./parallel/replica";
 import { resolveThreads } from "./parallel/threads";
 import { hash32 } from "./rng";
 import { learningRate } from "./schedule";
@@ -47,16 +47,12 @@ type TrainStepDeps = {
 /** one optimizer step: accumulate micro-batch gradients, clip, update; throws on NaN */
 function createTrainStep(d: TrainStepDeps) {
   const { spec, ds, model, trainable, opt, batcher, seed, batchSize, microPerEpoch, totalSteps, pool } = d;
-  const varList = [...trainable.values()];
   const accum = spec.gradAccumulation;
   const N = ds.train.count;
   /** a micro-batch's gradients by parameter name and its loss (already × its weight) */
   const microGrads = (x: Float32Array, y: Int32Array, n: number, dropoutSeed: number, weight: number): PoolGrads | Promise<PoolGrads> => {
     if (pool) return pool.grads(x, y, n, dropoutSeed, weight);
-    const r = shardGrads(model, varList, { x, y, offset: 0, total: n, seed: dropoutSeed, weight });
-    const byName = new Map<string, tf.Tensor>();
-    for (const [name, v] of trainable) byName.set(name, r.grads[v.name]!);
-    return { value: r.value, grads: byName };
+    return computeShard({ kind: "classify" }, { model, params: model.params }, trainable, { x, y, offset: 0, total: n, seed: dropoutSeed, weight });
   };
   return async (epoch: number, s: number, order: Uint32Array, step: number): Promise<StepOutcome> => {
     const firstMicro = s * accum;

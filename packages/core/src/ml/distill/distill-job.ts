@@ -18,66 +18,23 @@ import { join } from "node:path";
 
 import * as tf from "@tensorflow/tfjs";
 
+export { distillLoss, teacherOutputs } from "./distill-loss";
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { type DistillMethod, type DistillSpec, type DistillSpecInput, DistillSpecSchema, featureAlignmentError } from "../../schemas/distill-spec";
 import { selectBackend } from "../backend";
 import { Batcher, type Dataset, loadSpecDataset } from "../datasets";
-import { type LossOut, optimizerStep } from "../finetune/step";
+import { applyGradients, optimizerStep } from "../finetune/step";
 import { applyFreeze } from "../freeze";
-import { avgPool1d, cosineEmbeddingLoss, crossEntropy, kdSoftLoss, mseLoss } from "../losses";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
+import { GradPool } from "../parallel/grad-pool";
+import { resolveThreads } from "../parallel/threads";
 import { hash32 } from "../rng";
 import { loadStageInit, stageWeights } from "../stage-init";
 import { evaluate, runTrainLoop, type StepOutcome, type TrainLoopResult } from "../train-loop";
-import { applyRegressor, createRegressor, type Regressor } from "./regressor";
+import { distillLoss, teacherOutputs } from "./distill-loss";
+import { createRegressor } from "./regressor";
 import { loadTeacherFromRun, trainTeacherStage } from "./teacher";
-
-type TeacherOut = { logits?: tf.Tensor2D; features?: tf.Tensor2D; featureMap?: tf.Tensor4D };
-
-/** The teacher's outputs for a batch, computed outside any gradient tape (no_grad). */
-export function teacherOutputs(teacher: ReferenceModel, x: tf.Tensor4D, method: DistillMethod, studentFeatures: number): TeacherOut {
-  return tf.tidy(() => {
-    const out = teacher.forward(x, { training: false });
-    if (method === "kd") return { logits: out.logits };
-    if (method === "cosine") {
-      const f = out.features!;
-      const k = f.shape[1] / studentFeatures;
-      return { features: k > 1 ? avgPool1d(f, k) : f };
-    }
-    if (method === "regressor") return { featureMap: out.featureMap! };
-    return {};
-  }) as TeacherOut;
-}
-
-/** The method's loss for one micro-batch, given precomputed (frozen) teacher outputs. */
-export function distillLoss(
-  method: DistillMethod,
-  spec: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">,
-  student: ReferenceModel,
-  regressor: Regressor | null,
-  x: tf.Tensor4D,
-  y: tf.Tensor1D,
-  t: TeacherOut,
-  dropoutSeed: number,
-): LossOut {
-  const out = student.forward(x, { training: true, seed: dropoutSeed });
-  const ce = crossEntropy(out.logits, y);
-  if (method === "ce") return { loss: ce, parts: { "loss/ce": ce } };
-  if (method === "kd") {
-    const soft = kdSoftLoss(out.logits, t.logits!, spec.T);
-    return { loss: tf.add(tf.mul(soft, spec.softWeight), tf.mul(ce, spec.ceWeight)) as tf.Scalar, parts: { "loss/ce": ce, "loss/soft": soft } };
-  }
-  let hidden: tf.Scalar;
-  if (method === "cosine") {
-    let s = out.features!;
-    const tf_ = t.features!;
-    // a student wider than its teacher is pooled instead (seed 003 only needs the other way)
-    if (s.shape[1] > tf_.shape[1]) s = avgPool1d(s, s.shape[1] / tf_.shape[1]);
-    hidden = cosineEmbeddingLoss(s, tf_);
-  } else hidden = mseLoss(applyRegressor(regressor!, out.featureMap!), t.featureMap!);
-  return { loss: tf.add(tf.mul(hidden, spec.hiddenWeight), tf.mul(ce, spec.ceWeight)) as tf.Scalar, parts: { "loss/ce": ce, "loss/hidden": hidden } };
-}
 
 type MethodResult = { method: DistillMethod; accuracy: number; loss: number; studentParams: number; trainableParams: number; samplesPerSec: number };
 
@@ -94,7 +51,7 @@ async function trainStudent(
   ds: Dataset,
   teacher: ReferenceModel,
   ctx: JobContext,
-  o: { seed: number; fastConv: boolean; prefix: string; dir: string },
+  o: { seed: number; fastConv: boolean; prefix: string; dir: string; threads: number; backend: string },
 ): Promise<MethodResult | null> {
   const { seed, prefix } = o;
   const student = buildModel(spec.student, ds.inputShape, ds.numClasses, { seed });
@@ -116,10 +73,18 @@ async function trainStudent(
     `${method}: student ${spec.student} ${student.paramCount.toLocaleString("en-US")} params` +
       (regressor ? ` + regressor ${[...regressor.params.values()].reduce((a, v) => a + v.size, 0).toLocaleString("en-US")}` : ""),
   );
-  const step = (epoch: number, s: number, order: Uint32Array): StepOutcome => {
+  let pool: GradPool | undefined;
+  const step = async (epoch: number, s: number, order: Uint32Array): Promise<StepOutcome> => {
     const start = s * bs;
     const n = Math.min(bs, N - start);
     const { x, y } = batcher.fill(ds.train, order, start, n);
+    if (pool) {
+      // every replica runs the teacher's forward pass and the student's step on its rows
+      const g = await pool.grads(x, y, n, hash32(seed, "dropout", epoch, s), 1);
+      const loss = g.value.dataSync()[0]!;
+      g.value.dispose();
+      return { ...applyGradients(g.grads, loss, g.parts, opt, spec.lr), lr: spec.lr, samples: n };
+    }
     const xt = tf.tensor4d(x, [n, h, w, c]);
     const yt = tf.tensor1d(y, "int32");
     const t = teacherOutputs(teacher, xt, method, studentFeatures);
@@ -130,6 +95,24 @@ async function trainStudent(
   };
   let result: TrainLoopResult;
   try {
+    if (o.threads > 1)
+      pool = await GradPool.start({
+        threads: o.threads,
+        task: {
+          kind: "distill",
+          method,
+          loss: { T: spec.T, softWeight: spec.softWeight, ceWeight: spec.ceWeight, hiddenWeight: spec.hiddenWeight },
+          teacher: { name: teacher.name, inputShape: teacher.inputShape, numClasses: teacher.numClasses },
+          studentFeatures,
+        },
+        model: student,
+        params,
+        teacher,
+        regressor,
+        trainable: fz.trainable,
+        maxBatch: bs,
+        backend: o.backend,
+      });
     result = await runTrainLoop({
       ctx,
       label: `${method}: `,
@@ -162,6 +145,7 @@ async function trainStudent(
       describeEpoch: (epoch, ev) => `${method}: epoch ${epoch + 1}/${spec.epochs} test accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
     });
   } finally {
+    await pool?.close();
     opt.dispose();
     student.dispose();
     if (regressor) for (const v of regressor.params.values()) v.dispose();
@@ -199,6 +183,9 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
       teacher_accuracy: teacherEval.accuracy,
       student_model: spec.student,
     };
+    const threads = resolveThreads(spec.threads, { backend: backend.name, batchSize: Math.min(spec.batchSize, ds.train.count) });
+    ctx.info(threads.reason);
+    summary.threads = threads.threads;
     const multi = spec.methods.length > 1;
     let finalStep = 0;
     for (const method of spec.methods) {
@@ -208,6 +195,8 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
         fastConv,
         prefix,
         dir: multi ? join(ctx.checkpointDir, method) : ctx.checkpointDir,
+        threads: threads.threads,
+        backend: backend.name,
       });
       if (!r) {
         summary.stopped = "aborted";

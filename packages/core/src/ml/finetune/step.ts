@@ -65,6 +65,18 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
 
 export function optimizerStep(params: Map<string, tf.Variable>, micros: MicroBatch[], opt: Optimizer, lr: number, clipGradNorm?: number): StepResult {
   const { grads, loss, parts } = accumulateGradients(params, micros);
+  return applyGradients(grads, loss, parts, opt, lr, clipGradNorm);
+}
+
+/** the update half of a step, for gradients summed elsewhere (data-parallel replicas); `grads` are consumed */
+export function applyGradients(
+  grads: Map<string, tf.Tensor>,
+  loss: number,
+  parts: Record<string, number>,
+  opt: Optimizer,
+  lr: number,
+  clipGradNorm?: number,
+): StepResult {
   const gradNorm = globalNorm(grads.values());
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     for (const g of grads.values()) g.dispose();

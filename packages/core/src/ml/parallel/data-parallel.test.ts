@@ -9,6 +9,7 @@ import type { TrainSpecInput } from "../../schemas/train-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
 import { Batcher, loadDataset } from "../datasets";
+import { runDistillJob } from "../distill/distill-job";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { fakeCtx, maxAbsDiff, relErr } from "../test-helpers";
 import { runTrainJob } from "../trainer";
@@ -106,6 +107,34 @@ describe("threads in training jobs", () => {
     expect(resumed.step).toBe(ref.step);
     for (const [name, w] of Object.entries(ref.weights)) expect(maxAbsDiff(resumed.weights[name]!, w)).toBe(0);
     for (const [name, s] of Object.entries(ref.optimizer.slots)) expect(maxAbsDiff(resumed.optimizer.slots[name]!, s)).toBe(0);
+  });
+
+  it("distillation students on 2 threads (teacher forward on every replica) follow 1 thread, every method", async () => {
+    const spec = {
+      kind: "distill",
+      teacher: { model: "light-cnn", epochs: 1, maxTrainSamples: 128 },
+      student: "light-cnn",
+      methods: ["kd", "cosine", "regressor"],
+      dataset: "synthetic",
+      epochs: 1,
+      batchSize: 32,
+      lr: 0.001,
+      maxTrainSamples: 96,
+      maxTestSamples: 32,
+      seed: 4,
+      logEvery: 1,
+    } as const;
+    const one = fakeCtx();
+    const two = fakeCtx();
+    await runDistillJob({ ...spec, threads: 1 }, one);
+    const r = await runDistillJob({ ...spec, threads: 2 }, two);
+    expect(r.summary.threads).toBe(2);
+    for (const key of ["kd/train/loss", "kd/loss/soft", "cosine/loss/hidden", "regressor/train/loss", "regressor/loss/hidden"]) {
+      const a = one.logs.filter((l) => key in l.metrics).map((l) => l.metrics[key]!);
+      const b = two.logs.filter((l) => key in l.metrics).map((l) => l.metrics[key]!);
+      expect(b.length, key).toBe(3);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(b[i]! - a[i]!) / Math.abs(a[i]!), `${key} #${i}`).toBeLessThan(1e-5);
+    }
   });
 
   it("resolves threads from the runner's grant, the backend and the batch", () => {

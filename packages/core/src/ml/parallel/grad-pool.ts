@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { ReferenceModel } from "../models/reference-models";
 import { CMD_STEP, CMD_STOP, CTRL, layoutParams, type ParamSlot, type PoolBuffers, type WorkerInit } from "./layout";
-import { shardGrads } from "./shard-step";
+import { computeShard, type ReplicaModels, type ShardTask, taskParts } from "./replica";
 
 /** Atomics.waitAsync (Node ≥ 16; typed in lib es2024, newer than this project's target) */
 const waitAsync = (
@@ -32,7 +32,14 @@ function spawnReplica(init: WorkerInit): Worker {
 
 export type GradPoolOptions = {
   threads: number;
+  /** what each replica computes; default classify (softmax cross-entropy) */
+  task?: ShardTask;
   model: ReferenceModel;
+  /** every parameter of the step by name (default the model's; a distillation regressor adds its own) */
+  params?: Map<string, tf.Variable>;
+  /** a distillation teacher (its forward pass runs on every replica) */
+  teacher?: ReferenceModel;
+  regressor?: ReplicaModels["regressor"];
   /** the parameters that train, by name (frozen ones are sent once and never get gradients) */
   trainable: Map<string, tf.Variable>;
   /** the largest micro-batch the pool will see */
@@ -40,7 +47,7 @@ export type GradPoolOptions = {
   backend: string;
 };
 
-export type PoolGrads = { value: tf.Scalar; grads: Map<string, tf.Tensor> };
+export type PoolGrads = { value: tf.Scalar; grads: Map<string, tf.Tensor>; parts: Record<string, number> };
 
 export class GradPool {
   private readonly workers: Worker[] = [];
@@ -53,7 +60,9 @@ export class GradPool {
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
   private readonly trainableSize: number;
-  private readonly varList: tf.Variable[];
+  private readonly task: ShardTask;
+  private readonly parts: string[];
+  private readonly local: ReplicaModels;
   private failure: string | undefined;
   /** frozen weights go to the workers once; trainable ones before every step after an update */
   private sentFrozen = false;
@@ -64,21 +73,25 @@ export class GradPool {
     private readonly sampleSize: number,
   ) {
     const model = o.model;
+    const params = o.params ?? model.params;
+    this.task = o.task ?? { kind: "classify" };
+    this.parts = taskParts(this.task);
+    this.local = { model, params, teacher: o.teacher, regressor: o.regressor };
     const names = new Set(o.trainable.keys());
     const layout = layoutParams(
-      [...model.params].map(([name, v]) => ({ name, shape: v.shape })),
+      [...params].map(([name, v]) => ({ name, shape: v.shape })),
       names,
     );
     this.slots = layout.slots;
     this.trainableSize = layout.trainableSize;
-    this.varList = [...o.trainable.values()];
     const workers = o.threads - 1;
+    const teacherWeights = o.teacher?.getWeights();
     const buffers: PoolBuffers = {
       ctrl: new SharedArrayBuffer(CTRL.LENGTH * 4),
       scalars: new SharedArrayBuffer(8 * 4),
       weights: new SharedArrayBuffer(layout.weightSize * 4),
       grads: new SharedArrayBuffer(Math.max(1, workers * layout.trainableSize) * 4),
-      losses: new SharedArrayBuffer(Math.max(1, workers) * 8),
+      losses: new SharedArrayBuffer(Math.max(1, workers) * (1 + this.parts.length) * 8),
       x: new SharedArrayBuffer(o.maxBatch * sampleSize * 4),
       y: new SharedArrayBuffer(o.maxBatch * 4),
     };
@@ -91,6 +104,8 @@ export class GradPool {
     this.ys = new Int32Array(buffers.y);
     for (let i = 1; i < o.threads; i++) {
       const init: WorkerInit = {
+        task: this.task,
+        teacherWeights,
         index: i,
         threads: o.threads,
         backend: o.backend,
@@ -147,7 +162,7 @@ export class GradPool {
   private publishWeights(): void {
     for (const s of this.slots) {
       if (s.gradOffset === null && this.sentFrozen) continue;
-      this.weights.set(this.o.model.params.get(s.name)!.dataSync() as Float32Array, s.weightOffset);
+      this.weights.set(this.local.params.get(s.name)!.dataSync() as Float32Array, s.weightOffset);
     }
     this.sentFrozen = true;
     Atomics.add(this.ctrl, CTRL.WEIGHTS_VERSION, 1);
@@ -175,7 +190,7 @@ export class GradPool {
 
     // replica 0: the first shard, here, while the workers compute theirs
     const end = Math.floor(rows / threads);
-    const own = shardGrads(this.o.model, this.varList, {
+    const own = computeShard(this.task, this.local, this.o.trainable, {
       x: x.subarray(0, end * this.sampleSize),
       y: y.subarray(0, end),
       offset: 0,
@@ -185,13 +200,13 @@ export class GradPool {
     });
     await this.waitForWorkers();
     if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0 || this.failure) {
-      tf.dispose([own.value, ...Object.values(own.grads)]);
+      tf.dispose([own.value, ...own.grads.values()]);
       throw new Error(`data-parallel training stopped: ${this.failure ?? "a replica failed"}`);
     }
     const out = new Map<string, tf.Tensor>();
     for (const s of this.slots) {
       if (s.gradOffset === null) continue;
-      const mine = own.grads[this.o.model.params.get(s.name)!.name]!;
+      const mine = own.grads.get(s.name)!;
       const sum = tf.tidy(() => {
         let acc: tf.Tensor = mine;
         for (let k = 0; k < threads - 1; k++) {
@@ -205,8 +220,13 @@ export class GradPool {
     }
     let lossSum = own.value.dataSync()[0]!;
     own.value.dispose();
-    for (let k = 0; k < threads - 1; k++) lossSum += this.losses[k]!;
-    return { value: tf.scalar(lossSum), grads: out };
+    const parts = { ...own.parts };
+    const stride = 1 + this.parts.length;
+    for (let k = 0; k < threads - 1; k++) {
+      lossSum += this.losses[k * stride]!;
+      this.parts.forEach((name, i) => (parts[name] = (parts[name] ?? 0) + this.losses[k * stride + 1 + i]!));
+    }
+    return { value: tf.scalar(lossSum), grads: out, parts };
   }
 
   /** resolves once every worker counted itself done; never blocks the event loop */

@@ -9,9 +9,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 
 import { selectBackend } from "../backend";
-import { buildModel } from "../models/reference-models";
 import { CMD_STOP, CTRL, shardRows, type WorkerInit } from "./layout";
-import { shardGrads } from "./shard-step";
+import { buildReplica, computeShard, taskParts } from "./replica";
 
 const init = workerData as WorkerInit;
 const { buffers, params, index, threads } = init;
@@ -25,11 +24,14 @@ const ys = new Int32Array(buffers.y);
 const [h, w, c] = init.model.inputShape;
 const sampleSize = h * w * c;
 const slotBase = (index - 1) * init.trainableSize;
+const parts = taskParts(init.task);
+const lossBase = (index - 1) * (1 + parts.length);
 
 await selectBackend({ force: init.backend });
-const model = buildModel(init.model.name, init.model.inputShape, init.model.numClasses);
-model.fastConv = init.fastConv;
-const trainable = params.filter((p) => p.gradOffset !== null).map((p) => model.params.get(p.name)!);
+const replica = buildReplica(init.task, init.model, init.teacherWeights);
+replica.model.fastConv = init.fastConv;
+if (replica.teacher) replica.teacher.fastConv = init.fastConv;
+const trainable = new Map(params.filter((p) => p.gradOffset !== null).map((p) => [p.name, replica.params.get(p.name)!]));
 parentPort!.postMessage({ type: "ready" });
 
 let gen = 0;
@@ -42,14 +44,14 @@ for (;;) {
     const version = Atomics.load(ctrl, CTRL.WEIGHTS_VERSION);
     if (version !== weightsVersion) {
       for (const p of params) {
-        const v = model.params.get(p.name)!;
+        const v = replica.params.get(p.name)!;
         tf.tidy(() => v.assign(tf.tensor(weights.slice(p.weightOffset, p.weightOffset + p.size), p.shape, "float32")));
       }
       weightsVersion = version;
     }
     const total = Atomics.load(ctrl, CTRL.ROWS);
     const [a, b] = shardRows(index, threads, total);
-    const r = shardGrads(model, trainable, {
+    const r = computeShard(init.task, replica, trainable, {
       x: xs.subarray(a * sampleSize, b * sampleSize),
       y: ys.subarray(a, b),
       offset: a,
@@ -57,11 +59,12 @@ for (;;) {
       seed: scalars[1]!,
       weight: scalars[0]!,
     });
-    losses[index - 1] = r.value.dataSync()[0]!;
+    losses[lossBase] = r.value.dataSync()[0]!;
     r.value.dispose();
+    parts.forEach((k, i) => (losses[lossBase + 1 + i] = r.parts[k] ?? 0));
     for (const p of params) {
       if (p.gradOffset === null) continue;
-      const g = r.grads[model.params.get(p.name)!.name]!;
+      const g = r.grads.get(p.name)!;
       grads.set(g.dataSync() as Float32Array, slotBase + p.gradOffset);
       g.dispose();
     }
@@ -72,4 +75,5 @@ for (;;) {
   Atomics.add(ctrl, CTRL.DONE, 1);
   Atomics.notify(ctrl, CTRL.DONE);
 }
-model.dispose();
+replica.model.dispose();
+replica.teacher?.dispose();

@@ -8,6 +8,8 @@
  * store), a few Int32 words and Float32 arrays; a general RPC/worker-pool library would
  * serialise tensors through messages, which is exactly the cost this avoids.
  */
+import type { ShardTask } from "./replica";
+
 export const CTRL = {
   /** bumped by the main thread for every command; workers wait on it */
   GEN: 0,
@@ -40,7 +42,7 @@ export type PoolBuffers = {
   weights: SharedArrayBuffer;
   /** (workers) × trainable values */
   grads: SharedArrayBuffer;
-  /** one loss per worker */
+  /** per worker: its loss, then its loss parts (ShardTask's taskParts order) */
   losses: SharedArrayBuffer;
   x: SharedArrayBuffer;
   y: SharedArrayBuffer;
@@ -50,6 +52,9 @@ export type PoolModel = { name: string; inputShape: [number, number, number]; nu
 
 /** everything a worker is started with (structured-cloned once, SharedArrayBuffers shared) */
 export type WorkerInit = {
+  task: ShardTask;
+  /** a distillation teacher's weights (frozen: sent once, with the worker's start) */
+  teacherWeights?: Record<string, Float32Array>;
   index: number;
   threads: number;
   backend: string;

@@ -1,0 +1,91 @@
+/**
+ * What a replica computes for its rows of a micro-batch, the same code on the main thread
+ * and in the workers. Every loss is a mean over the rows, so a shard's loss, parts and
+ * gradients are scaled by its share of the rows and the shards SUM to the micro-batch's.
+ *   classify  softmax cross-entropy (train jobs)
+ *   distill   a seed 003 method: the teacher's forward pass (no tape) on the same rows,
+ *             then the student's (and regressor's) loss
+ */
+import * as tf from "@tensorflow/tfjs";
+
+import type { DistillMethod, DistillSpec } from "../../schemas/distill-spec";
+import { distillLoss, teacherOutputs } from "../distill/distill-loss";
+import { createRegressor, type Regressor } from "../distill/regressor";
+import { buildModel, type ReferenceModel } from "../models/reference-models";
+import type { PoolModel } from "./layout";
+import { shardGrads, type ShardInput } from "./shard-step";
+
+export type ShardTask =
+  | { kind: "classify" }
+  | {
+      kind: "distill";
+      method: DistillMethod;
+      loss: Pick<DistillSpec, "T" | "softWeight" | "ceWeight" | "hiddenWeight">;
+      teacher: PoolModel;
+      /** the student's flattened feature width (cosine pools the teacher's to it) */
+      studentFeatures: number;
+    };
+
+/** the loss parts a task reports beside its loss, in a fixed order (shared-memory slots) */
+export function taskParts(task: ShardTask): string[] {
+  if (task.kind === "classify") return [];
+  if (task.method === "ce") return ["loss/ce"];
+  return task.method === "kd" ? ["loss/ce", "loss/soft"] : ["loss/ce", "loss/hidden"];
+}
+
+export type ReplicaModels = {
+  model: ReferenceModel;
+  /** every parameter the step sees, by name (the model's, plus a regressor's) */
+  params: Map<string, tf.Variable>;
+  teacher?: ReferenceModel;
+  regressor?: Regressor | null;
+};
+
+export type ShardOut = { value: tf.Scalar; grads: Map<string, tf.Tensor>; parts: Record<string, number> };
+
+export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<string, tf.Variable>, s: ShardInput): ShardOut {
+  const varList = [...trainable.values()];
+  const byName = (g: tf.NamedTensorMap) => {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, v] of trainable) out.set(name, g[v.name]!);
+    return out;
+  };
+  if (task.kind === "classify") {
+    const r = shardGrads(m.model, varList, s);
+    return { value: r.value, grads: byName(r.grads), parts: {} };
+  }
+  const n = s.y.length;
+  const share = n === s.total ? s.weight : (s.weight * n) / s.total;
+  const rows = n === s.total ? undefined : { offset: s.offset, total: s.total };
+  const [h, w, c] = m.model.inputShape;
+  const kept: Record<string, tf.Scalar> = {};
+  const r = tf.tidy(() => {
+    const xt = tf.tensor4d(s.x, [n, h, w, c]);
+    const yt = tf.tensor1d(s.y, "int32");
+    const t = teacherOutputs(m.teacher!, xt, task.method, task.studentFeatures);
+    return tf.variableGrads(() => {
+      const out = distillLoss(task.method, task.loss, m.model, m.regressor ?? null, xt, yt, t, s.seed, rows);
+      for (const [k, v] of Object.entries(out.parts ?? {})) kept[k] = tf.keep(v);
+      return tf.mul(out.loss, share) as tf.Scalar;
+    }, varList);
+  });
+  const parts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(kept)) {
+    parts[k] = v.dataSync()[0]! * share;
+    v.dispose();
+  }
+  return { value: r.value, grads: byName(r.grads), parts };
+}
+
+/** a worker's own copies of the models a task needs (weights arrive through shared memory; a teacher's once) */
+export function buildReplica(task: ShardTask, model: PoolModel, teacherWeights?: Record<string, Float32Array>): ReplicaModels {
+  const student = buildModel(model.name, model.inputShape, model.numClasses);
+  const params = new Map(student.params);
+  if (task.kind === "classify") return { model: student, params };
+  const teacher = buildModel(task.teacher.name, task.teacher.inputShape, task.teacher.numClasses);
+  if (!teacherWeights) throw new Error("a distillation replica needs the teacher's weights");
+  teacher.setWeights(teacherWeights);
+  const regressor = task.method === "regressor" ? createRegressor(student, teacher, model.inputShape, 0) : null;
+  if (regressor) for (const [n, v] of regressor.params) params.set(n, v);
+  return { model: student, params, teacher, regressor };
+}
