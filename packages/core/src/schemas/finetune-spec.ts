@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
-import { OutputArtifactSchema, SourceArtifactSchema } from "./source-artifact";
+import { OutputArtifactSchema, SourceArtifactSchema, SourceStageSchema } from "./source-artifact";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 import { trainingFields } from "./training-fields";
 
@@ -124,10 +124,13 @@ export const FinetuneSpecSchema = z
     kind: z.literal("finetune"),
     task: z.enum(["text", "image"], { error: () => "task must be text or image" }),
     /** a finished run's checkpoint ({runId}; jobId filled in by the server), a model artifact, or a pre-training stage in this job */
-    base: z.union([z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), SourceArtifactSchema, z.object({ pretrain: z.unknown() }).strict()], {
-      error: () =>
-        'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact) or {pretrain:{…}} (trained first in this job)',
-    }),
+    base: z.union(
+      [z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), SourceArtifactSchema, SourceStageSchema, z.object({ pretrain: z.unknown() }).strict()],
+      {
+        error: () =>
+          'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact), {fromStage} (an earlier stage of the pipeline) or {pretrain:{…}} (trained first in this job)',
+      },
+    ),
     method: z.enum(["lora", "head", "full"], { error: () => "method must be lora, head or full" }),
     lora: LoraSpecSchema.optional(),
     // text
