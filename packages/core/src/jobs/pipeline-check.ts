@@ -10,7 +10,7 @@
  * here. Pure and browser-safe; PipelineSpecSchema runs it.
  */
 import { compileGlob, matchGlob } from "../glob";
-import { DATASET_SHAPES, type DistillSpec, describeDistillFeatures, featureAlignmentError } from "../schemas/distill-spec";
+import { DATASET_SHAPES, describeDistillFeatures, type DistillSpec, featureAlignmentError } from "../schemas/distill-spec";
 import { denseLayersOf, type FinetuneSpec, selectLoraTargets, TEXT_VOCAB_SIZE } from "../schemas/finetune-spec";
 import type { PipelineStage, PipelineStageSpec } from "../schemas/pipeline-spec";
 import {
@@ -130,7 +130,11 @@ function finetuneInfo(c: Ctx, spec: FinetuneSpec): StageInfo {
   if (!model) return { model: null, params: null, names: null, byDefault: null, checkpoint: null };
   const shapes = stageModelShapes(model);
   const layers =
-    model.kind === "text" ? denseLayersOf({ text: model.config, vocab: TEXT_VOCAB_SIZE }) : model.kind === "image" ? denseLayersOf({ image: model.model, input: model.input }) : [];
+    model.kind === "text"
+      ? denseLayersOf({ text: model.config, vocab: TEXT_VOCAB_SIZE })
+      : model.kind === "image"
+        ? denseLayersOf({ image: model.model, input: model.input })
+        : [];
   let adapters: string[] = [];
   if (spec.lora) {
     try {
@@ -143,7 +147,8 @@ function finetuneInfo(c: Ctx, spec: FinetuneSpec): StageInfo {
   }
   const names = [...shapes.keys(), ...loraParamNames(adapters)];
   const head = layers.at(-1)?.name;
-  const byDefault = spec.method === "lora" ? loraParamNames(adapters) : spec.method === "head" && head ? [`${head}.weight`, `${head}.bias`] : [...shapes.keys()];
+  const byDefault =
+    spec.method === "lora" ? loraParamNames(adapters) : spec.method === "head" && head ? [`${head}.weight`, `${head}.bias`] : [...shapes.keys()];
   // the checkpoint a later stage reads is the merged model (image-finetune.ts, text-finetune.ts)
   return { model, params: shapes, names, byDefault, checkpoint: shapes };
 }
@@ -157,7 +162,13 @@ function stageInfo(c: Ctx, spec: PipelineStageSpec): StageInfo {
   }
   const input = inputOf(spec.dataset);
   const shapes = imageModelShapes(spec.model, input);
-  return { model: { kind: "image", model: spec.model, input, classes: 10 }, params: shapes, names: [...shapes.keys()], byDefault: [...shapes.keys()], checkpoint: shapes };
+  return {
+    model: { kind: "image", model: spec.model, input, classes: 10 },
+    params: shapes,
+    names: [...shapes.keys()],
+    byDefault: [...shapes.keys()],
+    checkpoint: shapes,
+  };
 }
 
 /** `init` against the checkpoint of the stage it names (stage-init.ts makes the same decisions with tensors) */
@@ -168,10 +179,7 @@ function checkInit(c: Ctx, info: StageInfo) {
   if (fromStage === undefined) return;
   const base = s.init ? ["stages", c.index, "init"] : ["stages", c.index, "spec", "init"];
   if (s.spec.kind === "finetune") {
-    c.issue(
-      [...base, "fromStage"],
-      `stage "${s.name}" is a fine-tune, which starts from its base, not from init: write base: {fromStage: "${fromStage}"} instead`,
-    );
+    c.issue([...base, "fromStage"], `a fine-tune starts from its base, not from init: write base: {fromStage: "${fromStage}"} instead`);
     return;
   }
   const src = sourceInfo(c, fromStage);
@@ -209,7 +217,8 @@ function checkFreeze(c: Ctx, info: StageInfo) {
     for (const pattern of spec[field] ?? []) {
       const g = compileGlob(pattern);
       const hits = names.filter((n) => matchGlob(g, n));
-      if (!hits.length) c.issue(["stages", c.index, "spec", field], `"${pattern}" matches no parameter of this stage's model (parameters: ${listNames(names)})`);
+      if (!hits.length)
+        c.issue(["stages", c.index, "spec", field], `"${pattern}" matches no parameter of this stage's model (parameters: ${listNames(names)})`);
       for (const h of hits) out.add(h);
     }
     return out;

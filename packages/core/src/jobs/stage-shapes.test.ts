@@ -13,10 +13,11 @@ import { MiniVlm } from "../ml/vlm/model";
 import { vlmSetup } from "../ml/vlm/vlm-job";
 import { DATASET_SHAPES } from "../schemas/distill-spec";
 import { VlmStageSpecSchema } from "../schemas/vlm-spec";
-import { imageModelShapes, textModelShapes, type TensorShapes, vlmShapes } from "./stage-shapes";
+import { imageModelShapes, type TensorShapes, textModelShapes, vlmShapes } from "./stage-shapes";
 
 const real = (params: Map<string, tf.Variable>) => [...params].map(([n, v]) => [n, [...v.shape]]);
-const pure = (s: TensorShapes, fill: (d: string) => number = () => NaN) => [...s].map(([n, shape]) => [n, shape.map((d) => (typeof d === "string" ? fill(d) : d))]);
+const pure = (s: TensorShapes, fill: (d: string) => number = () => NaN) =>
+  [...s].map(([n, shape]) => [n, shape.map((d) => (typeof d === "string" ? fill(d) : d))]);
 
 describe("stage shapes", () => {
   beforeAll(async () => {
@@ -44,7 +45,14 @@ describe("stage shapes", () => {
   it("match the mini VLM, encoder stage and full model", () => {
     const ds = loadDataset("synthetic", { maxTrainSamples: 16, maxTestSamples: 8 });
     for (const stage of ["encoder", "pretrain"] as const) {
-      const spec = VlmStageSpecSchema.parse({ kind: "vlm-stage", stage, dataset: "synthetic", encoder: { channels: [4, 8] }, lm: { dModel: 16, layers: 2, heads: 2 }, patchPool: 2 });
+      const spec = VlmStageSpecSchema.parse({
+        kind: "vlm-stage",
+        stage,
+        dataset: "synthetic",
+        encoder: { channels: [4, 8] },
+        lm: { dModel: 16, layers: 2, heads: 2 },
+        patchPool: 2,
+      });
       const { config } = vlmSetup(spec, ds);
       const m = new MiniVlm(config, stage === "encoder" ? "encoder" : "full", 0);
       const fill = (d: string) => (d.startsWith("vocab(") ? m.lmConfig.vocab : m.lmConfig.context);

@@ -36,13 +36,34 @@ const cnn = (convs: (string | number)[][], dense: [string, number | "classes"][]
 ];
 /** the reference models (models/reference-models.ts) as conv / pool / dense steps, flatten implied */
 const IMAGE_MODELS: Record<string, Layer[]> = {
-  "mlp-mnist": cnn([], [["layer1", 128], ["layer2", "classes"]]),
-  "mlp-cifar": cnn([], [["fc1", 128], ["fc2", "classes"]]),
+  "mlp-mnist": cnn(
+    [],
+    [
+      ["layer1", 128],
+      ["layer2", "classes"],
+    ],
+  ),
+  "mlp-cifar": cnn(
+    [],
+    [
+      ["fc1", 128],
+      ["fc2", "classes"],
+    ],
+  ),
   "deep-cnn": cnn(
     [["features.0", 128], ["features.2", 64], ["pool"], ["features.5", 64], ["features.7", 32], ["pool"]],
-    [["classifier.0", 512], ["classifier.3", "classes"]],
+    [
+      ["classifier.0", 512],
+      ["classifier.3", "classes"],
+    ],
   ),
-  "light-cnn": cnn([["features.0", 16], ["pool"], ["features.3", 16], ["pool"]], [["classifier.0", 256], ["classifier.3", "classes"]]),
+  "light-cnn": cnn(
+    [["features.0", 16], ["pool"], ["features.3", 16], ["pool"]],
+    [
+      ["classifier.0", 256],
+      ["classifier.3", "classes"],
+    ],
+  ),
 };
 
 /** conv (3×3, same padding) / 2×2 max-pool / flatten / dense shapes; throws when the input is too small */
@@ -80,7 +101,8 @@ export function textModelShapes(config: TextModelShape): TensorShapes {
     ["tok_emb", [TEXT_VOCAB_SIZE, d]],
     ["pos_emb", [config.context, d]],
   ]);
-  for (const l of denseLayersOf({ text: config, vocab: TEXT_VOCAB_SIZE })) out.set(`${l.name}.weight`, [l.inFeatures, l.outFeatures]).set(`${l.name}.bias`, [l.outFeatures]);
+  for (const l of denseLayersOf({ text: config, vocab: TEXT_VOCAB_SIZE }))
+    out.set(`${l.name}.weight`, [l.inFeatures, l.outFeatures]).set(`${l.name}.bias`, [l.outFeatures]);
   for (let i = 0; i < config.layers; i++) for (const ln of ["ln1", "ln2"]) out.set(`layers.${i}.${ln}.weight`, [d]).set(`layers.${i}.${ln}.bias`, [d]);
   return out.set("ln_f.weight", [d]).set("ln_f.bias", [d]);
 }

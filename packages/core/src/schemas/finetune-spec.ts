@@ -125,7 +125,12 @@ export const FinetuneSpecSchema = z
     task: z.enum(["text", "image"], { error: () => "task must be text or image" }),
     /** a finished run's checkpoint ({runId}; jobId filled in by the server), a model artifact, or a pre-training stage in this job */
     base: z.union(
-      [z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), SourceArtifactSchema, SourceStageSchema, z.object({ pretrain: z.unknown() }).strict()],
+      [
+        z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(),
+        SourceArtifactSchema,
+        SourceStageSchema,
+        z.object({ pretrain: z.unknown() }).strict(),
+      ],
       {
         error: () =>
           'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact), {fromStage} (an earlier stage of the pipeline) or {pretrain:{…}} (trained first in this job)',

@@ -17,12 +17,12 @@ describe("pipeline spec", () => {
       kind: "pipeline",
       stages: [
         { name: "a", spec: T },
-        { name: "b", spec: { ...T, freeze: ["layers.0.**"] }, init: { fromStage: "a", load: ["layers.**"] } },
+        { name: "b", spec: { ...T, freeze: ["layer1.**"] }, init: { fromStage: "a", load: ["layer*.**"] } },
         { name: "c", spec: { ...T, init: { fromStage: "a" } } },
       ],
     });
     expect(stageJobSpec(p, 0, [])).toEqual(p.stages[0]!.spec);
-    expect(stageJobSpec(p, 1, ["j0"])).toMatchObject({ freeze: ["layers.0.**"], init: { fromStage: "a", load: ["layers.**"], jobId: "j0", sources: ["j0"] } });
+    expect(stageJobSpec(p, 1, ["j0"])).toMatchObject({ freeze: ["layer1.**"], init: { fromStage: "a", load: ["layer*.**"], jobId: "j0", sources: ["j0"] } });
     expect(stageJobSpec(p, 2, ["j0", "j1"])).toMatchObject({ init: { fromStage: "a", jobId: "j0", sources: ["j0", "j1"] } });
     // what the server stores is a valid job spec of the stage's kind
     expect(why(stageJobSpec(p, 2, ["j0", "j1"]))).toBeNull();

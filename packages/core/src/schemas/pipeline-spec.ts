@@ -84,8 +84,7 @@ export const PipelineSpecSchema = z
       ctx.addIssue(issue);
     };
     p.stages.forEach((s, i) => {
-      if (seen.has(s.name))
-        add({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
+      if (seen.has(s.name)) add({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
       const inner = specInit(s);
       if (inner?.jobId !== undefined || inner?.sources !== undefined)
         add({

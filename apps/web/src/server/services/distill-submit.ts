@@ -77,7 +77,10 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
   const spec: FinetuneSpec = parsed.data;
   if ("fromStage" in spec.base)
-    throw new AppError("BAD_REQUEST", 'base.fromStage names an earlier stage of a pipeline (kind "pipeline"); a single job takes its base from {runId} or {artifact}');
+    throw new AppError(
+      "BAD_REQUEST",
+      'base.fromStage names an earlier stage of a pipeline (kind "pipeline"); a single job takes its base from {runId} or {artifact}',
+    );
   const project = await services.projects.get(input.projectId);
   let base: FinetuneSpec["base"] = spec.base;
   let versionId: string | null = null;
