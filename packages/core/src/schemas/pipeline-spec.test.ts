@@ -74,4 +74,22 @@ describe("pipeline spec", () => {
     ]);
     expect(stageJobSpec(p, 2, ["e", "p"])).toMatchObject({ kind: "vlm-stage", init: { fromStage: "pretrain", jobId: "p", sources: ["e", "p"] } });
   });
+
+  it("the vlm recipe passes the stage checks on every dataset and model size; a hand-written mismatch does not", () => {
+    for (const dataset of ["fashion-mnist", "cifar10", "synthetic"])
+      for (const encoder of [{ channels: [8] }, { channels: [8, 16, 32] }, { channels: [4, 4, 4, 4] }])
+        for (const patchPool of [1, 2]) {
+          const recipe = expandVlmRecipe({ kind: "vlm", dataset, cifarPath: "/data/cifar", encoder, patchPool, lm: { dModel: 32, layers: 3, heads: 4 } });
+          expect(why({ kind: "pipeline", ...recipe }), `${dataset} ${encoder.channels.join("/")} pool ${patchPool}`).toBeNull();
+        }
+    const [enc, pre, sft] = expandVlmRecipe({ kind: "vlm", dataset: "fashion-mnist" }).stages;
+    // the SFT stage of a wider LM cannot start from the pretrain stage's
+    expect(why({ kind: "pipeline", stages: [enc, pre, { ...sft, spec: { ...sft!.spec, lm: { dModel: 128, layers: 2, heads: 4 } } }] })).toMatch(
+      /stages\.2\.init\.fromStage: stage "sft": tensor proj\.weight is 32×64 in stage "pretrain"'s checkpoint but 32×128 in this stage's model/,
+    );
+    // nor one on another dataset: the word vocabulary differs
+    expect(why({ kind: "pipeline", stages: [enc, pre, { ...sft, spec: { ...sft!.spec, dataset: "synthetic" } }] })).toMatch(
+      /tensor lm\.tok_emb is vocab\(fashion-mnist\)×64 in stage "pretrain"'s checkpoint but vocab\(synthetic\)×64/,
+    );
+  });
 });
