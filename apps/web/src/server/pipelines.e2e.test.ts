@@ -4,7 +4,8 @@
 // frozen tensors) and the pipeline completes; and the `vlm` recipe, kept small, runs its
 // three stages to succeeded with the encoder's test/accuracy and the SFT stage's vqa/accuracy,
 // the encoder on one runner and the later stages on another with its own HERON_HOME (the
-// encoder's checkpoint reaches it through the server).
+// encoder's checkpoint reaches it through the server); and a train → distill → LoRA fine-tune
+// pipeline whose teacher, student init and base are the earlier stages.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -206,5 +207,43 @@ describe("pipelines with real jobs", () => {
     } finally {
       await t.api.job.cancel.mutate({ jobId: blocker.jobId }).catch(() => undefined);
     }
+  });
+
+  it("runs a train → distill → LoRA fine-tune pipeline, each stage starting from the one before", { timeout: 300_000 }, async () => {
+    if (!daemons.length) await startDaemon("host-ft");
+    const data = { dataset: "synthetic", batchSize: 32, lr: 0.01, seed: 5, logEvery: 5, maxTrainSamples: 256, maxTestSamples: 100 };
+    const spec = {
+      kind: "pipeline",
+      name: "distill-ft",
+      stages: [
+        { name: "teacher", spec: { kind: "train", model: "mlp-mnist", epochs: 1, ...data } },
+        // the student starts from the teacher's first layer and learns from its logits
+        {
+          name: "student",
+          spec: { kind: "distill", teacher: { fromStage: "teacher" }, student: "mlp-mnist", methods: ["kd"], epochs: 1, ...data },
+          init: { fromStage: "teacher", load: ["layer1.*"] },
+        },
+        {
+          name: "tuned",
+          spec: { kind: "finetune", task: "image", base: { fromStage: "student" }, method: "lora", lora: { r: 4, targets: ["layer2"] }, epochs: 1, ...data },
+        },
+      ],
+    };
+    const { jobIds } = await t.api.job.submit.mutate({ projectId: "stages", spec });
+    const done = await ended(jobIds[0]!, 240_000);
+    expect(done.error ?? "").toBe("");
+    expect(done.stages!.map((s) => [s.name, s.kind, s.status])).toEqual([
+      ["teacher", "train", "succeeded"],
+      ["student", "distill", "succeeded"],
+      ["tuned", "finetune", "succeeded"],
+    ]);
+    const [teacher, student, tuned] = done.stages!;
+    const logs = async (runId: string) => (await t.api.run.logs.query({ runId, limit: 10_000 })).map((l) => l.line).join("\n");
+    const studentLogs = await logs(student!.runId!);
+    expect(studentLogs).toMatch(new RegExp(`teacher: mlp-mnist from stage teacher`));
+    expect(studentLogs).toMatch(new RegExp(`init: 2 tensor\\(s\\), [\\d,]+ values from job ${teacher!.jobId}`));
+    const summaries = await t.api.metric.summaries.query({ runIds: [tuned!.runId!] });
+    expect(summaries[tuned!.runId!]?.["test/accuracy_before"]?.last).toEqual(expect.any(Number));
+    expect(summaries[tuned!.runId!]?.["test/accuracy"]?.last).toEqual(expect.any(Number));
   });
 });
