@@ -204,5 +204,23 @@ describe("pipeline stage checks", () => {
         { name: "ft", spec: { ...FT, base: { runId: run }, lora: { r: 4, targets: ["q_proj"] } } },
       ]),
     ).toMatch(/stages\.1\.spec\.lora\.targets: "q_proj" matches no dense layer/);
+    expect(
+      await refused([
+        { name: "a", spec: TRAIN },
+        { name: "d", spec: { ...DISTILL, dataset: "cifar10", cifarPath: "/c", teacher: { runId: run } } },
+      ]),
+    ).toMatch(/stages\.1\.spec\.teacher: run .* was trained on synthetic \(28×28×1\), which cannot feed cifar10 \(32×32×3\)/);
+    // single jobs keep their checks (the same functions)
+    const single = (spec: object) =>
+      t.api.job.submit.mutate({ projectId: "checks", spec }).then(
+        () => null,
+        (e: unknown) => (e as Error).message,
+      );
+    expect(await single({ ...FT, base: { runId: run }, lora: { r: 4, targets: ["q_proj"] } })).toMatch(/^lora\.targets: "q_proj" matches no dense layer/);
+    expect(await single({ ...FT, base: { pretrain: { model: "mlp-mnist", dataset: "synthetic", epochs: 1 } }, lora: { r: 4, targets: ["fc9"] } })).toMatch(
+      /^lora\.targets: "fc9" matches no dense layer \(layers: layer1, layer2\)/,
+    );
+    expect(await single({ ...FT, base: { fromStage: "teacher" } })).toMatch(/base\.fromStage names an earlier stage of a pipeline/);
+    expect(await single({ ...DISTILL, dataset: "cifar10", cifarPath: "/c", teacher: { runId: run } })).toMatch(/^teacher: run .* which cannot feed cifar10/);
   });
 });
