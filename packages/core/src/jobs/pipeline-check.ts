@@ -74,6 +74,8 @@ function sourceInfo(c: Ctx, fromStage: string): StageInfo | null {
 }
 
 function distillInfo(c: Ctx, spec: DistillSpec): StageInfo {
+  // a distill job given several methods trains one student after another; a stage's checkpoint must be one model
+  if (spec.methods.length !== 1) c.issue(["stages", c.index, "spec", "methods"], `a pipeline stage runs one distillation method (got ${spec.methods.length})`);
   const input = inputOf(spec.dataset);
   const student = imageModelShapes(spec.student, input);
   const teacherRef = spec.teacher;

@@ -134,6 +134,9 @@ describe("pipeline stage checks", () => {
     expect(await refused([a, { name: "d", spec: { ...DISTILL, student: "light-cnn", methods: ["regressor"], teacher: { fromStage: "a" } } }])).toMatch(
       /stages\.1\.spec\.methods: stage "d": teacher from stage "a": regressor needs a convolutional teacher with a feature map; mlp-mnist has none/,
     );
+    expect(await refused([a, { name: "d", spec: { ...DISTILL, methods: ["kd", "ce"], teacher: { fromStage: "a" } } }])).toMatch(
+      /stages\.1\.spec\.methods: stage "d": a pipeline stage runs one distillation method \(got 2\)/,
+    );
     // a single job cannot name a stage
     const single = await t.api.job.submit.mutate({ projectId: "checks", spec: { ...DISTILL, teacher: { fromStage: "a" } } }).then(
       () => null,

@@ -56,14 +56,10 @@ export async function submitStages(services: Services, input: SubmitInput, spec:
  */
 async function resolveStageSources<S extends PipelineSpec["stages"][number]["spec"]>(services: Services, spec: S, i: number): Promise<S> {
   const at = `stages.${i}.spec`;
-  if (spec.kind === "distill") {
-    if (spec.methods.length !== 1)
-      throw new AppError("BAD_REQUEST", `${at}.methods: a pipeline stage runs one distillation method (got ${spec.methods.length})`);
-    if ("runId" in spec.teacher) {
-      const src = await resolveSourceRun(services, spec.teacher.runId, `${at}.teacher`);
-      assertTeacherFits(spec, { ...src, name: `run ${src.runId}` }, `${at}.teacher`);
-      return { ...spec, teacher: { runId: src.runId, jobId: src.jobId } };
-    }
+  if (spec.kind === "distill" && "runId" in spec.teacher) {
+    const src = await resolveSourceRun(services, spec.teacher.runId, `${at}.teacher`);
+    assertTeacherFits(spec, { ...src, name: `run ${src.runId}` }, `${at}.teacher`);
+    return { ...spec, teacher: { runId: src.runId, jobId: src.jobId } };
   }
   if (spec.kind === "finetune" && "runId" in spec.base) {
     const src = await resolveSourceRun(services, spec.base.runId, `${at}.base`);
