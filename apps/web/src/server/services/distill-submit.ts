@@ -157,6 +157,9 @@ export async function resolveSourceRun(services: Services, runId: string, what: 
   if (!job) throw new AppError("BAD_REQUEST", `${what}: the job of run "${runId}" no longer exists`);
   if (job.status !== "succeeded")
     throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
+  // vlm-stage jobs checkpoint too, but the mini VLM is neither an image classifier nor the text model
+  if (job.kind === "vlm-stage")
+    throw new AppError("BAD_REQUEST", `${what}: run "${runId}" holds the mini VLM (a vlm-stage job), which cannot be a teacher or a fine-tune base`);
   if (!CHECKPOINTING_KINDS.has(job.kind)) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" comes from a ${job.kind} job, which writes no checkpoint`);
   // runners fetch it from the server (any host can run the new job), so it must be stored there
   if (!(await services.jobs.checkpointStore.latest(job.id)))

@@ -225,5 +225,11 @@ describe("pipeline stage checks", () => {
     );
     expect(await single({ ...FT, base: { fromStage: "teacher" } })).toMatch(/base\.fromStage names an earlier stage of a pipeline/);
     expect(await single({ ...DISTILL, dataset: "cifar10", cifarPath: "/c", teacher: { runId: run } })).toMatch(/^teacher: run .* which cannot feed cifar10/);
+    // a VLM stage's run checkpoints, but it is no teacher
+    const vlm = await t.api.job.submit.mutate({ projectId: "checks", spec: { kind: "pipeline", stages: [{ name: "v", spec: VLM }] } });
+    const vlmRun = (await succeeded(vlm.jobId)).stages![0]!.runId!;
+    expect(await single({ ...DISTILL, teacher: { runId: vlmRun } })).toMatch(
+      /^teacher: run .* holds the mini VLM \(a vlm-stage job\), which cannot be a teacher/,
+    );
   });
 });
