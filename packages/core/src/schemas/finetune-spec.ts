@@ -180,6 +180,9 @@ export const FinetuneSpecSchema = z
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     if (s.method === "lora" && !s.lora) issue(["lora"], "lora {r, alpha, dropout, targets} is required when method is lora");
+    // fine-tune checkpoints hold the whole model (the final one is the merged model): nothing to leave out
+    if (s.checkpoint?.excludeFrozen === true)
+      issue(["checkpoint", "excludeFrozen"], "fine-tune jobs store every tensor in their checkpoints; leave checkpoint.excludeFrozen out");
     if (s.method !== "lora" && s.lora) issue(["lora"], `lora is only used when method is lora (method is ${s.method})`);
     if ("pretrain" in s.base) {
       const schema = s.task === "text" ? TextPretrainSchema : ImagePretrainSchema;

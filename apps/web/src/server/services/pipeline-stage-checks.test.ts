@@ -169,6 +169,9 @@ describe("pipeline stage checks", () => {
     expect(await refused([a, { name: "ft", spec: { ...FT, base: { fromStage: "a" } }, init: { fromStage: "a" } }])).toMatch(
       /stages\.1\.init\.fromStage: stage "ft": a fine-tune starts from its base, not from init: write base: \{fromStage: "a"\} instead/,
     );
+    expect(await refused([a, { name: "ft", spec: { ...FT, base: { fromStage: "a" }, checkpoint: { excludeFrozen: true } } }])).toMatch(
+      /stages\.1\.spec\.checkpoint\.excludeFrozen: fine-tune jobs store every tensor/,
+    );
     // a base trained in the stage itself is checked too
     expect(
       await refused([
