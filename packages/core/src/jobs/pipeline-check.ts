@@ -236,17 +236,15 @@ export function checkPipelineStages(stages: readonly PipelineStage[]): StageIssu
   const infos = new Map<string, StageInfo>();
   stages.forEach((stage, index) => {
     const c: Ctx = { stage, index, infos, issue: (path, message) => issues.push({ path, message: `stage "${stage.name}": ${message}` }) };
-    let info: StageInfo;
     try {
-      info = stageInfo(c, stage.spec);
+      const info = stageInfo(c, stage.spec);
+      checkInit(c, info);
+      checkFreeze(c, info);
+      infos.set(stage.name, info);
     } catch (e) {
-      // a model that does not fit its dataset (input too small for its pools)
+      // a model that does not fit its dataset (input too small for its pools): a refusal, never a crash of the submit
       c.issue(["stages", index, "spec"], e instanceof Error ? e.message : String(e));
-      return;
     }
-    checkInit(c, info);
-    checkFreeze(c, info);
-    infos.set(stage.name, info);
   });
   return issues;
 }
