@@ -76,7 +76,7 @@ describe("pipeline spec", () => {
   });
 
   it("the vlm recipe passes the stage checks on every dataset and model size; a hand-written mismatch does not", () => {
-    for (const dataset of ["fashion-mnist", "cifar10", "synthetic"])
+    for (const dataset of ["fashion-mnist", "cifar10", "synthetic"] as const)
       for (const encoder of [{ channels: [8] }, { channels: [8, 16, 32] }, { channels: [4, 4, 4, 4] }])
         for (const patchPool of [1, 2]) {
           const recipe = expandVlmRecipe({ kind: "vlm", dataset, cifarPath: "/data/cifar", encoder, patchPool, lm: { dModel: 32, layers: 3, heads: 4 } });
