@@ -40,7 +40,8 @@ export function checkpointSourcesOf(spec: unknown): CheckpointSource[] {
   const s = spec as SourceSpec;
   const out: CheckpointSource[] = [];
   const ref = s?.kind === "distill" ? { role: "teacher" as const, r: s.teacher } : s?.kind === "finetune" ? { role: "base" as const, r: s.base } : null;
-  if (ref && typeof ref.r?.jobId === "string") out.push({ role: ref.role, runId: String(ref.r.runId), jobId: ref.r.jobId, required: true });
+  if (ref && typeof ref.r?.jobId === "string")
+    out.push({ role: ref.role, runId: typeof ref.r.runId === "string" ? ref.r.runId : null, jobId: ref.r.jobId, required: true });
   const stages = [s?.init?.jobId, ...(Array.isArray(s?.init?.sources) ? (s.init.sources as unknown[]) : [])];
   stages.forEach((jobId, i) => {
     if (typeof jobId === "string" && !out.some((o) => o.jobId === jobId)) out.push({ role: "stage", runId: null, jobId, required: i === 0 });

@@ -2,7 +2,10 @@
 // stage whose checkpoints leave the frozen layer out → the stage resumes on ANOTHER runner
 // (empty HERON_HOME: it fetches its own checkpoint AND the earlier stage's that holds the
 // frozen tensors) and the pipeline completes; and the `vlm` recipe, kept small, runs its
-// three stages to succeeded with the encoder's test/accuracy and the SFT stage's vqa/accuracy.
+// three stages to succeeded with the encoder's test/accuracy and the SFT stage's vqa/accuracy,
+// the encoder on one runner and the later stages on another with its own HERON_HOME (the
+// encoder's checkpoint reaches it through the server); and a train → distill → LoRA fine-tune
+// pipeline whose teacher, student init and base are the earlier stages.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -37,9 +40,10 @@ describe("pipelines with real jobs", () => {
       ms,
       `job ${jobId} to end`,
     );
-  const startDaemon = async (name: string) => {
+  const startDaemon = async (name: string, extra: { allowCommands?: boolean } = {}) => {
     const tok = await t.api.runner.createToken.mutate({ name });
     const d = new RunnerDaemon({
+      ...extra,
       checkpointSyncMs: 500,
       server: t.server.url,
       token: tok.token,
@@ -138,8 +142,13 @@ describe("pipelines with real jobs", () => {
     expect(acc.steps).toHaveLength(30);
   });
 
-  it("runs the vlm recipe's three stages to succeeded", { timeout: 600_000 }, async () => {
-    if (!daemons.length) await startDaemon("host-vlm");
+  it("runs the vlm recipe's three stages to succeeded, a later stage on another runner than the stage it loads", { timeout: 600_000 }, async () => {
+    // Placement without timing races: host-1 (the only runner) trains the encoder; while it
+    // does, a higher-priority command job that only host-1 may run (--allow-commands) waits in
+    // the queue, so when the encoder succeeds host-1 takes that job, not the pretrain stage;
+    // host-2 (its own HERON_HOME) starts only then and runs pretrain and sft.
+    for (const d of daemons.splice(0)) await d.stop();
+    await startDaemon("vlm-host-1", { allowCommands: true });
     const spec = {
       kind: "vlm",
       dataset: "fashion-mnist",
@@ -153,22 +162,88 @@ describe("pipelines with real jobs", () => {
     };
     const { jobIds } = await t.api.job.submit.mutate({ projectId: "stages", spec });
     expect(jobIds).toHaveLength(4);
-    const done = await ended(jobIds[0]!, 540_000);
+    const [pipelineId, encJob, pretrainJob] = jobIds as [string, string, string, string];
+    await waitFor(async () => (await t.api.job.get.query({ jobId: encJob })).status === "running", 120_000, "the encoder stage to start");
+    const blocker = await t.api.job.submit.mutate({ projectId: "stages", spec: { kind: "command", command: ["sleep", "600"] }, priority: 10 });
+    try {
+      // queued while the encoder still trains (its child process has seconds of work left), so
+      // host-1's next claim sees both and takes the higher priority
+      expect((await t.api.job.get.query({ jobId: encJob })).status, "the encoder stage ended before the command job was queued").toBe("running");
+      await waitFor(
+        async () => {
+          const j = await t.api.job.get.query({ jobId: encJob });
+          if (["failed", "cancelled"].includes(j.status)) throw new Error(`encoder stage ${j.status}: ${j.error ?? ""}`);
+          return j.status === "succeeded";
+        },
+        300_000,
+        "the encoder stage to succeed",
+      );
+      await waitFor(async () => (await t.api.job.get.query({ jobId: blocker.jobId })).status === "running", 60_000, "host-1 to take the command job");
+      await startDaemon("vlm-host-2");
+      const done = await ended(pipelineId, 540_000);
+      expect(done.error ?? "").toBe("");
+      expect(done.status).toBe("succeeded");
+      expect(done.spec).toMatchObject({ kind: "vlm", dataset: "fashion-mnist" });
+      expect(done.stages!.map((s) => [s.name, s.kind, s.status])).toEqual([
+        ["encoder", "vlm-stage", "succeeded"],
+        ["pretrain", "vlm-stage", "succeeded"],
+        ["sft", "vlm-stage", "succeeded"],
+      ]);
+      const [enc, , sft] = done.stages!;
+      const summaries = await t.api.metric.summaries.query({ runIds: [enc!.runId!, sft!.runId!] });
+      expect(summaries[enc!.runId!]?.["test/accuracy"]?.last).toEqual(expect.any(Number));
+      expect(summaries[sft!.runId!]?.["vqa/accuracy"]?.last).toEqual(expect.any(Number));
+      // the later stages' checkpoints hold no encoder tensor: they point at the encoder stage's
+      const [sftCk] = (await t.api.job.checkpoints.query({ jobId: sft!.jobId })).slice(-1);
+      expect(sftCk!.excludedFrozen!.length).toBeGreaterThan(0);
+      expect(sftCk!.excludedFrozen!.every((x) => x.name.startsWith("encoder.") && x.jobId === enc!.jobId)).toBe(true);
+
+      // the checkpoint travelled through the server: host-2 never saw host-1's folder
+      const runnerOf = async (jobId: string) => (await t.api.job.get.query({ jobId })).attemptHistory.map((a) => [a.runnerName, a.status]);
+      expect(await runnerOf(encJob)).toEqual([["vlm-host-1", "succeeded"]]);
+      expect(await runnerOf(pretrainJob)).toEqual([["vlm-host-2", "succeeded"]]);
+      const logs = (await t.api.run.logs.query({ runId: done.stages![1]!.runId!, limit: 10_000 })).map((l) => l.line).join("\n");
+      expect(logs).toMatch(new RegExp(`stage checkpoint: downloaded step \\d+ of stage job ${encJob} from the server`));
+    } finally {
+      await t.api.job.cancel.mutate({ jobId: blocker.jobId }).catch(() => undefined);
+    }
+  });
+
+  it("runs a train → distill → LoRA fine-tune pipeline, each stage starting from the one before", { timeout: 300_000 }, async () => {
+    if (!daemons.length) await startDaemon("host-ft");
+    const data = { dataset: "synthetic", batchSize: 32, lr: 0.01, seed: 5, logEvery: 5, maxTrainSamples: 256, maxTestSamples: 100 };
+    const spec = {
+      kind: "pipeline",
+      name: "distill-ft",
+      stages: [
+        { name: "teacher", spec: { kind: "train", model: "mlp-mnist", epochs: 1, ...data } },
+        // the student starts from the teacher's first layer and learns from its logits
+        {
+          name: "student",
+          spec: { kind: "distill", teacher: { fromStage: "teacher" }, student: "mlp-mnist", methods: ["kd"], epochs: 1, ...data },
+          init: { fromStage: "teacher", load: ["layer1.*"] },
+        },
+        {
+          name: "tuned",
+          spec: { kind: "finetune", task: "image", base: { fromStage: "student" }, method: "lora", lora: { r: 4, targets: ["layer2"] }, epochs: 1, ...data },
+        },
+      ],
+    };
+    const { jobIds } = await t.api.job.submit.mutate({ projectId: "stages", spec });
+    const done = await ended(jobIds[0]!, 240_000);
     expect(done.error ?? "").toBe("");
-    expect(done.status).toBe("succeeded");
-    expect(done.spec).toMatchObject({ kind: "vlm", dataset: "fashion-mnist" });
     expect(done.stages!.map((s) => [s.name, s.kind, s.status])).toEqual([
-      ["encoder", "vlm-stage", "succeeded"],
-      ["pretrain", "vlm-stage", "succeeded"],
-      ["sft", "vlm-stage", "succeeded"],
+      ["teacher", "train", "succeeded"],
+      ["student", "distill", "succeeded"],
+      ["tuned", "finetune", "succeeded"],
     ]);
-    const [enc, , sft] = done.stages!;
-    const summaries = await t.api.metric.summaries.query({ runIds: [enc!.runId!, sft!.runId!] });
-    expect(summaries[enc!.runId!]?.["test/accuracy"]?.last).toEqual(expect.any(Number));
-    expect(summaries[sft!.runId!]?.["vqa/accuracy"]?.last).toEqual(expect.any(Number));
-    // the later stages' checkpoints hold no encoder tensor: they point at the encoder stage's
-    const [sftCk] = (await t.api.job.checkpoints.query({ jobId: sft!.jobId })).slice(-1);
-    expect(sftCk!.excludedFrozen!.length).toBeGreaterThan(0);
-    expect(sftCk!.excludedFrozen!.every((x) => x.name.startsWith("encoder.") && x.jobId === enc!.jobId)).toBe(true);
+    const [teacher, student, tuned] = done.stages!;
+    const logs = async (runId: string) => (await t.api.run.logs.query({ runId, limit: 10_000 })).map((l) => l.line).join("\n");
+    const studentLogs = await logs(student!.runId!);
+    expect(studentLogs).toMatch(new RegExp(`teacher: mlp-mnist from stage teacher`));
+    expect(studentLogs).toMatch(new RegExp(`init: 2 tensor\\(s\\), [\\d,]+ values from job ${teacher!.jobId}`));
+    const summaries = await t.api.metric.summaries.query({ runIds: [tuned!.runId!] });
+    expect(summaries[tuned!.runId!]?.["test/accuracy_before"]?.last).toEqual(expect.any(Number));
+    expect(summaries[tuned!.runId!]?.["test/accuracy"]?.last).toEqual(expect.any(Number));
   });
 });

@@ -87,7 +87,7 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
           name: "fuzz",
           stages: [
             { name: "a", spec: trainSpec },
-            { name: "b", spec: { ...trainSpec, freeze: ["layers.0.**"] }, init: { fromStage: "a" } },
+            { name: "b", spec: { ...trainSpec, freeze: ["layer1.**"] }, init: { fromStage: "a" } },
           ],
         },
       },

@@ -15,7 +15,7 @@ export type SeenStage = { jobId: string; stage: Record<string, unknown>; started
 
 /**
  * Writes a checkpoint folder like the trainer's (meta.json, a manifest naming the tensors, a
- * weights file; a stage that starts from another leaves `encoder.*` out and points at the
+ * weights file; a stage that starts from another leaves `layer1.weight` out and points at the
  * source), then runs the fast fake job. `FAIL_LR` exits 1 with a reason; `HOLD_LR` runs until stopped.
  */
 export function stageExecutor(home: string, seen: SeenStage[]) {
@@ -34,9 +34,10 @@ export function stageExecutor(home: string, seen: SeenStage[]) {
       const dir = path.join(ctx.checkpointDir, "ckpt-000000010");
       fs.mkdirSync(dir, { recursive: true });
       const from = spec.init?.jobId;
+      // mlp-mnist's names and shapes, which the pipelines' submit-time checks hold stages to
       const tensors = [
-        { name: "encoder.conv1.kernel", shape: [3, 3, 1, 4], ...(from ? { ref: { jobId: from, step: 10 } } : {}) },
-        { name: "proj.kernel", shape: [4, 8] },
+        { name: "layer1.weight", shape: [784, 128], ...(from ? { ref: { jobId: from, step: 10 } } : {}) },
+        { name: "layer2.weight", shape: [128, 10] },
       ];
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ version: 1, step: 10, model: "fake", tensors }));
       fs.writeFileSync(path.join(dir, "tensors.bin"), Buffer.alloc(from ? 128 : 272, 1));

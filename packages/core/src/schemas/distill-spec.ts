@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { IdSchema } from "./common";
-import { OutputArtifactSchema, SourceArtifactSchema } from "./source-artifact";
+import { OutputArtifactSchema, SourceArtifactSchema, SourceStageSchema } from "./source-artifact";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 import { trainingFields } from "./training-fields";
 
@@ -40,9 +40,9 @@ export const TeacherStageSchema = z
 export const DistillSpecSchema = z
   .object({
     kind: z.literal("distill"),
-    teacher: z.union([TeacherFromRunSchema, SourceArtifactSchema, TeacherStageSchema], {
+    teacher: z.union([TeacherFromRunSchema, SourceArtifactSchema, SourceStageSchema, TeacherStageSchema], {
       error: () =>
-        'teacher must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact) or {model, epochs, lr?} (trained first in this job)',
+        'teacher must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact), {fromStage} (an earlier stage of the pipeline) or {model, epochs, lr?} (trained first in this job)',
     }),
     student: ModelNameSchema.default("light-cnn"),
     methods: z.array(DistillMethodSchema).min(1, "methods must list at least one of ce, kd, cosine, regressor").max(4, "methods lists at most 4 methods"),

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 import { compileGlob, globListSchema, matchGlob } from "../glob";
 import { IdSchema } from "./common";
-import { OutputArtifactSchema, SourceArtifactSchema } from "./source-artifact";
+import { OutputArtifactSchema, SourceArtifactSchema, SourceStageSchema } from "./source-artifact";
 import { DatasetNameSchema, ModelNameSchema } from "./train-spec";
 import { trainingFields } from "./training-fields";
 
@@ -124,10 +124,18 @@ export const FinetuneSpecSchema = z
     kind: z.literal("finetune"),
     task: z.enum(["text", "image"], { error: () => "task must be text or image" }),
     /** a finished run's checkpoint ({runId}; jobId filled in by the server), a model artifact, or a pre-training stage in this job */
-    base: z.union([z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(), SourceArtifactSchema, z.object({ pretrain: z.unknown() }).strict()], {
-      error: () =>
-        'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact) or {pretrain:{…}} (trained first in this job)',
-    }),
+    base: z.union(
+      [
+        z.object({ runId: IdSchema, jobId: IdSchema.optional() }).strict(),
+        SourceArtifactSchema,
+        SourceStageSchema,
+        z.object({ pretrain: z.unknown() }).strict(),
+      ],
+      {
+        error: () =>
+          'base must be {runId} (a finished run\'s checkpoint), {artifact: "name:alias"} (a model artifact), {fromStage} (an earlier stage of the pipeline) or {pretrain:{…}} (trained first in this job)',
+      },
+    ),
     method: z.enum(["lora", "head", "full"], { error: () => "method must be lora, head or full" }),
     lora: LoraSpecSchema.optional(),
     // text
@@ -172,6 +180,9 @@ export const FinetuneSpecSchema = z
   .superRefine((s, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     if (s.method === "lora" && !s.lora) issue(["lora"], "lora {r, alpha, dropout, targets} is required when method is lora");
+    // fine-tune checkpoints hold the whole model (the final one is the merged model): nothing to leave out
+    if (s.checkpoint?.excludeFrozen === true)
+      issue(["checkpoint", "excludeFrozen"], "fine-tune jobs store every tensor in their checkpoints; leave checkpoint.excludeFrozen out");
     if (s.method !== "lora" && s.lora) issue(["lora"], `lora is only used when method is lora (method is ${s.method})`);
     if ("pretrain" in s.base) {
       const schema = s.task === "text" ? TextPretrainSchema : ImagePretrainSchema;

@@ -17,12 +17,12 @@ describe("pipeline spec", () => {
       kind: "pipeline",
       stages: [
         { name: "a", spec: T },
-        { name: "b", spec: { ...T, freeze: ["layers.0.**"] }, init: { fromStage: "a", load: ["layers.**"] } },
+        { name: "b", spec: { ...T, freeze: ["layer1.**"] }, init: { fromStage: "a", load: ["layer*.**"] } },
         { name: "c", spec: { ...T, init: { fromStage: "a" } } },
       ],
     });
     expect(stageJobSpec(p, 0, [])).toEqual(p.stages[0]!.spec);
-    expect(stageJobSpec(p, 1, ["j0"])).toMatchObject({ freeze: ["layers.0.**"], init: { fromStage: "a", load: ["layers.**"], jobId: "j0", sources: ["j0"] } });
+    expect(stageJobSpec(p, 1, ["j0"])).toMatchObject({ freeze: ["layer1.**"], init: { fromStage: "a", load: ["layer*.**"], jobId: "j0", sources: ["j0"] } });
     expect(stageJobSpec(p, 2, ["j0", "j1"])).toMatchObject({ init: { fromStage: "a", jobId: "j0", sources: ["j0", "j1"] } });
     // what the server stores is a valid job spec of the stage's kind
     expect(why(stageJobSpec(p, 2, ["j0", "j1"]))).toBeNull();
@@ -73,5 +73,23 @@ describe("pipeline spec", () => {
       ["sft", "vlm-stage", "pretrain"],
     ]);
     expect(stageJobSpec(p, 2, ["e", "p"])).toMatchObject({ kind: "vlm-stage", init: { fromStage: "pretrain", jobId: "p", sources: ["e", "p"] } });
+  });
+
+  it("the vlm recipe passes the stage checks on every dataset and model size; a hand-written mismatch does not", () => {
+    for (const dataset of ["fashion-mnist", "cifar10", "synthetic"] as const)
+      for (const encoder of [{ channels: [8] }, { channels: [8, 16, 32] }, { channels: [4, 4, 4, 4] }])
+        for (const patchPool of [1, 2]) {
+          const recipe = expandVlmRecipe({ kind: "vlm", dataset, cifarPath: "/data/cifar", encoder, patchPool, lm: { dModel: 32, layers: 3, heads: 4 } });
+          expect(why({ kind: "pipeline", ...recipe }), `${dataset} ${encoder.channels.join("/")} pool ${patchPool}`).toBeNull();
+        }
+    const [enc, pre, sft] = expandVlmRecipe({ kind: "vlm", dataset: "fashion-mnist" }).stages;
+    // the SFT stage of a wider LM cannot start from the pretrain stage's
+    expect(why({ kind: "pipeline", stages: [enc, pre, { ...sft, spec: { ...sft!.spec, lm: { dModel: 128, layers: 2, heads: 4 } } }] })).toMatch(
+      /stages\.2\.init\.fromStage: stage "sft": tensor proj\.weight is 32×64 in stage "pretrain"'s checkpoint but 32×128 in this stage's model/,
+    );
+    // nor one on another dataset: the word vocabulary differs
+    expect(why({ kind: "pipeline", stages: [enc, pre, { ...sft, spec: { ...sft!.spec, dataset: "synthetic" } }] })).toMatch(
+      /tensor lm\.tok_emb is vocab\(fashion-mnist\)×64 in stage "pretrain"'s checkpoint but vocab\(synthetic\)×64/,
+    );
   });
 });

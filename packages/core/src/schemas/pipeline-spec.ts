@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { globListSchema } from "../glob";
+import { checkPipelineStages } from "../jobs/pipeline-check";
 import { DistillSpecSchema } from "./distill-spec";
 import { FinetuneSpecSchema } from "./finetune-spec";
 import { TrainSpecSchema } from "./train-spec";
@@ -58,6 +59,13 @@ export type PipelineStage = z.infer<typeof PipelineStageSchema>;
 type StageInitLike = { fromStage?: string; jobId?: string; sources?: string[] } | undefined;
 const specInit = (s: PipelineStage): StageInitLike => (s.spec as { init?: StageInitLike }).init;
 
+/** a distill stage's teacher / a fine-tune stage's base given as `{fromStage}`: which field, which stage */
+export function stageSourceOf(spec: PipelineStageSpec): { field: "teacher" | "base"; fromStage: string; jobId?: string } | null {
+  const ref = spec.kind === "distill" ? spec.teacher : spec.kind === "finetune" ? spec.base : null;
+  if (!ref || !("fromStage" in ref)) return null;
+  return { field: spec.kind === "distill" ? "teacher" : "base", fromStage: ref.fromStage, jobId: ref.jobId };
+}
+
 export const PipelineSpecSchema = z
   .object({
     kind: z.literal("pipeline"),
@@ -70,35 +78,47 @@ export const PipelineSpecSchema = z
   .strict()
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
+    let structural = 0;
+    const add = (issue: { code: "custom"; path: (string | number)[]; message: string }) => {
+      structural++;
+      ctx.addIssue(issue);
+    };
     p.stages.forEach((s, i) => {
-      if (seen.has(s.name))
-        ctx.addIssue({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
+      if (seen.has(s.name)) add({ code: "custom", path: ["stages", i, "name"], message: `stage name "${s.name}" is used twice; stage names must be unique` });
       const inner = specInit(s);
       if (inner?.jobId !== undefined || inner?.sources !== undefined)
-        ctx.addIssue({
+        add({
           code: "custom",
           path: ["stages", i, "spec", "init"],
           message: "init.jobId and init.sources are filled in by the server; leave them out",
         });
       if (s.init && inner?.fromStage !== undefined && inner.fromStage !== s.init.fromStage)
-        ctx.addIssue({
+        add({
           code: "custom",
           path: ["stages", i, "init", "fromStage"],
           message: `the stage says init.fromStage "${s.init.fromStage}" but its spec says "${inner.fromStage}"; give it once`,
         });
-      const from = s.init?.fromStage ?? inner?.fromStage;
-      if (from !== undefined && !seen.has(from)) {
+      const earlier = (from: string, path: (string | number)[], what: string) => {
+        if (seen.has(from)) return;
         const later = p.stages.some((o, j) => j >= i && o.name === from);
-        ctx.addIssue({
+        add({
           code: "custom",
-          path: ["stages", i, "init", "fromStage"],
+          path,
           message: later
-            ? `stage "${s.name}" starts from stage "${from}", which is not an earlier stage (a stage can only start from one before it)`
-            : `stage "${s.name}" starts from stage "${from}", but the pipeline has no stage of that name`,
+            ? `stage "${s.name}" ${what} stage "${from}", which is not an earlier stage (a stage can only start from one before it)`
+            : `stage "${s.name}" ${what} stage "${from}", but the pipeline has no stage of that name`,
         });
-      }
+      };
+      const from = s.init?.fromStage ?? inner?.fromStage;
+      if (from !== undefined) earlier(from, ["stages", i, "init", "fromStage"], "starts from");
+      const src = stageSourceOf(s.spec);
+      if (src?.jobId !== undefined)
+        add({ code: "custom", path: ["stages", i, "spec", src.field, "jobId"], message: `${src.field}.jobId is filled in by the server; leave it out` });
+      if (src) earlier(src.fromStage, ["stages", i, "spec", src.field, "fromStage"], `takes its ${src.field} from`);
       seen.add(s.name);
     });
+    // names and shapes across stages, once every stage names earlier stages only
+    if (structural === 0) for (const issue of checkPipelineStages(p.stages)) ctx.addIssue({ code: "custom", ...issue });
   });
 export type PipelineSpec = z.infer<typeof PipelineSpecSchema>;
 
@@ -115,12 +135,16 @@ export function stageJobSpec(p: PipelineSpec, index: number, jobIds: readonly st
   const fromStage = stage.init?.fromStage ?? (inner?.fromStage as string | undefined);
   const load = stage.init?.load ?? (inner?.load as string[] | undefined);
   if (fromStage === undefined && index === 0) return stage.spec;
-  const from = fromStage === undefined ? -1 : p.stages.findIndex((s) => s.name === fromStage);
+  const jobOf = (name: string) => jobIds[p.stages.findIndex((s) => s.name === name)];
   const init: Record<string, unknown> = { ...inner, sources: jobIds.slice(0, index) };
   if (fromStage !== undefined) {
     init.fromStage = fromStage;
-    init.jobId = jobIds[from];
+    init.jobId = jobOf(fromStage);
   }
   if (load !== undefined) init.load = load;
-  return { ...stage.spec, init } as PipelineStageSpec;
+  const out: Record<string, unknown> = { ...stage.spec, init };
+  // a teacher/base from an earlier stage: the runner fetches that stage's checkpoint like a run's
+  const src = stageSourceOf(stage.spec);
+  if (src) out[src.field] = { fromStage: src.fromStage, jobId: jobOf(src.fromStage) };
+  return out as PipelineStageSpec;
 }

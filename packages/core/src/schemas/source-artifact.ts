@@ -18,3 +18,17 @@ export type SourceArtifact = z.infer<typeof SourceArtifactSchema>;
  * checkpoint) as a `model` artifact: `{name}`; without it the name is `<run name>-model`.
  */
 export const OutputArtifactSchema = z.object({ name: ArtifactNameSchema }).strict();
+
+/**
+ * A distill teacher or fine-tune base that is an earlier stage of the same pipeline:
+ * `{fromStage: "name"}`. The pipeline fills in `jobId` (that stage's job) when it creates the
+ * stage jobs, and the runner fetches that job's newest checkpoint as it does a run's; a
+ * single job (not a pipeline stage) cannot carry it.
+ */
+export const SourceStageSchema = z
+  .object({
+    fromStage: z.string().min(1, "fromStage must not be empty").max(100, "fromStage is longer than 100 characters"),
+    jobId: IdSchema.optional(),
+  })
+  .strict();
+export type SourceStage = z.infer<typeof SourceStageSchema>;

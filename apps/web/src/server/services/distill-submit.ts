@@ -58,19 +58,7 @@ async function submitDistill(services: Services, input: SubmitInput): Promise<Su
       "runId" in spec.teacher
         ? { ...(await resolveSourceRun(services, spec.teacher.runId, "teacher")), name: `run ${spec.teacher.runId}` }
         : await resolveSourceArtifact(services, project.id, spec.teacher.artifact, "teacher");
-    const tModel = src.model;
-    const shape = DATASET_SHAPES[spec.dataset]!;
-    const tShape = src.dataset ? DATASET_SHAPES[src.dataset] : undefined;
-    if (tShape && tShape.join() !== shape.join())
-      throw new AppError(
-        "BAD_REQUEST",
-        `teacher: ${src.name} was trained on ${src.dataset} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`,
-      );
-    if (tModel)
-      for (const m of spec.methods) {
-        const why = featureAlignmentError(m, tModel, spec.student, shape);
-        if (why) throw new AppError("BAD_REQUEST", `methods: ${why}`);
-      }
+    assertTeacherFits(spec, src);
     if ("versionId" in src) versionId = src.versionId;
     teacher = "jobId" in src ? { runId: src.runId, jobId: src.jobId } : { artifact: src.ref, versionId: src.versionId };
   }
@@ -88,9 +76,13 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
   const parsed = FinetuneSpecSchema.safeParse(input.spec);
   if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
   const spec: FinetuneSpec = parsed.data;
+  if ("fromStage" in spec.base)
+    throw new AppError(
+      "BAD_REQUEST",
+      'base.fromStage names an earlier stage of a pipeline (kind "pipeline"); a single job takes its base from {runId} or {artifact}',
+    );
   const project = await services.projects.get(input.projectId);
   let base: FinetuneSpec["base"] = spec.base;
-  let baseModel: { image: string } | { text: TextModelConfig } | null = null;
   let versionId: string | null = null;
   if ("runId" in spec.base || "artifact" in spec.base) {
     const src =
@@ -99,40 +91,65 @@ async function submitFinetune(services: Services, input: SubmitInput): Promise<S
         : await resolveSourceArtifact(services, project.id, spec.base.artifact, "base");
     if ("versionId" in src) versionId = src.versionId;
     base = "jobId" in src ? { runId: src.runId, jobId: src.jobId } : { artifact: src.ref, versionId: src.versionId };
-    // an artifact logged by hand may not say what it holds: then the job itself finds out
-    const isText = src.spec ? src.spec.kind === "finetune" && src.spec.task === "text" : src.model === null ? null : src.model === "char-transformer";
-    if (isText !== null && isText !== (spec.task === "text"))
-      throw new AppError("BAD_REQUEST", `base: ${src.name} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`);
-    if (isText) {
-      const cfg = src.spec ? await textConfigOf(services, src.spec) : null;
-      if (cfg) baseModel = { text: cfg };
-    } else if (src.model) {
-      baseModel = { image: src.model };
-    }
-  } else if (spec.task === "text") {
-    const cfg = TextModelConfigSchema.safeParse((spec.base.pretrain as Json | null)?.model ?? {});
-    if (cfg.success) baseModel = { text: cfg.data };
-  } else {
-    baseModel = { image: String((spec.base.pretrain as Json).model) };
-  }
-  if (spec.lora && baseModel) {
-    const layers =
-      "text" in baseModel
-        ? denseLayersOf({ text: baseModel.text, vocab: TEXT_VOCAB_SIZE })
-        : denseLayersOf({ image: baseModel.image, input: DATASET_SHAPES[spec.dataset ?? "mnist"] ?? [28, 28, 1] });
-    try {
-      selectLoraTargets(layers, spec.lora);
-    } catch (e) {
-      throw new AppError("BAD_REQUEST", e instanceof Error ? e.message : String(e));
-    }
+    await assertBaseFits(services, spec, src);
+  } else if (spec.lora) {
+    const cfg = spec.task === "text" ? TextModelConfigSchema.safeParse((spec.base.pretrain as Json | null)?.model ?? {}) : null;
+    const baseModel = cfg ? (cfg.success ? { text: cfg.data } : null) : { image: String((spec.base.pretrain as Json).model) };
+    assertLoraFits(spec, baseModel);
   }
   const job = await services.jobs.submit(input.projectId, { ...spec, base }, input);
   if (versionId) await recordSourceUse(services, versionId, job.id, input.submittedBy);
   return { jobId: job.id, jobIds: [job.id], group: input.group ?? null };
 }
 
+type Source = { name: string; spec: Json | null; model: string | null; dataset: string | null };
+
+/** a teacher run/artifact must have been trained on inputs of this job's shape, and suit every method */
+export function assertTeacherFits(spec: DistillSpec, src: Source, field = "teacher") {
+  const shape = DATASET_SHAPES[spec.dataset]!;
+  const tShape = src.dataset ? DATASET_SHAPES[src.dataset] : undefined;
+  if (tShape && tShape.join() !== shape.join())
+    throw new AppError(
+      "BAD_REQUEST",
+      `${field}: ${src.name} was trained on ${src.dataset} (${tShape.join("×")}), which cannot feed ${spec.dataset} (${shape.join("×")})`,
+    );
+  if (src.model)
+    for (const m of spec.methods) {
+      const why = featureAlignmentError(m, src.model, spec.student, shape);
+      if (why) throw new AppError("BAD_REQUEST", `${field.replace(/teacher$/, "methods")}: ${why}`);
+    }
+}
+
+/** a base run/artifact must hold the model this task fine-tunes, with the layers LoRA targets */
+export async function assertBaseFits(services: Services, spec: FinetuneSpec, src: Source, field = "base") {
+  // an artifact logged by hand may not say what it holds: then the job itself finds out
+  const isText = src.spec ? src.spec.kind === "finetune" && src.spec.task === "text" : src.model === null ? null : src.model === "char-transformer";
+  if (isText !== null && isText !== (spec.task === "text"))
+    throw new AppError("BAD_REQUEST", `${field}: ${src.name} holds ${isText ? "the text model" : "an image model"}, not what a ${spec.task} fine-tune needs`);
+  let baseModel: { image: string } | { text: TextModelConfig } | null = null;
+  if (isText) {
+    const cfg = src.spec ? await textConfigOf(services, src.spec) : null;
+    if (cfg) baseModel = { text: cfg };
+  } else if (src.model) baseModel = { image: src.model };
+  assertLoraFits(spec, baseModel, field.replace(/base$/, "lora"));
+}
+
+function assertLoraFits(spec: FinetuneSpec, baseModel: { image: string } | { text: TextModelConfig } | null, field = "lora") {
+  if (!spec.lora || !baseModel) return;
+  const layers =
+    "text" in baseModel
+      ? denseLayersOf({ text: baseModel.text, vocab: TEXT_VOCAB_SIZE })
+      : denseLayersOf({ image: baseModel.image, input: DATASET_SHAPES[spec.dataset ?? "mnist"] ?? [28, 28, 1] });
+  try {
+    selectLoraTargets(layers, spec.lora);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new AppError("BAD_REQUEST", field === "lora" ? msg : `${field}.${msg.replace(/^lora\./, "")}`);
+  }
+}
+
 /** The run a teacher/base checkpoint comes from, with the job (and spec) that produced it. */
-export async function resolveSourceRun(services: Services, runId: string, what: "teacher" | "base") {
+export async function resolveSourceRun(services: Services, runId: string, what: string) {
   const run = await services.prisma.run.findUnique({ where: { id: runId } });
   if (!run) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" not found`);
   if (!run.jobId) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" was logged by a script, not a Heron job, so it has no checkpoint to start from`);
@@ -140,6 +157,9 @@ export async function resolveSourceRun(services: Services, runId: string, what: 
   if (!job) throw new AppError("BAD_REQUEST", `${what}: the job of run "${runId}" no longer exists`);
   if (job.status !== "succeeded")
     throw new AppError("BAD_REQUEST", `${what}: run "${runId}" is not finished (its job ${job.id} is ${job.status}); wait for it to succeed`);
+  // vlm-stage jobs checkpoint too, but the mini VLM is neither an image classifier nor the text model
+  if (job.kind === "vlm-stage")
+    throw new AppError("BAD_REQUEST", `${what}: run "${runId}" holds the mini VLM (a vlm-stage job), which cannot be a teacher or a fine-tune base`);
   if (!CHECKPOINTING_KINDS.has(job.kind)) throw new AppError("BAD_REQUEST", `${what}: run "${runId}" comes from a ${job.kind} job, which writes no checkpoint`);
   // runners fetch it from the server (any host can run the new job), so it must be stored there
   if (!(await services.jobs.checkpointStore.latest(job.id)))

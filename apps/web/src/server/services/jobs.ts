@@ -339,8 +339,9 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
 export type JobService = ReturnType<typeof createJobService>;
 
 /**
- * `init.fromStage`, `init.jobId` and `init.sources` name other jobs whose checkpoints a runner
- * may then download: only the server sets them, on the stage jobs of a pipeline it creates.
+ * `init.fromStage`, `init.jobId` and `init.sources` (and a teacher/base `{fromStage, jobId}`)
+ * name other jobs whose checkpoints a runner may then download: only the server sets them, on
+ * the stage jobs of a pipeline it creates.
  */
 function assertNoStageInit(spec: unknown) {
   const init = (spec as { init?: { fromStage?: unknown; jobId?: unknown; sources?: unknown } }).init;
@@ -348,5 +349,12 @@ function assertNoStageInit(spec: unknown) {
     throw new AppError(
       "BAD_REQUEST",
       'init.fromStage, init.jobId and init.sources belong to the stages of a pipeline (kind "pipeline"); a single job cannot start from another job this way',
+    );
+  const s = spec as { kind?: unknown; teacher?: { fromStage?: unknown }; base?: { fromStage?: unknown } };
+  const field = s.kind === "distill" ? "teacher" : s.kind === "finetune" ? "base" : null;
+  if (field && s[field]?.fromStage !== undefined)
+    throw new AppError(
+      "BAD_REQUEST",
+      `${field}.fromStage names an earlier stage of a pipeline (kind "pipeline"); a single job takes its ${field} from {runId} or {artifact}`,
     );
 }

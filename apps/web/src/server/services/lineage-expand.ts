@@ -58,14 +58,19 @@ function versionNode(v: VersionRow, projectName: string | null): Node {
   };
 }
 
-/** the teacher (distill) or base (fine-tune) a spec starts from: a run, or an artifact version resolved at submit */
-export function sourceOfSpec(spec: unknown): { type: "teacher" | "base"; runId?: string; versionId?: string } | null {
+/**
+ * the teacher (distill) or base (fine-tune) a spec starts from: a run, an artifact version
+ * resolved at submit, or an earlier pipeline stage's job (`{fromStage, jobId}`: its run is
+ * made when that stage runs, so the edge is found through the job)
+ */
+export function sourceOfSpec(spec: unknown): { type: "teacher" | "base"; runId?: string; versionId?: string; jobId?: string } | null {
   const s = spec as Json | null;
   const ref = (s?.kind === "distill" ? s.teacher : s?.kind === "finetune" ? s.base : null) as Json | null | undefined;
   if (!ref) return null;
   const type = s?.kind === "distill" ? "teacher" : "base";
   if (typeof ref.versionId === "string") return { type, versionId: ref.versionId };
   if (typeof ref.runId === "string") return { type, runId: ref.runId };
+  if (typeof ref.fromStage === "string" && typeof ref.jobId === "string") return { type, jobId: ref.jobId };
   return null;
 }
 
@@ -85,7 +90,7 @@ async function versionNodes(services: Services, ids: string[]): Promise<Map<stri
 }
 
 /** the distill/fine-tune jobs with a run and the run or version each starts from */
-export type SourceJobs = { runId: string; type: "teacher" | "base"; fromRunId?: string; fromVersionId?: string }[];
+export type SourceJobs = { runId: string; type: "teacher" | "base"; fromRunId?: string; fromVersionId?: string; fromJobId?: string }[];
 
 /**
  * Reads the newest SOURCE_SCAN distill/fine-tune jobs' specs once per lineage walk (a spec's
@@ -104,15 +109,17 @@ export function sourceJobsOnce(services: Services): () => Promise<SourceJobs> {
       .then((jobs) =>
         jobs.flatMap((j) => {
           const src = sourceOfSpec(j.spec);
-          return src ? [{ runId: j.runId!, type: src.type, fromRunId: src.runId, fromVersionId: src.versionId }] : [];
+          return src ? [{ runId: j.runId!, type: src.type, fromRunId: src.runId, fromVersionId: src.versionId, fromJobId: src.jobId }] : [];
         }),
       ));
 }
 
 /** the runs whose job starts from this run or version */
-async function jobsStartingFrom(sources: () => Promise<SourceJobs>, ref: { runId?: string; versionId?: string }) {
+async function jobsStartingFrom(sources: () => Promise<SourceJobs>, ref: { runId?: string; versionId?: string; jobId?: string | null }) {
   const all = await sources();
-  return all.filter((j) => (ref.runId && j.fromRunId === ref.runId) || (ref.versionId && j.fromVersionId === ref.versionId)).slice(0, FAN_OUT);
+  return all
+    .filter((j) => (ref.runId && j.fromRunId === ref.runId) || (ref.versionId && j.fromVersionId === ref.versionId) || (ref.jobId && j.fromJobId === ref.jobId))
+    .slice(0, FAN_OUT);
 }
 
 /**
@@ -138,11 +145,12 @@ export async function expandRun(services: Services, runId: string, sources = sou
 
   const job = run.jobId ? await prisma.job.findUnique({ where: { id: run.jobId }, include: { attemptHistory: { orderBy: { attempt: "asc" } } } }) : null;
   const src = job ? sourceOfSpec(job.spec) : null;
-  if (src?.runId) {
-    const from = await prisma.run.findUnique({ where: { id: src.runId }, select: runSelect });
+  const fromRunId = src?.runId ?? (src?.jobId ? (await prisma.job.findUnique({ where: { id: src.jobId }, select: { runId: true } }))?.runId : null);
+  if (src && fromRunId) {
+    const from = await prisma.run.findUnique({ where: { id: fromRunId }, select: runSelect });
     if (from) links.push({ node: runNode(from), type: src.type, out: false });
   }
-  for (const c of await jobsStartingFrom(sources, { runId: run.id })) {
+  for (const c of await jobsStartingFrom(sources, { runId: run.id, jobId: run.jobId })) {
     const child = await prisma.run.findUnique({ where: { id: c.runId }, select: runSelect });
     if (child) links.push({ node: runNode(child), type: c.type, out: true });
   }

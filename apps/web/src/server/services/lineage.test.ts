@@ -111,4 +111,23 @@ describe("lineage.get bounds", () => {
       ]),
     );
   });
+
+  it("links a distill stage to its teacher stage (teacher edge), also when it is not the stage before", async () => {
+    const prisma = t.server.services.prisma;
+    const pipe = await prisma.job.create({ data: { projectId, kind: "pipeline", spec: { kind: "pipeline" }, status: "succeeded" } });
+    const ids: string[] = [];
+    for (const [i, name] of ["teach", "other", "learn"].entries()) {
+      await run(`kd-${name}`);
+      const spec = name === "learn" ? { kind: "distill", teacher: { fromStage: "teach", jobId: ids[0] } } : { kind: "train" };
+      const job = await prisma.job.create({
+        data: { projectId, kind: spec.kind, spec, status: "succeeded", runId: `kd-${name}`, pipelineJobId: pipe.id, stageIndex: i, stageName: name },
+      });
+      await prisma.run.update({ where: { id: `kd-${name}` }, data: { jobId: job.id } });
+      ids.push(job.id);
+    }
+    const g = await t.api.lineage.get.query({ runId: "kd-learn", depth: 1 });
+    expect(g.edges).toEqual(expect.arrayContaining([{ from: "run:kd-teach", to: "run:kd-learn", type: "teacher" }]));
+    const back = await t.api.lineage.get.query({ runId: "kd-teach", depth: 1 });
+    expect(back.edges).toEqual(expect.arrayContaining([{ from: "run:kd-teach", to: "run:kd-learn", type: "teacher" }]));
+  });
 });

@@ -1,15 +1,16 @@
 import { AppError, expandVlmRecipe, formatIssues, type PipelineSpec, PipelineSpecSchema, VlmSpecSchema } from "@heron/core";
 
-import { resolveSourceRun, type SubmitInput, type SubmitResult } from "./distill-submit";
+import { assertBaseFits, assertTeacherFits, resolveSourceRun, type SubmitInput, type SubmitResult } from "./distill-submit";
 import type { Services } from "./index";
 
 /**
  * Submit of a `pipeline` spec or a `vlm` recipe (null for other kinds). A recipe is expanded
  * into its pipeline of `vlm-stage` jobs; the pipeline job keeps the recipe as its spec, for
- * display. A pipeline is validated (unique stage names, each
- * `init.fromStage` an earlier stage), resolves the teacher/base run of distill and fine-tune
- * stages to its job like a single job's submit does, then creates the pipeline job and one
- * job per stage (services/pipelines.ts). Returns the pipeline's job first, then the stages'.
+ * display. A pipeline is validated (unique stage names, each `init.fromStage` and teacher/base
+ * `fromStage` an earlier stage, and every stage able to load what it starts from: names and
+ * shapes, LoRA targets, freeze patterns — jobs/pipeline-check.ts), resolves the teacher/base
+ * run of distill and fine-tune stages to its job and checks it like a single job's submit
+ * does, then creates the pipeline job and one job per stage (services/pipelines.ts). Returns the pipeline's job first, then the stages'.
  */
 export async function submitPipeline(services: Services, input: SubmitInput): Promise<SubmitResult | null> {
   const kind = (input.spec as { kind?: unknown } | null)?.kind;
@@ -47,18 +48,22 @@ export async function submitStages(services: Services, input: SubmitInput, spec:
   return { jobId: pipeline.id, jobIds: [pipeline.id, ...stageIds], group };
 }
 
-/** a distill stage's teacher run / a fine-tune stage's base run → the job whose checkpoint it reads */
+/**
+ * A distill stage's teacher run / a fine-tune stage's base run → the job whose checkpoint it
+ * reads, checked as a single job's submit checks it (input shape and distillation methods;
+ * text or image model and LoRA targets). Teachers/bases from earlier stages were checked by
+ * PipelineSpecSchema (jobs/pipeline-check.ts).
+ */
 async function resolveStageSources<S extends PipelineSpec["stages"][number]["spec"]>(services: Services, spec: S, i: number): Promise<S> {
-  if (spec.kind === "distill") {
-    if (spec.methods.length !== 1)
-      throw new AppError("BAD_REQUEST", `stages.${i}.spec.methods: a pipeline stage runs one distillation method (got ${spec.methods.length})`);
-    if ("runId" in spec.teacher) {
-      const src = await resolveSourceRun(services, spec.teacher.runId, "teacher");
-      return { ...spec, teacher: { runId: src.runId, jobId: src.jobId } };
-    }
+  const at = `stages.${i}.spec`;
+  if (spec.kind === "distill" && "runId" in spec.teacher) {
+    const src = await resolveSourceRun(services, spec.teacher.runId, `${at}.teacher`);
+    assertTeacherFits(spec, { ...src, name: `run ${src.runId}` }, `${at}.teacher`);
+    return { ...spec, teacher: { runId: src.runId, jobId: src.jobId } };
   }
   if (spec.kind === "finetune" && "runId" in spec.base) {
-    const src = await resolveSourceRun(services, spec.base.runId, "base");
+    const src = await resolveSourceRun(services, spec.base.runId, `${at}.base`);
+    await assertBaseFits(services, spec, { ...src, name: `run ${src.runId}` }, `${at}.base`);
     return { ...spec, base: { runId: src.runId, jobId: src.jobId } };
   }
   return spec;

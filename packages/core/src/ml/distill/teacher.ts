@@ -44,12 +44,16 @@ export function artifactDirOf(ctx: Pick<JobContext, "checkpointDir">, versionId:
   return join(dirname(dirname(ctx.checkpointDir)), "artifacts", "versions", versionId);
 }
 
-/** a teacher/base: another job's run (`jobId` resolved at submit) or a model artifact (`versionId` resolved at submit) */
-export type SourceRef = { runId: string; jobId?: string } | { artifact: string; versionId?: string };
+/**
+ * a teacher/base: another job's run (`jobId` resolved at submit), a model artifact
+ * (`versionId` resolved at submit) or an earlier stage of the pipeline (`jobId` filled in by
+ * the pipeline)
+ */
+export type SourceRef = { runId: string; jobId?: string } | { artifact: string; versionId?: string } | { fromStage: string; jobId?: string };
 
-/** how messages name a source: `run <id>` or `artifact <name:alias>` */
+/** how messages name a source: `run <id>`, `artifact <name:alias>` or `stage <name>` */
 export function describeSource(ref: SourceRef): string {
-  return "runId" in ref ? `run ${ref.runId}` : `artifact ${ref.artifact}`;
+  return "runId" in ref ? `run ${ref.runId}` : "artifact" in ref ? `artifact ${ref.artifact}` : `stage ${ref.fromStage}`;
 }
 
 /**
@@ -73,7 +77,12 @@ export function loadRunCheckpoint(ref: SourceRef, ctx: Pick<JobContext, "checkpo
       );
     return ck;
   }
-  if (!ref.jobId) throw new Error(`${name}: its job id is unknown — submit through the server (job.submit resolves the run's job), or pass {runId, jobId}`);
+  if (!ref.jobId)
+    throw new Error(
+      "fromStage" in ref
+        ? `${name}: the stage was not resolved to a job — submit the pipeline through the server, which fills in its jobId`
+        : `${name}: its job id is unknown — submit through the server (job.submit resolves the run's job), or pass {runId, jobId}`,
+    );
   const dir = checkpointDirOfJob(ctx, ref.jobId);
   const ck = existsSync(dir) ? loadLatestCheckpoint(dir, ctx.warn) : undefined;
   if (!ck)
