@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import type { DistillSpecInput } from "../../schemas/distill-spec";
 import type { TrainSpecInput } from "../../schemas/train-spec";
 import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
@@ -110,7 +111,7 @@ describe("threads in training jobs", () => {
   });
 
   it("distillation students on 2 threads (teacher forward on every replica) follow 1 thread, every method", async () => {
-    const spec = {
+    const spec: DistillSpecInput = {
       kind: "distill",
       teacher: { model: "light-cnn", epochs: 1, maxTrainSamples: 128 },
       student: "light-cnn",
@@ -123,7 +124,7 @@ describe("threads in training jobs", () => {
       maxTestSamples: 32,
       seed: 4,
       logEvery: 1,
-    } as const;
+    };
     const one = fakeCtx();
     const two = fakeCtx();
     await runDistillJob({ ...spec, threads: 1 }, one);
