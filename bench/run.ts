@@ -16,9 +16,11 @@ if (!name || !available.includes(name)) {
   process.exit(name ? 1 : 0);
 }
 // a benchmark of the SDK measures the package users install (dist/, built by tsup) — not its
-// sources: build it first, and run without the "heron-source" condition (the default)
+// sources: build it first, and run without the "heron-source" condition (the default).
+// The runner's jobs log through the SDK too, so a benchmark that starts a runner needs it built.
 const file = path.join(dir, `${name}.ts`);
-if (fs.readFileSync(file, "utf8").includes("@heron/sdk")) {
+const source = fs.readFileSync(file, "utf8");
+if (source.includes("@heron/sdk") || source.includes("@heron/runner")) {
   const build = spawnSync("npm", ["run", "build", "-w", "@heron/sdk", "--silent"], { cwd: path.join(dir, ".."), stdio: ["ignore", "ignore", "inherit"] });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
