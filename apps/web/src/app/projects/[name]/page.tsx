@@ -138,7 +138,17 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
           applied={applied}
           onViewChange={onTable}
           by={by}
-          actions={(selected, clear) => <RunBulkActions project={project} view={view} runs={runs} selected={selected} clear={clear} reload={reload} />}
+          actions={(selected, clear) => (
+            <RunBulkActions
+              project={project}
+              view={view}
+              runs={runs}
+              selected={selected}
+              clear={clear}
+              reload={reload}
+              canManageTrash={info.data?.myRole === "maintainer"}
+            />
+          )}
         />
       )}
       {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}
