@@ -153,7 +153,7 @@ export function ChartPanel({
                 The first {OVERLAY_MAX_RUNS} of {runs.length} runs are drawn; group the runs to see them all as bands.
               </p>
             )}
-            <MetricChart title={title} lines={lines} settings={xKey ? { ...settings, xAxis: "step" } : settings} height={height} sync={sync} />
+            <MetricChart title={title} lines={lines} settings={xKey ? { ...settings, xAxis: "step" } : settings} height={height} sync={sync} framed={false} />
             {xKey && <p className="muted small">x axis: {xKey}</p>}
           </>
         );

@@ -101,6 +101,9 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     const p = panel(page, "train/loss, val/loss");
     const chart = p.locator("[data-chart]");
     await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 30_000 }).toBe("200");
+    // one frame and one title: the panel's, not the chart's inside it again
+    expect(await p.locator("h3").allTextContents()).toEqual(["train/loss, val/loss"]);
+    expect(await p.locator(".chart").count()).toBe(0);
     // x is the epoch (0 … 9.95), not the step
     expect(Number(await chart.getAttribute("data-x-last"))).toBeCloseTo(9.95, 5);
     await p.getByRole("button", { name: "Fullscreen" }).click();
