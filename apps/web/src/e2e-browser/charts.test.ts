@@ -70,6 +70,12 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     await expect.poll(() => loss.getAttribute("data-band")).toBe("std");
     expect(page.url()).toContain("by=config%3Aopt.lr");
     expect(page.url()).toContain("band=std");
+    // grouped panels take the x metric too: the epoch (0 … 9.95), not the step
+    await page.getByLabel("x metric").selectOption("train/epoch");
+    await expect.poll(() => loss.getAttribute("data-x-last"), { timeout: 30_000 }).toBe("9.95");
+    expect(await loss.getAttribute("data-grouped")).toBe("2");
+    expect(page.url()).toContain("xkey=train%2Fepoch");
+    await page.getByLabel("x metric").selectOption("");
 
     // parallel coordinates: the varying config keys → the chosen metric, one line per run
     await page.getByLabel("parallel coordinates metric").selectOption("test/accuracy");
