@@ -62,7 +62,10 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   );
   const runs = listed?.runs ?? null;
   const filtered = !!(query.tag || query.status || f.text?.trim() || query.config);
-  const facets = useQuery(() => api.run.facets.query({ projectId: project, view }), [project, view], 30_000);
+  // after the first page: tRPC batches the queries of one tick into one answer, and the rows
+  // should not wait for the facets (every tag of the project) to be read
+  const ready = listed !== null;
+  const facets = useQuery(() => (ready ? api.run.facets.query({ projectId: project, view }) : Promise.resolve(null)), [project, view, ready], 30_000);
   const info = useQuery(() => api.project.get.query({ project }), [project]);
   const configKeys = facets.data?.configKeys.map((k) => k.key) ?? [];
   const [applied, setApplied] = useState<AppliedView | null>(null);
