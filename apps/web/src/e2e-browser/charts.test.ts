@@ -72,7 +72,7 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     expect(page.url()).toContain("band=std");
     // grouped panels take the x metric too: the epoch (0 … 9.95), not the step
     await page.getByLabel("x metric").selectOption("train/epoch");
-    await expect.poll(() => loss.getAttribute("data-x-last"), { timeout: 30_000 }).toBe("9.95");
+    await expect.poll(async () => Math.round(Number(await loss.getAttribute("data-x-last")) * 1e6) / 1e6, { timeout: 30_000 }).toBe(9.95);
     expect(await loss.getAttribute("data-grouped")).toBe("2");
     expect(page.url()).toContain("xkey=train%2Fepoch");
     await page.getByLabel("x metric").selectOption("");
