@@ -28,10 +28,12 @@ type Props = {
    * in server/auth/policy.ts, the role that may also read a trashed run); false hides those buttons
    */
   canManageTrash?: boolean;
+  /** how many runs the view holds in all (the table shows one page of them) */
+  total?: number;
 };
 
 /** What can be done to the selected runs at once: tag, archive, trash / restore, move; and emptying the trash. */
-export function RunBulkActions({ project, view, runs, selected, clear, reload, canManageTrash = true }: Props) {
+export function RunBulkActions({ project, view, runs, selected, clear, reload, canManageTrash = true, total = runs.length }: Props) {
   const [tag, setTag] = useState("");
   const [target, setTarget] = useState("");
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
@@ -99,7 +101,7 @@ export function RunBulkActions({ project, view, runs, selected, clear, reload, c
         <button
           className="danger"
           onClick={() =>
-            window.confirm(`Delete all ${runs.length} runs in the trash of ${project} and their metrics for good? This cannot be undone.`) &&
+            window.confirm(`Delete all ${total} runs in the trash of ${project} and their metrics for good? This cannot be undone.`) &&
             void run("emptied the trash", () => api.run.emptyTrash.mutate({ projectId: project }))
           }
         >

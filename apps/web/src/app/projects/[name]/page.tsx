@@ -178,6 +178,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
               clear={clear}
               reload={reload}
               canManageTrash={info.data?.myRole === "maintainer"}
+              total={listed.total}
             />
           )}
         />
