@@ -14,7 +14,7 @@ import { tableViewFromParams, tableViewToParams } from "../../../lib/table-view"
 import { replaceQuery } from "../../../lib/view-params";
 
 /** runs per page of the table unless chosen otherwise (run.page: filtered, sorted and paged on the server) */
-const PAGE_SIZE = 100;
+const PAGE_SIZE = 50;
 
 /** `value`, once it has stopped changing for `ms` (typing in the search box asks once, not per key) */
 function useSettled<T>(value: T, ms: number): T {
