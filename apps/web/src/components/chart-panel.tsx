@@ -83,8 +83,10 @@ export function ChartPanel({
   const title = keys.join(", ");
   const grouped = useQuery(
     () =>
-      by ? Promise.all(keys.map((key) => api.metric.groupedSeries.query({ projectId: project, runIds, key, by, maxPoints: 1000 }))) : Promise.resolve(null),
-    [project, runIds.join(","), keys.join("\n"), by],
+      by
+        ? Promise.all(keys.map((key) => api.metric.groupedSeries.query({ projectId: project, runIds, key, by, maxPoints: 1000, ...(xKey ? { xKey } : {}) })))
+        : Promise.resolve(null),
+    [project, runIds.join(","), keys.join("\n"), by, xKey],
   );
   const overlay = useQuery(
     () => (by ? Promise.resolve(null) : loadOverlay(runIds.slice(0, OVERLAY_MAX_RUNS), keys, xKey)),
@@ -108,7 +110,7 @@ export function ChartPanel({
 
   const csv = () => {
     if (by) {
-      const rows: (string | number | null)[][] = [["key", "group", "step", "runs", "mean", "min", "max", "std"]];
+      const rows: (string | number | null)[][] = [["key", "group", xKey ?? "step", "runs", "mean", "min", "max", "std"]];
       for (const g of (grouped.data ?? []) as GroupedSeries[])
         for (const s of g.groups) g.x.forEach((x, i) => rows.push([g.key, s.name, x, s.n[i]!, s.mean[i]!, s.min[i]!, s.max[i]!, s.std[i]!]));
       return rows;
@@ -143,6 +145,7 @@ export function ChartPanel({
             <div key={g.key}>
               {keys.length > 1 && <h4 className="muted small">{g.key}</h4>}
               <GroupChart title={g.key} data={g} band={band} sync={sync} ema={settings.ema} height={height} />
+              {g.xKey && <p className="muted small">x axis: {g.xKey}</p>}
             </div>
           ));
         }
@@ -153,7 +156,7 @@ export function ChartPanel({
                 The first {OVERLAY_MAX_RUNS} of {runs.length} runs are drawn; group the runs to see them all as bands.
               </p>
             )}
-            <MetricChart title={title} lines={lines} settings={xKey ? { ...settings, xAxis: "step" } : settings} height={height} sync={sync} />
+            <MetricChart title={title} lines={lines} settings={xKey ? { ...settings, xAxis: "step" } : settings} height={height} sync={sync} framed={false} />
             {xKey && <p className="muted small">x axis: {xKey}</p>}
           </>
         );

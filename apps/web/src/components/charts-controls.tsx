@@ -44,19 +44,23 @@ export function ChartsControls({
             </select>
           </label>
         )}
-        {!view.by && (
-          <label title="draw every panel against another metric of the same run, e.g. train/epoch">
-            X metric{" "}
-            <select aria-label="x metric" value={view.xKey ?? ""} onChange={(e) => set({ xKey: e.target.value || null })}>
-              <option value="">(the x axis below)</option>
-              {metricKeys.map((k) => (
-                <option key={k} value={k}>
-                  {k}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <label
+          title={
+            view.by
+              ? "draw every group against another metric of its runs, e.g. train/epoch (each step's x: the runs' mean value of it)"
+              : "draw every panel against another metric of the same run, e.g. train/epoch"
+          }
+        >
+          X metric{" "}
+          <select aria-label="x metric" value={view.xKey ?? ""} onChange={(e) => set({ xKey: e.target.value || null })}>
+            <option value="">{view.by ? "(step)" : "(the x axis below)"}</option>
+            {metricKeys.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <ChartToolbar settings={view.settings} onChange={(settings) => set({ settings })} />
     </>

@@ -54,7 +54,8 @@ export function GroupChart({
     const el = box.current;
     if (!el) return;
     const groups = data.groups;
-    const series: uPlot.Series[] = [{ label: "step" }];
+    const xLabel = data.xKey ?? "step";
+    const series: uPlot.Series[] = [{ label: xLabel }];
     const bands: uPlot.Band[] = [];
     groups.forEach((g, i) => {
       const color = colorAt(i);
@@ -77,7 +78,8 @@ export function GroupChart({
       const out = legend.current;
       if (!out) return;
       const at = idx !== null && idx !== undefined;
-      const head = at ? `<span class="legend-x">step ${u.data[0][idx]}</span>` : "";
+      const xv = at ? u.data[0][idx] : null;
+      const head = at ? `<span class="legend-x">${xLabel.replace(/[<>&]/g, "")} ${xv != null && data.xKey ? formatWithUnit(xLabel, xv) : xv}</span>` : "";
       out.innerHTML =
         head +
         groups
@@ -119,6 +121,7 @@ export function GroupChart({
               const r = root.current;
               if (!r) return;
               r.dataset.painted = String(u2.data[0].length);
+              r.dataset.xLast = String(u2.data[0][u2.data[0].length - 1] ?? "");
               r.dataset.bands = String(bands.length);
             },
           ],

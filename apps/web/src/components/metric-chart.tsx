@@ -33,6 +33,11 @@ type Props = {
   sync?: string;
   /** right-click on the plot (step axis): a step action such as "fork from here", with the step under the cursor */
   onStepContext?: (step: number) => void;
+  /**
+   * false inside a frame that already draws the box and the title (PanelFrame on the project
+   * charts page): no second border, no second heading — only the badges, when there are any
+   */
+  framed?: boolean;
 };
 
 /**
@@ -135,7 +140,7 @@ function sameLines(a: ChartLine[], b: ChartLine[]): boolean {
  */
 // Long because uPlot is configured in one object (scales, series, axes, legend and zoom hooks)
 // that must be built together when the chart's shape changes.
-export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync, onStepContext }: Props) {
+export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 220, sync, onStepContext, framed = true }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const box = useRef<HTMLDivElement>(null);
   const legend = useRef<HTMLDivElement>(null);
@@ -295,26 +300,37 @@ export function MetricChart({ title, lines, settings, onZoom, zoomed, height = 2
   }, [data]);
 
   const empty = loaded.length > 0 && points === 0;
+  const bucketed = lines.some((l) => l.series?.bucketed);
+  const stepOnly = !timeOk && settings.xAxis !== "step";
+  const resettable = !!(zoomed && onZoom);
   return (
-    <div ref={root} className="chart" data-chart={title} data-points={points} data-loading={loaded.length < lines.length ? "1" : undefined}>
-      <div className="chart-head">
-        <h3 title={title}>{title}</h3>
-        {lines.some((l) => l.series?.bucketed) && (
-          <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">
-            bucketed
-          </span>
-        )}
-        {!timeOk && settings.xAxis !== "step" && (
-          <span className="badge" title="this answer carries no per-point time (an older server): drawn against steps">
-            step axis
-          </span>
-        )}
-        {zoomed && onZoom && (
-          <button className="link" onClick={() => onZoom(null)}>
-            Reset zoom
-          </button>
-        )}
-      </div>
+    <div
+      ref={root}
+      className={framed ? "chart" : "chart-bare"}
+      data-chart={title}
+      data-points={points}
+      data-loading={loaded.length < lines.length ? "1" : undefined}
+    >
+      {(framed || bucketed || stepOnly || resettable) && (
+        <div className="chart-head">
+          {framed && <h3 title={title}>{title}</h3>}
+          {bucketed && (
+            <span className="badge" title="each point is a bucket: its last value, with the min–max band of all points in it">
+              bucketed
+            </span>
+          )}
+          {stepOnly && (
+            <span className="badge" title="this answer carries no per-point time (an older server): drawn against steps">
+              step axis
+            </span>
+          )}
+          {resettable && (
+            <button className="link" onClick={() => onZoom?.(null)}>
+              Reset zoom
+            </button>
+          )}
+        </div>
+      )}
       {loaded.length === 0 ? (
         <div className="chart-placeholder" style={{ height }}>
           Loading…

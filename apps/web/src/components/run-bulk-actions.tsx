@@ -16,10 +16,24 @@ export const RUN_VIEWS: { id: RunView; label: string }[] = [
 
 const tagsOf = (r: RunRow) => (Array.isArray(r.tags) ? (r.tags as unknown[]).map(String) : []);
 
-type Props = { project: string; view: RunView; runs: RunRow[]; selected: string[]; clear: () => void; reload: () => void };
+type Props = {
+  project: string;
+  view: RunView;
+  runs: RunRow[];
+  selected: string[];
+  clear: () => void;
+  reload: () => void;
+  /**
+   * the caller may delete, restore and empty the trash (project maintainer or admin: TRASH_ROLE
+   * in server/auth/policy.ts, the role that may also read a trashed run); false hides those buttons
+   */
+  canManageTrash?: boolean;
+  /** how many runs the view holds in all (the table shows one page of them) */
+  total?: number;
+};
 
 /** What can be done to the selected runs at once: tag, archive, trash / restore, move; and emptying the trash. */
-export function RunBulkActions({ project, view, runs, selected, clear, reload }: Props) {
+export function RunBulkActions({ project, view, runs, selected, clear, reload, canManageTrash = true, total = runs.length }: Props) {
   const [tag, setTag] = useState("");
   const [target, setTarget] = useState("");
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
@@ -58,15 +72,17 @@ export function RunBulkActions({ project, view, runs, selected, clear, reload }:
           ) : (
             <button onClick={() => void run(`archived ${plural}`, () => api.run.archive.mutate({ runIds }))}>Archive</button>
           )}
-          <button
-            className="danger"
-            onClick={() =>
-              window.confirm(`Move ${plural} to the trash? They can be restored until the trash is emptied.`) &&
-              void run(`moved ${plural} to the trash`, () => api.run.delete.mutate({ runIds }))
-            }
-          >
-            Move to trash
-          </button>
+          {canManageTrash && (
+            <button
+              className="danger"
+              onClick={() =>
+                window.confirm(`Move ${plural} to the trash? They can be restored until the trash is emptied.`) &&
+                void run(`moved ${plural} to the trash`, () => api.run.delete.mutate({ runIds }))
+              }
+            >
+              Move to trash
+            </button>
+          )}
           <input aria-label="move to project" placeholder="project…" value={target} onChange={(e) => setTarget(e.target.value)} size={10} />
           <button
             disabled={!target.trim()}
@@ -76,16 +92,16 @@ export function RunBulkActions({ project, view, runs, selected, clear, reload }:
           </button>
         </>
       )}
-      {n > 0 && view === "trash" && (
+      {n > 0 && view === "trash" && canManageTrash && (
         <button className="primary" onClick={() => void run(`restored ${plural}`, () => api.run.restore.mutate({ runIds }))}>
           Restore {plural}
         </button>
       )}
-      {view === "trash" && runs.length > 0 && (
+      {view === "trash" && runs.length > 0 && canManageTrash && (
         <button
           className="danger"
           onClick={() =>
-            window.confirm(`Delete all ${runs.length} runs in the trash of ${project} and their metrics for good? This cannot be undone.`) &&
+            window.confirm(`Delete all ${total} runs in the trash of ${project} and their metrics for good? This cannot be undone.`) &&
             void run("emptied the trash", () => api.run.emptyTrash.mutate({ projectId: project }))
           }
         >

@@ -22,28 +22,54 @@ function usePins(project: string) {
   return { pins, toggle, set };
 }
 
+/** what run.facets answers: the project's tags, config keys (with values) and metric keys */
+export type RunFacets = { tags: string[]; configKeys: { key: string; distinct: number; values: string[] }[]; metricKeys: string[] };
+
+/** page sizes the table offers (run.page answers at most 500) */
+export const PAGE_SIZES = [25, 50, 100, 200, 500];
+
+/** the column ids run.page sorts on (tags are not sortable) */
+export const serverSortable = (col: string) => /^(name|created|status|duration|group|host)$|^(config|summary):.|^metric:.+:(last|min|max)$/.test(col);
+
 /**
- * The project's runs: filter (text, status, tag, config value), sort on any column, choose
- * columns (config values, metric last/min/max), pin runs to the top, export what is shown as
- * CSV, and select runs to compare.
+ * One page of the project's runs, filtered, sorted and counted on the server (run.page): the
+ * filters (text, status, tag, config value) and the sort are reported through `onViewChange`
+ * and the parent asks for the matching page; pages of `pageSize` runs. Choose columns (config
+ * values, metric last/min/max), pin runs to the top of the page, export the page as CSV, and
+ * select runs to compare.
  */
-// Long because it is one table's markup — filter bar, column chooser, header and rows — over
-// one set of filter/sort/selection state; the column and row logic live in run-columns.tsx.
+// Long because it is one table's markup — filter bar, column chooser, pager, header and rows —
+// over one set of filter/sort/selection state; the column and row logic live in run-columns.tsx.
 export function RunsTable({
   project,
   runs,
+  total,
+  offset = 0,
+  pageSize = runs.length,
+  onPage,
+  onPageSize,
+  facets,
   actions,
   applied,
   onViewChange,
   by = null,
 }: {
   project: string;
+  /** the page's runs, in the server's order */
   runs: RunRow[];
+  /** how many runs match the filters (all pages) */
+  total: number;
+  offset?: number;
+  pageSize?: number;
+  onPage?: (offset: number) => void;
+  onPageSize?: (n: number) => void;
+  /** tags, config keys and values to filter on (the page's own when absent) */
+  facets?: RunFacets | null;
   /** fold the rows into groups (tag, job group, config value) */
   by?: GroupBy | null;
   /** a saved view to apply (saved-views.tsx) */
   applied?: AppliedView | null;
-  /** the table's filters, sort, columns and pins, for saving as a view */
+  /** the table's filters, sort, columns and pins, for saving as a view and for the server query */
   onViewChange?: (s: ViewState) => void;
   /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
   actions?: (selected: string[], clear: () => void) => ReactNode;
@@ -81,40 +107,19 @@ export function RunsTable({
   useEffect(() => {
     onViewChange?.({ filters: { text, status, tag, configKey: cfgKey, configValue: cfgValue }, sort, columns: chosen, pinned: pins, selected });
   }, [onViewChange, text, status, tag, cfgKey, cfgValue, sort, chosen, pins, selected]);
-  const allTags = useMemo(() => [...new Set(runs.flatMap(tagsOf))].sort(), [runs]);
-  const cfgValues = useMemo(
-    () => (cfgKey ? [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort() : []),
-    [cfgKey, configs],
-  );
+  const allTags = useMemo(() => facets?.tags ?? [...new Set(runs.flatMap(tagsOf))].sort(), [facets, runs]);
+  const filterKeys = useMemo(() => facets?.configKeys.map((k) => k.key) ?? configKeys, [facets, configKeys]);
+  const cfgValues = useMemo(() => {
+    if (!cfgKey) return [];
+    const known = facets?.configKeys.find((k) => k.key === cfgKey);
+    if (known) return known.values;
+    return [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort();
+  }, [cfgKey, configs, facets]);
 
-  const rows = useMemo(() => {
-    const needle = text.trim().toLowerCase();
-    const filtered = runs.filter((r) => {
-      if (status && r.status !== status) return false;
-      if (tag && !tagsOf(r).includes(tag)) return false;
-      if (cfgKey && cfgValue && configs.get(r.id)?.[cfgKey] !== cfgValue) return false;
-      if (!needle) return true;
-      const hay = [r.name, r.id, r.group ?? "", r.host ?? "", ...tagsOf(r), ...Object.entries(configs.get(r.id) ?? {}).map(([k, v]) => `${k}=${v}`)]
-        .join(" ")
-        .toLowerCase();
-      return hay.includes(needle);
-    });
-    const col = allColumns.find((c) => c.id === sort.col);
-    const cmp = (a: RunRow, b: RunRow) => {
-      if (!col) return 0;
-      const x = col.get(a);
-      const y = col.get(b);
-      if (x === y) return 0;
-      if (x === null) return 1; // empty cells last in both directions
-      if (y === null) return -1;
-      const n = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
-      return n * sort.dir;
-    };
-    const pinned = filtered.filter((r) => pins.includes(r.id)).sort(cmp);
-    return [...pinned, ...filtered.filter((r) => !pins.includes(r.id)).sort(cmp)];
-  }, [runs, text, status, tag, cfgKey, cfgValue, sort, allColumns, configs, pins]);
+  // filtered and sorted by the server; pinned runs of this page first
+  const rows = useMemo(() => [...runs.filter((r) => pins.includes(r.id)), ...runs.filter((r) => !pins.includes(r.id))], [runs, pins]);
 
-  const toggleSort = (id: string) => setSort((s) => (s.col === id ? { col: id, dir: s.dir === 1 ? -1 : 1 } : { col: id, dir: 1 }));
+  const toggleSort = (id: string) => serverSortable(id) && setSort((s) => (s.col === id ? { col: id, dir: s.dir === 1 ? -1 : 1 } : { col: id, dir: 1 }));
   const toggleSelect = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const toggleColumn = (id: string) => setChosen((c) => ((c ?? defaults).includes(id) ? (c ?? defaults).filter((x) => x !== id) : [...(c ?? defaults), id]));
   const exportCsv = () => {
@@ -129,7 +134,7 @@ export function RunsTable({
         <input
           type="search"
           placeholder="Filter runs…"
-          title="matches name, tags, group, host and config values (e.g. lr=0.1)"
+          title="words matched in name, tags, group, host and config, on the server; key=value matches one config value (e.g. lr=0.1)"
           aria-label="filter runs"
           value={text}
           onChange={(e) => setText(e.target.value)}
@@ -153,7 +158,7 @@ export function RunsTable({
         </select>
         <select aria-label="config filter key" value={cfgKey} onChange={(e) => (setCfgKey(e.target.value), setCfgValue(""))}>
           <option value="">config…</option>
-          {configKeys.map((k) => (
+          {filterKeys.map((k) => (
             <option key={k} value={k}>
               {k}
             </option>
@@ -205,8 +210,29 @@ export function RunsTable({
         )}
       </div>
       {actions?.(selected, () => setSelected([]))}
-      <p className="muted small" data-testid="runs-count">
-        {rows.length} of {runs.length} runs{pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned` : ""}
+      <p className="muted small pager" data-testid="runs-count">
+        {runs.length ? `${offset + 1}–${offset + runs.length}` : "0"} of {total} runs
+        {pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned on this page` : ""}
+        {total > runs.length && (
+          <>
+            {" "}
+            <button className="link" disabled={offset === 0} onClick={() => onPage?.(Math.max(0, offset - pageSize))} data-testid="page-prev">
+              ‹ Previous
+            </button>{" "}
+            <button className="link" disabled={offset + runs.length >= total} onClick={() => onPage?.(offset + pageSize)} data-testid="page-next">
+              Next ›
+            </button>
+          </>
+        )}{" "}
+        {onPageSize && (
+          <select aria-label="runs per page" value={pageSize} onChange={(e) => onPageSize(Number(e.target.value))}>
+            {PAGE_SIZES.map((n) => (
+              <option key={n} value={n}>
+                {n} per page
+              </option>
+            ))}
+          </select>
+        )}
       </p>
       {rows.length === 0 ? (
         <p className="muted">
@@ -232,9 +258,13 @@ export function RunsTable({
                     aria-sort={sort.col === c.id ? (sort.dir === 1 ? "ascending" : "descending") : "none"}
                     className={c.numeric ? "num" : undefined}
                   >
-                    <button className="th-sort" onClick={() => toggleSort(c.id)} title={`sort by ${c.label}`}>
-                      {c.label} {sort.col === c.id ? (sort.dir === 1 ? "▲" : "▼") : ""}
-                    </button>
+                    {serverSortable(c.id) ? (
+                      <button className="th-sort" onClick={() => toggleSort(c.id)} title={`sort by ${c.label}`}>
+                        {c.label} {sort.col === c.id ? (sort.dir === 1 ? "▲" : "▼") : ""}
+                      </button>
+                    ) : (
+                      c.label
+                    )}
                   </th>
                 ))}
               </tr>

@@ -70,6 +70,12 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     await expect.poll(() => loss.getAttribute("data-band")).toBe("std");
     expect(page.url()).toContain("by=config%3Aopt.lr");
     expect(page.url()).toContain("band=std");
+    // grouped panels take the x metric too: the epoch (0 … 9.95), not the step
+    await page.getByLabel("x metric").selectOption("train/epoch");
+    await expect.poll(async () => Math.round(Number(await loss.getAttribute("data-x-last")) * 1e6) / 1e6, { timeout: 30_000 }).toBe(9.95);
+    expect(await loss.getAttribute("data-grouped")).toBe("2");
+    expect(page.url()).toContain("xkey=train%2Fepoch");
+    await page.getByLabel("x metric").selectOption("");
 
     // parallel coordinates: the varying config keys → the chosen metric, one line per run
     await page.getByLabel("parallel coordinates metric").selectOption("test/accuracy");
@@ -101,6 +107,9 @@ describe.skipIf(!chromiumAvailable())("project charts in a real browser", () => 
     const p = panel(page, "train/loss, val/loss");
     const chart = p.locator("[data-chart]");
     await expect.poll(() => chart.getAttribute("data-painted"), { timeout: 30_000 }).toBe("200");
+    // one frame and one title: the panel's, not the chart's inside it again
+    expect(await p.locator("h3").allTextContents()).toEqual(["train/loss, val/loss"]);
+    expect(await p.locator(".chart").count()).toBe(0);
     // x is the epoch (0 … 9.95), not the step
     expect(Number(await chart.getAttribute("data-x-last"))).toBeCloseTo(9.95, 5);
     await p.getByRole("button", { name: "Fullscreen" }).click();

@@ -49,6 +49,11 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     ],
 
     "run.list": [{ projectId: kp, limit: 10 }],
+    "run.page": [
+      { projectId: kp, limit: 10, offset: 0, search: "loss lr=0.1", tag: "a", status: "finished", sort: { col: "config:lr", dir: -1 } },
+      { projectId: kp, view: "all", config: [{ key: "opt.lr", op: "gte", value: "0.01" }], sort: { col: "metric:loss:last", dir: 1 } },
+    ],
+    "run.facets": [{ projectId: kp }, { projectId: kp, view: "trash" }],
     "run.get": [{ runId: kr }],
     "run.logs": [{ runId: kr, afterId: 0, limit: 10, search: "loss" }],
     "run.texts": [{ runId: kr, key: "samples", afterStep: 0, limit: 10 }],

@@ -1,7 +1,7 @@
 import { AppError } from "@heron/core";
 import type { PrismaClient } from "@heron/db";
 
-import type { Rule } from "./policy";
+import { type Rule, TRASH_ROLE } from "./policy";
 import { isProjectRole, type Principal, type ProjectRole, roleAtLeast, scopeAtLeast, type UserPrincipal } from "./principal";
 import { type Raw, resolveTarget, type Target } from "./resolve-target";
 
@@ -58,7 +58,7 @@ export function createAuthorizer(prisma: PrismaClient) {
           `${name} needs the project role "${rule.role}"${role ? ` (you are "${role}")` : " (you are not a member of this project)"}`,
         );
       // after the role check: only those who may see the project learn that the run is in its trash
-      if (trashed && (!rule.trashed || !roleAtLeast(role, rule.trashed))) throw new AppError("NOT_FOUND", `run "${trashed}" not found (it is in the trash)`);
+      if (trashed && !roleAtLeast(role, rule.trashed ?? TRASH_ROLE)) throw new AppError("NOT_FOUND", `run "${trashed}" not found (it is in the trash)`);
       if (rule.ownJob && target.job && target.job.submittedBy !== p.userId && !roleAtLeast(role, "maintainer")) {
         throw new AppError("FORBIDDEN", `${name} on another user's job needs the project role "maintainer"`);
       }

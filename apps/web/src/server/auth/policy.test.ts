@@ -108,6 +108,8 @@ describe("policy table", () => {
       "project.removeMember": { projectId: ids.project, email: "not an email" },
       "project.create": { name: "" },
       "run.list": { projectId: ids.project },
+      "run.page": { projectId: ids.project, limit: 5 },
+      "run.facets": { projectId: ids.project },
       "run.get": { runId: ids.runId },
       "run.logs": { runId: ids.runId },
       "run.texts": { runId: ids.runId },

@@ -22,12 +22,20 @@ export type Rule = {
   /** below maintainer, only on the caller's own job (members cancel and retry their own jobs) */
   ownJob?: true;
   /**
-   * The least project role that may *read* a run in the trash by its id. Without it, a read of
-   * a trashed run answers "not found" to everyone but instance admins: the trash hides a run's
-   * metrics, logs and media until it is restored (writes are refused by the services).
+   * The least project role that may *read* a run in the trash by its id; default TRASH_ROLE.
+   * Below it a read of a trashed run answers "not found" (instance admins always read it): the
+   * trash hides a run's metrics, logs and media until it is restored (writes are refused by
+   * the services).
    */
   trashed?: ProjectRole;
 };
+
+/**
+ * Who manages the trash — delete, restore, empty — and so may also *read* a trashed run (its
+ * page, charts, logs, media, comparisons): as in W&B or a file manager's trash, whoever may
+ * restore a run can look at what they restore. Below this role a trashed run is "not found".
+ */
+export const TRASH_ROLE: ProjectRole = "maintainer";
 
 const USER = ["user"] as const;
 const read = (role: ProjectRole | undefined, target?: Target): Rule => ({ principals: USER, scope: "read", role, target });
@@ -47,8 +55,11 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "project.removeMember": { principals: USER, scope: "admin", role: "maintainer", target: "project" },
 
   "run.list": read("viewer", "project"),
-  // the run page of a trashed run says so and offers "Restore" to the role that may restore it
-  "run.get": { ...read("viewer", "run"), trashed: "maintainer" },
+  "run.page": read("viewer", "project"),
+  "run.facets": read("viewer", "project"),
+  // a trashed run (its page, charts, logs …) reads as "not found" below TRASH_ROLE, the role
+  // that may restore it (the run page then offers "Restore"), see authorize.ts
+  "run.get": read("viewer", "run"),
   "run.logs": read("viewer", "run"),
   "run.texts": read("viewer", "run"),
   "run.media": read("viewer", "run"),
@@ -58,9 +69,9 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "run.update": write("member", "run"),
   "run.archive": write("member", "runs"),
   "run.unarchive": write("member", "runs"),
-  "run.delete": write("maintainer", "runs"),
-  "run.restore": write("maintainer", "runs"),
-  "run.emptyTrash": write("maintainer", "project"),
+  "run.delete": write(TRASH_ROLE, "runs"),
+  "run.restore": write(TRASH_ROLE, "runs"),
+  "run.emptyTrash": write(TRASH_ROLE, "project"),
   // the destination project's maintainer role is checked in services/run-management.ts
   "run.move": write("maintainer", "runs"),
   // a new job in the run's project, like job.submit

@@ -13,6 +13,7 @@ import {
   trashRuns,
   updateRun,
 } from "../services/run-management";
+import { queryRuns, runFacets, RunPageSchema, RunQueryFields } from "../services/run-query";
 import { getRunDetails } from "../services/run-reads";
 import { authedProcedure, router } from "../trpc";
 import { compareTableProcedure } from "./compare";
@@ -23,22 +24,38 @@ export const runRouter = router({
   /**
    * newest first, at most `limit` (500); `projectId` accepts a project's id or name; `view`:
    * active (default: not archived, not trashed), all, archived, trash; `tag` and `status` filter
-   * on the server, before the limit, so a project of many runs reaches its older ones
+   * on the server, before the limit, so a project of many runs reaches its older ones. The
+   * optional `search`, `config`, `sort` and `offset` are run.page's (services/run-query.ts).
    */
   list: authedProcedure
     .input(
       z.object({
         projectId: z.string().min(1),
         limit: z.number().int().min(1).max(5000).optional(),
-        view: RunListViewSchema.optional(),
-        tag: z.string().min(1).max(200).optional(),
-        status: z.string().min(1).max(50).optional(),
+        ...RunQueryFields,
       }),
     )
     .query(async ({ ctx, input }) => {
       const project = await ctx.services.projects.get(input.projectId);
-      return ctx.services.runs.list(project.id, input.limit, input.view, { tag: input.tag, status: input.status });
+      const { projectId: _, limit, ...query } = input;
+      return (await queryRuns(ctx.services, project.id, { ...query, limit: limit ?? 500 })).runs;
     }),
+  /**
+   * One page of the runs table, filtered, sorted and counted on the server: `{runs, total,
+   * offset, limit}` (runs shaped as run.list's). `limit`: 1 … 500 (default 100); `sort.col`:
+   * name, created, status, duration, group, host, config:<key>, summary:<key>,
+   * metric:<key>:last|min|max; `search`: words matched in name/id/group/host/tags/config, or
+   * `key=value`; `config`: [{key, op: eq|ne|gt|gte|lt|lte, value}].
+   */
+  page: authedProcedure.input(RunPageSchema).query(async ({ ctx, input }) => {
+    const project = await ctx.services.projects.get(input.projectId);
+    const { projectId: _, ...query } = input;
+    return queryRuns(ctx.services, project.id, query);
+  }),
+  /** what the runs table filters and groups on: the project's tags, config keys (with values) and metric keys */
+  facets: authedProcedure
+    .input(z.object({ projectId: z.string().min(1), view: RunListViewSchema.optional() }))
+    .query(async ({ ctx, input }) => runFacets(ctx.services, (await ctx.services.projects.get(input.projectId)).id, input.view)),
   /** rename, set the tag list, set the notes (markdown) */
   update: authedProcedure.input(RunUpdateSchema).mutation(({ ctx, input }) => updateRun(ctx.services, input)),
   archive: authedProcedure.input(RunIdsSchema).mutation(({ ctx, input }) => setArchived(ctx.services, input.runIds, true)),

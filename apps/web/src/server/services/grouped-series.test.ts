@@ -43,6 +43,67 @@ describe("grouped series", () => {
     expect(g.groups[1]!.std[10]).toBe(0);
   });
 
+  it("draws groups against another metric (xKey): each cell's x is the runs' epoch there, ascending", async () => {
+    const s = t.server.services;
+    // epoch = step / 10 on the three short runs
+    for (const name of ["a1", "a2", "b1"])
+      await s.metrics.write(
+        ids[name]!,
+        Array.from({ length: 100 }, (_, step) => ({ key: "train/epoch", step, value: step / 10, ts: 1_700_000_000_000 + step })),
+      );
+    const g = await t.api.metric.groupedSeries.query({
+      projectId: "grouped",
+      runIds: [ids.a1!, ids.a2!, ids.b1!],
+      key: "loss",
+      by: "config:opt.lr",
+      xKey: "train/epoch",
+    });
+    expect(g.xKey).toBe("train/epoch");
+    expect(g.x).toHaveLength(100);
+    expect(g.x[10]).toBeCloseTo(1, 9);
+    expect(g.x[99]).toBeCloseTo(9.9, 9);
+    expect(g.groups[0]!.mean[10]).toBeCloseTo(1.01, 9); // the same cell as on the step axis
+    // a long series: rollup cells, the epoch carried to each cell's end
+    await s.metrics.write(
+      ids.long!,
+      Array.from({ length: 20 }, (_, e) => ({ key: "train/epoch", step: e * 1000, value: e, ts: 1_700_000_000_000 + e })),
+    );
+    const long = await t.api.metric.groupedSeries.query({
+      projectId: "grouped",
+      runIds: [ids.long!],
+      key: "loss",
+      by: "tag",
+      xKey: "train/epoch",
+      maxPoints: 200,
+    });
+    expect(long.x[0]).toBe(0);
+    expect(long.x.at(-1)).toBe(19);
+    expect(long.x.every((x, i) => i === 0 || x >= long.x[i - 1]!)).toBe(true);
+    await expect(t.api.metric.groupedSeries.query({ projectId: "grouped", runIds: [ids.a1!], key: "loss", by: "tag", xKey: "" })).rejects.toThrow(
+      /metric key must not be empty/,
+    );
+  });
+
+  it("reads long series of many runs from rollup cells, not raw points", async () => {
+    const s = t.server.services;
+    const runIds: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      const { run } = await s.runs.init({ v: PROTOCOL_VERSION, project: "grouped-many", name: `m${i}`, resume: "never", config: { g: i % 5 } });
+      await s.metrics.write(
+        run.id,
+        Array.from({ length: 10_000 }, (_, step) => ({ key: "loss", step, value: (i % 5) + Math.exp(-step / 3000), ts: 1_700_000_000_000 + step })),
+      );
+      runIds.push(run.id);
+    }
+    const g = await t.api.metric.groupedSeries.query({ projectId: "grouped-many", runIds, key: "loss", by: "config:g", maxPoints: 1000 });
+    // 250,000 points > the raw budget: 64-step cells (the finest rollup), 157 of them
+    expect(g.bucketWidth).toBe(64);
+    expect(g.x).toHaveLength(157);
+    expect(g.groups).toHaveLength(5);
+    expect(g.groups[0]!.n.every((n) => n === 5)).toBe(true);
+    expect(g.groups[2]!.mean[0]).toBeGreaterThan(2.9);
+  }, 60_000);
+
   it("groups by tag (a run in each of its tags' groups) and puts untagged runs in (none)", async () => {
     const g = await t.api.metric.groupedSeries.query({
       projectId: "grouped",

@@ -18,6 +18,11 @@ export const GroupedSeriesQuerySchema = z.object({
   maxPoints: z.number().int().min(2).max(GROUPED_MAX_POINTS, `maxPoints is at most ${GROUPED_MAX_POINTS}`).default(500),
   stepMin: StepSchema.optional(),
   stepMax: StepSchema.optional(),
+  /**
+   * another metric of the same runs as the x axis (e.g. `train/epoch`): each cell's x is the
+   * mean, over the runs, of that metric's last value at or before the cell's end
+   */
+  xKey: MetricKeySchema.optional(),
 });
 export type GroupedSeriesQuery = z.input<typeof GroupedSeriesQuerySchema>;
 
@@ -31,7 +36,16 @@ export type GroupSeries = {
   max: (number | null)[];
   std: (number | null)[];
 };
-export type GroupedSeries = { key: string; by: string; bucketWidth: number; x: number[]; groups: GroupSeries[] };
+/** `x`: each kept cell's last step, or with `xKey` that metric's value there (ascending) */
+export type GroupedSeries = { key: string; by: string; bucketWidth: number; x: number[]; xKey?: string; groups: GroupSeries[] };
+
+/**
+ * Grids finer than this many steps per cell are read from raw points, not rollups (the store's
+ * finest rollup cell is 64 steps): past RAW_BUDGET points in all, the grid stays at 64 steps so
+ * the fold reads rollup rows — 100 runs × 10,000 points is 15,700 rows instead of 1,000,000 points.
+ */
+const ROLLUP_CELL = 64;
+const RAW_BUDGET = 200_000;
 
 /** smallest power of two W with ≤ maxPoints aligned cells over [lo, hi] — the store's bucket rule, so its buckets are our cells */
 function gridWidth(lo: number, hi: number, maxPoints: number): number {
@@ -103,15 +117,26 @@ export async function groupedSeries(services: Services, raw: GroupedSeriesQuery)
   const lo = q.stepMin ?? Math.min(...spans.map((s) => s.firstStep));
   const hi = q.stepMax ?? Math.max(...spans.map((s) => s.maxStep));
   if (hi < lo) return empty;
-  const width = gridWidth(lo, hi, q.maxPoints);
+  const rawPoints = spans.reduce((n, s) => n + s.count, 0);
+  const width = Math.max(gridWidth(lo, hi, q.maxPoints), rawPoints > RAW_BUDGET ? ROLLUP_CELL : 1);
+  // the store's own bucket rule at this width: ≤ `perRun` buckets over [lo, hi]
+  const perRun = Math.min(q.maxPoints, Math.floor(hi / width) - Math.floor(lo / width) + 1);
   const first = Math.floor(lo / width);
   const cells = Math.floor(hi / width) - first + 1;
   const accs = names.map(() => newAcc(cells));
   const runCell = new Float64Array(cells);
+  // with xKey: per cell, the sum and count of the runs' x values
+  const xSum = q.xKey ? new Float64Array(cells) : null;
+  const xN = q.xKey ? new Uint32Array(cells) : null;
 
   for (let c = 0; c < ids.length; c += CHUNK) {
     const chunk = ids.slice(c, c + CHUNK);
-    const series = await services.metrics.compare({ runIds: chunk, key: q.key, maxPoints: q.maxPoints, stepMin: lo, stepMax: hi });
+    const query = { runIds: chunk, maxPoints: perRun, stepMin: lo, stepMax: hi };
+    const [series, xSeries] = await Promise.all([
+      services.metrics.compare({ ...query, key: q.key }),
+      q.xKey ? services.metrics.compare({ ...query, key: q.xKey }) : Promise.resolve([]),
+    ]);
+    for (const s of xSeries) foldX(s, width, first, runCell, xSum!, xN!);
     for (const s of series) {
       // this run's last finite value per cell (NaN = none), then into each of its groups
       runCell.fill(NaN);
@@ -137,10 +162,12 @@ export async function groupedSeries(services: Services, raw: GroupedSeriesQuery)
     await new Promise((r) => setImmediate(r));
   }
 
-  // keep the cells some group has a value in; x is the cell's last step (clipped to the range)
-  const kept: number[] = [];
-  for (let k = 0; k < cells; k++) if (accs.some((a) => a.n[k]! > 0)) kept.push(k);
-  const x = kept.map((k) => Math.min(hi, (first + k + 1) * width - 1));
+  // keep the cells some group has a value in; x is the cell's last step (clipped to the range),
+  // or the runs' mean x-metric value there (cells without one are left out), ascending
+  let kept: number[] = [];
+  for (let k = 0; k < cells; k++) if (accs.some((a) => a.n[k]! > 0) && (!xN || xN[k]! > 0)) kept.push(k);
+  if (xSum && xN) kept = kept.sort((a, b) => xSum[a]! / xN[a]! - xSum[b]! / xN[b]! || a - b);
+  const x = kept.map((k) => (xSum && xN ? xSum[k]! / xN[k]! : Math.min(hi, (first + k + 1) * width - 1)));
   const groups = names.map((name, g) => {
     const a = accs[g]!;
     const at = <T>(f: (k: number) => T) => kept.map((k) => (a.n[k]! > 0 ? f(k) : null));
@@ -157,5 +184,23 @@ export async function groupedSeries(services: Services, raw: GroupedSeriesQuery)
       }),
     };
   });
-  return { key: q.key, by: q.by, bucketWidth: width, x, groups };
+  return { key: q.key, by: q.by, bucketWidth: width, x, ...(q.xKey ? { xKey: q.xKey } : {}), groups };
+}
+
+/** one run's x metric into the cells: its last finite value at or before each cell's end (carried forward) */
+function foldX(s: { steps: number[]; values: (number | null)[] }, width: number, first: number, cell: Float64Array, sum: Float64Array, n: Uint32Array) {
+  cell.fill(NaN);
+  for (let i = 0; i < s.steps.length; i++) {
+    const v = s.values[i];
+    const k = Math.floor(s.steps[i]! / width) - first;
+    if (v !== null && v !== undefined && Number.isFinite(v) && k >= 0 && k < cell.length) cell[k] = v;
+  }
+  let last = NaN;
+  for (let k = 0; k < cell.length; k++) {
+    if (!Number.isNaN(cell[k]!)) last = cell[k]!;
+    if (!Number.isNaN(last)) {
+      sum[k]! += last;
+      n[k]!++;
+    }
+  }
 }

@@ -83,28 +83,35 @@ describe("run management", () => {
     expect(await names("roles-2", "all")).toEqual(["r"]);
   });
 
-  it("hides a trashed run's metrics, logs and comparisons from everyone but admins; its maintainer still sees the run", async () => {
+  it("hides a trashed run's metrics, logs and comparisons below the role that may restore it; its maintainer reads what it restores", async () => {
     const runId = await logRun("hidden", "binned");
     const other = await logRun("hidden", "alive");
     const viewer = createApi(t.server.url, (await addTeamMember(t, "viewer@trash.test", { project: "hidden", role: "viewer" })).key);
+    const member = createApi(t.server.url, (await addTeamMember(t, "member@trash.test", { project: "hidden", role: "member" })).key);
     const maint = createApi(t.server.url, (await addTeamMember(t, "maint@trash.test", { project: "hidden", role: "maintainer" })).key);
     expect((await viewer.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
     await t.api.run.delete.mutate({ runIds: [runId] });
 
-    for (const api of [viewer, maint]) {
+    for (const api of [viewer, member]) {
+      await expect(api.run.get.query({ runId })).rejects.toThrow(/in the trash/);
       await expect(api.metric.series.query({ runId, key: "loss" })).rejects.toThrow(/not found \(it is in the trash\)/);
       await expect(api.metric.keys.query({ runId })).rejects.toThrow(/in the trash/);
       await expect(api.metric.compare.query({ runIds: [other, runId], key: "loss" })).rejects.toThrow(/in the trash/);
       await expect(api.metric.summaries.query({ runIds: [runId] })).rejects.toThrow(/in the trash/);
       await expect(api.run.logs.query({ runId })).rejects.toThrow(/in the trash/);
       await expect(api.run.compareTable.query({ runIds: [runId] })).rejects.toThrow(/in the trash/);
+      await expect(api.run.restore.mutate({ runIds: [runId] })).rejects.toThrow(/needs the project role "maintainer"/);
     }
-    await expect(viewer.run.get.query({ runId })).rejects.toThrow(/in the trash/);
+    // the maintainer, offered "Restore" on the run page, sees what it would restore: the run, its charts, logs
     expect((await maint.run.get.query({ runId })).deletedAt).not.toBeNull();
-    // admins (the bootstrap key) still read it; the live run stays readable for everyone
+    expect(await maint.metric.keys.query({ runId })).toContain("loss");
+    expect((await maint.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
+    expect((await maint.metric.summaries.query({ runIds: [runId] }))[runId]?.loss?.count).toBe(50);
+    await maint.run.logs.query({ runId });
+    // admins (the bootstrap key) read it too; the live run stays readable for everyone
     expect((await t.api.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
     expect((await viewer.metric.compare.query({ runIds: [other], key: "loss" }))[0]!.series.steps).toHaveLength(50);
-    await t.api.run.restore.mutate({ runIds: [runId] });
+    await maint.run.restore.mutate({ runIds: [runId] });
     expect((await viewer.metric.series.query({ runId, key: "loss" })).steps).toHaveLength(50);
   });
 

@@ -2,7 +2,6 @@ import { AppError, isRankSeries, isSystemKey, redactEnvironment, type RunInit, t
 import type { MetricsStore, PrismaClient } from "@heron/db";
 
 import type { ProjectService } from "./projects";
-import { type RunListView, runViewWhere } from "./run-management";
 
 type Json = Record<string, unknown>;
 const FINAL_STATES = ["finished", "crashed", "aborted"];
@@ -41,27 +40,6 @@ export function createRunService(prisma: PrismaClient, metrics: MetricsStore, pr
       if (!staleRuns.delete(runId)) return false;
       const { count } = await prisma.run.updateMany({ where: { id: runId, status: "stale" }, data: { status: "running", heartbeatAt: new Date() } });
       return count > 0;
-    },
-    async list(projectId: string, limit = 500, view?: RunListView, filter: { tag?: string; status?: string } = {}) {
-      const where = { projectId, ...runViewWhere(view), ...(filter.status ? { status: filter.status } : {}) };
-      let runs;
-      const tag = filter.tag;
-      if (tag) {
-        // tags are a JSON list (no portable SQL filter on SQLite and PostgreSQL alike): match on
-        // the ids and tags of every run, then read the newest `limit` matches in full
-        const tagged = await prisma.run.findMany({ where, orderBy: { createdAt: "desc" }, select: { id: true, tags: true } });
-        const ids = tagged
-          .filter((r) => Array.isArray(r.tags) && r.tags.includes(tag))
-          .slice(0, limit)
-          .map((r) => r.id);
-        runs = await prisma.run.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: "desc" } });
-      } else runs = await prisma.run.findMany({ where, orderBy: { createdAt: "desc" }, take: limit });
-      const summaries = await metrics.summaries(runs.map((r) => r.id));
-      return runs.map((r) => ({
-        ...r,
-        durationMs: (r.finishedAt ?? r.heartbeatAt ?? r.updatedAt).getTime() - r.createdAt.getTime(),
-        metrics: summaries[r.id] ?? {},
-      }));
     },
     /** Creates a run, or continues one by id (resume "allow"/"must"), or adopts a job's pre-created run. */
     async init(input: RunInit, opts: { forcedRunId?: string } = {}) {

@@ -5,8 +5,7 @@ import { use, useCallback, useEffect, useState } from "react";
 import { AlertsPanel } from "../../../components/alerts-panel";
 import { MembersPanel } from "../../../components/members-panel";
 import { RUN_VIEWS, RunBulkActions, type RunView } from "../../../components/run-bulk-actions";
-import { useRunColumns } from "../../../components/run-columns";
-import { RunsTable } from "../../../components/runs-table";
+import { RunsTable, serverSortable } from "../../../components/runs-table";
 import { type AppliedView, SavedViews, type ViewState } from "../../../components/saved-views";
 import { useQuery } from "../../../components/use-query";
 import { api } from "../../../lib/api";
@@ -14,8 +13,18 @@ import { chartsViewFromParams, chartsViewFromState, chartsViewToParams, chartsVi
 import { tableViewFromParams, tableViewToParams } from "../../../lib/table-view";
 import { replaceQuery } from "../../../lib/view-params";
 
-/** runs the table loads at most (newest first, after the server-side tag and status filters) */
-const LIST_LIMIT = 500;
+/** runs per page of the table unless chosen otherwise (run.page: filtered, sorted and paged on the server) */
+const PAGE_SIZE = 50;
+
+/** `value`, once it has stopped changing for `ms` (typing in the search box asks once, not per key) */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
 
 export default function ProjectPage({ params }: { params: Promise<{ name: string }> }) {
   const { name } = use(params);
@@ -23,26 +32,47 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const [view, setView] = useState<RunView>("active");
   const [table, setTable] = useState<ViewState>({});
   const [linked, setLinked] = useState<boolean | null>(null);
-  // tag and status filter on the server too: the table holds the newest LIST_LIMIT matches
-  const serverTag = table.filters?.tag || undefined;
-  const serverStatus = table.filters?.status || undefined;
+  const [pageSize, setPageSize] = useState(PAGE_SIZE);
+  const [offset, setOffset] = useState(0);
+  // every filter and the sort run on the server (services/run-query.ts): the table shows one page
+  const f = table.filters ?? {};
+  const search = useSettled(f.text?.trim() ?? "", 250);
+  const sort = table.sort && serverSortable(table.sort.col) ? table.sort : undefined;
+  const query = {
+    projectId: project,
+    view,
+    tag: f.tag || undefined,
+    status: f.status || undefined,
+    search: search || undefined,
+    config: f.configKey && f.configValue ? [{ key: f.configKey, op: "eq" as const, value: f.configValue }] : undefined,
+    sort,
+  };
+  const queryKey = JSON.stringify(query);
+  // a new filter or sort starts at the first page
+  useEffect(() => setOffset(0), [queryKey, pageSize]);
   const {
-    data: runs,
+    data: listed,
     error,
     reload,
   } = useQuery(
-    // nothing before the URL is read: a linked tag or status filter is the first query, not a second one
-    () => (linked === null ? Promise.resolve(null) : api.run.list.query({ projectId: project, view, tag: serverTag, status: serverStatus, limit: LIST_LIMIT })),
-    [project, view, serverTag, serverStatus, linked === null],
+    // nothing before the URL is read: a linked filter is the first query, not a second one
+    () => (linked === null ? Promise.resolve(null) : api.run.page.query({ ...query, offset, limit: pageSize })),
+    [queryKey, offset, pageSize, linked === null],
     3000,
   );
+  const runs = listed?.runs ?? null;
+  const filtered = !!(query.tag || query.status || f.text?.trim() || query.config);
+  // after the first page: tRPC batches the queries of one tick into one answer, and the rows
+  // should not wait for the facets (every tag of the project) to be read
+  const ready = listed !== null;
+  const facets = useQuery(() => (ready ? api.run.facets.query({ projectId: project, view }) : Promise.resolve(null)), [project, view, ready], 30_000);
   const info = useQuery(() => api.project.get.query({ project }), [project]);
-  const { configKeys } = useRunColumns(runs ?? []);
+  const configKeys = facets.data?.configKeys.map((k) => k.key) ?? [];
   const [applied, setApplied] = useState<AppliedView | null>(null);
   const [by, setBy] = useState<GroupBy | null>(null);
   // the whole view lives in the URL: the table's part here, grouping and chart settings in the
   // charts page's parameters (the Charts link carries them); read after mount, like the run page
-  const [search, setSearch] = useState("");
+  const [urlSearch, setSearch] = useState("");
   const applyView = useCallback((s: ViewState) => {
     if (s.view) setView(s.view);
     setApplied({ state: s, seq: Date.now() });
@@ -78,7 +108,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const current = (): ViewState => ({
     ...table,
     view,
-    ...chartsViewToState({ ...chartsViewFromParams(new URLSearchParams(search)), by, runs: table.selected ?? [] }),
+    ...chartsViewToState({ ...chartsViewFromParams(new URLSearchParams(urlSearch)), by, runs: table.selected ?? [] }),
   });
   return (
     <>
@@ -88,7 +118,7 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
       <h1>{project}</h1>
       <p className="actions">
         <a href={`/projects/${encodeURIComponent(project)}/sweeps`}>Sweeps</a> <a href={`/projects/${encodeURIComponent(project)}/artifacts`}>Artifacts</a>{" "}
-        <a href={`/projects/${encodeURIComponent(project)}/charts${search}`} data-testid="charts-link">
+        <a href={`/projects/${encodeURIComponent(project)}/charts${urlSearch}`} data-testid="charts-link">
           Charts{table.selected?.length ? ` (${table.selected.length} selected)` : ""}
         </a>{" "}
         <select aria-label="group runs by" value={by ?? ""} onChange={(e) => changeBy(e.target.value || null)}>
@@ -116,8 +146,8 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
         </p>
       )}
       {!runs && !error && <p className="muted">Loading…</p>}
-      {runs && runs.length === 0 && view !== "active" && <p className="muted">No runs here.</p>}
-      {runs && runs.length === 0 && view === "active" && (
+      {listed && listed.total === 0 && !filtered && view !== "active" && <p className="muted">No runs here.</p>}
+      {listed && listed.total === 0 && !filtered && view === "active" && (
         <p className="muted">
           No runs yet. Submit a job from the <a href="/jobs">Jobs</a> page, or log one with the SDK:{" "}
           <code>
@@ -126,19 +156,31 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
           .
         </p>
       )}
-      {runs && runs.length >= LIST_LIMIT && (
-        <p className="muted small" data-testid="runs-capped">
-          The newest {LIST_LIMIT} runs{serverTag || serverStatus ? " that match" : ""} are loaded; filter by tag or status to reach older ones.
-        </p>
-      )}
-      {runs && runs.length > 0 && (
+      {listed && runs && (listed.total > 0 || filtered) && (
         <RunsTable
           project={project}
           runs={runs}
+          total={listed.total}
+          offset={listed.offset}
+          pageSize={pageSize}
+          onPage={setOffset}
+          onPageSize={setPageSize}
+          facets={facets.data}
           applied={applied}
           onViewChange={onTable}
           by={by}
-          actions={(selected, clear) => <RunBulkActions project={project} view={view} runs={runs} selected={selected} clear={clear} reload={reload} />}
+          actions={(selected, clear) => (
+            <RunBulkActions
+              project={project}
+              view={view}
+              runs={runs}
+              selected={selected}
+              clear={clear}
+              reload={reload}
+              canManageTrash={info.data?.myRole === "maintainer"}
+              total={listed.total}
+            />
+          )}
         />
       )}
       {info.data && <MembersPanel project={project} canManage={info.data.myRole === "maintainer"} />}

@@ -98,7 +98,7 @@ export default function ProjectChartsPage({ params }: { params: Promise<{ name: 
                 by={view.by}
                 band={view.band}
                 settings={view.settings}
-                xKey={view.by ? null : view.xKey}
+                xKey={view.xKey}
                 sync={`charts-${project}`}
                 tools={
                   <>
