@@ -16,7 +16,7 @@ import { fakeCtx, maxAbsDiff, relErr } from "../test-helpers";
 import { runTrainJob } from "../trainer";
 import { GradPool } from "./grad-pool";
 import { shardGrads } from "./shard-step";
-import { resolveThreads } from "./threads";
+import { resolveThreads, singleThreadNote } from "./threads";
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 
@@ -148,5 +148,8 @@ describe("threads in training jobs", () => {
       reason: expect.stringMatching(/own kernels/),
     });
     expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env: { HERON_CPU_THREADS: "1" } }).threads).toBe(1);
+    // kinds not on the replicas say so when more than one thread was asked or granted
+    expect(singleThreadNote("fine-tuning", "auto", env)).toMatch(/threads: 1 — fine-tuning runs on one thread/);
+    expect(singleThreadNote("fine-tuning", 1, env)).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import { selectBackend } from "../backend";
 import { type Dataset, loadSpecDataset } from "../datasets";
 import { applyFreeze } from "../freeze";
 import { Optimizer } from "../optim";
+import { singleThreadNote } from "../parallel/threads";
 import { learningRate } from "../schedule";
 import { loadStageInit, stageWeights } from "../stage-init";
 import { runTrainLoop } from "../train-loop";
@@ -43,6 +44,8 @@ export function vlmSetup(spec: Pick<VlmStageSpec, "encoder" | "lm" | "patchPool"
 export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, ctx: JobContext): Promise<JobResult> {
   const spec = VlmStageSpecSchema.parse(specIn);
   const backend = await selectBackend();
+  const note = singleThreadNote("a vlm stage", spec.threads);
+  if (note) ctx.info(note);
   const seed = spec.seed ?? 0;
   const d = VLM_STAGE_DEFAULTS[spec.stage];
   const epochs = spec.epochs ?? d.epochs;
