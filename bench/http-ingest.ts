@@ -40,7 +40,7 @@ async function http(runId: string, binary: boolean): Promise<number> {
   const started = performance.now();
   for (let b = 0; b < POINTS / BATCH; b++) {
     const pts = batchPoints(b);
-    let body: string | Uint8Array;
+    let body: string | Uint8Array<ArrayBuffer>;
     let type = "application/json";
     if (binary) {
       const packed = packPoints(pts.map((p) => [p.key, p.step, p.value, p.ts] as const));

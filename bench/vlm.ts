@@ -55,7 +55,7 @@ for (const [i, stage] of pipeline.stages.entries()) {
     signal: new AbortController().signal,
   };
   const t0 = performance.now();
-  console.log(`stage ${stage.name} (load ${loadavg()[0].toFixed(1)})`);
+  console.log(`stage ${stage.name} (load ${loadavg()[0]!.toFixed(1)})`);
   await runJob(stageSpec, ctx);
   const seconds = (performance.now() - t0) / 1000;
   total += seconds;
