@@ -13,24 +13,14 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { startServer } from "@heron/web/server";
-import { pino } from "pino";
+import { startBenchServer } from "./helpers/bench-server";
 
 const MB = 1024 * 1024;
 const SIZE_MB = Number(process.env.ARTIFACTS_BENCH_MB ?? 200);
 const ROUNDS = Number(process.env.ARTIFACTS_BENCH_ROUNDS ?? 2);
 const CHILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../apps/web/src/testing/artifact-transfer.ts");
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-bench-art-"));
-const key = "hk_bench_" + crypto.randomBytes(12).toString("hex");
-const server = await startServer({
-  PORT: 0,
-  HOST: "127.0.0.1",
-  HERON_HOME: home,
-  HERON_BOOTSTRAP_API_KEY: key,
-  dashboard: false,
-  logger: pino({ level: "warn" }),
-});
+const { server, home, key } = await startBenchServer("art");
 await fetch(`${server.url}/api/trpc/project.create`, {
   method: "POST",
   headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },

@@ -8,7 +8,6 @@
 //   RECIPE_TRAIN (12000)  RECIPE_TEST (2000)  RECIPE_EPOCHS (3)  RECIPE_SEED (1)
 // Last line: {"bench":"distill-recipe","heron_s":…,"torch_s":…,"recipe_vs_torch":…,"heron:<method>":…,"torch:<method>":…}
 import { execFile } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,8 +15,9 @@ import { promisify } from "node:util";
 
 import { loadDataset } from "@heron/core/ml";
 import { createProcessExecutor, RunnerDaemon } from "@heron/runner";
-import { startServer } from "@heron/web/server";
 import { pino } from "pino";
+
+import { startBenchServer } from "./helpers/bench-server";
 
 const TRAIN = Number(process.env.RECIPE_TRAIN ?? 12_000);
 const TEST = Number(process.env.RECIPE_TEST ?? 2_000);
@@ -26,16 +26,7 @@ const SEED = Number(process.env.RECIPE_SEED ?? 1);
 const METHODS = ["ce", "kd", "cosine", "regressor"] as const;
 const common = { dataset: "fashion-mnist", epochs: EPOCHS, batchSize: 128, lr: 0.001, maxTrainSamples: TRAIN, maxTestSamples: TEST, seed: SEED, logEvery: 20 };
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-bench-recipe-"));
-const key = "hk_bench_" + crypto.randomBytes(12).toString("hex");
-const server = await startServer({
-  PORT: 0,
-  HOST: "127.0.0.1",
-  HERON_HOME: home,
-  HERON_BOOTSTRAP_API_KEY: key,
-  dashboard: false,
-  logger: pino({ level: "warn" }),
-});
+const { server, home, key } = await startBenchServer("recipe");
 
 async function trpc<T>(proc: string, input: unknown, mutation = true): Promise<T> {
   const url = `${server.url}/api/trpc/${proc}` + (mutation ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);

@@ -4,28 +4,16 @@
 // its ack, as both clients do), BENCH_POINTS points (default 200,000) in batches of
 // BENCH_BATCH (default 5,000). HTTP is measured in both of its forms: JSON points (the Python
 // client) and the packed binary frame (the TS SDK's column form). Last line: one JSON object.
-import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 
 import { packPoints, PROTOCOL_VERSION, type SdkToServer, type ServerToSdk } from "@heron/core";
-import { startServer } from "@heron/web/server";
-import { pino } from "pino";
 import { io as connect, type Socket } from "socket.io-client";
+
+import { startBenchServer } from "./helpers/bench-server";
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 5_000);
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "heron-bench-http-"));
-const key = "hk_bench_" + crypto.randomBytes(12).toString("hex");
-const server = await startServer({
-  PORT: 0,
-  HOST: "127.0.0.1",
-  HERON_HOME: home,
-  HERON_BOOTSTRAP_API_KEY: key,
-  dashboard: false,
-  logger: pino({ level: "warn" }),
-});
+const { server, home, key } = await startBenchServer("http");
 const auth = { authorization: `Bearer ${key}` };
 
 const batchPoints = (b: number) => Array.from({ length: BATCH }, (_, i) => ({ key: `m/${i % 10}`, step: b * BATCH + i, value: Math.sin(i), ts: Date.now() }));
