@@ -25,10 +25,10 @@ import { selectBackend } from "../backend";
 import { Batcher, type Dataset, loadSpecDataset } from "../datasets";
 import { applyGradients, optimizerStep } from "../finetune/step";
 import { applyFreeze } from "../freeze";
-import { buildModel, type ReferenceModel } from "../models/reference-models";
+import { buildModel, describeModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { GradPool } from "../parallel/grad-pool";
-import { resolveThreads, singleThreadNote } from "../parallel/threads";
+import { forwardMacs, resolveThreads, singleThreadNote } from "../parallel/threads";
 import { hash32 } from "../rng";
 import { loadStageInit, stageWeights } from "../stage-init";
 import { evaluate, runTrainLoop, type StepOutcome, type TrainLoopResult } from "../train-loop";
@@ -185,7 +185,9 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
       teacher_accuracy: teacherEval.accuracy,
       student_model: spec.student,
     };
-    const threads = resolveThreads(spec.threads, { backend: backend.name, batchSize: Math.min(spec.batchSize, ds.train.count) });
+    // every replica runs the teacher's forward pass and the student's step on its rows
+    const macsPerSample = forwardMacs(teacher.layers) + forwardMacs(describeModel(spec.student, ds.inputShape, ds.numClasses).layers);
+    const threads = resolveThreads(spec.threads, { backend: backend.name, batchSize: Math.min(spec.batchSize, ds.train.count), macsPerSample });
     ctx.info(threads.reason);
     summary.threads = threads.threads;
     const multi = spec.methods.length > 1;

@@ -11,12 +11,12 @@ import { selectBackend } from "../backend";
 import { loadLatestCheckpoint } from "../checkpoint";
 import { Batcher, loadDataset } from "../datasets";
 import { runDistillJob } from "../distill/distill-job";
-import { buildModel, type ReferenceModel } from "../models/reference-models";
+import { buildModel, describeModel, type ReferenceModel } from "../models/reference-models";
 import { fakeCtx, maxAbsDiff, relErr } from "../test-helpers";
 import { runTrainJob } from "../trainer";
 import { GradPool } from "./grad-pool";
 import { shardGrads } from "./shard-step";
-import { resolveThreads, singleThreadNote } from "./threads";
+import { forwardMacs, resolveThreads, singleThreadNote } from "./threads";
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 
@@ -148,6 +148,17 @@ describe("threads in training jobs", () => {
       reason: expect.stringMatching(/own kernels/),
     });
     expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env: { HERON_CPU_THREADS: "1" } }).threads).toBe(1);
+    // "auto" keeps a step whose shards would be too small to pay for the copies on one thread; a number is obeyed
+    const mlp = forwardMacs(describeModel("mlp-mnist").layers);
+    const light = forwardMacs(describeModel("light-cnn", [32, 32, 3]).layers);
+    expect(mlp).toBe(784 * 128 + 128 * 10);
+    expect(light).toBe(3 * 3 * 3 * 16 * 32 * 32 + 3 * 3 * 16 * 16 * 16 * 16 + 1024 * 256 + 256 * 10);
+    expect(resolveThreads("auto", { backend: "wasm", batchSize: 64, env, macsPerSample: mlp })).toMatchObject({
+      threads: 1,
+      reason: expect.stringMatching(/1\.6 M multiply-adds, under 20 M: one thread is faster/),
+    });
+    expect(resolveThreads(2, { backend: "wasm", batchSize: 64, env, macsPerSample: mlp }).threads).toBe(2);
+    expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env, macsPerSample: light }).threads).toBe(4);
     // kinds not on the replicas say so when more than one thread was asked or granted
     expect(singleThreadNote("fine-tuning", "auto", env)).toMatch(/threads: 1 — fine-tuning runs on one thread/);
     expect(singleThreadNote("fine-tuning", 1, env)).toBeUndefined();
