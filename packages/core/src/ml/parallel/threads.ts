@@ -43,7 +43,12 @@ export type ThreadChoice = { threads: number; reason: string };
 
 export function resolveThreads(
   requested: Threads | undefined,
-  o: { backend: string; batchSize: number; env?: NodeJS.ProcessEnv; /** forward multiply-adds per sample (all models a replica runs) */ macsPerSample?: number },
+  o: {
+    backend: string;
+    batchSize: number;
+    env?: NodeJS.ProcessEnv;
+    /** forward multiply-adds per sample (all models a replica runs) */ macsPerSample?: number;
+  },
 ): ThreadChoice {
   const auto = requested === undefined || requested === "auto";
   const asked = auto ? grantedThreads(o.env) : requested;
