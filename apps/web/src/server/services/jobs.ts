@@ -74,7 +74,8 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
     async submit(
       projectIdOrName: string,
       rawSpec: unknown,
-      options: { queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null } = {},
+      /** `id`: the job's id chosen by the caller (the sweep controller names a trial's job before creating it) */
+      options: { id?: string; queue?: string; priority?: number; maxAttempts?: number; group?: string; submittedBy?: string | null } = {},
     ) {
       const parsed = JobSpecSchema.safeParse(rawSpec);
       if (!parsed.success) throw new AppError("BAD_REQUEST", `invalid job spec: ${formatIssues(parsed.error.issues)}`);
@@ -84,6 +85,7 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const project = await projects.get(projectIdOrName);
       const job = await prisma.job.create({
         data: {
+          ...(options.id ? { id: options.id } : {}),
           projectId: project.id,
           spec: parsed.data as object,
           kind: parsed.data.kind,

@@ -44,25 +44,32 @@ export function startSweepController(deps: SweepControllerDeps, log: Logger, opt
   /** runs of this process's running trials: their points wake the controller (see hooks.ts) */
   const watchedRuns = new Set<string>();
 
+  /**
+   * Queues a trial's job exactly once across leaders: the trial is given its job's id first
+   * (one conditional write), then the job is created under that id. A leader that dies between
+   * the two leaves a trial naming a job that does not exist yet; the next leader creates it
+   * under the same id, and a second create of one id is refused by the database, never a
+   * second job.
+   */
   async function submitTrialJob(s: SweepRow, spec: SweepSpec, t: TrialRow) {
-    let jobId: string;
+    if (!t.jobId) {
+      const id = crypto.randomUUID().replaceAll("-", "");
+      const named = await prisma.sweepTrial.updateMany({ where: { id: t.id, jobId: null }, data: { jobId: id } });
+      if (named.count === 0) return; // another process named this trial's job first: it queues it
+      t.jobId = id;
+    }
     try {
-      const job = await jobs.submit(s.projectId, trialSpec(spec, t.params as never), { group: `sweep-${s.id}`, submittedBy: s.submittedBy });
-      jobId = job.id;
+      await jobs.submit(s.projectId, trialSpec(spec, t.params as never), { id: t.jobId, group: `sweep-${s.id}`, submittedBy: s.submittedBy });
     } catch (err) {
+      if ((err as { code?: unknown }).code === "P2002") return; // created already (by us before a restart, or a peer)
       // the trial's spec was checked at create time; a refusal now is recorded, not retried forever
       const message = err instanceof Error ? err.message : String(err);
       await prisma.sweepTrial.updateMany({
-        where: { id: t.id, jobId: null },
+        where: { id: t.id },
         data: { status: "failed", pruneReason: message.slice(0, 2000), finishedAt: new Date() },
       });
       t.status = "failed";
-      return;
     }
-    const u = await prisma.sweepTrial.updateMany({ where: { id: t.id, jobId: null }, data: { jobId } });
-    // another process attached a job to this trial first: ours would run the point twice
-    if (u.count === 0) await jobs.cancel(jobId).catch(() => undefined);
-    else t.jobId = jobId;
   }
 
   /** Trial `index`: claimed by inserting its row (unique per sweep), then its job is queued. */
@@ -154,8 +161,13 @@ export function startSweepController(deps: SweepControllerDeps, log: Logger, opt
     for (const t of running) {
       const job = jobsById.get(t.jobId as string);
       if (!job) {
-        await prisma.sweepTrial.updateMany({ where: { id: t.id, status: "running" }, data: { status: "failed", finishedAt: new Date() } });
-        t.status = "failed";
+        // named but never created (its leader died in between): create it now under that id;
+        // a trial that had a run lost its job some other way and fails
+        if (!t.runId && s.status !== "cancelled") await submitTrialJob(s, spec, t);
+        else {
+          await prisma.sweepTrial.updateMany({ where: { id: t.id, status: "running" }, data: { status: "failed", finishedAt: new Date() } });
+          t.status = "failed";
+        }
         continue;
       }
       if (job.runId) {
