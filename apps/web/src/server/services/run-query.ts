@@ -2,6 +2,7 @@ import { MetricKeySchema } from "@heron/core";
 import type { Database, MetricsStore } from "@heron/db";
 import { z } from "zod";
 
+import { flattenConfig } from "../../lib/flatten";
 import { type RunListView, RunListViewSchema } from "./run-management";
 
 /**
@@ -298,7 +299,7 @@ export async function runFacets(deps: { db: Database }, projectId: string, view?
   const values = new Map<string, Set<string>>();
   for (const row of configs) {
     const config = typeof row.config === "string" ? (JSON.parse(row.config) as unknown) : row.config;
-    for (const [k, v] of Object.entries(flatten(config))) {
+    for (const [k, v] of Object.entries(flattenConfig(config))) {
       let set = values.get(k);
       if (!set) values.set(k, (set = new Set()));
       set.add(v);
@@ -316,15 +317,4 @@ function byValue(a: string, b: string): number {
   const y = Number(b);
   if (a !== "" && b !== "" && Number.isFinite(x) && Number.isFinite(y)) return x - y;
   return a.localeCompare(b);
-}
-
-/** nested config → "a.b" keys with display strings (the same as the dashboard's lib/flatten.ts) */
-function flatten(input: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {
-  if (input === null || input === undefined) return out;
-  if (typeof input !== "object" || Array.isArray(input)) {
-    out[prefix] = typeof input === "string" ? input : JSON.stringify(input);
-    return out;
-  }
-  for (const [k, v] of Object.entries(input as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  return out;
 }
