@@ -32,8 +32,15 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
   async function event(jobId: string, type: string, attempt: number, message?: string) {
     await prisma.jobEvent.create({ data: { jobId, type, attempt, message: message ?? null } });
   }
-  async function endAttempt(jobId: string, attempt: number, status: string, extra: { exitCode?: number | null; error?: string | null } = {}) {
-    await prisma.jobAttempt.updateMany({
+  /** `client`: the transaction that ends the job, so no reader sees the job ended and its attempt still running */
+  async function endAttempt(
+    client: Pick<typeof prisma, "jobAttempt">,
+    jobId: string,
+    attempt: number,
+    status: string,
+    extra: { exitCode?: number | null; error?: string | null } = {},
+  ) {
+    await client.jobAttempt.updateMany({
       where: { jobId, attempt, status: "running" },
       data: { status, endedAt: new Date(), exitCode: extra.exitCode ?? null, error: extra.error?.slice(-4000) ?? null },
     });
@@ -155,12 +162,15 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
       const fenced = { id: job.id, fencingToken: r.fencingToken, status: "running" };
       if (r.status === "requeued") {
         // a drained runner stopped the job: not the code's fault, and it doesn't use up an attempt
-        const u = await prisma.job.updateMany({
-          where: fenced,
-          data: { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null, maxAttempts: job.maxAttempts + 1 },
+        const u = await prisma.$transaction(async (tx) => {
+          const u = await tx.job.updateMany({
+            where: fenced,
+            data: { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null, maxAttempts: job.maxAttempts + 1 },
+          });
+          if (u.count) await endAttempt(tx, job.id, job.attempts, "requeued");
+          return u;
         });
         if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
-        await endAttempt(job.id, job.attempts, "requeued");
         await event(job.id, "requeued", job.attempts, "runner drained; the job resumes on the next free runner");
         notifier.revokeJob(job.id, job.fencingToken);
         notifier.workAvailable();
@@ -174,11 +184,13 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
           where: fenced,
           data: { status, finishedAt: new Date(), exitCode: r.exitCode ?? null, error, leaseExpiresAt: null, jobTokenHash: null },
         });
-        if (u.count) await pipelines.stageEnded(tx, job, status, error);
+        if (u.count) {
+          await endAttempt(tx, job.id, job.attempts, status, { exitCode: r.exitCode, error });
+          await pipelines.stageEnded(tx, job, status, error);
+        }
         return u;
       }, STAGE_TX);
       if (u.count === 0) throw new AppError("CONFLICT", `stale fencing token for job ${r.jobId}`);
-      await endAttempt(job.id, job.attempts, status, { exitCode: r.exitCode, error });
       await event(job.id, status, job.attempts, status === "failed" ? `exit code ${r.exitCode ?? "none"}` : undefined);
       notifier.revokeJob(job.id, job.fencingToken);
       if (job.runId) {
@@ -229,13 +241,13 @@ export function createJobService(db: Database, projects: ProjectService, runs: R
               ? { status: "queued", runnerId: null, leaseExpiresAt: null, jobTokenHash: null }
               : { status: ended, finishedAt: now, leaseExpiresAt: null, jobTokenHash: null, error },
           });
+          if (r.count) await endAttempt(tx, job.id, job.attempts, "lost", { error });
           if (r.count && !requeue) await pipelines.stageEnded(tx, job, ended, error);
           return r;
         }, STAGE_TX);
         if (r.count === 0) continue;
         n++;
         notifier.revokeJob(job.id, job.fencingToken);
-        await endAttempt(job.id, job.attempts, "lost", { error });
         await event(job.id, "lost", job.attempts, "heartbeat lost: lease expired");
         if (requeue)
           await event(job.id, "requeued", job.attempts, `attempt ${job.attempts + 1} of at most ${job.maxAttempts} resumes from the last checkpoint`);
