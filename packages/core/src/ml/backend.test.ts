@@ -108,8 +108,10 @@ describe("wasm gradient kernels match the cpu backend (relative error ≤ 1e-4)"
     tf.dispose([t, grad]);
   });
 
-  it("the fast conv3x3+ReLU gradient equals tf's own gradient", async () => {
-    const w = rand([3, 3, 3, 5], 9) as tf.Tensor4D;
+  // 3 input channels take the GEMM filter gradient, 12 the large-kernel conv (conv-ops.ts)
+  it.each([[3], [12]])("the fast conv3x3+ReLU gradient equals tf's own gradient (%i input channels)", async (c) => {
+    const x = rand([4, 9, 9, c], 11) as tf.Tensor4D;
+    const w = rand([3, 3, c, 5], 9) as tf.Tensor4D;
     const bias = rand([5], 10) as tf.Tensor1D;
     const f = (fast: boolean) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
       tf.sum(
