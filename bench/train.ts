@@ -95,12 +95,37 @@ for key, make, shape, bs in [("mlp", mlp, (1,28,28), 64), ("cnn", light, (3,32,3
     n = 0; t0 = time.perf_counter()
     while time.perf_counter() - t0 < secs: step(n); n += 1
     out[key] = n * bs / (time.perf_counter() - t0)
+# the kernel ceiling: deep-cnn's largest layer forward (3x3, 128 -> 64 channels, 32x32, batch 128)
+with torch.no_grad():
+    x = torch.randn(128, 128, 32, 32); w = torch.randn(64, 128, 3, 3)
+    for i in range(2): nn.functional.conv2d(x, w, padding=1)
+    n = 0; t0 = time.perf_counter()
+    while time.perf_counter() - t0 < min(secs, 3): nn.functional.conv2d(x, w, padding=1); n += 1
+    out["conv_gmacs"] = n * 128 * 32 * 32 * 9 * 128 * 64 / (time.perf_counter() - t0) / 1e9
 print(json.dumps(out))
 `;
 
-type TorchRun = Record<Key, number> & { threads: number; version: string };
+type TorchRun = Record<Key, number> & { threads: number; version: string; conv_gmacs: number };
 
-function torchBaseline(): { best: Record<Key, number>; threads: Record<Key, number> } | undefined {
+/**
+ * The same conv forward on our backend, one thread: XNNPACK's 128-bit wasm SIMD (no FMA) is
+ * the fastest kernel Heron has on a CPU host, so its rate bounds every conv model's speed.
+ */
+function convPeakGmacs(): number {
+  const [x, w] = [tf.randomNormal([128, 32, 32, 128]) as tf.Tensor4D, tf.randomNormal([3, 3, 128, 64]) as tf.Tensor4D];
+  const conv = () => tf.tidy(() => tf.conv2d(x, w, 1, "same").dataSync());
+  for (let i = 0; i < 2; i++) conv();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < Math.min(SECONDS, 3) * 1000) {
+    conv();
+    n++;
+  }
+  tf.dispose([x, w]);
+  return (n * 128 * 32 * 32 * 9 * 128 * 64) / ((performance.now() - t0) / 1000) / 1e9;
+}
+
+function torchBaseline(): { best: Record<Key, number>; threads: Record<Key, number>; convGmacs: number } | undefined {
   const probe = spawnSync("/usr/bin/python3", ["-c", "import torch"], { stdio: "ignore" });
   if (probe.status !== 0) return undefined;
   const run = (threads: number) =>
@@ -112,7 +137,10 @@ function torchBaseline(): { best: Record<Key, number>; threads: Record<Key, numb
     ) as TorchRun;
   // compare against the faster of 1 thread and all cores (the honest baseline)
   const runs = [...new Set([1, CORES])].map(run);
-  for (const r of runs) console.log(`torch ${r.version} ${r.threads} thread(s): ${cases.map((c) => `${c.key} ${r[c.key].toFixed(0)}`).join(", ")} samples/s`);
+  for (const r of runs)
+    console.log(
+      `torch ${r.version} ${r.threads} thread(s): ${cases.map((c) => `${c.key} ${r[c.key].toFixed(0)}`).join(", ")} samples/s; conv ${r.conv_gmacs.toFixed(1)} GMAC/s`,
+    );
   const best = {} as Record<Key, number>;
   const threads = {} as Record<Key, number>;
   for (const c of cases) {
@@ -120,7 +148,7 @@ function torchBaseline(): { best: Record<Key, number>; threads: Record<Key, numb
     best[c.key] = top[c.key];
     threads[c.key] = top.threads;
   }
-  return { best, threads };
+  return { best, threads, convGmacs: runs[0]!.conv_gmacs };
 }
 
 const { name: backend } = await selectBackend();
@@ -137,6 +165,8 @@ for (const c of cases) {
     }
   }
 }
+const convGmacs = backend === "wasm" || backend === "cpu" ? convPeakGmacs() : undefined;
+if (convGmacs) console.log(`heron  conv 3x3 128→64 32x32 batch 128 forward, 1 thread: ${convGmacs.toFixed(1)} GMAC/s`);
 const torch = torchBaseline();
 if (!torch) console.log("pytorch: skipped (/usr/bin/python3 -c 'import torch' failed; apt-get install python3-torch)");
 const ratio = (k: Key) => (torch ? Number((ours[k] / torch.best[k]).toFixed(2)) : "skipped");
@@ -159,6 +189,9 @@ console.log(
           torch_deepcnn_samples_per_s: Math.round(torch.best.deepcnn),
         }
       : {}),
+    // one thread each: the bound on any conv model's ratio on this host (bench/README.md, "ceiling")
+    ...(convGmacs ? { conv_gmacs: Number(convGmacs.toFixed(1)) } : {}),
+    ...(torch && convGmacs ? { torch_conv_gmacs: Number(torch.convGmacs.toFixed(1)), conv_vs_torch: Number((convGmacs / torch.convGmacs).toFixed(2)) } : {}),
     loadavg: loadavg().map((v) => Number(v.toFixed(2))),
   }),
 );

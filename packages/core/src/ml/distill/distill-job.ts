@@ -28,7 +28,7 @@ import { applyFreeze } from "../freeze";
 import { buildModel, describeModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
 import { GradPool } from "../parallel/grad-pool";
-import { forwardMacs, resolveThreads, singleThreadNote } from "../parallel/threads";
+import { forwardMacs, resolveThreads } from "../parallel/threads";
 import { hash32 } from "../rng";
 import { loadStageInit, stageWeights } from "../stage-init";
 import { evaluate, runTrainLoop, type StepOutcome, type TrainLoopResult } from "../train-loop";
@@ -168,9 +168,10 @@ export async function runDistillJob(specIn: DistillSpec | DistillSpecInput, ctx:
   const fastConv = backend.name === "wasm" || backend.name === "cpu";
   const seed = spec.seed ?? 0;
   const ds = loadSpecDataset(spec, (m) => ctx.warn(m));
-  const teacherNote = "model" in spec.teacher ? singleThreadNote("the teacher stage inside a distill job", spec.threads) : undefined;
-  if (teacherNote) ctx.info(teacherNote);
-  const teacher = "model" in spec.teacher ? trainTeacherStage(spec.teacher, ds, ctx, seed, fastConv) : loadTeacherFromRun(spec.teacher, ds, ctx);
+  const teacher =
+    "model" in spec.teacher
+      ? await trainTeacherStage(spec.teacher, ds, ctx, seed, { fastConv, threads: spec.threads, backend: backend.name })
+      : loadTeacherFromRun(spec.teacher, ds, ctx);
   try {
     for (const m of spec.methods) {
       const why = featureAlignmentError(m, teacher.name, spec.student, ds.inputShape);

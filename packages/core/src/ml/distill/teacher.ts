@@ -11,12 +11,15 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext } from "../../jobs/job-context";
 import type { DistillSpec } from "../../schemas/distill-spec";
+import type { Threads } from "../../schemas/training-fields";
 import { type CheckpointState, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset } from "../datasets";
-import { optimizerStep } from "../finetune/step";
+import { applyGradients, optimizerStep } from "../finetune/step";
 import { crossEntropy } from "../losses";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
+import { GradPool } from "../parallel/grad-pool";
+import { forwardMacs, resolveThreads } from "../parallel/threads";
 import { hash32, Rng } from "../rng";
 
 export function freezeModel(m: ReferenceModel): ReferenceModel {
@@ -111,15 +114,17 @@ export function loadTeacherFromRun(ref: SourceRef, ds: Dataset, ctx: JobContext)
 
 /**
  * Trains the teacher with plain CE (Adam, like seed 003's `train`), checkpointed under
- * `<checkpointDir>/teacher` so a retried attempt does not train it again.
+ * `<checkpointDir>/teacher` so a retried attempt does not train it again. On the CPU backends
+ * it runs data-parallel like a train job (`o.threads`, the distill spec's), with the same
+ * dropout seeds, so its weights equal one thread's up to float summation order.
  */
-export function trainTeacherStage(
+export async function trainTeacherStage(
   stage: Extract<DistillSpec["teacher"], { model: string }>,
   ds: Dataset,
   ctx: JobContext,
   seed: number,
-  fastConv: boolean,
-): ReferenceModel {
+  o: { fastConv: boolean; threads: Threads | undefined; backend: string },
+): Promise<ReferenceModel> {
   const dir = join(ctx.checkpointDir, "teacher");
   const model = buildModel(stage.model, ds.inputShape, ds.numClasses, { seed });
   const done = loadLatestCheckpoint(dir, ctx.warn);
@@ -128,7 +133,7 @@ export function trainTeacherStage(
     ctx.info(`teacher: ${stage.model} restored from this job's first stage (${dir})`);
     return freezeModel(model);
   }
-  model.fastConv = fastConv;
+  model.fastConv = o.fastConv;
   const opt = new Optimizer({ name: "adam", beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }, model.params);
   const N = Math.min(ds.train.count, stage.maxTrainSamples ?? Infinity);
   const bs = Math.min(stage.batchSize ?? 64, N);
@@ -136,26 +141,43 @@ export function trainTeacherStage(
   const [h, w, c] = ds.inputShape;
   let step = 0;
   ctx.info(`teacher stage: training ${stage.model} (${model.paramCount.toLocaleString("en-US")} params) for ${stage.epochs} epoch(s) on ${N} samples`);
-  for (let epoch = 0; epoch < stage.epochs; epoch++) {
-    const order = Rng.derive(seed, "teacher-shuffle", epoch).permutation(N);
-    for (let start = 0; start < N; start += bs) {
-      if (ctx.signal.aborted) throw new Error("aborted while training the teacher");
-      const n = Math.min(bs, N - start);
-      const { x, y } = batcher.fill(ds.train, order, start, n);
-      const xt = tf.tensor4d(x, [n, h, w, c]);
-      const yt = tf.tensor1d(y, "int32");
-      const dropoutSeed = hash32(seed, "teacher-dropout", epoch, start);
-      const r = optimizerStep(
-        model.params,
-        [{ weight: 1, loss: () => ({ loss: crossEntropy(model.forward(xt, { training: true, seed: dropoutSeed }).logits, yt) }) }],
-        opt,
-        stage.lr,
-      );
-      xt.dispose();
-      yt.dispose();
-      step++;
-      ctx.log({ "teacher/train_loss": r.loss }, step);
+  const threads = resolveThreads(o.threads, { backend: o.backend, batchSize: bs, macsPerSample: forwardMacs(model.layers) });
+  ctx.info(`teacher stage: ${threads.reason}`);
+  const pool =
+    threads.threads > 1 ? await GradPool.start({ threads: threads.threads, model, trainable: model.params, maxBatch: bs, backend: o.backend }) : undefined;
+  try {
+    for (let epoch = 0; epoch < stage.epochs; epoch++) {
+      const order = Rng.derive(seed, "teacher-shuffle", epoch).permutation(N);
+      for (let start = 0; start < N; start += bs) {
+        if (ctx.signal.aborted) throw new Error("aborted while training the teacher");
+        const n = Math.min(bs, N - start);
+        const { x, y } = batcher.fill(ds.train, order, start, n);
+        const dropoutSeed = hash32(seed, "teacher-dropout", epoch, start);
+        let loss: number;
+        if (pool) {
+          const r = await pool.grads(x, y, n, dropoutSeed, 1);
+          const value = r.value.dataSync()[0]!;
+          r.value.dispose();
+          loss = applyGradients(r.grads, value, {}, opt, stage.lr).loss;
+        } else {
+          const xt = tf.tensor4d(x, [n, h, w, c]);
+          const yt = tf.tensor1d(y, "int32");
+          const r = optimizerStep(
+            model.params,
+            [{ weight: 1, loss: () => ({ loss: crossEntropy(model.forward(xt, { training: true, seed: dropoutSeed }).logits, yt) }) }],
+            opt,
+            stage.lr,
+          );
+          xt.dispose();
+          yt.dispose();
+          loss = r.loss;
+        }
+        step++;
+        ctx.log({ "teacher/train_loss": loss }, step);
+      }
     }
+  } finally {
+    await pool?.close();
   }
   saveCheckpoint(dir, {
     step,

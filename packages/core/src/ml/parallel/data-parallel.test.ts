@@ -110,7 +110,7 @@ describe("threads in training jobs", () => {
     for (const [name, s] of Object.entries(ref.optimizer.slots)) expect(maxAbsDiff(resumed.optimizer.slots[name]!, s)).toBe(0);
   });
 
-  it("distillation students on 2 threads (teacher forward on every replica) follow 1 thread, every method", async () => {
+  it("distillation on 2 threads (the teacher stage, then students with the teacher's forward on every replica) follows 1 thread", async () => {
     const spec: DistillSpecInput = {
       kind: "distill",
       teacher: { model: "light-cnn", epochs: 1, maxTrainSamples: 128 },
@@ -130,11 +130,24 @@ describe("threads in training jobs", () => {
     await runDistillJob({ ...spec, threads: 1 }, one);
     const r = await runDistillJob({ ...spec, threads: 2 }, two);
     expect(r.summary.threads).toBe(2);
-    for (const key of ["kd/train/loss", "kd/loss/soft", "cosine/loss/hidden", "regressor/train/loss", "regressor/loss/hidden"]) {
+    expect(two.infos.join("\n")).toMatch(/teacher stage: threads: 2 \(2 asked\)/);
+    expect(one.infos.join("\n")).toMatch(/teacher stage: threads: 1 \(1 asked\)/);
+    // the teacher follows 1 thread within 1e-5; the students then learn from a teacher that differs
+    // by float summation order, which the soft loss (a KL of near-equal distributions) magnifies
+    // (measured 2.1e-5 relative on kd/loss/soft): 1e-4 for them
+    const steps = {
+      "teacher/train_loss": [2, 1e-5],
+      "kd/train/loss": [3, 1e-4],
+      "kd/loss/soft": [3, 1e-4],
+      "cosine/loss/hidden": [3, 1e-4],
+      "regressor/train/loss": [3, 1e-4],
+      "regressor/loss/hidden": [3, 1e-4],
+    } as const;
+    for (const [key, [n, tol]] of Object.entries(steps)) {
       const a = one.logs.filter((l) => key in l.metrics).map((l) => l.metrics[key]!);
       const b = two.logs.filter((l) => key in l.metrics).map((l) => l.metrics[key]!);
-      expect(b.length, key).toBe(3);
-      for (let i = 0; i < a.length; i++) expect(Math.abs(b[i]! - a[i]!) / Math.abs(a[i]!), `${key} #${i}`).toBeLessThan(1e-5);
+      expect(b.length, key).toBe(n);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(b[i]! - a[i]!) / Math.abs(a[i]!), `${key} #${i}`).toBeLessThan(tol);
     }
   });
 

@@ -72,5 +72,7 @@ export function resolveThreads(
 /** the log line of a job kind that is not on the replicas yet, when more than one thread was asked or granted */
 export function singleThreadNote(what: string, requested: Threads | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const asked = requested === undefined || requested === "auto" ? grantedThreads(env) : requested;
-  return asked > 1 ? `threads: 1 — ${what} runs on one thread (data-parallel replicas cover train jobs and distillation students)` : undefined;
+  return asked > 1
+    ? `threads: 1 — ${what} runs on one thread (data-parallel replicas cover train jobs and distillation, its teacher stage included)`
+    : undefined;
 }
