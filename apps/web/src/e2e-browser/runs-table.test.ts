@@ -67,6 +67,14 @@ describe.skipIf(!chromiumAvailable())("runs table across pages in a real browser
     const second = await names();
     expect(second[0]).toBe(name(57));
     expect(second.filter((n) => n === name(57))).toHaveLength(1);
+
+    // the filters do not hide a pinned run: it stays on top, marked
+    await page.getByLabel("filter runs").fill("seed=3");
+    await expect.poll(names).toEqual([name(57), name(3)]);
+    await expect.poll(count).toContain("1–1 of 1 runs · 1 pinned on every page (1 outside the filters)");
+    expect(await page.locator(`tr[data-run="${name(57)}"]`).getAttribute("data-outside")).toBe("true");
+    await page.getByRole("button", { name: "Clear filters" }).first().click();
+    await expect.poll(names).toHaveLength(51);
     expect(pageErrors).toEqual([]);
   });
 
