@@ -39,6 +39,7 @@ export function RunsTableBody({
   by,
   groups,
   loadGroup,
+  onGroupRows,
   cols,
   renderRow,
 }: {
@@ -47,6 +48,8 @@ export function RunsTableBody({
   by: GroupBy | null;
   groups?: RunGroups | null;
   loadGroup?: LoadGroup;
+  /** rows an opened group read from the server */
+  onGroupRows?: (rows: RunRow[]) => void;
   cols: number;
   renderRow: (r: RunRow) => ReactNode;
 }) {
@@ -55,7 +58,7 @@ export function RunsTableBody({
   const body = () => {
     if (by && loadGroup)
       return groups ? (
-        <ServerGroups groups={groups} load={loadGroup} cols={cols} renderRow={renderRow} />
+        <ServerGroups groups={groups} load={loadGroup} onRows={onGroupRows} cols={cols} renderRow={renderRow} />
       ) : (
         <tr className="more-row">
           <td colSpan={cols} className="muted">

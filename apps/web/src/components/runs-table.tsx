@@ -1,6 +1,6 @@
 "use client";
 import type { GroupBy } from "@heron/core";
-import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
@@ -84,8 +84,8 @@ export function RunsTable({
   applied?: AppliedView | null;
   /** the table's filters, sort, columns and pins, for saving as a view and for the server query */
   onViewChange?: (s: ViewState) => void;
-  /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
-  actions?: (selected: string[], clear: () => void) => ReactNode;
+  /** bulk actions over the selected run ids (run-bulk-actions.tsx); `shown`: every row the table holds (page, pinned, opened groups) */
+  actions?: (selected: string[], clear: () => void, shown: RunRow[]) => ReactNode;
 }) {
   const { pins, toggle: togglePin, set: setPins } = usePins(project);
   // pinned runs first, in pin order: the server's pinnedRows, or the page's row of a run pinned
@@ -96,6 +96,10 @@ export function RunsTable({
   }, [runs, pinnedRows, pins]);
   const rest = useMemo(() => runs.filter((r) => !pins.includes(r.id)), [runs, pins]);
   const rows = useMemo(() => [...pinnedFirst, ...rest], [pinnedFirst, rest]);
+  // rows of opened groups (folded table), newest read of each: selected there, bulk actions reach them
+  const [groupRows, setGroupRows] = useState<ReadonlyMap<string, RunRow>>(new Map());
+  const onGroupRows = useCallback((read: RunRow[]) => setGroupRows((m) => new Map([...m, ...read.map((r) => [r.id, r] as const)])), []);
+  const shown = useMemo(() => [...new Map([...groupRows, ...rows.map((r) => [r.id, r] as const)]).values()], [groupRows, rows]);
   const { configs, configKeys, allColumns, defaults } = useRunColumns(rows);
   // a view applied before the table mounts (the URL's) is its first state, so the first report is not the defaults
   const first = applied?.state;
@@ -229,7 +233,7 @@ export function RunsTable({
           <span className="muted">Select 2+ runs to compare</span>
         )}
       </div>
-      {actions?.(selected, () => setSelected([]))}
+      {actions?.(selected, () => setSelected([]), shown)}
       <p className="muted small pager" data-testid="runs-count">
         {folded && groups
           ? `${groups.total} runs in ${groups.groupCount} group${groups.groupCount === 1 ? "" : "s"}`
@@ -298,6 +302,7 @@ export function RunsTable({
                 by={by}
                 groups={groups}
                 loadGroup={loadGroup}
+                onGroupRows={onGroupRows}
                 cols={columns.length + 2}
                 renderRow={(r) => {
                   const sel = selected.indexOf(r.id);

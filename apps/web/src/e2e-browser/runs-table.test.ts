@@ -99,6 +99,12 @@ describe.skipIf(!chromiumAvailable())("runs table across pages in a real browser
     const lrCells = page.locator("tr[data-run] td:last-child");
     expect(await lrCells.allInnerTexts()).toEqual(["0.1", ...in001.map(() => "0.01")]);
     await saveScreenshot(page, "runs-table-folded-all-pages");
+    // a run selected in the group (not on the table's page) is one the bulk actions reach
+    await page.getByLabel(`select ${name(4)}`).check();
+    await page.getByLabel("bulk tag").fill("picked");
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await expect.poll(() => page.locator(`tr[data-run="${name(4)}"] .tag`).allInnerTexts(), { timeout: 10_000 }).toEqual(["picked"]);
+    expect((await t.api.run.list.query({ projectId: "paged", tag: "picked" })).map((r) => r.name)).toEqual([name(4)]);
     await page.getByRole("button", { name: "▾ 0.01" }).click();
     await expect.poll(names).toEqual([name(57)]);
     expect(pageErrors).toEqual([]);

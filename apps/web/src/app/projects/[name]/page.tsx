@@ -189,14 +189,14 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
           pinnedOutside={listed.pinnedOutsideFilters}
           groups={by && groups.data?.by === by ? groups.data : null}
           loadGroup={by ? loadGroup : undefined}
-          actions={(selected, clear) => (
+          actions={(selected, clear, shown) => (
             <RunBulkActions
               project={project}
               view={view}
-              runs={[...listed.pinnedRows, ...runs]}
+              runs={shown}
               selected={selected}
               clear={clear}
-              reload={reload}
+              reload={() => (reload(), groups.reload())}
               canManageTrash={info.data?.myRole === "maintainer"}
               total={listed.total}
             />
