@@ -56,7 +56,9 @@ export function useRunColumns(runs: RunRow[]) {
   const configKeys = useMemo(() => [...new Set([...configs.values()].flatMap((c) => Object.keys(c)))].sort(), [configs]);
   const metricKeys = useMemo(() => [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))].sort(), [runs]);
   const allColumns = useMemo<Column[]>(() => {
-    const cfg: Column[] = configKeys.map((k) => ({ id: `config:${k}`, label: k, get: (r) => configs.get(r.id)?.[k] ?? null }));
+    // a row may come from elsewhere than `runs` (an opened group of the folded table): flatten it then
+    const configOf = (r: RunRow) => configs.get(r.id) ?? flattenConfig(r.config);
+    const cfg: Column[] = configKeys.map((k) => ({ id: `config:${k}`, label: k, get: (r) => configOf(r)[k] ?? null }));
     const met: Column[] = metricKeys.flatMap((k) =>
       (["last", "min", "max"] as const).map((agg) => ({
         id: `metric:${k}:${agg}`,
@@ -72,7 +74,7 @@ export function useRunColumns(runs: RunRow[]) {
     const sumKeys = [...new Set([...summaries.values()].flatMap((v) => Object.keys(v)))].sort();
     const sum: Column[] = sumKeys.map((k) => {
       const get = (r: RunRow): Value => {
-        const v = summaries.get(r.id)?.[k];
+        const v = (summaries.get(r.id) ?? flattenConfig(r.summary))[k];
         return v === undefined ? null : Number.isFinite(Number(v)) ? Number(v) : v;
       };
       return {

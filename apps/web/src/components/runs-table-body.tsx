@@ -3,6 +3,7 @@ import { type GroupBy, groupRuns } from "@heron/core";
 import { type ReactNode, useMemo, useState } from "react";
 
 import type { RunRow } from "./run-columns";
+import { type LoadGroup, type RunGroups, ServerGroups } from "./runs-table-groups";
 
 /** rows drawn at first, and per "Show more": a 10,000-run project draws 200 rows, not 10,000 */
 export const PAGE_ROWS = 200;
@@ -26,27 +27,62 @@ function Capped({ rows, renderRow, cols }: { rows: RunRow[]; renderRow: (r: RunR
 }
 
 /**
- * The runs table's rows: all of them (200 at a time), or folded into groups (by tag, job group
- * or a config value) that expand and collapse, each with its count. A run with several tags
- * appears in each tag's group.
+ * The runs table's rows: the pinned runs first, then all of the page's (200 at a time), or
+ * folded into groups (by tag, job group or a config value) that expand and collapse, each
+ * with its count. With `groups` (run.groups) the fold covers every run the filters keep and
+ * each group reads its runs from the server (runs-table-groups.tsx); without, it folds the
+ * rows given. A run with several tags appears in each tag's group.
  */
-export function RunsTableBody({ rows, by, cols, renderRow }: { rows: RunRow[]; by: GroupBy | null; cols: number; renderRow: (r: RunRow) => ReactNode }) {
-  const groups = useMemo(() => (by ? groupRuns(rows, by) : null), [rows, by]);
+export function RunsTableBody({
+  pinned = [],
+  rows,
+  by,
+  groups,
+  loadGroup,
+  onGroupRows,
+  cols,
+  renderRow,
+}: {
+  pinned?: RunRow[];
+  rows: RunRow[];
+  by: GroupBy | null;
+  groups?: RunGroups | null;
+  loadGroup?: LoadGroup;
+  /** rows an opened group read from the server */
+  onGroupRows?: (rows: RunRow[]) => void;
+  cols: number;
+  renderRow: (r: RunRow) => ReactNode;
+}) {
+  const local = useMemo(() => (by && !loadGroup ? groupRuns(rows, by) : null), [rows, by, loadGroup]);
   const [open, setOpen] = useState<Record<string, boolean>>({});
-  if (!groups) return <Capped rows={rows} renderRow={renderRow} cols={cols} />;
+  const body = () => {
+    if (by && loadGroup)
+      return groups ? (
+        <ServerGroups groups={groups} load={loadGroup} onRows={onGroupRows} cols={cols} renderRow={renderRow} />
+      ) : (
+        <tr className="more-row">
+          <td colSpan={cols} className="muted">
+            Folding the runs…
+          </td>
+        </tr>
+      );
+    if (!local) return <Capped rows={rows} renderRow={renderRow} cols={cols} />;
+    return local.map((g) => (
+      <GroupRows
+        key={g.name}
+        name={g.name}
+        runs={g.runs}
+        open={!!open[g.name]}
+        toggle={() => setOpen((o) => ({ ...o, [g.name]: !o[g.name] }))}
+        cols={cols}
+        renderRow={renderRow}
+      />
+    ));
+  };
   return (
     <>
-      {groups.map((g) => (
-        <GroupRows
-          key={g.name}
-          name={g.name}
-          runs={g.runs}
-          open={!!open[g.name]}
-          toggle={() => setOpen((o) => ({ ...o, [g.name]: !o[g.name] }))}
-          cols={cols}
-          renderRow={renderRow}
-        />
-      ))}
+      {pinned.map(renderRow)}
+      {body()}
     </>
   );
 }

@@ -1,11 +1,12 @@
 "use client";
 import type { GroupBy } from "@heron/core";
-import { type ReactNode, useEffect, useMemo, useState } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
 
 import { colorAt } from "../lib/colors";
 import { downloadText, toCsv } from "../lib/csv";
 import { type Column, type RunRow, STATUSES, tagsOf, useRunColumns } from "./run-columns";
 import { RunsTableBody } from "./runs-table-body";
+import type { LoadGroup, RunGroups } from "./runs-table-groups";
 import type { AppliedView, ViewState } from "./saved-views";
 
 export type { RunRow } from "./run-columns";
@@ -35,7 +36,8 @@ export const serverSortable = (col: string) => /^(name|created|status|duration|g
  * One page of the project's runs, filtered, sorted and counted on the server (run.page): the
  * filters (text, status, tag, config value) and the sort are reported through `onViewChange`
  * and the parent asks for the matching page; pages of `pageSize` runs. Choose columns (config
- * values, metric last/min/max), pin runs to the top of the page, export the page as CSV, and
+ * values, metric last/min/max), pin runs to the top of every page (the parent asks run.page for
+ * them: `pinnedRows`), fold the runs into groups (run.groups), export the page as CSV, and
  * select runs to compare.
  */
 // Long because it is one table's markup — filter bar, column chooser, pager, header and rows —
@@ -53,6 +55,10 @@ export function RunsTable({
   applied,
   onViewChange,
   by = null,
+  pinnedRows = [],
+  pinnedOutside = [],
+  groups,
+  loadGroup,
 }: {
   project: string;
   /** the page's runs, in the server's order */
@@ -67,14 +73,34 @@ export function RunsTable({
   facets?: RunFacets | null;
   /** fold the rows into groups (tag, job group, config value) */
   by?: GroupBy | null;
+  /** the pinned runs, on top of every page (run.page's `pinnedRows`; not among `runs`) */
+  pinnedRows?: RunRow[];
+  /** pinned runs the filters would hide (shown, marked) */
+  pinnedOutside?: string[];
+  /** the groups of every filtered run (run.groups) and how to read one's runs; without, `by` folds the page */
+  groups?: RunGroups | null;
+  loadGroup?: LoadGroup;
   /** a saved view to apply (saved-views.tsx) */
   applied?: AppliedView | null;
   /** the table's filters, sort, columns and pins, for saving as a view and for the server query */
   onViewChange?: (s: ViewState) => void;
-  /** bulk actions over the selected run ids (run-bulk-actions.tsx) */
-  actions?: (selected: string[], clear: () => void) => ReactNode;
+  /** bulk actions over the selected run ids (run-bulk-actions.tsx); `shown`: every row the table holds (page, pinned, opened groups) */
+  actions?: (selected: string[], clear: () => void, shown: RunRow[]) => ReactNode;
 }) {
-  const { configs, configKeys, allColumns, defaults } = useRunColumns(runs);
+  const { pins, toggle: togglePin, set: setPins } = usePins(project);
+  // pinned runs first, in pin order: the server's pinnedRows, or the page's row of a run pinned
+  // a moment ago (before the next answer); the page's runs without them after
+  const pinnedFirst = useMemo(() => {
+    const known = new Map([...runs, ...pinnedRows].map((r) => [r.id, r]));
+    return pins.map((id) => known.get(id)).filter((r): r is RunRow => r !== undefined);
+  }, [runs, pinnedRows, pins]);
+  const rest = useMemo(() => runs.filter((r) => !pins.includes(r.id)), [runs, pins]);
+  const rows = useMemo(() => [...pinnedFirst, ...rest], [pinnedFirst, rest]);
+  // rows of opened groups (folded table), newest read of each: selected there, bulk actions reach them
+  const [groupRows, setGroupRows] = useState<ReadonlyMap<string, RunRow>>(new Map());
+  const onGroupRows = useCallback((read: RunRow[]) => setGroupRows((m) => new Map([...m, ...read.map((r) => [r.id, r] as const)])), []);
+  const shown = useMemo(() => [...new Map([...groupRows, ...rows.map((r) => [r.id, r] as const)]).values()], [groupRows, rows]);
+  const { configs, configKeys, allColumns, defaults } = useRunColumns(rows);
   // a view applied before the table mounts (the URL's) is its first state, so the first report is not the defaults
   const first = applied?.state;
   const [chosen, setChosen] = useState<string[] | null>(first?.columns ?? null);
@@ -89,7 +115,6 @@ export function RunsTable({
   const [sort, setSort] = useState<{ col: string; dir: 1 | -1 }>(first?.sort ?? { col: "created", dir: -1 });
   const [selected, setSelected] = useState<string[]>(first?.selected ?? []);
   const [chooserFilter, setChooserFilter] = useState("");
-  const { pins, toggle: togglePin, set: setPins } = usePins(project);
   useEffect(() => {
     if (!applied) return;
     const f = applied.state.filters ?? {};
@@ -116,9 +141,6 @@ export function RunsTable({
     return [...new Set([...configs.values()].map((c) => c[cfgKey]).filter((v): v is string => v !== undefined))].sort();
   }, [cfgKey, configs, facets]);
 
-  // filtered and sorted by the server; pinned runs of this page first
-  const rows = useMemo(() => [...runs.filter((r) => pins.includes(r.id)), ...runs.filter((r) => !pins.includes(r.id))], [runs, pins]);
-
   const toggleSort = (id: string) => serverSortable(id) && setSort((s) => (s.col === id ? { col: id, dir: s.dir === 1 ? -1 : 1 } : { col: id, dir: 1 }));
   const toggleSelect = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const toggleColumn = (id: string) => setChosen((c) => ((c ?? defaults).includes(id) ? (c ?? defaults).filter((x) => x !== id) : [...(c ?? defaults), id]));
@@ -127,6 +149,8 @@ export function RunsTable({
     downloadText(`${project}-runs.csv`, toCsv([header, ...rows.map((r) => [r.id, ...columns.map((c) => c.get(r))])]));
   };
   const filtersOn = !!(text || status || tag || (cfgKey && cfgValue));
+  const folded = !!(by && loadGroup);
+  const outside = pinnedFirst.filter((r) => pinnedOutside.includes(r.id)).length;
 
   return (
     <div>
@@ -209,11 +233,13 @@ export function RunsTable({
           <span className="muted">Select 2+ runs to compare</span>
         )}
       </div>
-      {actions?.(selected, () => setSelected([]))}
+      {actions?.(selected, () => setSelected([]), shown)}
       <p className="muted small pager" data-testid="runs-count">
-        {runs.length ? `${offset + 1}–${offset + runs.length}` : "0"} of {total} runs
-        {pins.length ? ` · ${pins.filter((p) => runs.some((r) => r.id === p)).length} pinned on this page` : ""}
-        {total > runs.length && (
+        {folded && groups
+          ? `${groups.total} runs in ${groups.groupCount} group${groups.groupCount === 1 ? "" : "s"}`
+          : `${runs.length ? `${offset + 1}–${offset + runs.length}` : "0"} of ${total} runs`}
+        {pinnedFirst.length ? ` · ${pinnedFirst.length} pinned on every page${outside ? ` (${outside} outside the filters)` : ""}` : ""}
+        {!folded && total > runs.length && (
           <>
             {" "}
             <button className="link" disabled={offset === 0} onClick={() => onPage?.(Math.max(0, offset - pageSize))} data-testid="page-prev">
@@ -224,7 +250,7 @@ export function RunsTable({
             </button>
           </>
         )}{" "}
-        {onPageSize && (
+        {onPageSize && !folded && (
           <select aria-label="runs per page" value={pageSize} onChange={(e) => onPageSize(Number(e.target.value))}>
             {PAGE_SIZES.map((n) => (
               <option key={n} value={n}>
@@ -271,13 +297,23 @@ export function RunsTable({
             </thead>
             <tbody>
               <RunsTableBody
-                rows={rows}
+                pinned={pinnedFirst}
+                rows={rest}
                 by={by}
+                groups={groups}
+                loadGroup={loadGroup}
+                onGroupRows={onGroupRows}
                 cols={columns.length + 2}
                 renderRow={(r) => {
                   const sel = selected.indexOf(r.id);
                   return (
-                    <tr key={r.id} data-run={r.name} className={pins.includes(r.id) ? "pinned" : undefined}>
+                    <tr
+                      key={r.id}
+                      data-run={r.name}
+                      className={pins.includes(r.id) ? "pinned" : undefined}
+                      data-outside={pinnedOutside.includes(r.id) || undefined}
+                      title={pinnedOutside.includes(r.id) ? "pinned: shown although the filters leave it out" : undefined}
+                    >
                       <td>
                         <input type="checkbox" aria-label={`select ${r.name}`} checked={sel >= 0} onChange={() => toggleSelect(r.id)} />
                         {sel >= 0 && <i className="swatch" style={{ background: colorAt(sel) }} />}

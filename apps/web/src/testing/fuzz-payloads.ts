@@ -52,8 +52,14 @@ export function procedureBases(ids: FuzzIds): Record<string, unknown[]> {
     "run.page": [
       { projectId: kp, limit: 10, offset: 0, search: "loss lr=0.1", tag: "a", status: "finished", sort: { col: "config:lr", dir: -1 } },
       { projectId: kp, view: "all", config: [{ key: "opt.lr", op: "gte", value: "0.01" }], sort: { col: "metric:loss:last", dir: 1 } },
+      { projectId: kp, pinned: [kr, "fuzz-missing-run"], inGroup: { by: "config:lr", value: "0.1" } },
+      { projectId: kp, pinned: [kr], inGroup: { by: "tag", value: null } },
     ],
     "run.facets": [{ projectId: kp }, { projectId: kp, view: "trash" }],
+    "run.groups": [
+      { projectId: kp, by: "config:opt.lr", search: "loss", tag: "a", status: "finished" },
+      { projectId: kp, by: "tag", view: "all", config: [{ key: "lr", op: "eq", value: "0.1" }] },
+    ],
     "run.get": [{ runId: kr }],
     "run.logs": [{ runId: kr, afterId: 0, limit: 10, search: "loss" }],
     "run.texts": [{ runId: kr, key: "samples", afterStep: 0, limit: 10 }],

@@ -110,6 +110,7 @@ describe("policy table", () => {
       "run.list": { projectId: ids.project },
       "run.page": { projectId: ids.project, limit: 5 },
       "run.facets": { projectId: ids.project },
+      "run.groups": { projectId: ids.project, by: "tag" },
       "run.get": { runId: ids.runId },
       "run.logs": { runId: ids.runId },
       "run.texts": { runId: ids.runId },

@@ -57,6 +57,7 @@ export const PROCEDURE_POLICY: Record<string, Rule> = {
   "run.list": read("viewer", "project"),
   "run.page": read("viewer", "project"),
   "run.facets": read("viewer", "project"),
+  "run.groups": read("viewer", "project"),
   // a trashed run (its page, charts, logs …) reads as "not found" below TRASH_ROLE, the role
   // that may restore it (the run page then offers "Restore"), see authorize.ts
   "run.get": read("viewer", "run"),

@@ -2,6 +2,7 @@ import { IdSchema, MetricKeySchema, StepSchema } from "@heron/core";
 import { z } from "zod";
 
 import { forkRun, RunForkInputSchema } from "../services/run-fork";
+import { runGroups, RunGroupsSchema } from "../services/run-groups";
 import {
   emptyTrash,
   moveRuns,
@@ -45,12 +46,23 @@ export const runRouter = router({
    * offset, limit}` (runs shaped as run.list's). `limit`: 1 … 500 (default 100); `sort.col`:
    * name, created, status, duration, group, host, config:<key>, summary:<key>,
    * metric:<key>:last|min|max; `search`: words matched in name/id/group/host/tags/config, or
-   * `key=value`; `config`: [{key, op: eq|ne|gt|gte|lt|lte, value}].
+   * `key=value`; `config`: [{key, op: eq|ne|gt|gte|lt|lte, value}]; `pinned`: up to 100 run ids
+   * answered apart as `pinnedRows` on every page (`pinnedOutsideFilters`: those the filters
+   * would hide); `inGroup: {by, value}`: one group of run.groups.
    */
   page: authedProcedure.input(RunPageSchema).query(async ({ ctx, input }) => {
     const project = await ctx.services.projects.get(input.projectId);
     const { projectId: _, ...query } = input;
     return queryRuns(ctx.services, project.id, query);
+  }),
+  /**
+   * The folded table: `{by, groups: [{value, label, count}], groupCount, total}` over every run
+   * the filters keep (at most 200 groups, newest first); run.page's `inGroup` opens one.
+   */
+  groups: authedProcedure.input(RunGroupsSchema).query(async ({ ctx, input }) => {
+    const project = await ctx.services.projects.get(input.projectId);
+    const { projectId: _, ...query } = input;
+    return runGroups(ctx.services, project.id, query);
   }),
   /** what the runs table filters and groups on: the project's tags, config keys (with values) and metric keys */
   facets: authedProcedure

@@ -1,15 +1,17 @@
 import { type MetricPoint, PROTOCOL_VERSION } from "@heron/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { createApi, startTestServer, type TestServer } from "../../testing/harness";
+import { createApi, postgresAvailable, type Provider, startTestServer, type TestServer } from "../../testing/harness";
 import { addTeamMember } from "../../testing/team";
 
-/** metric.groupedSeries over tRPC, on SQLite: runs grouped by a config value, a tag or a job group. */
-describe("grouped series", () => {
+const pgOk = await postgresAvailable();
+
+/** metric.groupedSeries over tRPC, on SQLite and PostgreSQL: runs grouped by a config value, a tag or a job group. */
+function suite(provider: Provider) {
   let t: TestServer;
   const ids: Record<string, string> = {};
   beforeAll(async () => {
-    t = await startTestServer("sqlite");
+    t = await startTestServer(provider);
     const s = t.server.services;
     // loss = offset + step/1000 for steps 0..n-1: group means and bands are easy to predict
     const seed = async (name: string, lr: number, offset: number, n: number, tags: string[]) => {
@@ -140,4 +142,7 @@ describe("grouped series", () => {
     await expect(viewer.metric.groupedSeries.query({ projectId: "grouped", runIds: [ids.b1!], key: "loss", by: "group" })).rejects.toThrow(/not found/);
     await t.api.run.restore.mutate({ runIds: [ids.b1!] });
   });
-});
+}
+
+describe("grouped series on SQLite", () => suite("sqlite"));
+describe.skipIf(!pgOk)("grouped series on PostgreSQL", () => suite("postgres"));

@@ -1,9 +1,10 @@
-import { MetricKeySchema } from "@heron/core";
+import { IdSchema, MetricKeySchema } from "@heron/core";
 import type { Database, MetricsStore } from "@heron/db";
 import { z } from "zod";
 
 import { flattenConfig } from "../../lib/flatten";
 import { type RunListView, RunListViewSchema } from "./run-management";
+import { inGroupTest, jsonAt, JsonKeySchema, rows, type Sql, sqlBuilder, sqlitePath, TableGroupBySchema, text, viewTest } from "./run-sql";
 
 /**
  * The runs table on the server: filter (view, tag, status, text, config values), sort (name,
@@ -16,37 +17,12 @@ import { type RunListView, RunListViewSchema } from "./run-management";
  * the row's JSON: json_extract / json_each on SQLite, #> / @> on PostgreSQL), a LEFT JOIN on
  * "MetricSeries" by its primary key (runId, key) when the sort is a metric, and a count(*) of
  * the same WHERE. Measured at 10,000 runs in run-query.test.ts' timing line and bench/README.md.
+ * Pinned runs are one more lookup by primary key, left out of the page and count queries
+ * (`id NOT IN (…)`); the folded table's groups are run-groups.ts'.
  */
 
 /** the largest page run.page answers (run.list keeps its own 5,000) */
 export const RUN_PAGE_MAX = 500;
-
-/** a character below U+0020 (tabs and newlines too when `strict`) */
-function hasControl(s: string, strict: boolean): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 && (strict || (c !== 0x09 && c !== 0x0a))) return true;
-  }
-  return false;
-}
-
-/**
- * A config (or summary) key as the table names it: nested keys joined by "." (lib/flatten.ts).
- * No quote, backslash or control character: each segment goes into a JSON path.
- */
-const JsonKeySchema = z
-  .string()
-  .min(1, "a config key must not be empty")
-  .max(200, "a config key is longer than 200 characters")
-  .refine((k) => !k.includes('"') && !k.includes("\\") && !hasControl(k, true), "a config key must not contain quotes, backslashes or control characters")
-  .refine((k) => k.split(".").every((s) => s.length > 0), "a config key must not have an empty segment (a..b)");
-
-/** free text from the table: no control characters (PostgreSQL refuses NUL in text) */
-const text = (what: string, max: number) =>
-  z
-    .string()
-    .max(max, `${what} is longer than ${max} characters`)
-    .refine((v) => !hasControl(v, false), `${what} must not contain control characters`);
 
 const BASE_SORTS = ["name", "created", "status", "duration", "group", "host"] as const;
 type Sort =
@@ -102,33 +78,26 @@ export const RunQueryFields = {
   offset: z.number().int().min(0).max(1_000_000, "offset is larger than 1,000,000").optional(),
 };
 
+/** the most runs run.page pins to the top of every page */
+export const PINNED_MAX = 100;
+
+/** one group of the folded table (run.groups): `value` as run.groups names it, null for "(none)" */
+export const InGroupSchema = z.object({ by: TableGroupBySchema, value: text("a group value", 1000).nullable() });
+
 export const RunPageSchema = z.object({
   projectId: z.string().min(1),
   ...RunQueryFields,
   limit: z.number().int().min(1, "limit must be at least 1").max(RUN_PAGE_MAX, `limit must be at most ${RUN_PAGE_MAX} (a page of the runs table)`).optional(),
+  /**
+   * Run ids answered apart, as `pinnedRows`, on every page and left out of the pages; ids of
+   * another project, of trashed runs or outside `view` are ignored. The filters do not hide
+   * them (`pinnedOutsideFilters` names those they would).
+   */
+  pinned: z.array(IdSchema).max(PINNED_MAX, `at most ${PINNED_MAX} pinned runs`).optional(),
+  /** only the runs of one group of the folded table */
+  inGroup: InGroupSchema.optional(),
 });
 export type RunQuery = Omit<z.infer<typeof RunPageSchema>, "projectId">;
-
-type Sql = { provider: "sqlite" | "postgres"; params: unknown[]; p(v: unknown): string };
-
-function sqlBuilder(provider: "sqlite" | "postgres"): Sql {
-  const params: unknown[] = [];
-  return {
-    provider,
-    params,
-    p(v) {
-      params.push(v);
-      return provider === "postgres" ? `$${params.length}` : "?";
-    },
-  };
-}
-
-/** the JSON path of a dotted key: `$."a"."b"` (SQLite) or a text[] parameter (PostgreSQL) */
-function jsonAt(q: Sql, column: string, key: string, asText = false): string {
-  const parts = key.split(".");
-  if (q.provider === "postgres") return `${column} ${asText ? "#>>" : "#>"} ${q.p(parts)}::text[]`;
-  return `${asText ? "json_extract" : ""}(${column}${asText ? ", " : " -> "}${q.p("$" + parts.map((s) => `."${s}"`).join(""))})`;
-}
 
 /** LIKE pattern for a literal substring */
 const likeOf = (s: string) => `%${s.toLowerCase().replace(/[\\%_]/g, (c) => "\\" + c)}%`;
@@ -162,13 +131,7 @@ function configTest(q: Sql, f: ConfigFilter): string {
   const num =
     q.provider === "postgres"
       ? `CASE WHEN jsonb_typeof(${jsonAt(q, col, f.key)}) = 'number' THEN (${jsonAt(q, col, f.key, true)})::float8 END`
-      : `CASE WHEN json_type(${col}, ${q.p(
-          "$" +
-            f.key
-              .split(".")
-              .map((s) => `."${s}"`)
-              .join(""),
-        )}) IN ('integer', 'real') THEN ${jsonAt(q, col, f.key, true)} END`;
+      : `CASE WHEN json_type(${col}, ${q.p(sqlitePath(f.key))}) IN ('integer', 'real') THEN ${jsonAt(q, col, f.key, true)} END`;
   return `${num} ${op} ${q.p(n)}`;
 }
 
@@ -189,14 +152,8 @@ function searchTest(q: Sql, word: string): string {
   return `(${fields.map((f) => `lower(${f}) LIKE ${q.p(like)} ESCAPE '\\'`).join(" OR ")})`;
 }
 
-function viewTest(view: RunListView = "active"): string {
-  if (view === "trash") return `r."deletedAt" IS NOT NULL`;
-  if (view === "archived") return `r."deletedAt" IS NULL AND r."archivedAt" IS NOT NULL`;
-  if (view === "all") return `r."deletedAt" IS NULL`;
-  return `r."deletedAt" IS NULL AND r."archivedAt" IS NULL`;
-}
-
-function whereOf(q: Sql, projectId: string, input: RunQuery): string {
+/** the filters' SQL test (view, status, tag, config, search words, group), parameters added to `q` */
+export function whereOf(q: Sql, projectId: string, input: RunQuery): string {
   const parts = [`r."projectId" = ${q.p(projectId)}`, viewTest(input.view)];
   if (input.status) parts.push(`r."status" = ${q.p(input.status)}`);
   if (input.tag)
@@ -206,6 +163,7 @@ function whereOf(q: Sql, projectId: string, input: RunQuery): string {
         : `EXISTS (SELECT 1 FROM json_each(r."tags") t WHERE t."value" = ${q.p(input.tag)})`,
     );
   for (const f of input.config ?? []) parts.push(configTest(q, f));
+  if (input.inGroup) parts.push(inGroupTest(q, input.inGroup.by, input.inGroup.value));
   for (const word of (input.search ?? "").trim().split(/\s+/).filter(Boolean).slice(0, 10)) parts.push(searchTest(q, word));
   return parts.join(" AND ");
 }
@@ -232,37 +190,14 @@ function orderOf(q: Sql, sort: Sort, dir: 1 | -1): string {
   return `${expr} ${d} NULLS LAST, ${tail}`;
 }
 
-async function rows<T>(db: Database, sql: string, params: unknown[]): Promise<T[]> {
-  if (db.provider === "postgres") return (await db.pool.query(sql, params)).rows as T[];
-  return db.sqlite.prepare(sql).all(...(params as (string | number)[])) as T[];
-}
+type Deps = { db: Database; metrics: MetricsStore };
 
-/**
- * One page of a project's runs (`projectId`: its id) as run.list shapes them, with the total
- * that match. Also run.list's engine (its `limit` may reach 5,000).
- */
-export async function queryRuns(deps: { db: Database; metrics: MetricsStore }, projectId: string, input: RunQuery) {
-  const { db, metrics } = deps;
-  const limit = input.limit ?? 100;
-  const offset = input.offset ?? 0;
-  const sort = input.sort
-    ? (parseSortColumn(input.sort.col) ?? { kind: "base" as const, col: "created" as const })
-    : { kind: "base" as const, col: "created" as const };
-  const dir = input.sort ? input.sort.dir : -1;
-
-  // parameters in the order they appear in the text (SQLite's `?`): join, where, order, page
-  const q = sqlBuilder(db.provider);
-  const join = joinOf(q, sort);
-  const where = whereOf(q, projectId, input);
-  const order = orderOf(q, sort, dir);
-  const pageSql = `SELECT r."id" AS "id" FROM "Run" r ${join} WHERE ${where} ORDER BY ${order} LIMIT ${q.p(limit)} OFFSET ${q.p(offset)}`;
-  const c = sqlBuilder(db.provider);
-  const countSql = `SELECT count(*) AS "n" FROM "Run" r WHERE ${whereOf(c, projectId, input)}`;
-  const [ids, counted] = await Promise.all([rows<{ id: string }>(db, pageSql, q.params), rows<{ n: number | string | bigint }>(db, countSql, c.params)]);
-  const pageIds = ids.map((r) => r.id);
-  const [full, summaries] = await Promise.all([db.prisma.run.findMany({ where: { id: { in: pageIds } } }), metrics.summaries(pageIds)]);
+/** the runs of these ids (in this order) as run.list shapes them: with a duration and their metric summaries */
+async function readRows(deps: Deps, ids: string[]) {
+  if (!ids.length) return [];
+  const [full, summaries] = await Promise.all([deps.db.prisma.run.findMany({ where: { id: { in: ids } } }), deps.metrics.summaries(ids)]);
   const byId = new Map(full.map((r) => [r.id, r]));
-  const runs = pageIds
+  return ids
     .map((id) => byId.get(id))
     .filter((r) => r !== undefined)
     .map((r) => ({
@@ -270,7 +205,66 @@ export async function queryRuns(deps: { db: Database; metrics: MetricsStore }, p
       durationMs: (r.finishedAt ?? r.heartbeatAt ?? r.updatedAt).getTime() - r.createdAt.getTime(),
       metrics: summaries[r.id] ?? {},
     }));
-  return { runs, total: Number(counted[0]?.n ?? 0), offset, limit };
+}
+
+/**
+ * Which of the pinned ids are runs of the project in the view (a trashed run is never pinned),
+ * and whether the filters would keep each: pinned runs stay on top whatever the filters (as in
+ * W&B), and the table marks those the filters leave out. One lookup by primary key.
+ */
+async function pinnedMatches(db: Database, projectId: string, input: RunQuery, pinned: string[]) {
+  if (!pinned.length) return [];
+  // parameters in text order: the filters' test (in the SELECT) first
+  const q = sqlBuilder(db.provider);
+  const matches = whereOf(q, projectId, input);
+  const sql = `SELECT r."id" AS "id", CASE WHEN ${matches} THEN 1 ELSE 0 END AS "matches" FROM "Run" r WHERE r."projectId" = ${q.p(projectId)} AND ${viewTest(input.view)} AND r."deletedAt" IS NULL AND r."id" IN (${pinned.map((id) => q.p(id)).join(", ")})`;
+  const found = new Map((await rows<{ id: string; matches: number | string }>(db, sql, q.params)).map((r) => [r.id, Number(r.matches) === 1]));
+  return pinned.filter((id) => found.has(id)).map((id) => ({ id, matches: found.get(id)! }));
+}
+
+/**
+ * One page of a project's runs (`projectId`: its id) as run.list shapes them, with the total
+ * that match, and the pinned runs apart (`pinnedRows`, in pin order; left out of the pages and
+ * of `total`, so paging walks the other runs exactly once). Also run.list's engine (its
+ * `limit` may reach 5,000).
+ */
+export async function queryRuns(deps: Deps, projectId: string, input: RunQuery) {
+  const { db } = deps;
+  const limit = input.limit ?? 100;
+  const offset = input.offset ?? 0;
+  const sort = input.sort
+    ? (parseSortColumn(input.sort.col) ?? { kind: "base" as const, col: "created" as const })
+    : { kind: "base" as const, col: "created" as const };
+  const dir = input.sort ? input.sort.dir : -1;
+  // nothing is pinned in the trash (a pinned id there is a run in the trash, never shown on top)
+  const pinned = input.view === "trash" ? [] : [...new Set(input.pinned ?? [])];
+  const notPinned = (s: Sql) => (pinned.length ? ` AND r."id" NOT IN (${pinned.map((id) => s.p(id)).join(", ")})` : "");
+
+  // parameters in the order they appear in the text (SQLite's `?`): join, where, order, page
+  const q = sqlBuilder(db.provider);
+  const join = joinOf(q, sort);
+  const where = whereOf(q, projectId, input) + notPinned(q);
+  const order = orderOf(q, sort, dir);
+  const pageSql = `SELECT r."id" AS "id" FROM "Run" r ${join} WHERE ${where} ORDER BY ${order} LIMIT ${q.p(limit)} OFFSET ${q.p(offset)}`;
+  const c = sqlBuilder(db.provider);
+  const countSql = `SELECT count(*) AS "n" FROM "Run" r WHERE ${whereOf(c, projectId, input) + notPinned(c)}`;
+  const [ids, counted, pins] = await Promise.all([
+    rows<{ id: string }>(db, pageSql, q.params),
+    rows<{ n: number | string | bigint }>(db, countSql, c.params),
+    pinnedMatches(db, projectId, input, pinned),
+  ]);
+  const [runs, pinnedRows] = await Promise.all([
+    readRows(
+      deps,
+      ids.map((r) => r.id),
+    ),
+    readRows(
+      deps,
+      pins.map((p) => p.id),
+    ),
+  ]);
+  const pinnedOutsideFilters = pins.filter((p) => !p.matches).map((p) => p.id);
+  return { runs, total: Number(counted[0]?.n ?? 0), offset, limit, pinnedRows, pinnedOutsideFilters };
 }
 
 /** how many of the newest runs the facets read for config and metric keys */

@@ -48,16 +48,19 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
     sort,
   };
   const queryKey = JSON.stringify(query);
-  // a new filter or sort starts at the first page
+  // a new filter or sort starts at the first page (pinning a run does not)
   useEffect(() => setOffset(0), [queryKey, pageSize]);
+  // pinned runs come back apart on every page (run.page's pinnedRows), whatever the page and sort
+  const pinned = (table.pinned ?? []).slice(0, 100);
+  const pinnedKey = pinned.join(",");
   const {
     data: listed,
     error,
     reload,
   } = useQuery(
     // nothing before the URL is read: a linked filter is the first query, not a second one
-    () => (linked === null ? Promise.resolve(null) : api.run.page.query({ ...query, offset, limit: pageSize })),
-    [queryKey, offset, pageSize, linked === null],
+    () => (linked === null ? Promise.resolve(null) : api.run.page.query({ ...query, offset, limit: pageSize, pinned })),
+    [queryKey, offset, pageSize, pinnedKey, linked === null],
     3000,
   );
   const runs = listed?.runs ?? null;
@@ -70,6 +73,19 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
   const configKeys = facets.data?.configKeys.map((k) => k.key) ?? [];
   const [applied, setApplied] = useState<AppliedView | null>(null);
   const [by, setBy] = useState<GroupBy | null>(null);
+  // folded: the groups of every filtered run (run.groups); a group opened reads its runs page by page
+  const { sort: _sort, ...filters } = query;
+  const groups = useQuery(
+    () => (by && linked !== null ? api.run.groups.query({ ...filters, by }) : Promise.resolve(null)),
+    [queryKey, by, linked === null],
+    3000,
+  );
+  const loadGroup = useCallback(
+    (value: string | null, at: number, limit: number) =>
+      by ? api.run.page.query({ ...query, inGroup: { by, value }, offset: at, limit }) : Promise.resolve({ runs: [], total: 0 }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `query` is read through queryKey
+    [queryKey, by],
+  );
   // the whole view lives in the URL: the table's part here, grouping and chart settings in the
   // charts page's parameters (the Charts link carries them); read after mount, like the run page
   const [urlSearch, setSearch] = useState("");
@@ -169,14 +185,18 @@ export default function ProjectPage({ params }: { params: Promise<{ name: string
           applied={applied}
           onViewChange={onTable}
           by={by}
-          actions={(selected, clear) => (
+          pinnedRows={listed.pinnedRows}
+          pinnedOutside={listed.pinnedOutsideFilters}
+          groups={by && groups.data?.by === by ? groups.data : null}
+          loadGroup={by ? loadGroup : undefined}
+          actions={(selected, clear, shown) => (
             <RunBulkActions
               project={project}
               view={view}
-              runs={runs}
+              runs={shown}
               selected={selected}
               clear={clear}
-              reload={reload}
+              reload={() => (reload(), groups.reload())}
               canManageTrash={info.data?.myRole === "maintainer"}
               total={listed.total}
             />
