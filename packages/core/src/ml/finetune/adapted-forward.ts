@@ -7,6 +7,7 @@ import type * as tf from "@tensorflow/tfjs";
 
 import type { Dataset, Split } from "../datasets";
 import { effectiveWeight, type LoraAdapter } from "../lora/lora";
+import { crossEntropy } from "../losses";
 import type { ForwardOptions } from "../models/layers";
 import type { ForwardResult, ReferenceModel } from "../models/reference-models";
 import { evaluate } from "../train-loop";
@@ -26,6 +27,21 @@ export function forwardWithAdapters(model: ReferenceModel, x: tf.Tensor4D, o: Fo
   } finally {
     for (const [k, w] of saved) model.params.set(k, w);
   }
+}
+
+/**
+ * A training micro-batch's (or its `rows` shard's) cross-entropy with the adapters: the one loss
+ * of image fine-tuning, on one thread and on every data-parallel replica (parallel/replica.ts)
+ */
+export function finetuneImageLoss(
+  model: ReferenceModel,
+  adapters: Map<string, LoraAdapter> | undefined,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  seed: number,
+  rows?: ForwardOptions["rows"],
+): tf.Scalar {
+  return crossEntropy(forwardWithAdapters(model, x, { training: true, seed, rows }, adapters).logits, y);
 }
 
 /** test-split loss and accuracy of base + adapters */

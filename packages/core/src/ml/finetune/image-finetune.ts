@@ -6,6 +6,8 @@
  * per epoch. The fine-tuning stage steps like the text one (schedule.ts: warmup + linear
  * decay, clip 1.0, loss averaged over the log interval), accumulates gradients over
  * `gradAccumulation` micro-batches, checkpoints every `saveEvery` steps and resumes mid-epoch.
+ * Both stages run data-parallel on the CPU backends (`threads`, chosen like a train job's from
+ * the model's forward work per sample); the base's pre-training logs its own choice.
  */
 import { join } from "node:path";
 
@@ -19,6 +21,7 @@ import { loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
+import { forwardMacs, resolveThreads } from "../parallel/threads";
 import { hash32 } from "../rng";
 import { type EvalResult } from "../train-loop";
 import { evalWith } from "./adapted-forward";
@@ -46,7 +49,8 @@ const limit = (s: Split, max?: number): Split =>
   max && max < s.count ? { images: s.images.subarray(0, (s.images.length / s.count) * max), labels: s.labels.subarray(0, max), count: max } : s;
 
 /** stage 1: pre-trained here (once per job, checkpointed under <dir>/base) or a finished run's checkpoint */
-async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, seed: number, fastConv: boolean): Promise<ReferenceModel> {
+async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, seed: number, backend: string): Promise<ReferenceModel> {
+  const fastConv = backend === "wasm" || backend === "cpu";
   if ("pretrain" in spec.base) {
     const p = ImagePretrainSchema.parse(spec.base.pretrain);
     const pds = loadDataset(p.dataset, { warn: ctx.warn });
@@ -58,6 +62,8 @@ async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, s
     else {
       const split = limit(filterClasses(pds.train, p.classes), p.maxTrainSamples);
       ctx.info(`base: pre-training ${p.model} on ${p.dataset}${p.classes ? ` classes ${p.classes.join(",")}` : ""} (${split.count} samples)`);
+      const threads = resolveThreads(spec.threads, { backend, batchSize: Math.min(p.batchSize, split.count), macsPerSample: forwardMacs(model.layers) });
+      ctx.info(`base: ${threads.reason}`);
       const opt = new Optimizer(adam, model.params);
       try {
         await trainCE(model, model.params, opt, pds, split, {
@@ -67,6 +73,7 @@ async function loadImageBase(spec: FinetuneSpec, ctx: JobContext, ds: Dataset, s
           seed,
           stream: "pretrain",
           ctx,
+          parallel: { threads: threads.threads, backend },
           afterStep: (r, info) => info.step % spec.logEvery === 0 && ctx.log({ "pretrain/loss": r.loss }, info.step),
         });
       } finally {
@@ -119,16 +126,21 @@ function selectTrainable(model: ReferenceModel, ds: Dataset, spec: FinetuneSpec,
 // before, the shared loop with checkpoints and resume, merge and export.
 export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, backendName: string): Promise<JobResult> {
   const seed = spec.seed ?? 0;
-  const fastConv = backendName === "wasm" || backendName === "cpu";
   const ds = loadDataset(spec.dataset!, { cifarPath: spec.cifarPath, warn: ctx.warn });
   const train = limit(filterClasses(ds.train, spec.classes), spec.maxTrainSamples);
   const test = limit(filterClasses(ds.test, spec.classes), spec.maxTestSamples);
   if (!train.count) throw new Error(`classes: dataset ${ds.name} has no training sample of classes ${spec.classes?.join(", ")}`);
 
-  const model = await loadImageBase(spec, ctx, ds, seed, fastConv);
+  const model = await loadImageBase(spec, ctx, ds, seed, backendName);
   const { adapters, trainable: byMethod } = selectTrainable(model, ds, spec, seed);
   const { trainable, plan, share } = chooseTrainable(model.params, adapters, byMethod, spec, ctx);
   const trainableCount = plan.trainableCount;
+  const threads = resolveThreads(spec.threads, {
+    backend: backendName,
+    batchSize: Math.min(spec.batchSize, train.count),
+    macsPerSample: forwardMacs(model.layers),
+  });
+  ctx.info(threads.reason);
 
   const opt = new Optimizer(adam, trainable);
   const sched = finetuneSchedule(spec, ceStepsPerEpoch(train.count, spec.batchSize, spec.gradAccumulation) * spec.epochs);
@@ -143,6 +155,7 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
       gradAccumulation: spec.gradAccumulation,
       seed,
       stream: "finetune",
+      parallel: { threads: threads.threads, backend: backendName },
       lrAt: sched.lrAt,
       clipGradNorm: sched.clipGradNorm,
       adapters,
@@ -160,13 +173,16 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
           model: model.name,
           weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
           optimizer: opt.getState(),
-          extra: { kind: "finetune-image", accuracyBefore: before?.accuracy, lossBefore: before?.loss },
+          extra: { kind: "finetune-image", accuracyBefore: before?.accuracy, lossBefore: before?.loss, threads: threads.threads },
         }),
         restore: async (ck: CheckpointState) => {
           if (ck.extra?.kind !== "finetune-image" || ck.extra.merged === true || ck.model !== model.name) return false;
           model.setWeights(ck.weights);
           if (adapters) setAdapterWeights(adapters, ck.weights);
           opt.setState(ck.optimizer);
+          const was = typeof ck.extra.threads === "number" ? ck.extra.threads : 1;
+          if (was !== threads.threads)
+            ctx.info(`resuming on ${threads.threads} thread(s) from a checkpoint written on ${was}: steps agree up to float summation order, not bit for bit`);
           // the accuracy before fine-tuning is the base model's: a resumed attempt cannot measure it again
           if (typeof ck.extra.accuracyBefore === "number")
             before = { accuracy: ck.extra.accuracyBefore, loss: Number(ck.extra.lossBefore ?? NaN), count: test.count };
@@ -210,6 +226,7 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
       param_count: model.paramCount,
       trainable_params: trainableCount,
       trainable_share: share,
+      threads: threads.threads,
       accuracy_before: before!.accuracy,
       test_accuracy: (result.last ?? before!).accuracy,
       steps: result.step,

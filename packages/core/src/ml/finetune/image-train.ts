@@ -3,16 +3,19 @@
  * LoRA adapters) through the shared loop: gradient accumulation over micro-batches, the
  * caller's lr per step and clip, and — when the caller passes checkpoints — saves every N
  * steps and exact mid-epoch resume (data order and dropout are functions of seed, epoch and
- * position, see ../train-loop.ts).
+ * position, see ../train-loop.ts). With `parallel.threads` > 1 each micro-batch's gradients come from
+ * data-parallel replicas (../parallel/grad-pool.ts) with the same loss, rows and dropout
+ * masks, and this thread applies the one optimizer step as before.
  */
 import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext } from "../../jobs/job-context";
 import { Batcher, type Dataset, type Split } from "../datasets";
 import type { LoraAdapter } from "../lora/lora";
-import { crossEntropy } from "../losses";
 import type { ReferenceModel } from "../models/reference-models";
 import type { Optimizer } from "../optim";
+import { GradPool } from "../parallel/grad-pool";
+import { adapterShapes } from "../parallel/replica";
 import { hash32 } from "../rng";
 import {
   type EvalResult,
@@ -24,8 +27,9 @@ import {
   type StepOutcome,
   type TrainLoopResult,
 } from "../train-loop";
-import { forwardWithAdapters } from "./adapted-forward";
-import { type MicroBatch, optimizerStep } from "./step";
+import { finetuneImageLoss } from "./adapted-forward";
+import { applyGradients, type MicroBatch, optimizerStep } from "./step";
+import { adapterVariables } from "./trainable";
 
 export type CeTrainOptions = {
   ctx: JobContext;
@@ -44,6 +48,8 @@ export type CeTrainOptions = {
   describeEpoch?: (epoch: number, ev: EvalResult) => string;
   onStart?: (from: LoopPosition) => void;
   afterStep?: (r: StepOutcome, info: StepInfo) => void;
+  /** data-parallel replicas: resolveThreads' choice and the backend each replica selects (threads 1 or absent: this thread alone) */
+  parallel?: { threads: number; backend: string };
 };
 
 /** optimizer steps per epoch: ⌈⌈N / batch⌉ / accumulation⌉ */
@@ -51,7 +57,7 @@ export function ceStepsPerEpoch(samples: number, batchSize: number, accumulation
   return Math.ceil(Math.ceil(samples / Math.min(batchSize, samples)) / accumulation);
 }
 
-export function trainCE(
+export async function trainCE(
   model: ReferenceModel,
   params: Map<string, tf.Variable>,
   opt: Optimizer,
@@ -65,11 +71,15 @@ export function trainCE(
   const microPerEpoch = Math.ceil(N / bs);
   const batcher = new Batcher(ds, bs);
   const [h, w, c] = ds.inputShape;
-  /** one optimizer step over `accum` micro-batches of the epoch's order, each weighted by its share of the step's samples */
-  const runStep = (epoch: number, s: number, order: Uint32Array, step: number): StepOutcome => {
+  /** the micro-batches of step `s`: [first, last) and the samples they hold */
+  const microsOf = (s: number) => {
     const first = s * accum;
     const last = Math.min(first + accum, microPerEpoch);
-    const inStep = Math.min(last * bs, N) - first * bs;
+    return { first, last, inStep: Math.min(last * bs, N) - first * bs };
+  };
+  /** one optimizer step over `accum` micro-batches of the epoch's order, each weighted by its share of the step's samples */
+  const runStep = (epoch: number, s: number, order: Uint32Array, step: number): StepOutcome => {
+    const { first, last, inStep } = microsOf(s);
     const micros: MicroBatch[] = [];
     const tensors: tf.Tensor[] = [];
     for (let m = first; m < last; m++) {
@@ -84,7 +94,7 @@ export function trainCE(
       const seed = hash32(o.seed, o.stream, epoch, start);
       micros.push({
         weight: n / inStep,
-        loss: () => ({ loss: crossEntropy(forwardWithAdapters(model, xt, { training: true, seed }, o.adapters).logits, yt) }),
+        loss: () => ({ loss: finetuneImageLoss(model, o.adapters, xt, yt, seed) }),
       });
     }
     const lr = o.lrAt(step);
@@ -92,19 +102,59 @@ export function trainCE(
     tf.dispose(tensors);
     return { ...r, lr, samples: inStep };
   };
-  return runTrainLoop({
-    ctx: o.ctx,
-    epochs: o.epochs,
-    stepsPerEpoch: Math.ceil(microPerEpoch / accum),
-    samples: N,
-    seed: o.seed,
-    shuffleStream: o.stream,
-    runStep,
-    cadence: o.cadence,
-    checkpoints: o.checkpoints,
-    evaluate: o.evaluate,
-    describeEpoch: o.describeEpoch,
-    onStart: o.onStart,
-    afterStep: o.afterStep,
-  });
+  const pool =
+    o.parallel && o.parallel.threads > 1
+      ? await GradPool.start({
+          threads: o.parallel.threads,
+          task: { kind: "finetune-image", adapters: adapterShapes(o.adapters) },
+          model,
+          params: new Map([...model.params, ...adapterVariables(o.adapters)]),
+          adapters: o.adapters,
+          trainable: params,
+          maxBatch: bs,
+          backend: o.parallel.backend,
+        })
+      : undefined;
+  /** runStep's data-parallel twin: the same micro-batches, seeds and weights, summed in the same order */
+  const runPoolStep = async (epoch: number, s: number, order: Uint32Array, step: number): Promise<StepOutcome> => {
+    const { first, last, inStep } = microsOf(s);
+    let grads: Map<string, tf.Tensor> | undefined;
+    let loss = 0;
+    for (let m = first; m < last; m++) {
+      const start = m * bs;
+      const n = Math.min(bs, N - start);
+      const { x, y } = batcher.fill(split, order, start, n);
+      const r = await pool!.grads(x, y, n, hash32(o.seed, o.stream, epoch, start), n / inStep);
+      loss += r.value.dataSync()[0]!;
+      r.value.dispose();
+      if (!grads) grads = r.grads;
+      else
+        for (const [name, g] of r.grads) {
+          const prev = grads.get(name)!;
+          grads.set(name, tf.add(prev, g));
+          tf.dispose([prev, g]);
+        }
+    }
+    const lr = o.lrAt(step);
+    return { ...applyGradients(grads!, loss, {}, opt, lr, o.clipGradNorm), lr, samples: inStep };
+  };
+  try {
+    return await runTrainLoop({
+      ctx: o.ctx,
+      epochs: o.epochs,
+      stepsPerEpoch: Math.ceil(microPerEpoch / accum),
+      samples: N,
+      seed: o.seed,
+      shuffleStream: o.stream,
+      runStep: pool ? runPoolStep : runStep,
+      cadence: o.cadence,
+      checkpoints: o.checkpoints,
+      evaluate: o.evaluate,
+      describeEpoch: o.describeEpoch,
+      onStart: o.onStart,
+      afterStep: o.afterStep,
+    });
+  } finally {
+    await pool?.close();
+  }
 }

@@ -173,7 +173,7 @@ describe("threads in training jobs", () => {
     expect(resolveThreads(2, { backend: "wasm", batchSize: 64, env, macsPerSample: mlp }).threads).toBe(2);
     expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env, macsPerSample: light }).threads).toBe(4);
     // kinds not on the replicas say so when more than one thread was asked or granted
-    expect(singleThreadNote("fine-tuning", "auto", env)).toMatch(/threads: 1 — fine-tuning runs on one thread/);
-    expect(singleThreadNote("fine-tuning", 1, env)).toBeUndefined();
+    expect(singleThreadNote("text fine-tuning", "auto", env)).toMatch(/threads: 1 — text fine-tuning runs on one thread/);
+    expect(singleThreadNote("text fine-tuning", 1, env)).toBeUndefined();
   });
 });

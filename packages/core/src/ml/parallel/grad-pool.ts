@@ -40,6 +40,8 @@ export type GradPoolOptions = {
   /** a distillation teacher (its forward pass runs on every replica) */
   teacher?: ReferenceModel;
   regressor?: ReplicaModels["regressor"];
+  /** an image fine-tune's LoRA adapters (their A/B are in `params`; task finetune-image) */
+  adapters?: ReplicaModels["adapters"];
   /** the parameters that train, by name (frozen ones are sent once and never get gradients) */
   trainable: Map<string, tf.Variable>;
   /** the largest micro-batch the pool will see */
@@ -76,7 +78,7 @@ export class GradPool {
     const params = o.params ?? model.params;
     this.task = o.task ?? { kind: "classify" };
     this.parts = taskParts(this.task);
-    this.local = { model, params, teacher: o.teacher, regressor: o.regressor };
+    this.local = { model, params, teacher: o.teacher, regressor: o.regressor, adapters: o.adapters };
     const names = new Set(o.trainable.keys());
     const layout = layoutParams(
       [...params].map(([name, v]) => ({ name, shape: v.shape })),

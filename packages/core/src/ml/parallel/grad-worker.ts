@@ -77,3 +77,4 @@ for (;;) {
 }
 replica.model.dispose();
 replica.teacher?.dispose();
+for (const ad of replica.adapters?.values() ?? []) tf.dispose([ad.A, ad.B]);

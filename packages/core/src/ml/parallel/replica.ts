@@ -5,12 +5,17 @@
  *   classify  softmax cross-entropy (train jobs)
  *   distill   a seed 003 method: the teacher's forward pass (no tape) on the same rows,
  *             then the student's (and regressor's) loss
+ *   finetune-image  cross-entropy of an image fine-tune: the base model with its LoRA
+ *             adapters applied as weight deltas (adapted-forward.ts), or the bare model
+ *             (full, head, and the base's pre-training)
  */
 import * as tf from "@tensorflow/tfjs";
 
 import type { DistillMethod, DistillSpec } from "../../schemas/distill-spec";
 import { distillLoss, teacherOutputs } from "../distill/distill-loss";
 import { createRegressor, type Regressor } from "../distill/regressor";
+import { finetuneImageLoss } from "../finetune/adapted-forward";
+import type { LoraAdapter } from "../lora/lora";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import type { PoolModel } from "./layout";
 import { shardGrads, type ShardInput } from "./shard-step";
@@ -24,11 +29,28 @@ export type ShardTask =
       teacher: PoolModel;
       /** the student's flattened feature width (cosine pools the teacher's to it) */
       studentFeatures: number;
+    }
+  | {
+      kind: "finetune-image";
+      /** the adapters' shapes (their values arrive with the weights, as `<layer>.lora_A/B`) */
+      adapters: AdapterShape[];
     };
+
+export type AdapterShape = { layer: string; inFeatures: number; outFeatures: number; r: number; scale: number };
+
+export function adapterShapes(adapters: Map<string, LoraAdapter> | undefined): AdapterShape[] {
+  return [...(adapters?.values() ?? [])].map((ad) => ({
+    layer: ad.layer,
+    inFeatures: ad.A.shape[0],
+    outFeatures: ad.B.shape[1]!,
+    r: ad.A.shape[1]!,
+    scale: ad.scale,
+  }));
+}
 
 /** the loss parts a task reports beside its loss, in a fixed order (shared-memory slots) */
 export function taskParts(task: ShardTask): string[] {
-  if (task.kind === "classify") return [];
+  if (task.kind === "classify" || task.kind === "finetune-image") return [];
   if (task.method === "ce") return ["loss/ce"];
   return task.method === "kd" ? ["loss/ce", "loss/soft"] : ["loss/ce", "loss/hidden"];
 }
@@ -39,6 +61,8 @@ export type ReplicaModels = {
   params: Map<string, tf.Variable>;
   teacher?: ReferenceModel;
   regressor?: Regressor | null;
+  /** a LoRA fine-tune's adapters (their A/B are also in `params`) */
+  adapters?: Map<string, LoraAdapter>;
 };
 
 export type ShardOut = { value: tf.Scalar; grads: Map<string, tf.Tensor>; parts: Record<string, number> };
@@ -58,6 +82,14 @@ export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<s
   const share = n === s.total ? s.weight : (s.weight * n) / s.total;
   const rows = n === s.total ? undefined : { offset: s.offset, total: s.total };
   const [h, w, c] = m.model.inputShape;
+  if (task.kind === "finetune-image") {
+    const r = tf.tidy(() => {
+      const xt = tf.tensor4d(s.x, [n, h, w, c]);
+      const yt = tf.tensor1d(s.y, "int32");
+      return tf.variableGrads(() => tf.mul(finetuneImageLoss(m.model, m.adapters, xt, yt, s.seed, rows), share) as tf.Scalar, varList);
+    });
+    return { value: r.value, grads: byName(r.grads), parts: {} };
+  }
   const kept: Record<string, tf.Scalar> = {};
   const r = tf.tidy(() => {
     const xt = tf.tensor4d(s.x, [n, h, w, c]);
@@ -82,6 +114,15 @@ export function buildReplica(task: ShardTask, model: PoolModel, teacherWeights?:
   const student = buildModel(model.name, model.inputShape, model.numClasses);
   const params = new Map(student.params);
   if (task.kind === "classify") return { model: student, params };
+  if (task.kind === "finetune-image") {
+    const adapters = new Map<string, LoraAdapter>();
+    for (const a of task.adapters) {
+      const ad = { layer: a.layer, A: tf.variable(tf.zeros([a.inFeatures, a.r])), B: tf.variable(tf.zeros([a.r, a.outFeatures])), scale: a.scale, dropout: 0 };
+      adapters.set(a.layer, ad);
+      params.set(`${a.layer}.lora_A`, ad.A).set(`${a.layer}.lora_B`, ad.B);
+    }
+    return { model: student, params, adapters };
+  }
   const teacher = buildModel(task.teacher.name, task.teacher.inputShape, task.teacher.numClasses);
   if (!teacherWeights) throw new Error("a distillation replica needs the teacher's weights");
   teacher.setWeights(teacherWeights);
