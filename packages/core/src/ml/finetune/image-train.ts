@@ -28,7 +28,7 @@ import {
   type TrainLoopResult,
 } from "../train-loop";
 import { finetuneImageLoss } from "./adapted-forward";
-import { applyGradients, type MicroBatch, optimizerStep } from "./step";
+import { type MicroBatch, optimizerStep, poolOptimizerStep } from "./step";
 import { adapterVariables } from "./trainable";
 
 export type CeTrainOptions = {
@@ -118,25 +118,15 @@ export async function trainCE(
   /** runStep's data-parallel twin: the same micro-batches, seeds and weights, summed in the same order */
   const runPoolStep = async (epoch: number, s: number, order: Uint32Array, step: number): Promise<StepOutcome> => {
     const { first, last, inStep } = microsOf(s);
-    let grads: Map<string, tf.Tensor> | undefined;
-    let loss = 0;
-    for (let m = first; m < last; m++) {
-      const start = m * bs;
+    const micros = Array.from({ length: last - first }, (_, i) => () => {
+      const start = (first + i) * bs;
       const n = Math.min(bs, N - start);
+      // fill() reuses one buffer: the pool copies it into shared memory before the next fill
       const { x, y } = batcher.fill(split, order, start, n);
-      const r = await pool!.grads(x, y, n, hash32(o.seed, o.stream, epoch, start), n / inStep);
-      loss += r.value.dataSync()[0]!;
-      r.value.dispose();
-      if (!grads) grads = r.grads;
-      else
-        for (const [name, g] of r.grads) {
-          const prev = grads.get(name)!;
-          grads.set(name, tf.add(prev, g));
-          tf.dispose([prev, g]);
-        }
-    }
+      return pool!.grads(x, y, n, hash32(o.seed, o.stream, epoch, start), n / inStep);
+    });
     const lr = o.lrAt(step);
-    return { ...applyGradients(grads!, loss, {}, opt, lr, o.clipGradNorm), lr, samples: inStep };
+    return { ...(await poolOptimizerStep(micros, opt, lr, o.clipGradNorm)), lr, samples: inStep };
   };
   try {
     return await runTrainLoop({

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import type { Optimizer } from "../optim";
+import type { PoolGrads } from "../parallel/grad-pool";
 
 export type LossOut = { loss: tf.Scalar; parts?: Record<string, tf.Scalar> };
 
@@ -66,6 +67,29 @@ export function globalNorm(grads: Iterable<tf.Tensor>): number {
 export function optimizerStep(params: Map<string, tf.Variable>, micros: MicroBatch[], opt: Optimizer, lr: number, clipGradNorm?: number): StepResult {
   const { grads, loss, parts } = accumulateGradients(params, micros);
   return applyGradients(grads, loss, parts, opt, lr, clipGradNorm);
+}
+
+/**
+ * optimizerStep on data-parallel replicas: each micro-batch's gradients come from the pool
+ * (already × its weight, summed over the replicas) and are summed in micro-batch order, as
+ * accumulateGradients does on one thread
+ */
+export async function poolOptimizerStep(micros: (() => Promise<PoolGrads>)[], opt: Optimizer, lr: number, clipGradNorm?: number): Promise<StepResult> {
+  let grads: Map<string, tf.Tensor> | undefined;
+  let loss = 0;
+  for (const micro of micros) {
+    const r = await micro();
+    loss += r.value.dataSync()[0]!;
+    r.value.dispose();
+    if (!grads) grads = r.grads;
+    else
+      for (const [name, g] of r.grads) {
+        const prev = grads.get(name)!;
+        grads.set(name, tf.add(prev, g));
+        tf.dispose([prev, g]);
+      }
+  }
+  return applyGradients(grads!, loss, {}, opt, lr, clipGradNorm);
 }
 
 /** the update half of a step, for gradients summed elsewhere (data-parallel replicas); `grads` are consumed */

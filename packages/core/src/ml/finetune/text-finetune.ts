@@ -9,7 +9,8 @@
  *             trainable parameter count and share; a checkpoint every saveEvery steps and at
  *             each epoch end, resumable mid-epoch (the shared training loop, ../train-loop.ts).
  * At the end the adapters are merged into the base (export) and the merged model's outputs
- * are checked against base + adapters.
+ * are checked against base + adapters. Both stages run data-parallel on the CPU backends
+ * (`threads`, chosen from the model's work per sequence; ../parallel/text-shard.ts).
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -18,11 +19,16 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { JobContext, JobResult, TextSample } from "../../jobs/job-context";
 import { denseLayersOf, type FinetuneSpec, selectLoraTargets, type SftPair, storedTextConfig, TextPretrainSchema } from "../../schemas/finetune-spec";
+import type { Threads } from "../../schemas/training-fields";
 import { loadLatestCheckpoint, saveCheckpoint } from "../checkpoint";
 import { describeSource, loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { maskedLmLoss } from "../losses";
 import { Optimizer } from "../optim";
+import { GradPool } from "../parallel/grad-pool";
+import { adapterShapes } from "../parallel/replica";
+import { packTextBatch, textMacsPerSample } from "../parallel/text-shard";
+import { resolveThreads } from "../parallel/threads";
 import { hash32, Rng } from "../rng";
 import { CharTransformer } from "../text/char-transformer";
 import { almanacCorpus } from "../text/corpus";
@@ -30,8 +36,32 @@ import { collate, loadSftPairs, processPair, type SftExample } from "../text/sft
 import { decode, encode, encodePrompt } from "../text/tokenizer";
 import { runTrainLoop, type StepOutcome } from "../train-loop";
 import { describeSchedule, FINETUNE_ADAM as adam, finetuneSchedule } from "./schedule";
-import { optimizerStep } from "./step";
-import { chooseTrainable } from "./trainable";
+import { optimizerStep, poolOptimizerStep } from "./step";
+import { adapterVariables, chooseTrainable } from "./trainable";
+
+type Parallel = { threads: Threads | undefined; backend: string };
+
+/** replicas of the text model (and its adapters); sequences travel padded to the context */
+function startTextPool(
+  model: CharTransformer,
+  adapters: Map<string, LoraAdapter> | undefined,
+  trainable: Map<string, tf.Variable>,
+  maxBatch: number,
+  threads: number,
+  backend: string,
+) {
+  return GradPool.start({
+    threads,
+    backend,
+    maxBatch,
+    task: { kind: "finetune-text", config: model.config, adapters: adapterShapes(adapters) },
+    text: model,
+    params: new Map([...model.params, ...adapterVariables(adapters)]),
+    adapters,
+    trainable,
+    sample: { x: model.config.context, y: model.config.context },
+  });
+}
 
 /**
  * Stage 1: next-character prediction on the generated corpus, checkpointed under <dir>/base —
@@ -39,7 +69,7 @@ import { chooseTrainable } from "./trainable";
  * there (batches are a function of (seed, step), Adam's state is restored: the same model as
  * an uninterrupted run), and once done.
  */
-export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number): Promise<CharTransformer> {
+export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: number, par: Parallel): Promise<CharTransformer> {
   const p = TextPretrainSchema.parse(raw);
   const dir = join(ctx.checkpointDir, "base");
   const last = loadLatestCheckpoint(dir, ctx.warn);
@@ -79,7 +109,11 @@ export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: num
   }
   const every = Math.max(1, Math.ceil(p.steps / 10));
   let lastYield = performance.now();
+  const threads = resolveThreads(par.threads, { backend: par.backend, batchSize: p.batchSize, macsPerSample: textMacsPerSample(model.config, model.vocab) });
+  ctx.info(`base: ${threads.reason}`);
+  let pool: GradPool | undefined;
   try {
+    if (threads.threads > 1) pool = await startTextPool(model, undefined, model.params, p.batchSize, threads.threads, par.backend);
     for (let step = from; step < p.steps; step++) {
       if (ctx.signal.aborted) {
         save(step, false);
@@ -92,10 +126,17 @@ export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: num
         const start = rng.int(ids.length - L - 1);
         for (let t = 0; t < L; t++) batch[b * L + t] = labels[b * L + t] = ids[start + t]!;
       }
-      const x = tf.tensor2d(batch, [p.batchSize, L], "int32");
-      const y = tf.tensor2d(labels, [p.batchSize, L], "int32");
-      const r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true }), y) }) }], opt, p.lr);
-      tf.dispose([x, y]);
+      let r;
+      if (pool) {
+        // no adapters while pre-training: nothing draws a dropout mask, the seed is unused
+        const b = packTextBatch(batch, labels, p.batchSize, L, L);
+        r = await poolOptimizerStep([() => pool!.grads(b.x, b.y, b.rows, 0, 1, b.aux)], opt, p.lr);
+      } else {
+        const x = tf.tensor2d(batch, [p.batchSize, L], "int32");
+        const y = tf.tensor2d(labels, [p.batchSize, L], "int32");
+        r = optimizerStep(model.params, [{ weight: 1, loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true }), y) }) }], opt, p.lr);
+        tf.dispose([x, y]);
+      }
       if ((step + 1) % 10 === 0 || step + 1 === p.steps) ctx.log({ "pretrain/loss": r.loss }, step + 1);
       if ((step + 1) % every === 0 && step + 1 < p.steps) save(step + 1, false);
       // as the shared loop does: without yielding, cancel/drain and the SDK's sends wait for the end
@@ -106,13 +147,14 @@ export async function pretrainTextModel(raw: unknown, ctx: JobContext, seed: num
     }
     save(p.steps, true);
   } finally {
+    await pool?.close();
     opt.dispose();
   }
   return model;
 }
 
-async function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number): Promise<CharTransformer> {
-  if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed);
+async function loadTextBase(spec: FinetuneSpec, ctx: JobContext, seed: number, backend: string): Promise<CharTransformer> {
+  if ("pretrain" in spec.base) return pretrainTextModel(spec.base.pretrain, ctx, seed, { threads: spec.threads, backend });
   const ck = loadRunCheckpoint(spec.base, ctx, "base");
   if (ck.model !== "char-transformer" || !ck.extra?.textConfig)
     throw new Error(`base ${describeSource(spec.base)}: its checkpoint holds ${ck.model}, not the text model`);
@@ -193,7 +235,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const samplePairs = heldOut.length ? heldOut : pairs.slice(0, spec.samples);
   let train = heldOut.length ? pairs.slice(spec.samples) : pairs;
   if (spec.maxTrainSamples) train = train.slice(0, spec.maxTrainSamples);
-  const model = await loadTextBase(spec, ctx, seed);
+  const model = await loadTextBase(spec, ctx, seed, backendName);
   const examples: SftExample[] = train.map((p) => processPair(p, Math.min(spec.maxLength, model.config.context)));
   const learnable = examples.filter((e) => e.labels.some((l) => l >= 0));
   if (!learnable.length) throw new Error(`data: no pair has an answer token left after truncation to maxLength ${spec.maxLength}; raise maxLength`);
@@ -209,23 +251,37 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   const stepsPerEpoch = Math.ceil(microPerEpoch / spec.gradAccumulation);
   const sched = finetuneSchedule(spec, stepsPerEpoch * spec.epochs);
   ctx.info(describeSchedule(spec, sched));
+  const threads = resolveThreads(spec.threads, { backend: backendName, batchSize: bs, macsPerSample: textMacsPerSample(model.config, model.vocab) });
+  ctx.info(threads.reason);
   const maxNew = Math.max(8, ...samplePairs.map((p) => encode(p.output).length + 4));
   const snapshot = (extra: Record<string, unknown> = {}) => ({
     seed,
     model: "char-transformer",
     weights: { ...model.getWeights(), ...(adapters ? adapterWeights(adapters) : {}) },
     optimizer: opt.getState(),
-    extra: { kind: "finetune-text", textConfig: model.config, ...extra },
+    extra: { kind: "finetune-text", textConfig: model.config, threads: threads.threads, ...extra },
   });
-  /** one optimizer step over gradAccumulation micro-batches of the epoch's order */
-  const runStep = (epoch: number, s: number, order: Uint32Array, step: number): StepOutcome => {
+  let pool: GradPool | undefined;
+  /** one optimizer step over gradAccumulation micro-batches of the epoch's order (on the replicas when there is a pool) */
+  const runStep = async (epoch: number, s: number, order: Uint32Array, step: number): Promise<StepOutcome> => {
     const micros = [];
     const tensors: tf.Tensor[] = [];
     const first = s * spec.gradAccumulation;
     const last = Math.min(first + spec.gradAccumulation, microPerEpoch);
     const inStep = Math.min(last * bs, learnable.length) - first * bs;
+    const lr = sched.lrAt(step);
+    const batchOf = (m: number) => Array.from(order.subarray(m * bs, Math.min((m + 1) * bs, learnable.length)), (i) => learnable[i]!);
+    if (pool) {
+      const poolMicros = Array.from({ length: last - first }, (_, i) => () => {
+        const batch = batchOf(first + i);
+        const c = collate(batch);
+        const b = packTextBatch(c.ids, c.labels, batch.length, c.length, model.config.context);
+        return pool!.grads(b.x, b.y, b.rows, hash32(seed, "sft-dropout", epoch, first + i), batch.length / inStep, b.aux);
+      });
+      return { ...(await poolOptimizerStep(poolMicros, opt, lr, sched.clipGradNorm)), lr, samples: inStep };
+    }
     for (let m = first; m < last; m++) {
-      const batch = Array.from(order.subarray(m * bs, Math.min((m + 1) * bs, learnable.length)), (i) => learnable[i]!);
+      const batch = batchOf(m);
       const c = collate(batch);
       const x = tf.tensor2d(c.ids, [batch.length, c.length], "int32");
       const y = tf.tensor2d(c.labels, [batch.length, c.length], "int32");
@@ -236,7 +292,6 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
         loss: () => ({ loss: maskedLmLoss(model.forward(x, { training: true, seed: dropSeed, adapters }), y) }),
       });
     }
-    const lr = sched.lrAt(step);
     const r = optimizerStep(trainable, micros, opt, lr, sched.clipGradNorm);
     tf.dispose(tensors);
     return { ...r, lr, samples: inStep };
@@ -245,6 +300,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
   let lastLoss = NaN;
   const firstLosses: number[] = [];
   try {
+    if (threads.threads > 1) pool = await startTextPool(model, adapters, trainable, bs, threads.threads, backendName);
     const result = await runTrainLoop({
       ctx,
       epochs: spec.epochs,
@@ -263,6 +319,9 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
           model.setWeights(ck.weights);
           if (adapters) setAdapterWeights(adapters, ck.weights);
           opt.setState(ck.optimizer);
+          const was = typeof ck.extra.threads === "number" ? ck.extra.threads : 1;
+          if (was !== threads.threads)
+            ctx.info(`resuming on ${threads.threads} thread(s) from a checkpoint written on ${was}: steps agree up to float summation order, not bit for bit`);
           await ctx.rewind?.(ck.step);
           return true;
         },
@@ -289,6 +348,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
       param_count: model.paramCount,
       trainable_params: trainableCount,
       trainable_share: share,
+      threads: threads.threads,
       train_loss_first: firstLosses[0] ?? NaN,
       train_loss: lastLoss,
       steps: result.step,
@@ -297,6 +357,7 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
     ctx.setSummary(summary);
     return { summary };
   } finally {
+    await pool?.close();
     opt.dispose();
     if (adapters) disposeAdapters(adapters);
     model.dispose();

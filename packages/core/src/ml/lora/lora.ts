@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 import type { DenseLayerRef } from "../../schemas/finetune-spec";
+import { type ForwardOptions, shardDropout } from "../models/layers";
 import { Rng } from "../rng";
 
 export type LoraOptions = { r: number; alpha: number; dropout: number; targets: string[] };
@@ -42,10 +43,21 @@ export function createLoraAdapters(targets: DenseLayerRef[], o: LoraOptions, see
   return out;
 }
 
-/** the adapter's contribution scale · dropout(x)·A·B for x [n, in] */
-export function loraDelta(x: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, scale: number, dropout = 0, seed?: number): tf.Tensor2D {
+/**
+ * the adapter's contribution scale · dropout(x)·A·B for x [n, in]; with `rows`, x is those rows
+ * of a larger batch and keeps its rows of the whole batch's dropout mask (data-parallel shards)
+ */
+export function loraDelta(
+  x: tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  scale: number,
+  dropout = 0,
+  seed?: number,
+  rows?: ForwardOptions["rows"],
+): tf.Tensor2D {
   return tf.tidy(() => {
-    const xd = dropout > 0 ? (tf.dropout(x, dropout, undefined, seed) as tf.Tensor2D) : x;
+    const xd = dropout <= 0 ? x : rows ? (shardDropout(x, dropout, seed ?? 0, rows) as tf.Tensor2D) : (tf.dropout(x, dropout, undefined, seed) as tf.Tensor2D);
     return tf.mul(tf.matMul(tf.matMul(xd, a), b), scale) as tf.Tensor2D;
   });
 }
@@ -57,11 +69,12 @@ export function loraDense(
   bias: tf.Tensor1D | null,
   ad: { A: tf.Tensor2D; B: tf.Tensor2D; scale: number; dropout?: number } | undefined,
   dropoutSeed?: number,
+  rows?: ForwardOptions["rows"],
 ): tf.Tensor2D {
   return tf.tidy(() => {
     let y = tf.matMul(x, w);
     if (bias) y = tf.add(y, bias);
-    if (ad) y = tf.add(y, loraDelta(x, ad.A, ad.B, ad.scale, ad.dropout ?? 0, dropoutSeed));
+    if (ad) y = tf.add(y, loraDelta(x, ad.A, ad.B, ad.scale, ad.dropout ?? 0, dropoutSeed, rows));
     return y as tf.Tensor2D;
   });
 }

@@ -116,7 +116,7 @@ export type ForwardOptions = {
  * batch: a seeded draw fills values in row-major order, so a shard's rows come out as they
  * would in the full batch's mask.
  */
-function shardDropout(h: tf.Tensor, rate: number, seed: number, rows: { offset: number; total: number }): tf.Tensor {
+export function shardDropout(h: tf.Tensor, rate: number, seed: number, rows: { offset: number; total: number }): tf.Tensor {
   const keep = 1 - rate;
   const n = h.shape[0]!;
   const rest = h.shape.slice(1);

@@ -53,6 +53,20 @@ describe("GradPool", () => {
     }
   });
 
+  it("a micro-batch with fewer rows than replicas (empty shards) equals one thread's", async () => {
+    const pool = await GradPool.start({ threads: 3, model, trainable: model.params, maxBatch: 48, backend: "wasm" });
+    try {
+      // 2 rows on 3 replicas: the main thread's shard is empty
+      const one = shardGrads(model, model.trainableWeights, { x: x.subarray(0, 2 * 28 * 28), y: y.subarray(0, 2), offset: 0, total: 2, seed: 9, weight: 1 });
+      const many = await pool.grads(x, y, 2, 9, 1);
+      expect(many.value.dataSync()[0]).toBeCloseTo(one.value.dataSync()[0]!, 5);
+      for (const [name, v] of model.params) expect(relErr(many.grads.get(name)!.dataSync(), one.grads[v.name]!.dataSync())).toBeLessThan(1e-5);
+      tf.dispose([one.value, many.value, ...Object.values(one.grads), ...many.grads.values()]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("a replica that dies fails the next step with its reason instead of hanging", async () => {
     const pool = await GradPool.start({ threads: 2, model, trainable: model.params, maxBatch: 48, backend: "wasm" });
     try {
@@ -173,7 +187,7 @@ describe("threads in training jobs", () => {
     expect(resolveThreads(2, { backend: "wasm", batchSize: 64, env, macsPerSample: mlp }).threads).toBe(2);
     expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env, macsPerSample: light }).threads).toBe(4);
     // kinds not on the replicas say so when more than one thread was asked or granted
-    expect(singleThreadNote("text fine-tuning", "auto", env)).toMatch(/threads: 1 — text fine-tuning runs on one thread/);
-    expect(singleThreadNote("text fine-tuning", 1, env)).toBeUndefined();
+    expect(singleThreadNote("a vlm stage", "auto", env)).toMatch(/threads: 1 — a vlm stage runs on one thread/);
+    expect(singleThreadNote("a vlm stage", 1, env)).toBeUndefined();
   });
 });

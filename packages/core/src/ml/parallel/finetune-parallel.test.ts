@@ -1,7 +1,7 @@
-// Image fine-tuning on the data-parallel replicas: a LoRA fine-tune and a full fine-tune with
-// a freeze pattern on 2 threads follow the 1-thread loss curve (base pre-training included),
-// frozen weights stay bit-identical to the base, and a stopped 2-thread fine-tune resumes to
-// the same weights as an uninterrupted one.
+// Fine-tuning on the data-parallel replicas: image LoRA, image full fine-tuning with a freeze
+// pattern and text LoRA (adapter dropout on) on 2 threads follow the 1-thread loss curves (the
+// base's pre-training included), frozen weights stay bit-identical to the base, and a stopped
+// 2-thread fine-tune resumes to the same weights as an uninterrupted one.
 import { join } from "node:path";
 
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ import { runFinetuneJob } from "../finetune/finetune-job";
 import { type FakeCtx, fakeCtx, maxAbsDiff } from "../test-helpers";
 
 // light-cnn: its dropout (classifier.2) is active while fine-tuning, so the replicas' masks matter
-const spec = (o: Partial<FinetuneSpecInput> = {}): FinetuneSpecInput => ({
+const imageSpec = (o: Partial<FinetuneSpecInput> = {}): FinetuneSpecInput => ({
   kind: "finetune",
   task: "image",
   base: { pretrain: { model: "light-cnn", dataset: "synthetic", epochs: 1, batchSize: 32, maxTrainSamples: 64 } },
@@ -38,9 +38,31 @@ const finalWeights = (c: FakeCtx) => loadLatestCheckpoint(c.checkpointDir)!.weig
 
 /** max relative difference of two loss curves of equal length */
 function curveGap(a: number[], b: number[]): number {
+  expect(a.length).toBeGreaterThan(0);
   expect(b).toHaveLength(a.length);
   return Math.max(...a.map((v, i) => Math.abs(b[i]! - v) / Math.abs(v)));
 }
+
+// the text model of finetune-training.test.ts; batches of 16 keep 8 sequences per replica
+const textSpec = (o: Partial<FinetuneSpecInput> = {}): FinetuneSpecInput => ({
+  kind: "finetune",
+  task: "text",
+  base: { pretrain: { steps: 3, batchSize: 16, model: { dModel: 16, layers: 2, heads: 2, context: 80 } } },
+  method: "lora",
+  lora: { r: 4, alpha: 16, dropout: 0.1, targets: ["q_proj", "v_proj", "up_proj", "down_proj"] },
+  data: { builtin: "almanac" },
+  maxLength: 80,
+  samples: 0,
+  // 40 pairs: micro-batches of 16, 16 and 8 sequences
+  maxTrainSamples: 40,
+  epochs: 2,
+  batchSize: 16,
+  lr: 0.01,
+  logEvery: 1,
+  saveEvery: 2,
+  seed: 5,
+  ...o,
+});
 
 /** runs `s` on 1 and on 2 threads and checks the 2-thread logs and loss curves */
 async function oneVsTwo(s: FinetuneSpecInput, steps: number): Promise<{ one: FakeCtx; two: FakeCtx }> {
@@ -54,9 +76,9 @@ async function oneVsTwo(s: FinetuneSpecInput, steps: number): Promise<{ one: Fak
   expect(log).not.toMatch(/runs on one thread/);
   expect(r.summary.threads).toBe(2);
   expect(series(two, "train/loss")).toHaveLength(steps);
-  // measured here: ≤ 1.1e-7 on pre-training, ≤ 3.2e-7 (LoRA) and 9e-8 (full) on fine-tuning: float summation order only
+  // measured here (float summation order only): pre-training ≤ 1.1e-7 (image), 4.3e-7 (text);
+  // fine-tuning ≤ 3.2e-7 (image LoRA), 9e-8 (image full), 2.2e-7 (text LoRA)
   expect(curveGap(series(one, "pretrain/loss"), series(two, "pretrain/loss"))).toBeLessThan(1e-5);
-
   expect(curveGap(series(one, "train/loss"), series(two, "train/loss"))).toBeLessThan(1e-5);
   return { one, two };
 }
@@ -65,11 +87,11 @@ beforeAll(async () => {
   await selectBackend({ force: "wasm" });
 });
 
-describe("image fine-tuning on 2 threads", () => {
+describe("fine-tuning on 2 threads", () => {
   let lora: FakeCtx | undefined;
 
-  it("LoRA follows the 1-thread loss curve and leaves the base weights untouched", async () => {
-    const { two } = await oneVsTwo(spec(), 8);
+  it("image LoRA follows the 1-thread loss curve and leaves the base weights untouched", async () => {
+    const { two } = await oneVsTwo(imageSpec(), 8);
     lora = two;
     const base = baseWeights(two);
     const merged = finalWeights(two);
@@ -81,9 +103,9 @@ describe("image fine-tuning on 2 threads", () => {
     }
   });
 
-  it("a full fine-tune with a freeze pattern follows 1 thread; the frozen layers stay bit-identical", async () => {
+  it("an image full fine-tune with a freeze pattern follows 1 thread; the frozen layers stay bit-identical", async () => {
     // gradient accumulation 2 over micro-batches of 32, 32 | 32, 4: 2 steps per epoch
-    const { two } = await oneVsTwo(spec({ method: "full", lora: undefined, freeze: ["features.**"], gradAccumulation: 2 }), 4);
+    const { two } = await oneVsTwo(imageSpec({ method: "full", lora: undefined, freeze: ["features.**"], gradAccumulation: 2 }), 4);
     const base = baseWeights(two);
     const end = finalWeights(two);
     for (const [name, w] of Object.entries(base)) {
@@ -92,18 +114,38 @@ describe("image fine-tuning on 2 threads", () => {
     }
   });
 
-  it("a stopped 2-thread LoRA fine-tune resumes to the same weights as an uninterrupted one", async () => {
+  it("a stopped 2-thread image LoRA fine-tune resumes to the same weights as an uninterrupted one", async () => {
     expect(lora, "needs the uninterrupted run of the first test").toBeDefined();
     const ref = finalWeights(lora!);
     const dir = fakeCtx().checkpointDir;
     const first = fakeCtx({ dir, onLog: (step, m, c) => step === 3 && "train/loss" in m && c.abort.abort() });
-    expect((await runFinetuneJob({ ...spec(), threads: 2 }, first)).summary.stopped).toBe("aborted");
+    expect((await runFinetuneJob({ ...imageSpec(), threads: 2 }, first)).summary.stopped).toBe("aborted");
     const second = fakeCtx({ dir });
-    await runFinetuneJob({ ...spec(), threads: 2 }, second);
+    await runFinetuneJob({ ...imageSpec(), threads: 2 }, second);
     expect(second.infos.join("\n")).toMatch(/resumed from checkpoint at step 3/);
     expect(second.infos.join("\n")).not.toMatch(/resuming on/);
     const resumed = finalWeights(second);
     expect(Object.keys(resumed).sort()).toEqual(Object.keys(ref).sort());
     for (const [name, w] of Object.entries(ref)) expect(maxAbsDiff(resumed[name]!, w), name).toBe(0);
+  });
+
+  it("text LoRA with adapter dropout follows the 1-thread loss curve; a stopped 2-thread run resumes bit-identical", async () => {
+    const { two } = await oneVsTwo(textSpec(), 6);
+    const base = baseWeights(two);
+    const merged = finalWeights(two);
+    for (const [name, w] of Object.entries(base)) {
+      const adapted = /\.(q_proj|v_proj|up_proj|down_proj)\.weight$/.test(name);
+      if (adapted) expect(maxAbsDiff(merged[name]!, w), name).toBeGreaterThan(0);
+      else expect(maxAbsDiff(merged[name]!, w), name).toBe(0);
+    }
+    const dir = fakeCtx().checkpointDir;
+    const first = fakeCtx({ dir, onLog: (step, m, c) => step === 3 && "train/loss" in m && c.abort.abort() });
+    expect((await runFinetuneJob({ ...textSpec(), threads: 2 }, first)).summary.stopped).toBe("aborted");
+    const second = fakeCtx({ dir });
+    await runFinetuneJob({ ...textSpec(), threads: 2 }, second);
+    expect(second.infos.join("\n")).toMatch(/resumed from checkpoint at step 3/);
+    const resumed = finalWeights(second);
+    expect(Object.keys(resumed).sort()).toEqual(Object.keys(merged).sort());
+    for (const [name, w] of Object.entries(merged)) expect(maxAbsDiff(resumed[name]!, w), name).toBe(0);
   });
 });

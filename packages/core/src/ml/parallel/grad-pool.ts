@@ -12,6 +12,7 @@ import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 
 import type { ReferenceModel } from "../models/reference-models";
+import type { CharTransformer } from "../text/char-transformer";
 import { CMD_STEP, CMD_STOP, CTRL, layoutParams, type ParamSlot, type PoolBuffers, type WorkerInit } from "./layout";
 import { computeShard, type ReplicaModels, type ShardTask, taskParts } from "./replica";
 
@@ -34,7 +35,12 @@ export type GradPoolOptions = {
   threads: number;
   /** what each replica computes; default classify (softmax cross-entropy) */
   task?: ShardTask;
-  model: ReferenceModel;
+  /** the image model (every task but finetune-text) */
+  model?: ReferenceModel;
+  /** the text model (task finetune-text) */
+  text?: CharTransformer;
+  /** values per row of x and of y (default: the image model's h·w·c and one label) */
+  sample?: { x: number; y: number };
   /** every parameter of the step by name (default the model's; a distillation regressor adds its own) */
   params?: Map<string, tf.Variable>;
   /** a distillation teacher (its forward pass runs on every replica) */
@@ -62,6 +68,7 @@ export class GradPool {
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
   private readonly trainableSize: number;
+  private readonly labelSize: number;
   private readonly task: ShardTask;
   private readonly parts: string[];
   private readonly local: ReplicaModels;
@@ -75,10 +82,11 @@ export class GradPool {
     private readonly sampleSize: number,
   ) {
     const model = o.model;
-    const params = o.params ?? model.params;
+    const params = o.params ?? (model ?? o.text)!.params;
     this.task = o.task ?? { kind: "classify" };
     this.parts = taskParts(this.task);
-    this.local = { model, params, teacher: o.teacher, regressor: o.regressor, adapters: o.adapters };
+    this.local = { model, text: o.text, params, teacher: o.teacher, regressor: o.regressor, adapters: o.adapters };
+    this.labelSize = o.sample?.y ?? 1;
     const names = new Set(o.trainable.keys());
     const layout = layoutParams(
       [...params].map(([name, v]) => ({ name, shape: v.shape })),
@@ -90,12 +98,12 @@ export class GradPool {
     const teacherWeights = o.teacher?.getWeights();
     const buffers: PoolBuffers = {
       ctrl: new SharedArrayBuffer(CTRL.LENGTH * 4),
-      scalars: new SharedArrayBuffer(8 * 4),
+      scalars: new SharedArrayBuffer(8 * 8),
       weights: new SharedArrayBuffer(layout.weightSize * 4),
       grads: new SharedArrayBuffer(Math.max(1, workers * layout.trainableSize) * 4),
       losses: new SharedArrayBuffer(Math.max(1, workers) * (1 + this.parts.length) * 8),
       x: new SharedArrayBuffer(o.maxBatch * sampleSize * 4),
-      y: new SharedArrayBuffer(o.maxBatch * 4),
+      y: new SharedArrayBuffer(o.maxBatch * this.labelSize * 4),
     };
     this.ctrl = new Int32Array(buffers.ctrl);
     this.scalars = new Float64Array(buffers.scalars);
@@ -111,8 +119,9 @@ export class GradPool {
         index: i,
         threads: o.threads,
         backend: o.backend,
-        fastConv: model.fastConv,
-        model: { name: model.name, inputShape: model.inputShape, numClasses: model.numClasses },
+        fastConv: model?.fastConv ?? false,
+        model: model && { name: model.name, inputShape: model.inputShape, numClasses: model.numClasses },
+        sample: { x: sampleSize, y: this.labelSize },
         params: this.slots,
         trainableSize: layout.trainableSize,
         buffers,
@@ -132,8 +141,8 @@ export class GradPool {
   /** starts `threads − 1` workers and waits until each has its backend and model */
   static async start(o: GradPoolOptions): Promise<GradPool> {
     if (!Number.isInteger(o.threads) || o.threads < 2) throw new Error(`a gradient pool needs ≥ 2 threads, got ${o.threads}`);
-    const [h, w, c] = o.model.inputShape;
-    const pool = new GradPool(o, h * w * c);
+    if (!o.model && !(o.text && o.sample)) throw new Error("a gradient pool needs an image model, or a text model and its sample sizes");
+    const pool = new GradPool(o, o.sample?.x ?? o.model!.inputShape.reduce((a, b) => a * b, 1));
     try {
       await Promise.all(
         pool.workers.map(
@@ -173,15 +182,18 @@ export class GradPool {
   /**
    * Gradients of one micro-batch (`x`/`y` hold its `rows` rows) summed over the replicas,
    * by parameter name, and its loss. The model's current weights are what every replica uses.
+   * `aux`: the task's numbers about the whole micro-batch (finetune-text: its sequence length
+   * and answer tokens), at most 6.
    */
-  async grads(x: Float32Array, y: Int32Array, rows: number, seed: number, weight: number): Promise<PoolGrads> {
+  async grads(x: Float32Array, y: Int32Array, rows: number, seed: number, weight: number, aux: number[] = []): Promise<PoolGrads> {
     if (this.failure) throw new Error(`data-parallel training stopped: ${this.failure}`);
     if (rows > this.o.maxBatch) throw new Error(`micro-batch of ${rows} rows exceeds the pool's ${this.o.maxBatch}`);
     const threads = this.o.threads;
     this.publishWeights();
     this.xs.set(x.subarray(0, rows * this.sampleSize));
-    this.ys.set(y.subarray(0, rows));
+    this.ys.set(y.subarray(0, rows * this.labelSize));
     this.scalars[0] = weight;
+    this.scalars.set(aux, 2);
     Atomics.store(this.ctrl, CTRL.ROWS, rows);
     this.scalars[1] = seed;
     Atomics.store(this.ctrl, CTRL.ERROR, 0);
@@ -194,11 +206,12 @@ export class GradPool {
     const end = Math.floor(rows / threads);
     const own = computeShard(this.task, this.local, this.o.trainable, {
       x: x.subarray(0, end * this.sampleSize),
-      y: y.subarray(0, end),
+      y: y.subarray(0, end * this.labelSize),
       offset: 0,
       total: rows,
       seed,
       weight,
+      aux,
     });
     await this.waitForWorkers();
     if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0 || this.failure) {

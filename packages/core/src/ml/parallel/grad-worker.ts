@@ -21,15 +21,14 @@ const grads = new Float32Array(buffers.grads);
 const losses = new Float64Array(buffers.losses);
 const xs = new Float32Array(buffers.x);
 const ys = new Int32Array(buffers.y);
-const [h, w, c] = init.model.inputShape;
-const sampleSize = h * w * c;
+const { x: sampleSize, y: labelSize } = init.sample;
 const slotBase = (index - 1) * init.trainableSize;
 const parts = taskParts(init.task);
 const lossBase = (index - 1) * (1 + parts.length);
 
 await selectBackend({ force: init.backend });
 const replica = buildReplica(init.task, init.model, init.teacherWeights);
-replica.model.fastConv = init.fastConv;
+if (replica.model) replica.model.fastConv = init.fastConv;
 if (replica.teacher) replica.teacher.fastConv = init.fastConv;
 const trainable = new Map(params.filter((p) => p.gradOffset !== null).map((p) => [p.name, replica.params.get(p.name)!]));
 parentPort!.postMessage({ type: "ready" });
@@ -53,11 +52,12 @@ for (;;) {
     const [a, b] = shardRows(index, threads, total);
     const r = computeShard(init.task, replica, trainable, {
       x: xs.subarray(a * sampleSize, b * sampleSize),
-      y: ys.subarray(a, b),
+      y: ys.subarray(a * labelSize, b * labelSize),
       offset: a,
       total,
       seed: scalars[1]!,
       weight: scalars[0]!,
+      aux: Array.from(scalars.subarray(2)),
     });
     losses[lossBase] = r.value.dataSync()[0]!;
     r.value.dispose();
@@ -75,6 +75,7 @@ for (;;) {
   Atomics.add(ctrl, CTRL.DONE, 1);
   Atomics.notify(ctrl, CTRL.DONE);
 }
-replica.model.dispose();
+replica.model?.dispose();
+replica.text?.dispose();
 replica.teacher?.dispose();
 for (const ad of replica.adapters?.values() ?? []) tf.dispose([ad.A, ad.B]);

@@ -36,7 +36,8 @@ export type PoolBuffers = {
   ctrl: SharedArrayBuffer;
   /**
    * [0] = loss weight of the micro-batch (its share of the optimizer step's samples),
-   * [1] = its dropout seed (a uint32: it would wrap in the Int32 control words)
+   * [1] = its dropout seed (a uint32: it would wrap in the Int32 control words),
+   * [2..7] = the task's numbers about the micro-batch (GradPool.grads' `aux`)
    */
   scalars: SharedArrayBuffer;
   weights: SharedArrayBuffer;
@@ -59,7 +60,10 @@ export type WorkerInit = {
   threads: number;
   backend: string;
   fastConv: boolean;
-  model: PoolModel;
+  /** the image model (absent for finetune-text, whose task carries the text model's config) */
+  model?: PoolModel;
+  /** values per row of x and of y */
+  sample: { x: number; y: number };
   params: ParamSlot[];
   trainableSize: number;
   buffers: PoolBuffers;

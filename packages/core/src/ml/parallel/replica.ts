@@ -8,17 +8,21 @@
  *   finetune-image  cross-entropy of an image fine-tune: the base model with its LoRA
  *             adapters applied as weight deltas (adapted-forward.ts), or the bare model
  *             (full, head, and the base's pre-training)
+ *   finetune-text   the masked LM loss of the text model, with its adapters (text-shard.ts)
  */
 import * as tf from "@tensorflow/tfjs";
 
 import type { DistillMethod, DistillSpec } from "../../schemas/distill-spec";
+import type { TextModelConfig } from "../../schemas/finetune-spec";
 import { distillLoss, teacherOutputs } from "../distill/distill-loss";
 import { createRegressor, type Regressor } from "../distill/regressor";
 import { finetuneImageLoss } from "../finetune/adapted-forward";
 import type { LoraAdapter } from "../lora/lora";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
+import { CharTransformer } from "../text/char-transformer";
 import type { PoolModel } from "./layout";
 import { shardGrads, type ShardInput } from "./shard-step";
+import { textShard } from "./text-shard";
 
 export type ShardTask =
   | { kind: "classify" }
@@ -34,9 +38,10 @@ export type ShardTask =
       kind: "finetune-image";
       /** the adapters' shapes (their values arrive with the weights, as `<layer>.lora_A/B`) */
       adapters: AdapterShape[];
-    };
+    }
+  | { kind: "finetune-text"; config: TextModelConfig; adapters: AdapterShape[] };
 
-export type AdapterShape = { layer: string; inFeatures: number; outFeatures: number; r: number; scale: number };
+export type AdapterShape = { layer: string; inFeatures: number; outFeatures: number; r: number; scale: number; dropout: number };
 
 export function adapterShapes(adapters: Map<string, LoraAdapter> | undefined): AdapterShape[] {
   return [...(adapters?.values() ?? [])].map((ad) => ({
@@ -45,18 +50,22 @@ export function adapterShapes(adapters: Map<string, LoraAdapter> | undefined): A
     outFeatures: ad.B.shape[1]!,
     r: ad.A.shape[1]!,
     scale: ad.scale,
+    dropout: ad.dropout,
   }));
 }
 
 /** the loss parts a task reports beside its loss, in a fixed order (shared-memory slots) */
 export function taskParts(task: ShardTask): string[] {
-  if (task.kind === "classify" || task.kind === "finetune-image") return [];
+  if (task.kind === "classify" || task.kind === "finetune-image" || task.kind === "finetune-text") return [];
   if (task.method === "ce") return ["loss/ce"];
   return task.method === "kd" ? ["loss/ce", "loss/soft"] : ["loss/ce", "loss/hidden"];
 }
 
 export type ReplicaModels = {
-  model: ReferenceModel;
+  /** the image model (every task but finetune-text) */
+  model?: ReferenceModel;
+  /** the text model (finetune-text) */
+  text?: CharTransformer;
   /** every parameter the step sees, by name (the model's, plus a regressor's) */
   params: Map<string, tf.Variable>;
   teacher?: ReferenceModel;
@@ -74,19 +83,27 @@ export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<s
     for (const [name, v] of trainable) out.set(name, g[v.name]!);
     return out;
   };
+  // the last micro-batch of an epoch may have fewer rows than there are replicas: an empty
+  // shard adds nothing (its tensors would have 0 rows, and the mean over them divides by 0)
+  if (s.y.length === 0) return { value: tf.scalar(0), grads: new Map([...trainable].map(([name, v]) => [name, tf.zerosLike(v)])), parts: {} };
+  if (task.kind === "finetune-text") {
+    const r = textShard(task.config, m.text!, m.adapters, varList, s);
+    return { value: r.value, grads: byName(r.grads), parts: {} };
+  }
+  const model = m.model!;
   if (task.kind === "classify") {
-    const r = shardGrads(m.model, varList, s);
+    const r = shardGrads(model, varList, s);
     return { value: r.value, grads: byName(r.grads), parts: {} };
   }
   const n = s.y.length;
   const share = n === s.total ? s.weight : (s.weight * n) / s.total;
   const rows = n === s.total ? undefined : { offset: s.offset, total: s.total };
-  const [h, w, c] = m.model.inputShape;
+  const [h, w, c] = model.inputShape;
   if (task.kind === "finetune-image") {
     const r = tf.tidy(() => {
       const xt = tf.tensor4d(s.x, [n, h, w, c]);
       const yt = tf.tensor1d(s.y, "int32");
-      return tf.variableGrads(() => tf.mul(finetuneImageLoss(m.model, m.adapters, xt, yt, s.seed, rows), share) as tf.Scalar, varList);
+      return tf.variableGrads(() => tf.mul(finetuneImageLoss(model, m.adapters, xt, yt, s.seed, rows), share) as tf.Scalar, varList);
     });
     return { value: r.value, grads: byName(r.grads), parts: {} };
   }
@@ -96,7 +113,7 @@ export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<s
     const yt = tf.tensor1d(s.y, "int32");
     const t = teacherOutputs(m.teacher!, xt, task.method, task.studentFeatures);
     return tf.variableGrads(() => {
-      const out = distillLoss(task.method, task.loss, m.model, m.regressor ?? null, xt, yt, t, s.seed, rows);
+      const out = distillLoss(task.method, task.loss, model, m.regressor ?? null, xt, yt, t, s.seed, rows);
       for (const [k, v] of Object.entries(out.parts ?? {})) kept[k] = tf.keep(v);
       return tf.mul(out.loss, share) as tf.Scalar;
     }, varList);
@@ -109,20 +126,35 @@ export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<s
   return { value: r.value, grads: byName(r.grads), parts };
 }
 
+/** adapters of the given shapes, zero until the weights arrive (as `<layer>.lora_A/B`, added to `params`) */
+function replicaAdapters(shapes: AdapterShape[], params: Map<string, tf.Variable>): Map<string, LoraAdapter> {
+  const adapters = new Map<string, LoraAdapter>();
+  for (const a of shapes) {
+    const ad = {
+      layer: a.layer,
+      A: tf.variable(tf.zeros([a.inFeatures, a.r])),
+      B: tf.variable(tf.zeros([a.r, a.outFeatures])),
+      scale: a.scale,
+      dropout: a.dropout,
+    };
+    adapters.set(a.layer, ad);
+    params.set(`${a.layer}.lora_A`, ad.A).set(`${a.layer}.lora_B`, ad.B);
+  }
+  return adapters;
+}
+
 /** a worker's own copies of the models a task needs (weights arrive through shared memory; a teacher's once) */
-export function buildReplica(task: ShardTask, model: PoolModel, teacherWeights?: Record<string, Float32Array>): ReplicaModels {
+export function buildReplica(task: ShardTask, model: PoolModel | undefined, teacherWeights?: Record<string, Float32Array>): ReplicaModels {
+  if (task.kind === "finetune-text") {
+    const text = new CharTransformer(task.config);
+    const params = new Map(text.params);
+    return { text, params, adapters: replicaAdapters(task.adapters, params) };
+  }
+  if (!model) throw new Error(`a ${task.kind} replica needs the image model`);
   const student = buildModel(model.name, model.inputShape, model.numClasses);
   const params = new Map(student.params);
   if (task.kind === "classify") return { model: student, params };
-  if (task.kind === "finetune-image") {
-    const adapters = new Map<string, LoraAdapter>();
-    for (const a of task.adapters) {
-      const ad = { layer: a.layer, A: tf.variable(tf.zeros([a.inFeatures, a.r])), B: tf.variable(tf.zeros([a.r, a.outFeatures])), scale: a.scale, dropout: 0 };
-      adapters.set(a.layer, ad);
-      params.set(`${a.layer}.lora_A`, ad.A).set(`${a.layer}.lora_B`, ad.B);
-    }
-    return { model: student, params, adapters };
-  }
+  if (task.kind === "finetune-image") return { model: student, params, adapters: replicaAdapters(task.adapters, params) };
   const teacher = buildModel(task.teacher.name, task.teacher.inputShape, task.teacher.numClasses);
   if (!teacherWeights) throw new Error("a distillation replica needs the teacher's weights");
   teacher.setWeights(teacherWeights);

@@ -16,6 +16,8 @@ export type ShardInput = {
   seed: number;
   /** the micro-batch's share of the optimizer step (samples / samples of the step) */
   weight: number;
+  /** the task's numbers about the whole micro-batch (GradPool.grads' `aux`) */
+  aux?: number[];
 };
 
 export function shardGrads(model: ReferenceModel, trainable: tf.Variable[], s: ShardInput): { value: tf.Scalar; grads: tf.NamedTensorMap } {

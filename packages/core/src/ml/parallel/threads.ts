@@ -73,6 +73,6 @@ export function resolveThreads(
 export function singleThreadNote(what: string, requested: Threads | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const asked = requested === undefined || requested === "auto" ? grantedThreads(env) : requested;
   return asked > 1
-    ? `threads: 1 — ${what} runs on one thread (data-parallel replicas cover train jobs, distillation with its teacher stage, and image fine-tuning)`
+    ? `threads: 1 — ${what} runs on one thread (data-parallel replicas cover train jobs, distillation with its teacher stage, and fine-tuning)`
     : undefined;
 }

@@ -15,7 +15,13 @@ import { type LoraAdapter, loraDense } from "../lora/lora";
 import { hash32, Rng } from "../rng";
 import { END, VOCAB_SIZE } from "./tokenizer";
 
-export type TextForwardOptions = { training?: boolean; seed?: number; adapters?: Map<string, LoraAdapter> };
+export type TextForwardOptions = {
+  training?: boolean;
+  seed?: number;
+  adapters?: Map<string, LoraAdapter>;
+  /** these sequences are rows [offset, offset + B) of a batch of `total` (data-parallel shards: LoRA dropout keeps their part of the whole batch's masks) */
+  rows?: { offset: number; total: number };
+};
 
 let counter = 0;
 
@@ -69,13 +75,14 @@ export class CharTransformer {
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), this.p(`${name}.weight`)), this.p(`${name}.bias`));
   }
 
+  /** `o.rows` here counts token rows (forward converts a shard's sequences) */
   private dense(x2d: tf.Tensor2D, name: string, o: TextForwardOptions, salt: number): tf.Tensor2D {
     const ad = o.adapters?.get(name);
     const dropSeed = o.training && ad && ad.dropout > 0 ? hash32(o.seed ?? 0, name, salt) : undefined;
     const useAd = ad
       ? { A: ad.A as unknown as tf.Tensor2D, B: ad.B as unknown as tf.Tensor2D, scale: ad.scale, dropout: o.training ? ad.dropout : 0 }
       : undefined;
-    return loraDense(x2d, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D, useAd, dropSeed);
+    return loraDense(x2d, this.p(`${name}.weight`) as tf.Tensor2D, this.p(`${name}.bias`) as tf.Tensor1D, useAd, dropSeed, o.rows);
   }
 
   /** SwiGLU: down(silu(gate(h)) · up(h)); the legacy layout: down(relu(up(h))) */
@@ -89,8 +96,10 @@ export class CharTransformer {
   }
 
   /** ids [B, L] int32 → logits [B, L, vocab]; call inside tf.tidy / variableGrads */
-  forward(ids: tf.Tensor2D, o: TextForwardOptions = {}): tf.Tensor3D {
+  forward(ids: tf.Tensor2D, opts: TextForwardOptions = {}): tf.Tensor3D {
     const [B, L] = ids.shape;
+    // the dense layers see [B·L, in]: a shard of sequences is a contiguous block of token rows
+    const o = opts.rows ? { ...opts, rows: { offset: opts.rows.offset * L, total: opts.rows.total * L } } : opts;
     const { dModel: d, heads, layers, context } = this.config;
     if (L > context) throw new Error(`sequence of ${L} tokens exceeds the model's context of ${context}`);
     const dh = d / heads;
