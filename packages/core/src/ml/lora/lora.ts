@@ -94,8 +94,10 @@ export function mergeLoraWeights(weights: Record<string, Float32Array>, adapters
     const key = `${ad.layer}.weight`;
     const w = weights[key];
     if (!w) throw new Error(`cannot merge adapter: weights lack ${key}`);
-    const merged = tf.tidy(() => effectiveWeight(tf.tensor2d(w, [ad.A.shape[0], ad.B.shape[1]!]), ad).dataSync() as Float32Array);
-    out[key] = merged;
+    // read back outside tidy: tidy walks a returned typed array element by element looking for tensors
+    const merged = tf.tidy(() => effectiveWeight(tf.tensor2d(w, [ad.A.shape[0], ad.B.shape[1]!]), ad));
+    out[key] = merged.dataSync() as Float32Array;
+    merged.dispose();
   }
   return out;
 }
