@@ -16,7 +16,7 @@ import { fakeCtx, maxAbsDiff, relErr } from "../test-helpers";
 import { runTrainJob } from "../trainer";
 import { GradPool } from "./grad-pool";
 import { shardGrads } from "./shard-step";
-import { forwardMacs, resolveThreads, singleThreadNote } from "./threads";
+import { forwardMacs, resolveThreads } from "./threads";
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 
@@ -186,8 +186,5 @@ describe("threads in training jobs", () => {
     });
     expect(resolveThreads(2, { backend: "wasm", batchSize: 64, env, macsPerSample: mlp }).threads).toBe(2);
     expect(resolveThreads("auto", { backend: "wasm", batchSize: 128, env, macsPerSample: light }).threads).toBe(4);
-    // kinds not on the replicas say so when more than one thread was asked or granted
-    expect(singleThreadNote("a vlm stage", "auto", env)).toMatch(/threads: 1 — a vlm stage runs on one thread/);
-    expect(singleThreadNote("a vlm stage", 1, env)).toBeUndefined();
   });
 });

@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 
 import type { ReferenceModel } from "../models/reference-models";
 import type { CharTransformer } from "../text/char-transformer";
+import type { MiniVlm } from "../vlm/model";
 import { CMD_STEP, CMD_STOP, CTRL, layoutParams, type ParamSlot, type PoolBuffers, type WorkerInit } from "./layout";
 import { computeShard, type ReplicaModels, type ShardTask, taskParts } from "./replica";
 
@@ -35,10 +36,12 @@ export type GradPoolOptions = {
   threads: number;
   /** what each replica computes; default classify (softmax cross-entropy) */
   task?: ShardTask;
-  /** the image model (every task but finetune-text) */
+  /** the image model (every task but finetune-text and vlm) */
   model?: ReferenceModel;
   /** the text model (task finetune-text) */
   text?: CharTransformer;
+  /** the mini VLM (task vlm) */
+  vlm?: MiniVlm;
   /** values per row of x and of y (default: the image model's h·w·c and one label) */
   sample?: { x: number; y: number };
   /** every parameter of the step by name (default the model's; a distillation regressor adds its own) */
@@ -82,10 +85,10 @@ export class GradPool {
     private readonly sampleSize: number,
   ) {
     const model = o.model;
-    const params = o.params ?? (model ?? o.text)!.params;
+    const params = o.params ?? (model ?? o.text ?? o.vlm)!.params;
     this.task = o.task ?? { kind: "classify" };
     this.parts = taskParts(this.task);
-    this.local = { model, text: o.text, params, teacher: o.teacher, regressor: o.regressor, adapters: o.adapters };
+    this.local = { model, text: o.text, vlm: o.vlm, params, teacher: o.teacher, regressor: o.regressor, adapters: o.adapters };
     this.labelSize = o.sample?.y ?? 1;
     const names = new Set(o.trainable.keys());
     const layout = layoutParams(
@@ -119,7 +122,7 @@ export class GradPool {
         index: i,
         threads: o.threads,
         backend: o.backend,
-        fastConv: model?.fastConv ?? false,
+        fastConv: (model ?? o.vlm)?.fastConv ?? false,
         model: model && { name: model.name, inputShape: model.inputShape, numClasses: model.numClasses },
         sample: { x: sampleSize, y: this.labelSize },
         params: this.slots,
@@ -141,7 +144,7 @@ export class GradPool {
   /** starts `threads − 1` workers and waits until each has its backend and model */
   static async start(o: GradPoolOptions): Promise<GradPool> {
     if (!Number.isInteger(o.threads) || o.threads < 2) throw new Error(`a gradient pool needs ≥ 2 threads, got ${o.threads}`);
-    if (!o.model && !(o.text && o.sample)) throw new Error("a gradient pool needs an image model, or a text model and its sample sizes");
+    if (!o.model && !((o.text || o.vlm) && o.sample)) throw new Error("a gradient pool needs an image model, or a text model or VLM and its sample sizes");
     const pool = new GradPool(o, o.sample?.x ?? o.model!.inputShape.reduce((a, b) => a * b, 1));
     try {
       await Promise.all(
@@ -182,7 +185,7 @@ export class GradPool {
   /**
    * Gradients of one micro-batch (`x`/`y` hold its `rows` rows) summed over the replicas,
    * by parameter name, and its loss. The model's current weights are what every replica uses.
-   * `aux`: the task's numbers about the whole micro-batch (finetune-text: its sequence length
+   * `aux`: the task's numbers about the whole micro-batch (finetune-text, a vlm language stage: its sequence length
    * and answer tokens), at most 6.
    */
   async grads(x: Float32Array, y: Int32Array, rows: number, seed: number, weight: number, aux: number[] = []): Promise<PoolGrads> {

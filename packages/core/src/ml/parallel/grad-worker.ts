@@ -30,6 +30,7 @@ await selectBackend({ force: init.backend });
 const replica = buildReplica(init.task, init.model, init.teacherWeights);
 if (replica.model) replica.model.fastConv = init.fastConv;
 if (replica.teacher) replica.teacher.fastConv = init.fastConv;
+if (replica.vlm) replica.vlm.fastConv = init.fastConv;
 const trainable = new Map(params.filter((p) => p.gradOffset !== null).map((p) => [p.name, replica.params.get(p.name)!]));
 parentPort!.postMessage({ type: "ready" });
 
@@ -77,5 +78,6 @@ for (;;) {
 }
 replica.model?.dispose();
 replica.text?.dispose();
+replica.vlm?.dispose();
 replica.teacher?.dispose();
 for (const ad of replica.adapters?.values() ?? []) tf.dispose([ad.A, ad.B]);

@@ -60,7 +60,7 @@ export type WorkerInit = {
   threads: number;
   backend: string;
   fastConv: boolean;
-  /** the image model (absent for finetune-text, whose task carries the text model's config) */
+  /** the image model (absent for finetune-text and vlm, whose tasks carry their model's config) */
   model?: PoolModel;
   /** values per row of x and of y */
   sample: { x: number; y: number };

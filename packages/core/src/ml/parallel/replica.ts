@@ -9,6 +9,8 @@
  *             adapters applied as weight deltas (adapted-forward.ts), or the bare model
  *             (full, head, and the base's pre-training)
  *   finetune-text   the masked LM loss of the text model, with its adapters (text-shard.ts)
+ *   vlm       a mini VLM stage: the encoder's cross-entropy, or the masked caption/answer
+ *             loss of the language stages (vlm-shard.ts)
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -20,9 +22,11 @@ import { finetuneImageLoss } from "../finetune/adapted-forward";
 import type { LoraAdapter } from "../lora/lora";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { CharTransformer } from "../text/char-transformer";
+import { MiniVlm } from "../vlm/model";
 import type { PoolModel } from "./layout";
 import { shardGrads, type ShardInput } from "./shard-step";
 import { textShard } from "./text-shard";
+import { vlmShard, type VlmShardTask } from "./vlm-shard";
 
 export type ShardTask =
   | { kind: "classify" }
@@ -39,7 +43,8 @@ export type ShardTask =
       /** the adapters' shapes (their values arrive with the weights, as `<layer>.lora_A/B`) */
       adapters: AdapterShape[];
     }
-  | { kind: "finetune-text"; config: TextModelConfig; adapters: AdapterShape[] };
+  | { kind: "finetune-text"; config: TextModelConfig; adapters: AdapterShape[] }
+  | VlmShardTask;
 
 export type AdapterShape = { layer: string; inFeatures: number; outFeatures: number; r: number; scale: number; dropout: number };
 
@@ -56,14 +61,16 @@ export function adapterShapes(adapters: Map<string, LoraAdapter> | undefined): A
 
 /** the loss parts a task reports beside its loss, in a fixed order (shared-memory slots) */
 export function taskParts(task: ShardTask): string[] {
-  if (task.kind === "classify" || task.kind === "finetune-image" || task.kind === "finetune-text") return [];
+  if (task.kind !== "distill") return [];
   if (task.method === "ce") return ["loss/ce"];
   return task.method === "kd" ? ["loss/ce", "loss/soft"] : ["loss/ce", "loss/hidden"];
 }
 
 export type ReplicaModels = {
-  /** the image model (every task but finetune-text) */
+  /** the image model (every task but finetune-text and vlm) */
   model?: ReferenceModel;
+  /** the mini VLM (vlm) */
+  vlm?: MiniVlm;
   /** the text model (finetune-text) */
   text?: CharTransformer;
   /** every parameter the step sees, by name (the model's, plus a regressor's) */
@@ -88,6 +95,10 @@ export function computeShard(task: ShardTask, m: ReplicaModels, trainable: Map<s
   if (s.y.length === 0) return { value: tf.scalar(0), grads: new Map([...trainable].map(([name, v]) => [name, tf.zerosLike(v)])), parts: {} };
   if (task.kind === "finetune-text") {
     const r = textShard(task.config, m.text!, m.adapters, varList, s);
+    return { value: r.value, grads: byName(r.grads), parts: {} };
+  }
+  if (task.kind === "vlm") {
+    const r = vlmShard(task, m.vlm!, varList, s);
     return { value: r.value, grads: byName(r.grads), parts: {} };
   }
   const model = m.model!;
@@ -149,6 +160,11 @@ export function buildReplica(task: ShardTask, model: PoolModel | undefined, teac
     const text = new CharTransformer(task.config);
     const params = new Map(text.params);
     return { text, params, adapters: replicaAdapters(task.adapters, params) };
+  }
+  if (task.kind === "vlm") {
+    // the seed only fills the initial values: every weight arrives through shared memory
+    const vlm = new MiniVlm(task.config, task.parts, 0);
+    return { vlm, params: new Map(vlm.params) };
   }
   if (!model) throw new Error(`a ${task.kind} replica needs the image model`);
   const student = buildModel(model.name, model.inputShape, model.numClasses);

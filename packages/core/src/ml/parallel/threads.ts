@@ -68,11 +68,3 @@ export function resolveThreads(
     return { threads: byBatch, reason: `threads: ${byBatch} (${source}; batch ${o.batchSize} keeps ≥ ${MIN_ROWS_PER_THREAD} rows per thread)` };
   return { threads: asked, reason: `threads: ${asked} (${source})` };
 }
-
-/** the log line of a job kind that is not on the replicas yet, when more than one thread was asked or granted */
-export function singleThreadNote(what: string, requested: Threads | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const asked = requested === undefined || requested === "auto" ? grantedThreads(env) : requested;
-  return asked > 1
-    ? `threads: 1 — ${what} runs on one thread (data-parallel replicas cover train jobs, distillation with its teacher stage, and fine-tuning)`
-    : undefined;
-}

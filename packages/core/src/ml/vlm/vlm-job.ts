@@ -3,7 +3,8 @@
  * model, starts from an earlier stage's checkpoint (`init`), freezes by pattern, and runs
  * the shared training loop with the stage's step and evaluation (vlm-stages.ts). Checkpoints
  * leave frozen tensors loaded from an earlier stage out (they point to that stage's), and a
- * resumed attempt replays the same steps bit for bit.
+ * resumed attempt replays the same steps bit for bit. With more than one thread (resolveThreads)
+ * each step's gradients come from data-parallel replicas (parallel/vlm-shard.ts).
  */
 import type { JobContext, JobResult } from "../../jobs/job-context";
 import { VLM_STAGE_DEFAULTS, type VlmStageSpec, type VlmStageSpecInput, VlmStageSpecSchema } from "../../schemas/vlm-spec";
@@ -11,14 +12,16 @@ import { selectBackend } from "../backend";
 import { type Dataset, loadSpecDataset } from "../datasets";
 import { applyFreeze } from "../freeze";
 import { Optimizer } from "../optim";
-import { singleThreadNote } from "../parallel/threads";
+import { GradPool } from "../parallel/grad-pool";
+import { resolveThreads } from "../parallel/threads";
+import { reachedParams, vlmMacsPerSample, vlmSample, vlmTask } from "../parallel/vlm-shard";
 import { learningRate } from "../schedule";
 import { loadStageInit, stageWeights } from "../stage-init";
 import { runTrainLoop } from "../train-loop";
 import { MiniVlm, type VlmConfig } from "./model";
 import { VlmTasks } from "./tasks";
 import { WordTokenizer } from "./tokenizer";
-import { encoderStage, languageStage, type StageRun } from "./vlm-stages";
+import { encoderFrozen, encoderStage, languageStage, type StageRun } from "./vlm-stages";
 
 /** the model a spec describes on a dataset: every stage of one pipeline builds the same one */
 export function vlmSetup(spec: Pick<VlmStageSpec, "encoder" | "lm" | "patchPool">, ds: Dataset): { config: VlmConfig; tasks: VlmTasks; tok: WordTokenizer } {
@@ -44,8 +47,6 @@ export function vlmSetup(spec: Pick<VlmStageSpec, "encoder" | "lm" | "patchPool"
 export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, ctx: JobContext): Promise<JobResult> {
   const spec = VlmStageSpecSchema.parse(specIn);
   const backend = await selectBackend();
-  const note = singleThreadNote("a vlm stage", spec.threads);
-  if (note) ctx.info(note);
   const seed = spec.seed ?? 0;
   const d = VLM_STAGE_DEFAULTS[spec.stage];
   const epochs = spec.epochs ?? d.epochs;
@@ -56,6 +57,7 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
   const model = new MiniVlm(config, spec.stage === "encoder" ? "encoder" : "full", seed);
   model.fastConv = backend.name === "wasm" || backend.name === "cpu";
   let opt: Optimizer | undefined;
+  let pool: GradPool | undefined;
   try {
     const init = loadStageInit(model.params, spec.init, ctx, label);
     if (!init && spec.stage !== "encoder") ctx.warn(`${label}no init: the encoder starts untrained (run the vlm recipe, or give init.fromStage)`);
@@ -69,6 +71,19 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
     const stepsPerEpoch = Math.ceil(N / batchSize);
     const totalSteps = stepsPerEpoch * epochs;
     const warmupSteps = Math.min(100, Math.floor(totalSteps / 10));
+    const task = vlmTask(model, spec.stage, encoderFrozen(model, fz.frozen));
+    const threads = resolveThreads(spec.threads, { backend: backend.name, batchSize: Math.min(batchSize, N), macsPerSample: vlmMacsPerSample(model, task) });
+    ctx.info(`${label}${threads.reason}`);
+    if (threads.threads > 1)
+      pool = await GradPool.start({
+        threads: threads.threads,
+        task,
+        vlm: model,
+        sample: vlmSample(model, task),
+        trainable: reachedParams(fz.trainable, task),
+        maxBatch: batchSize,
+        backend: backend.name,
+      });
     const deps = {
       stage: spec.stage,
       model,
@@ -85,6 +100,7 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
       clipGradNorm: spec.clipGradNorm,
       samples: spec.samples,
       epochs,
+      pool,
     };
     const run: StageRun = spec.stage === "encoder" ? encoderStage(deps) : languageStage(deps);
     const o = opt;
@@ -106,12 +122,17 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
           model: "vlm",
           ...stageWeights(model.params, fz.frozen, init, spec.checkpoint),
           optimizer: o.getState(),
-          extra: { stage: spec.stage },
+          extra: { stage: spec.stage, threads: threads.threads },
         }),
         restore: (ck) => {
           if (ck.model !== "vlm" || ck.extra?.stage !== spec.stage)
             throw new Error(
               `checkpoint in ${ctx.checkpointDir} is for ${ck.model} ${JSON.stringify(ck.extra?.stage ?? null)}, not the vlm ${spec.stage} stage`,
+            );
+          const before = typeof ck.extra?.threads === "number" ? ck.extra.threads : 1;
+          if (before !== threads.threads)
+            ctx.info(
+              `${label}resuming on ${threads.threads} thread(s) from a checkpoint written on ${before}: steps agree up to float summation order, not bit for bit`,
             );
           model.setWeights(ck.weights);
           o.setState(ck.optimizer);
@@ -122,13 +143,20 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
       describeEpoch: (e, ev) => `${label}epoch ${e + 1}/${epochs}: test loss ${ev.loss.toFixed(4)}, accuracy ${(ev.accuracy * 100).toFixed(2)}%`,
       endEpoch: run.endEpoch,
     });
-    const summary: Record<string, number | string> = { backend: backend.name, stage: spec.stage, param_count: model.paramCount, steps: result.step };
+    const summary: Record<string, number | string> = {
+      backend: backend.name,
+      stage: spec.stage,
+      param_count: model.paramCount,
+      steps: result.step,
+      threads: threads.threads,
+    };
     if (result.aborted) summary.stopped = "aborted";
     else Object.assign(summary, run.finalMetrics());
     summary.samples_per_s = Math.round(result.samples / Math.max(1e-9, result.seconds));
     ctx.setSummary(summary);
     return { summary };
   } finally {
+    await pool?.close();
     opt?.dispose();
     model.dispose();
   }

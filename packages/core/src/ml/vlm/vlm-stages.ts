@@ -3,6 +3,8 @@
  *   encoder           cross-entropy of the CNN classifier; test/loss, test/accuracy
  *   pretrain / sft    the masked caption / answer loss (only answer tokens count, like seed
  *                     002's labels); held-out greedy answers scored by exact match
+ * With a data-parallel pool the step's gradients come from its replicas (parallel/vlm-shard.ts
+ * computes the same loss on each shard) and the optimizer step is this thread's, as before.
  * The training loop itself (order, checkpoints, resume, cadence) is ml/train-loop.ts.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -10,9 +12,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { JobContext } from "../../jobs/job-context";
 import type { VlmStageName } from "../../schemas/vlm-spec";
 import { Batcher, type Dataset } from "../datasets";
-import { optimizerStep } from "../finetune/step";
+import { optimizerStep, poolOptimizerStep } from "../finetune/step";
 import { crossEntropy, maskedLmLoss } from "../losses";
 import type { Optimizer } from "../optim";
+import type { GradPool } from "../parallel/grad-pool";
+import { packVlmBatch } from "../parallel/vlm-shard";
 import { Rng } from "../rng";
 import type { EvalResult, StepOutcome } from "../train-loop";
 import type { MiniVlm } from "./model";
@@ -37,7 +41,14 @@ export type StageDeps = {
   clipGradNorm: number;
   samples: number;
   epochs: number;
+  /** data-parallel replicas (absent: this thread alone) */
+  pool?: GradPool;
 };
+
+/** the encoder's patch tokens never change in a stage that freezes all of it (they are cached) */
+export function encoderFrozen(model: MiniVlm, frozen: ReadonlySet<string>): boolean {
+  return [...model.params.keys()].filter((n) => n.startsWith("encoder.")).every((n) => frozen.has(n));
+}
 
 /**
  * Held-out images scored after each epoch but the last (greedy decoding of thousands of
@@ -46,7 +57,7 @@ export type StageDeps = {
 export const VLM_EVAL_IMAGES_PER_EPOCH = 250;
 
 export type StageRun = {
-  runStep: (epoch: number, s: number, order: Uint32Array, step: number) => StepOutcome;
+  runStep: (epoch: number, s: number, order: Uint32Array, step: number) => Promise<StepOutcome>;
   evaluate?: () => EvalResult;
   endEpoch?: (epoch: number, step: number) => void;
   /** the held-out metrics of the finished model (evaluated now when no epoch ended in this attempt) */
@@ -78,12 +89,18 @@ export function encoderStage(d: StageDeps): StageRun {
     return last;
   };
   return {
-    runStep(_epoch, s, order, step) {
+    async runStep(_epoch, s, order, step) {
       const n = Math.min(batchSize, ds.train.count - s * batchSize);
       const { x, y } = batcher.fill(ds.train, order, s * batchSize, n);
+      const lr = d.lrAt(step);
+      const pool = d.pool;
+      if (pool) {
+        // no dropout in the encoder: the seed draws nothing
+        const r = await poolOptimizerStep([() => pool.grads(x, y, n, 0, 1)], d.opt, lr, clip(d));
+        return { loss: r.loss, gradNorm: r.gradNorm, lr, samples: n };
+      }
       const xt = tf.tensor4d(x, [n, h, w, c]);
       const yt = tf.tensor1d(y, "int32");
-      const lr = d.lrAt(step);
       try {
         const r = optimizerStep(d.trainable, [{ weight: 1, loss: () => ({ loss: crossEntropy(model.encode(xt, true).logits, yt) }) }], d.opt, lr, clip(d));
         return { loss: r.loss, gradNorm: r.gradNorm, lr, samples: n };
@@ -129,9 +146,10 @@ function trainingPair(d: StageDeps, label: number, epoch: number, index: number)
 export function languageStage(d: StageDeps): StageRun {
   const { model, ds, tok, batchSize, ctx } = d;
   const T = model.imageTokens;
-  const frozenEncoder = [...model.params.keys()].filter((n) => n.startsWith("encoder.")).every((n) => d.frozen.has(n));
+  const frozenEncoder = encoderFrozen(model, d.frozen);
   const trainSrc = imageSource(model, ds, ds.train, frozenEncoder);
   const testSrc = imageSource(model, ds, ds.test, frozenEncoder);
+  const pixels = new Batcher(ds, batchSize);
   const allItems = evalItems(d, ds.test.count);
   const someItems = evalItems(d, Math.min(ds.test.count, VLM_EVAL_IMAGES_PER_EPOCH));
   const mw = d.tasks.maxWords();
@@ -156,7 +174,7 @@ export function languageStage(d: StageDeps): StageRun {
   };
 
   return {
-    runStep(epoch, s, order, step) {
+    async runStep(epoch, s, order, step) {
       const start = s * batchSize;
       const idx = order.subarray(start, Math.min(start + batchSize, ds.train.count));
       const n = idx.length;
@@ -165,10 +183,11 @@ export function languageStage(d: StageDeps): StageRun {
         return tok.example(p.question, p.answer, T);
       });
       const { ids, labels, length } = padBatch(ex);
+      const lr = d.lrAt(step);
+      if (d.pool) return poolStep(d, d.pool, frozenEncoder ? tokensOf(trainSrc(idx, true)) : pixels.fill(ds.train, idx, 0, n).x, { ids, labels, length }, lr);
       const labelsT = tf.tensor2d(labels, [n, length], "int32");
       // a frozen encoder's tokens come from the cache, outside the tape
       const feats = frozenEncoder ? trainSrc(idx, true) : undefined;
-      const lr = d.lrAt(step);
       try {
         const loss = () => {
           const h = model.hidden(ids, length, model.project(feats ?? trainSrc(idx, true)));
@@ -196,4 +215,23 @@ export function languageStage(d: StageDeps): StageRun {
     },
     finalMetrics: () => last ?? measure(allItems),
   };
+}
+
+/**
+ * A language stage's step on the replicas: each row carries its image input — the frozen
+ * encoder's cached patch tokens, else its pixels — then its padded ids (parallel/vlm-shard.ts)
+ */
+async function poolStep(d: StageDeps, pool: GradPool, image: Float32Array, ex: ReturnType<typeof padBatch>, lr: number) {
+  const n = ex.ids.length / ex.length;
+  const b = packVlmBatch(image, ex.ids, ex.labels, n, ex.length, d.model.lmConfig.context);
+  // no dropout in the VLM: the seed draws nothing
+  const r = await poolOptimizerStep([() => pool.grads(b.x, b.y, n, 0, 1, b.aux)], d.opt, lr, clip(d));
+  return { loss: r.loss, gradNorm: r.gradNorm, lr, samples: n };
+}
+
+/** a tensor's values, and the tensor disposed */
+function tokensOf(t: tf.Tensor): Float32Array {
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
 }
