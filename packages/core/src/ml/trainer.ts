@@ -16,7 +16,7 @@ import { buildModel, describeModel, type ReferenceModel } from "./models/referen
 import { Optimizer } from "./optim";
 import { GradPool, type PoolGrads } from "./parallel/grad-pool";
 import { computeShard } from "./parallel/replica";
-import { forwardMacs, resolveThreads } from "./parallel/threads";
+import { forwardMacs, resolveThreads, resumedThreadsNote } from "./parallel/threads";
 import { hash32 } from "./rng";
 import { learningRate } from "./schedule";
 import { loadStageInit, stageWeights } from "./stage-init";
@@ -182,11 +182,8 @@ export async function runTrainJob(specIn: TrainSpec | TrainSpecInput, ctx: JobCo
         restore: (ck) => {
           if (ck.model !== spec.model) throw new Error(`checkpoint in ${ctx.checkpointDir} is for model ${ck.model}, not ${spec.model}`);
           if (ck.extra?.fingerprint !== fp) ctx.warn("resuming from a checkpoint written with a different spec; data order may differ");
-          const before = typeof ck.extra?.threads === "number" ? ck.extra.threads : 1;
-          if (before !== threads.threads)
-            ctx.info(
-              `resuming on ${threads.threads} thread(s) from a checkpoint written on ${before}: steps agree up to float summation order, not bit for bit`,
-            );
+          const note = resumedThreadsNote(ck.extra, threads.threads);
+          if (note) ctx.info(note);
           model.setWeights(ck.weights);
           opt.setState(ck.optimizer);
           return true;

@@ -14,7 +14,7 @@ import type { DistillSpec } from "../../schemas/distill-spec";
 import type { Threads } from "../../schemas/training-fields";
 import { type CheckpointState, loadLatestCheckpoint, readCheckpoint, saveCheckpoint } from "../checkpoint";
 import { Batcher, type Dataset } from "../datasets";
-import { applyGradients, optimizerStep } from "../finetune/step";
+import { optimizerStep, poolOptimizerStep } from "../finetune/step";
 import { crossEntropy } from "../losses";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
@@ -154,12 +154,8 @@ export async function trainTeacherStage(
         const { x, y } = batcher.fill(ds.train, order, start, n);
         const dropoutSeed = hash32(seed, "teacher-dropout", epoch, start);
         let loss: number;
-        if (pool) {
-          const r = await pool.grads(x, y, n, dropoutSeed, 1);
-          const value = r.value.dataSync()[0]!;
-          r.value.dispose();
-          loss = applyGradients(r.grads, value, {}, opt, stage.lr).loss;
-        } else {
+        if (pool) loss = (await poolOptimizerStep([() => pool.grads(x, y, n, dropoutSeed, 1)], opt, stage.lr)).loss;
+        else {
           const xt = tf.tensor4d(x, [n, h, w, c]);
           const yt = tf.tensor1d(y, "int32");
           const r = optimizerStep(

@@ -21,7 +21,7 @@ import { loadRunCheckpoint } from "../distill/teacher";
 import { adapterWeights, createLoraAdapters, disposeAdapters, type LoraAdapter, mergeLoraWeights, setAdapterWeights } from "../lora/lora";
 import { buildModel, type ReferenceModel } from "../models/reference-models";
 import { Optimizer } from "../optim";
-import { forwardMacs, resolveThreads } from "../parallel/threads";
+import { forwardMacs, resolveThreads, resumedThreadsNote } from "../parallel/threads";
 import { hash32 } from "../rng";
 import { type EvalResult } from "../train-loop";
 import { evalWith } from "./adapted-forward";
@@ -180,9 +180,8 @@ export async function runImageFinetune(spec: FinetuneSpec, ctx: JobContext, back
           model.setWeights(ck.weights);
           if (adapters) setAdapterWeights(adapters, ck.weights);
           opt.setState(ck.optimizer);
-          const was = typeof ck.extra.threads === "number" ? ck.extra.threads : 1;
-          if (was !== threads.threads)
-            ctx.info(`resuming on ${threads.threads} thread(s) from a checkpoint written on ${was}: steps agree up to float summation order, not bit for bit`);
+          const note = resumedThreadsNote(ck.extra, threads.threads);
+          if (note) ctx.info(note);
           // the accuracy before fine-tuning is the base model's: a resumed attempt cannot measure it again
           if (typeof ck.extra.accuracyBefore === "number")
             before = { accuracy: ck.extra.accuracyBefore, loss: Number(ck.extra.lossBefore ?? NaN), count: test.count };

@@ -28,7 +28,7 @@ import { Optimizer } from "../optim";
 import { GradPool } from "../parallel/grad-pool";
 import { adapterShapes } from "../parallel/replica";
 import { packTextBatch, textMacsPerSample } from "../parallel/text-shard";
-import { resolveThreads } from "../parallel/threads";
+import { resolveThreads, resumedThreadsNote } from "../parallel/threads";
 import { hash32, Rng } from "../rng";
 import { CharTransformer } from "../text/char-transformer";
 import { almanacCorpus } from "../text/corpus";
@@ -319,9 +319,8 @@ export async function runTextFinetune(spec: FinetuneSpec, ctx: JobContext, backe
           model.setWeights(ck.weights);
           if (adapters) setAdapterWeights(adapters, ck.weights);
           opt.setState(ck.optimizer);
-          const was = typeof ck.extra.threads === "number" ? ck.extra.threads : 1;
-          if (was !== threads.threads)
-            ctx.info(`resuming on ${threads.threads} thread(s) from a checkpoint written on ${was}: steps agree up to float summation order, not bit for bit`);
+          const note = resumedThreadsNote(ck.extra, threads.threads);
+          if (note) ctx.info(note);
           await ctx.rewind?.(ck.step);
           return true;
         },

@@ -68,3 +68,14 @@ export function resolveThreads(
     return { threads: byBatch, reason: `threads: ${byBatch} (${source}; batch ${o.batchSize} keeps ≥ ${MIN_ROWS_PER_THREAD} rows per thread)` };
   return { threads: asked, reason: `threads: ${asked} (${source})` };
 }
+
+/**
+ * The log line of a job resumed on another thread count than its checkpoint's (`extra.threads`,
+ * 1 when absent): it continues, close to but not bit for bit the same as the original run.
+ */
+export function resumedThreadsNote(extra: Record<string, unknown> | undefined, threads: number): string | undefined {
+  const before = typeof extra?.threads === "number" ? extra.threads : 1;
+  return before === threads
+    ? undefined
+    : `resuming on ${threads} thread(s) from a checkpoint written on ${before}: steps agree up to float summation order, not bit for bit`;
+}

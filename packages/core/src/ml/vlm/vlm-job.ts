@@ -13,7 +13,7 @@ import { type Dataset, loadSpecDataset } from "../datasets";
 import { applyFreeze } from "../freeze";
 import { Optimizer } from "../optim";
 import { GradPool } from "../parallel/grad-pool";
-import { resolveThreads } from "../parallel/threads";
+import { resolveThreads, resumedThreadsNote } from "../parallel/threads";
 import { reachedParams, vlmMacsPerSample, vlmSample, vlmTask } from "../parallel/vlm-shard";
 import { learningRate } from "../schedule";
 import { loadStageInit, stageWeights } from "../stage-init";
@@ -129,11 +129,8 @@ export async function runVlmStageJob(specIn: VlmStageSpec | VlmStageSpecInput, c
             throw new Error(
               `checkpoint in ${ctx.checkpointDir} is for ${ck.model} ${JSON.stringify(ck.extra?.stage ?? null)}, not the vlm ${spec.stage} stage`,
             );
-          const before = typeof ck.extra?.threads === "number" ? ck.extra.threads : 1;
-          if (before !== threads.threads)
-            ctx.info(
-              `${label}resuming on ${threads.threads} thread(s) from a checkpoint written on ${before}: steps agree up to float summation order, not bit for bit`,
-            );
+          const note = resumedThreadsNote(ck.extra, threads.threads);
+          if (note) ctx.info(`${label}${note}`);
           model.setWeights(ck.weights);
           o.setState(ck.optimizer);
           return true;
